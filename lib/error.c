@@ -1,0 +1,181 @@
+/* SPDX-License-Identifier: MIT */
+/* Per-thread error state: a message, an errno and an NVMe status field
+ * (the model is libnbd's nbd_get_error()). */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "internal.h"
+#include "nvme_spec.h"
+
+static __thread char err_msg[512];
+static __thread int err_errno;
+static __thread uint16_t err_status;
+
+const char *nvmeof_get_error(void)
+{
+	return err_msg;
+}
+
+int nvmeof_get_errno(void)
+{
+	return err_errno;
+}
+
+uint16_t nvmeof_last_status(void)
+{
+	return err_status;
+}
+
+void nvmeof_err_clear(void)
+{
+	err_msg[0] = '\0';
+	err_errno = 0;
+	err_status = 0;
+}
+
+static void set_msg(const char *fmt, va_list ap)
+{
+	vsnprintf(err_msg, sizeof err_msg, fmt, ap);
+}
+
+int nvmeof_err(int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	set_msg(fmt, ap);
+	va_end(ap);
+	err_errno = err;
+	err_status = 0;
+	return -err;
+}
+
+int nvmeof_status_errno(uint16_t sf)
+{
+	unsigned sct = NVME_SF_SCT(sf), sc = NVME_SF_SC(sf);
+
+	if (sct == NVME_SCT_GENERIC) {
+		switch (sc) {
+		case NVME_SC_SUCCESS:
+			return 0;
+		case NVME_SC_INVALID_OPCODE:
+		case NVME_SC_INVALID_FIELD:
+			return EINVAL;
+		case NVME_SC_INVALID_NS:
+			return ENXIO;
+		case NVME_SC_NS_WRITE_PROTECTED:
+			return EROFS;
+		case NVME_SC_LBA_RANGE:
+			return ENOSPC;
+		case NVME_SC_CAP_EXCEEDED:
+			return ENOSPC;
+		case NVME_SC_ABORT_REQ:
+			return ECANCELED;
+		default:
+			return EIO;
+		}
+	}
+	if (sct == NVME_SCT_CMD_SPECIFIC) {
+		switch (sc) {
+		case NVME_SC_INVALID_LOG_PAGE:
+			return EINVAL;
+		case NVME_SC_CONNECT_INVALID_HOST:
+			return EACCES;
+		case NVME_SC_CONNECT_INVALID_PARAM:
+			return ENOENT; /* e.g. unknown subsystem NQN */
+		case NVME_SC_CONNECT_CTRL_BUSY:
+			return EBUSY;
+		default:
+			return EIO;
+		}
+	}
+	return EIO;
+}
+
+int nvmeof_err_status(uint16_t status, const char *fmt, ...)
+{
+	va_list ap;
+	size_t n;
+
+	va_start(ap, fmt);
+	set_msg(fmt, ap);
+	va_end(ap);
+	n = strlen(err_msg);
+	snprintf(err_msg + n, sizeof err_msg - n, ": %s",
+		 nvmeof_status_str(status));
+	err_status = status;
+	err_errno = nvmeof_status_errno(status);
+	if (err_errno == 0)
+		err_errno = EIO;
+	return -err_errno;
+}
+
+static const char *generic_sc_name(unsigned sc)
+{
+	switch (sc) {
+	case 0x00: return "Successful Completion";
+	case 0x01: return "Invalid Command Opcode";
+	case 0x02: return "Invalid Field in Command";
+	case 0x03: return "Command ID Conflict";
+	case 0x04: return "Data Transfer Error";
+	case 0x05: return "Commands Aborted due to Power Loss Notification";
+	case 0x06: return "Internal Error";
+	case 0x07: return "Command Abort Requested";
+	case 0x08: return "Command Aborted due to SQ Deletion";
+	case 0x0b: return "Invalid Namespace or Format";
+	case 0x0c: return "Command Sequence Error";
+	case 0x0d: return "Invalid SGL Segment Descriptor";
+	case 0x0e: return "Invalid Number of SGL Descriptors";
+	case 0x0f: return "Data SGL Length Invalid";
+	case 0x11: return "SGL Descriptor Type Invalid";
+	case 0x16: return "SGL Offset Invalid";
+	case 0x20: return "Namespace is Write Protected";
+	case 0x21: return "Command Interrupted";
+	case 0x22: return "Transient Transport Error";
+	case 0x80: return "LBA Out of Range";
+	case 0x81: return "Capacity Exceeded";
+	case 0x82: return "Namespace Not Ready";
+	default: return NULL;
+	}
+}
+
+static const char *cmd_specific_sc_name(unsigned sc)
+{
+	switch (sc) {
+	case 0x01: return "Invalid Queue Identifier";
+	case 0x02: return "Invalid Queue Size";
+	case 0x05: return "Asynchronous Event Request Limit Exceeded";
+	case 0x09: return "Invalid Log Page";
+	case 0x0d: return "Feature Identifier Not Saveable";
+	case 0x0e: return "Feature Not Changeable";
+	case 0x80: return "Connect: Incompatible Format";
+	case 0x81: return "Connect: Controller Busy";
+	case 0x82: return "Connect: Invalid Parameters (unknown subsystem NQN or host not allowed?)";
+	case 0x83: return "Connect: Restart Discovery";
+	case 0x84: return "Connect: Invalid Host";
+	case 0x90: return "Discovery Restart";
+	case 0x91: return "Authentication Required";
+	default: return NULL;
+	}
+}
+
+const char *nvmeof_status_str(uint16_t status)
+{
+	static __thread char buf[160];
+	unsigned sct = NVME_SF_SCT(status), sc = NVME_SF_SC(status);
+	const char *name = NULL;
+
+	if (sct == NVME_SCT_GENERIC)
+		name = generic_sc_name(sc);
+	else if (sct == NVME_SCT_CMD_SPECIFIC)
+		name = cmd_specific_sc_name(sc);
+	else if (sct == NVME_SCT_MEDIA)
+		name = "Media and Data Integrity Error";
+	else if (sct == NVME_SCT_PATH)
+		name = "Path Related Status";
+	snprintf(buf, sizeof buf, "%s (SCT %xh SC %02xh%s)",
+		 name ? name : "Unknown status", sct, sc,
+		 NVME_SF_DNR(status) ? ", DNR" : "");
+	return buf;
+}
