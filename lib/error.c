@@ -34,9 +34,15 @@ void nvmeof_err_clear(void)
 	err_status = 0;
 }
 
+/* Callers may prefix the previous message: nvmeof_err(e, "CAP: %s",
+ * nvmeof_get_error()).  Format into a copy so that source and destination
+ * never overlap. */
 static void set_msg(const char *fmt, va_list ap)
 {
-	vsnprintf(err_msg, sizeof err_msg, fmt, ap);
+	char tmp[sizeof err_msg];
+
+	vsnprintf(tmp, sizeof tmp, fmt, ap);
+	memcpy(err_msg, tmp, sizeof err_msg);
 }
 
 int nvmeof_err(int err, const char *fmt, ...)
@@ -102,8 +108,9 @@ int nvmeof_err_status(uint16_t status, const char *fmt, ...)
 	set_msg(fmt, ap);
 	va_end(ap);
 	n = strlen(err_msg);
-	snprintf(err_msg + n, sizeof err_msg - n, ": %s",
-		 nvmeof_status_str(status));
+	if (n < sizeof err_msg - 1)
+		snprintf(err_msg + n, sizeof err_msg - n, ": %s",
+			 nvmeof_status_str(status));
 	err_status = status;
 	err_errno = nvmeof_status_errno(status);
 	if (err_errno == 0)
