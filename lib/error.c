@@ -99,23 +99,49 @@ int nvmeof_status_errno(uint16_t sf)
 	return EIO;
 }
 
-int nvmeof_err_status(uint16_t status, const char *fmt, ...)
+void nvmeof_set_status(uint16_t status)
 {
-	va_list ap;
+	err_status = status;
+}
+
+static int err_status_va(uint16_t status, enum nvmeof_cmd_set set,
+			 const char *fmt, va_list ap)
+{
 	size_t n;
 
-	va_start(ap, fmt);
 	set_msg(fmt, ap);
-	va_end(ap);
 	n = strlen(err_msg);
 	if (n < sizeof err_msg - 1)
 		snprintf(err_msg + n, sizeof err_msg - n, ": %s",
-			 nvmeof_status_str(status));
+			 nvmeof_status_str_set(status, set));
 	err_status = status;
 	err_errno = nvmeof_status_errno(status);
 	if (err_errno == 0)
 		err_errno = EIO;
 	return -err_errno;
+}
+
+int nvmeof_err_status(uint16_t status, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = err_status_va(status, CMDSET_ADMIN, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+int nvmeof_err_status_set(uint16_t status, enum nvmeof_cmd_set set,
+			  const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = err_status_va(status, set, fmt, ap);
+	va_end(ap);
+	return rc;
 }
 
 static const char *generic_sc_name(unsigned sc)
@@ -147,8 +173,21 @@ static const char *generic_sc_name(unsigned sc)
 	}
 }
 
-static const char *cmd_specific_sc_name(unsigned sc)
+static const char *cmd_specific_sc_name(unsigned sc, enum nvmeof_cmd_set set)
 {
+	if (sc >= 0x80 && set == CMDSET_NVM) {
+		switch (sc) {
+		case 0x80: return "Conflicting Attributes";
+		case 0x81: return "Invalid Protection Information";
+		case 0x82: return "Attempted Write to Read Only Range";
+		/* Linux nvmet: the backing store cannot do it (e.g. Write
+		 * Zeroes on tmpfs, which lacks FALLOC_FL_ZERO_RANGE). */
+		case 0x83: return "Operation Not Supported by the namespace's backing store";
+		default: return NULL;
+		}
+	}
+	if (sc >= 0x80 && set == CMDSET_ADMIN && sc < 0x90)
+		return NULL;
 	switch (sc) {
 	case 0x01: return "Invalid Queue Identifier";
 	case 0x02: return "Invalid Queue Size";
@@ -169,6 +208,11 @@ static const char *cmd_specific_sc_name(unsigned sc)
 
 const char *nvmeof_status_str(uint16_t status)
 {
+	return nvmeof_status_str_set(status, CMDSET_ADMIN);
+}
+
+const char *nvmeof_status_str_set(uint16_t status, enum nvmeof_cmd_set set)
+{
 	static __thread char buf[160];
 	unsigned sct = NVME_SF_SCT(status), sc = NVME_SF_SC(status);
 	const char *name = NULL;
@@ -176,7 +220,7 @@ const char *nvmeof_status_str(uint16_t status)
 	if (sct == NVME_SCT_GENERIC)
 		name = generic_sc_name(sc);
 	else if (sct == NVME_SCT_CMD_SPECIFIC)
-		name = cmd_specific_sc_name(sc);
+		name = cmd_specific_sc_name(sc, set);
 	else if (sct == NVME_SCT_MEDIA)
 		name = "Media and Data Integrity Error";
 	else if (sct == NVME_SCT_PATH)

@@ -30,6 +30,14 @@ int nvmeof_err(int err, const char *fmt, ...) NVMEOF_PRINTF(2, 3);
  * the errno the status maps to). */
 int nvmeof_err_status(uint16_t status, const char *fmt, ...)
 	NVMEOF_PRINTF(2, 3);
+/* Same, naming command-specific status codes (SCT 1, SC ≥ 80h) as the
+ * command set in question defines them. */
+enum nvmeof_cmd_set { CMDSET_ADMIN, CMDSET_NVM, CMDSET_FABRICS };
+int nvmeof_err_status_set(uint16_t status, enum nvmeof_cmd_set set,
+			  const char *fmt, ...) NVMEOF_PRINTF(3, 4);
+const char *nvmeof_status_str_set(uint16_t status, enum nvmeof_cmd_set set);
+/* Set the thread's NVMe status without touching the message. */
+void nvmeof_set_status(uint16_t status);
 /* Map an NVMe status field to the errno a caller should see. */
 int nvmeof_status_errno(uint16_t status);
 /* Clear the thread's error state. */

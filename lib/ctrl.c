@@ -1,0 +1,691 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * An association with one controller: bring-up (NVMe-oF 1.1 §3.3, NVMe
+ * Base 2.0 §3.5.1 initialisation), the I/O queues, keep-alive and async
+ * events on a background thread, binding of threads to I/O queues, and
+ * shutdown.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <uuid/uuid.h>
+
+#include "host.h"
+
+#define ADMIN_QUEUE_SIZE 32
+#define ADMIN_INCAPSULE 8192 /* NVMe/TCP §3.3.1: 8 KiB on the admin queue */
+/* With MDTS 0 ("no limit") a command still carries at most 1 MiB: Linux
+ * nvmet 6.1 answers Data SGL Length Invalid above 4 MiB although it
+ * reports MDTS 0, and Linux's own host never sends more than 1 MiB. */
+#define MAX_CMD_BYTES (1u << 20)
+#define NR_AER 1
+
+static uint64_t next_ctrl_id = 1;
+
+void nvmeof_opts_init(struct nvmeof_opts *o)
+{
+	memset(o, 0, sizeof *o);
+	o->nr_io_queues = 1;
+	o->queue_size = 128;
+	o->kato_ms = -1; /* default: 5 s, or none for a discovery controller */
+	o->connect_timeout_ms = 10000;
+	o->io_timeout_ms = 30000;
+}
+
+static void copy_str(char *dst, size_t len, const char *src)
+{
+	snprintf(dst, len, "%s", src ? src : "");
+}
+
+int ctrl_admin_timeout(struct nvmeof_ctrl *c)
+{
+	return c->opts.io_timeout_ms > 0 ? c->opts.io_timeout_ms : 30000;
+}
+
+static void sleep_ms(unsigned ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+static int connect_queue(struct nvmeof_ctrl *c, uint16_t qid, uint16_t size,
+			 uint32_t max_incapsule, struct queue **out)
+{
+	struct tcp_connect_params tp = {
+		.traddr = c->traddr,
+		.trsvcid = c->trsvcid,
+		.host_iface = c->host_iface,
+		.host_traddr = c->host_traddr,
+		.timeout_ms = c->opts.connect_timeout_ms,
+		.hdgst = c->opts.hdr_digest,
+		.ddgst = c->opts.data_digest,
+		.maxr2t = 0, /* one R2T outstanding per command */
+	};
+	struct queue_opts qo = {
+		.qid = qid,
+		.size = size,
+		.max_incapsule = max_incapsule,
+		.io_timeout_ms = c->opts.io_timeout_ms,
+	};
+	struct tcp_conn *conn;
+	struct queue *q;
+	uint16_t cntlid = 0;
+	int rc;
+
+	rc = tcp_connect(&tp, &conn);
+	if (rc < 0)
+		return rc;
+	rc = queue_create(conn, &qo, &q);
+	if (rc < 0) {
+		tcp_close(conn);
+		return rc;
+	}
+	rc = fabrics_connect(q, c->subnqn, c->hostnqn, c->hostid,
+			     qid ? c->cntlid : NVMF_CNTLID_DYNAMIC,
+			     (uint32_t)c->kato_ms, c->opts.connect_timeout_ms,
+			     &cntlid);
+	if (rc < 0) {
+		queue_destroy(q);
+		return rc;
+	}
+	if (!qid)
+		c->cntlid = cntlid;
+	*out = q;
+	return 0;
+}
+
+/* NVMe Base 2.0 §3.5.1: set CC.EN and wait for CSTS.RDY within CAP.TO. */
+static int enable_ctrl(struct nvmeof_ctrl *c)
+{
+	int tmo = c->opts.connect_timeout_ms, rc;
+	uint64_t csts = 0, deadline;
+	uint32_t cc, wait_ms = 1;
+
+	rc = fabrics_prop_get(c->admin, NVME_REG_CAP, true, &c->cap, tmo);
+	if (rc < 0)
+		return nvmeof_err(-rc, "Property Get CAP: %s", nvmeof_get_error());
+	rc = fabrics_prop_get(c->admin, NVME_REG_VS, false, &csts, tmo);
+	if (rc < 0)
+		return nvmeof_err(-rc, "Property Get VS: %s", nvmeof_get_error());
+	c->vs = (uint32_t)csts;
+	cc = NVME_CC_EN | NVME_CC_CSS_NVM | NVME_CC_IOSQES(6) | NVME_CC_IOCQES(4);
+	rc = fabrics_prop_set(c->admin, NVME_REG_CC, false, cc, tmo);
+	if (rc < 0)
+		return nvmeof_err(-rc, "Property Set CC.EN: %s", nvmeof_get_error());
+	deadline = now_ns() +
+		   (uint64_t)MAX(NVME_CAP_TO(c->cap), 1u) * 500000000ull;
+	for (;;) {
+		rc = fabrics_prop_get(c->admin, NVME_REG_CSTS, false, &csts, tmo);
+		if (rc < 0)
+			return nvmeof_err(-rc, "Property Get CSTS: %s",
+					  nvmeof_get_error());
+		if (csts & NVME_CSTS_CFS)
+			return nvmeof_err(EIO, "%s: controller fatal status (CSTS.CFS) while enabling",
+					  c->admin->conn->peer);
+		if (csts & NVME_CSTS_RDY)
+			return 0;
+		if (now_ns() > deadline)
+			return nvmeof_err(ETIMEDOUT,
+					  "%s: controller not ready (CSTS.RDY) within CAP.TO = %u ms",
+					  c->admin->conn->peer,
+					  NVME_CAP_TO(c->cap) * 500);
+		sleep_ms(wait_ms);
+		wait_ms = MIN(wait_ms * 2, 100u);
+	}
+}
+
+static int set_nr_queues(struct nvmeof_ctrl *c, int want, int *granted)
+{
+	uint32_t v = (uint32_t)(want - 1), dw0 = 0;
+	int rc;
+
+	rc = nvmeof_set_features(c, NVME_FEAT_NUM_QUEUES, 0, v | v << 16, false,
+				 &dw0, NULL, 0);
+	if (rc < 0)
+		return rc;
+	*granted = (int)MIN(dw0 & 0xffff, dw0 >> 16) + 1;
+	return 0;
+}
+
+/* ---- async events ------------------------------------------------------ */
+
+static void aer_done(struct req *r, int err, uint16_t status)
+{
+	struct nvmeof_ctrl *c = r->arg;
+
+	/* Runs on whichever thread polls the admin queue; the keep-alive
+	 * thread handles the event (reading the log re-arms the event). */
+	__atomic_fetch_sub(&c->nr_aer, 1, __ATOMIC_RELAXED);
+	if (err || status)
+		return;
+	pthread_mutex_lock(&c->ev_lock);
+	if (c->nr_events < ARRAY_SIZE(c->events))
+		c->events[c->nr_events++] = r->dw0;
+	pthread_mutex_unlock(&c->ev_lock);
+	c->aen_count++;
+}
+
+static int submit_aer(struct nvmeof_ctrl *c)
+{
+	struct queue *q = c->admin;
+	struct req *r;
+
+	pthread_mutex_lock(&q->lock);
+	r = q->dead ? NULL : queue_get_req(q);
+	if (!r) {
+		pthread_mutex_unlock(&q->lock);
+		return -EAGAIN;
+	}
+	memset(&r->sqe, 0, sizeof r->sqe);
+	r->sqe.opcode = NVME_ADMIN_ASYNC_EVENT;
+	r->dir = REQ_NONE;
+	r->no_timeout = true;
+	r->done = aer_done;
+	r->arg = c;
+	__atomic_fetch_add(&c->nr_aer, 1, __ATOMIC_RELAXED);
+	queue_submit(q, r);
+	pthread_mutex_unlock(&q->lock);
+	return 0;
+}
+
+static void handle_event(struct nvmeof_ctrl *c, uint32_t dw0)
+{
+	uint32_t nsids[NVME_CHANGED_NS_MAX];
+	size_t nr = 0;
+	uint8_t lid = (uint8_t)NVME_AER_LID(dw0);
+
+	if (NVME_AER_TYPE(dw0) == NVME_AER_NOTICE &&
+	    NVME_AER_INFO(dw0) == NVME_AER_NOTICE_NS_CHANGED) {
+		/* Reading log 04h (without RAE) re-arms the event. */
+		memset(nsids, 0, sizeof nsids);
+		if (nvmeof_get_log_page(c, NVME_LOG_CHANGED_NS, 0xffffffff, 0,
+					0, nsids, sizeof nsids) == 0) {
+			while (nr < NVME_CHANGED_NS_MAX && nsids[nr]) {
+				nsids[nr] = le32toh(nsids[nr]);
+				if (nsids[nr] != 0xffffffff)
+					ctrl_ns_forget(c, nsids[nr]);
+				nr++;
+			}
+			if (nr && nsids[0] == 0xffffffff)
+				ctrl_ns_forget(c, 0);
+		}
+	} else if (lid) {
+		/* Read the log the event names, so the next event can come. */
+		uint8_t buf[512];
+
+		(void)nvmeof_get_log_page(c, lid, 0xffffffff, 0, 0, buf,
+					  sizeof buf);
+	}
+	if (c->event_cb)
+		c->event_cb(c->event_arg, dw0, nsids, nr);
+}
+
+static bool ka_wake(void *arg)
+{
+	struct nvmeof_ctrl *c = arg;
+	bool ev;
+
+	pthread_mutex_lock(&c->ev_lock);
+	ev = c->nr_events > 0;
+	pthread_mutex_unlock(&c->ev_lock);
+	return c->stopping || ev;
+}
+
+/* The admin queue's background thread: keep-alive on time, and the poller
+ * that receives async event completions while nobody else waits. */
+static void *ka_thread(void *arg)
+{
+	struct nvmeof_ctrl *c = arg;
+	uint64_t period = c->kato_ms > 0 ?
+			  (uint64_t)c->kato_ms * 1000000ull / 2 : UINT64_MAX;
+	uint64_t next = period == UINT64_MAX ? UINT64_MAX : now_ns() + period;
+
+	while (!c->stopping) {
+		uint64_t now = now_ns();
+		int tmo = next == UINT64_MAX ? 1000 :
+			  next <= now ? 0 : (int)((next - now) / 1000000ull) + 1;
+		uint32_t evs[8];
+		unsigned nev = 0, i;
+
+		if (tmo > 1000)
+			tmo = 1000;
+		pthread_mutex_lock(&c->admin->lock);
+		(void)queue_wait(c->admin, ka_wake, c, tmo);
+		bool dead = c->admin->dead;
+		pthread_mutex_unlock(&c->admin->lock);
+		if (c->stopping)
+			break;
+		if (dead) {
+			sleep_ms(100);
+			continue;
+		}
+		pthread_mutex_lock(&c->ev_lock);
+		nev = c->nr_events;
+		memcpy(evs, c->events, nev * sizeof evs[0]);
+		c->nr_events = 0;
+		pthread_mutex_unlock(&c->ev_lock);
+		for (i = 0; i < nev; i++)
+			handle_event(c, evs[i]);
+		while (!c->stopping && !c->discovery &&
+		       __atomic_load_n(&c->nr_aer, __ATOMIC_RELAXED) < NR_AER &&
+		       submit_aer(c) == 0)
+			;
+		if (now_ns() >= next) {
+			(void)nvmeof_keep_alive(c);
+			next = now_ns() + period;
+		}
+	}
+	return NULL;
+}
+
+static int start_ka_thread(struct nvmeof_ctrl *c)
+{
+	int rc = pthread_create(&c->ka_thread, NULL, ka_thread, c);
+
+	if (rc)
+		return nvmeof_err(rc, "cannot start keep-alive thread: %s",
+				  strerror(rc));
+	c->ka_running = true;
+	return 0;
+}
+
+static void stop_ka_thread(struct nvmeof_ctrl *c)
+{
+	uint64_t one = 1;
+
+	if (!c->ka_running)
+		return;
+	c->stopping = true;
+	(void)!write(c->admin->wake_fd, &one, sizeof one);
+	pthread_mutex_lock(&c->admin->lock);
+	pthread_cond_broadcast(&c->admin->cond);
+	pthread_mutex_unlock(&c->admin->lock);
+	pthread_join(c->ka_thread, NULL);
+	c->ka_running = false;
+}
+
+/* ---- connect / disconnect ---------------------------------------------- */
+
+static int setup_identity(struct nvmeof_ctrl *c, const struct nvmeof_opts *o)
+{
+	char buf[NVMF_NQN_SIZE];
+	int rc;
+
+	if (o->hostnqn && *o->hostnqn) {
+		rc = nvmeof_nqn_validate(o->hostnqn);
+		if (rc < 0)
+			return nvmeof_err(EINVAL, "host NQN: %s", nvmeof_get_error());
+		copy_str(c->hostnqn, sizeof c->hostnqn, o->hostnqn);
+	} else {
+		rc = nvmeof_default_hostnqn(buf, sizeof buf);
+		if (rc < 0)
+			return rc;
+		copy_str(c->hostnqn, sizeof c->hostnqn, buf);
+	}
+	if (o->hostid && *o->hostid) {
+		copy_str(c->hostid_str, sizeof c->hostid_str, o->hostid);
+	} else {
+		rc = nvmeof_default_hostid(c->hostid_str, sizeof c->hostid_str);
+		if (rc < 0)
+			return rc;
+	}
+	if (uuid_parse(c->hostid_str, c->hostid) < 0)
+		return nvmeof_err(EINVAL, "host ID '%s' is not a UUID",
+				  c->hostid_str);
+	return 0;
+}
+
+int nvmeof_connect(const struct nvmeof_opts *o, struct nvmeof_ctrl **ctrlp)
+{
+	struct nvmeof_ctrl *c;
+	int rc, i, want, granted = 0;
+	uint32_t mps;
+
+	nvmeof_err_clear();
+	if (!o || !o->traddr || !*o->traddr)
+		return nvmeof_err(EINVAL, "no target address given");
+	if (o->subnqn && *o->subnqn && nvmeof_nqn_validate(o->subnqn) < 0)
+		return nvmeof_err(EINVAL, "subsystem NQN: %s", nvmeof_get_error());
+	if (o->queue_size && (o->queue_size < 2 || o->queue_size > 1024))
+		return nvmeof_err(EINVAL, "queue size %d is outside 2..1024",
+				  o->queue_size);
+	if (o->nr_io_queues < 0 || o->nr_io_queues > 128)
+		return nvmeof_err(EINVAL, "number of I/O queues %d is outside 0..128",
+				  o->nr_io_queues);
+
+	c = calloc(1, sizeof *c);
+	if (!c)
+		return nvmeof_err(ENOMEM, "out of memory");
+	c->id = __atomic_fetch_add(&next_ctrl_id, 1, __ATOMIC_RELAXED);
+	c->opts = *o;
+	pthread_mutex_init(&c->ns_lock, NULL);
+	pthread_mutex_init(&c->ev_lock, NULL);
+	copy_str(c->traddr, sizeof c->traddr, o->traddr);
+	copy_str(c->trsvcid, sizeof c->trsvcid,
+		 o->trsvcid && *o->trsvcid ? o->trsvcid : "4420");
+	copy_str(c->subnqn, sizeof c->subnqn,
+		 o->subnqn && *o->subnqn ? o->subnqn : NVMF_DISCOVERY_NQN);
+	copy_str(c->host_iface, sizeof c->host_iface, o->host_iface);
+	copy_str(c->host_traddr, sizeof c->host_traddr, o->host_traddr);
+	c->opts.traddr = c->traddr;
+	c->opts.trsvcid = c->trsvcid;
+	c->opts.subnqn = c->subnqn;
+	c->opts.hostnqn = c->hostnqn;
+	c->opts.hostid = c->hostid_str;
+	c->opts.host_iface = c->host_iface;
+	c->opts.host_traddr = c->host_traddr;
+	if (c->opts.connect_timeout_ms <= 0)
+		c->opts.connect_timeout_ms = 10000;
+	c->discovery = strcmp(c->subnqn, NVMF_DISCOVERY_NQN) == 0;
+	c->kato_ms = o->kato_ms >= 0 ? o->kato_ms : c->discovery ? 0 : 5000;
+	c->qsize = o->queue_size ? o->queue_size : 128;
+
+	rc = setup_identity(c, o);
+	if (rc < 0)
+		goto fail;
+	rc = connect_queue(c, 0, ADMIN_QUEUE_SIZE, ADMIN_INCAPSULE, &c->admin);
+	if (rc < 0)
+		goto fail;
+	rc = enable_ctrl(c);
+	if (rc < 0)
+		goto fail;
+	rc = nvmeof_identify(c, NVME_CNS_CTRL, 0, 0, &c->id_ctrl);
+	if (rc < 0) {
+		rc = nvmeof_err(-rc, "Identify Controller: %s", nvmeof_get_error());
+		goto fail;
+	}
+	mps = 12 + (uint32_t)((c->cap >> 48) & 0xf); /* CAP.MPSMIN */
+	if (c->id_ctrl.mdts && mps + c->id_ctrl.mdts < 32)
+		c->mdts_bytes = 1u << (mps + c->id_ctrl.mdts);
+	else
+		c->mdts_bytes = 0;
+	/* IOCCSZ counts 16-byte units of the whole capsule (SQE included). */
+	{
+		uint32_t ioccsz = le32toh(c->id_ctrl.ioccsz);
+
+		c->io_incapsule = ioccsz > 4 && ioccsz < (1u << 24) ?
+				  ioccsz * 16 - 64 : 0;
+	}
+
+	want = c->discovery ? 0 : o->nr_io_queues;
+	if (want > 0) {
+		rc = set_nr_queues(c, want, &granted);
+		if (rc < 0) {
+			rc = nvmeof_err(-rc, "Set Features Number of Queues: %s",
+					nvmeof_get_error());
+			goto fail;
+		}
+		c->nr_io = MIN(want, granted);
+	}
+	if (c->nr_io) {
+		uint32_t mqes = NVME_CAP_MQES(c->cap) + 1;
+
+		if ((uint32_t)c->qsize > mqes)
+			c->qsize = (int)mqes;
+		c->io = calloc((size_t)c->nr_io, sizeof *c->io);
+		if (!c->io) {
+			rc = nvmeof_err(ENOMEM, "out of memory");
+			goto fail;
+		}
+		for (i = 0; i < c->nr_io; i++) {
+			rc = connect_queue(c, (uint16_t)(i + 1),
+					   (uint16_t)c->qsize, c->io_incapsule,
+					   &c->io[i]);
+			if (rc < 0) {
+				rc = nvmeof_err(-rc, "I/O queue %d: %s", i + 1,
+						nvmeof_get_error());
+				goto fail;
+			}
+		}
+	}
+	if (!c->discovery) {
+		uint32_t aec = le32toh(c->id_ctrl.oaes) & NVME_OAES_NS_ATTR;
+
+		if (aec)
+			(void)nvmeof_set_features(c, NVME_FEAT_ASYNC_EVENT, 0,
+						  aec, false, NULL, NULL, 0);
+	}
+	if (c->kato_ms > 0 || !c->discovery) {
+		rc = start_ka_thread(c);
+		if (rc < 0)
+			goto fail;
+	}
+	*ctrlp = c;
+	return 0;
+fail:
+	{
+		int e = nvmeof_get_errno();
+		uint16_t st = nvmeof_last_status();
+		char msg[512];
+
+		copy_str(msg, sizeof msg, nvmeof_get_error());
+		c->shutdown_done = true; /* no shutdown on a half-made association */
+		nvmeof_disconnect(c);
+		rc = nvmeof_err(e ? e : -rc, "%s", msg);
+		nvmeof_set_status(st); /* the caller may look at the NVMe status */
+		return rc;
+	}
+}
+
+static int shutdown_ctrl(struct nvmeof_ctrl *c)
+{
+	uint64_t csts = 0, deadline;
+	uint32_t wait_ms = 1, rtd3e = le32toh(c->id_ctrl.rtd3e);
+	uint64_t limit_ms = MAX(5000u, rtd3e / 1000);
+	int tmo = MIN(c->opts.connect_timeout_ms, 5000), rc;
+	uint32_t cc = NVME_CC_EN | NVME_CC_CSS_NVM | NVME_CC_IOSQES(6) |
+		      NVME_CC_IOCQES(4) | NVME_CC_SHN_NORMAL;
+
+	if (limit_ms > 60000)
+		limit_ms = 60000;
+	rc = fabrics_prop_set(c->admin, NVME_REG_CC, false, cc, tmo);
+	if (rc < 0)
+		return rc;
+	deadline = now_ns() + limit_ms * 1000000ull;
+	for (;;) {
+		rc = fabrics_prop_get(c->admin, NVME_REG_CSTS, false, &csts, tmo);
+		if (rc < 0)
+			return rc;
+		if ((csts & NVME_CSTS_SHST_MASK) == NVME_CSTS_SHST_CMPLT)
+			return 0;
+		if (now_ns() > deadline)
+			return nvmeof_err(ETIMEDOUT,
+					  "controller did not report shutdown complete within %llu ms",
+					  (unsigned long long)limit_ms);
+		sleep_ms(wait_ms);
+		wait_ms = MIN(wait_ms * 2, 100u);
+	}
+}
+
+int nvmeof_disconnect(struct nvmeof_ctrl *c)
+{
+	int rc = 0, i;
+
+	if (!c)
+		return 0;
+	stop_ka_thread(c);
+	/* I/O queues first: the controller sees them go before the shutdown. */
+	for (i = 0; i < c->nr_io; i++)
+		if (c->io && c->io[i])
+			queue_destroy(c->io[i]);
+	if (c->admin && !c->admin->dead && !c->shutdown_done)
+		rc = shutdown_ctrl(c);
+	queue_destroy(c->admin);
+	free(c->io);
+	free(c->ns);
+	pthread_mutex_destroy(&c->ns_lock);
+	pthread_mutex_destroy(&c->ev_lock);
+	free(c);
+	return rc;
+}
+
+/* ---- binding threads to I/O queues -------------------------------------- */
+
+#define TLS_BINDINGS 8
+static __thread struct {
+	uint64_t id;
+	struct queue *q;
+} tls_bind[TLS_BINDINGS];
+
+struct queue *ctrl_thread_queue(struct nvmeof_ctrl *c)
+{
+	unsigned slot = (unsigned)(c->id % TLS_BINDINGS), idx;
+	struct queue *q;
+
+	if (likely(tls_bind[slot].id == c->id))
+		return tls_bind[slot].q;
+	if (!c->nr_io) {
+		nvmeof_err(ENOTSUP, "%s has no I/O queues",
+			   c->discovery ? "a discovery controller" :
+					  "this association");
+		return NULL;
+	}
+	idx = __atomic_fetch_add(&c->next_bind, 1, __ATOMIC_RELAXED) %
+	      (unsigned)c->nr_io;
+	q = c->io[idx];
+	__atomic_fetch_add(&q->users, 1, __ATOMIC_RELAXED);
+	tls_bind[slot].id = c->id;
+	tls_bind[slot].q = q;
+	return q;
+}
+
+/* ---- namespace cache ---------------------------------------------------- */
+
+void ctrl_ns_forget(struct nvmeof_ctrl *c, uint32_t nsid)
+{
+	size_t i;
+
+	pthread_mutex_lock(&c->ns_lock);
+	for (i = 0; i < c->nr_ns;) {
+		if (!nsid || c->ns[i].nsid == nsid)
+			c->ns[i] = c->ns[--c->nr_ns];
+		else
+			i++;
+	}
+	pthread_mutex_unlock(&c->ns_lock);
+}
+
+static void ns_remember(struct nvmeof_ctrl *c, uint32_t nsid, uint32_t shift)
+{
+	size_t i;
+
+	pthread_mutex_lock(&c->ns_lock);
+	for (i = 0; i < c->nr_ns; i++)
+		if (c->ns[i].nsid == nsid)
+			break;
+	if (i == c->nr_ns) {
+		if (c->nr_ns == c->ns_cap) {
+			size_t cap = c->ns_cap ? c->ns_cap * 2 : 8;
+			struct ns_cache *n = realloc(c->ns, cap * sizeof *n);
+
+			if (!n) {
+				pthread_mutex_unlock(&c->ns_lock);
+				return;
+			}
+			c->ns = n;
+			c->ns_cap = cap;
+		}
+		c->nr_ns++;
+	}
+	c->ns[i].nsid = nsid;
+	c->ns[i].lba_shift = shift;
+	pthread_mutex_unlock(&c->ns_lock);
+}
+
+int ctrl_lba_shift(struct nvmeof_ctrl *c, uint32_t nsid, uint32_t *shift)
+{
+	struct nvmeof_ns_info info;
+	size_t i;
+	int rc;
+
+	pthread_mutex_lock(&c->ns_lock);
+	for (i = 0; i < c->nr_ns; i++) {
+		if (c->ns[i].nsid == nsid) {
+			*shift = c->ns[i].lba_shift;
+			pthread_mutex_unlock(&c->ns_lock);
+			return 0;
+		}
+	}
+	pthread_mutex_unlock(&c->ns_lock);
+	rc = nvmeof_ns_info(c, nsid, &info); /* remembers the shift */
+	if (rc < 0)
+		return rc;
+	*shift = (uint32_t)__builtin_ctz(info.lba_size);
+	return 0;
+}
+
+void ctrl_ns_set(struct nvmeof_ctrl *c, uint32_t nsid, uint32_t shift)
+{
+	ns_remember(c, nsid, shift);
+}
+
+uint32_t ctrl_max_cmd_bytes(struct nvmeof_ctrl *c, uint32_t shift)
+{
+	uint64_t m = MAX_CMD_BYTES;
+
+	if (c->mdts_bytes && c->mdts_bytes < m)
+		m = c->mdts_bytes;
+	if (((uint64_t)65536 << shift) < m) /* NLB is 16 bits */
+		m = (uint64_t)65536 << shift;
+	return (uint32_t)m;
+}
+
+/* ---- accessors ---------------------------------------------------------- */
+
+const void *nvmeof_ctrl_identify(struct nvmeof_ctrl *c) { return &c->id_ctrl; }
+uint16_t nvmeof_ctrl_cntlid(struct nvmeof_ctrl *c) { return c->cntlid; }
+const char *nvmeof_ctrl_subnqn(struct nvmeof_ctrl *c) { return c->subnqn; }
+const char *nvmeof_ctrl_hostnqn(struct nvmeof_ctrl *c) { return c->hostnqn; }
+const char *nvmeof_ctrl_traddr(struct nvmeof_ctrl *c) { return c->traddr; }
+const char *nvmeof_ctrl_trsvcid(struct nvmeof_ctrl *c) { return c->trsvcid; }
+int nvmeof_ctrl_nr_io_queues(struct nvmeof_ctrl *c) { return c->nr_io; }
+int nvmeof_ctrl_queue_size(struct nvmeof_ctrl *c) { return c->qsize; }
+uint32_t nvmeof_ctrl_mdts_bytes(struct nvmeof_ctrl *c) { return c->mdts_bytes; }
+uint64_t nvmeof_ctrl_cap(struct nvmeof_ctrl *c) { return c->cap; }
+uint32_t nvmeof_ctrl_vs(struct nvmeof_ctrl *c) { return c->vs; }
+bool nvmeof_ctrl_is_discovery(struct nvmeof_ctrl *c) { return c->discovery; }
+int nvmeof_ctrl_kato_ms(struct nvmeof_ctrl *c) { return c->kato_ms; }
+
+void nvmeof_set_event_cb(struct nvmeof_ctrl *c, nvmeof_event_cb cb, void *arg)
+{
+	c->event_arg = arg;
+	__atomic_store_n(&c->event_cb, cb, __ATOMIC_RELEASE);
+}
+
+static void add_stats(struct queue *q, struct nvmeof_stats *st)
+{
+	pthread_mutex_lock(&q->lock);
+	st->commands += q->n_cmds;
+	st->errors += q->n_errors;
+	st->bytes_read += q->n_read;
+	st->bytes_written += q->n_written;
+	st->retries += q->n_retries;
+	pthread_mutex_unlock(&q->lock);
+}
+
+void nvmeof_ctrl_stats(struct nvmeof_ctrl *c, struct nvmeof_stats *st)
+{
+	int i;
+
+	memset(st, 0, sizeof *st);
+	add_stats(c->admin, st);
+	for (i = 0; i < c->nr_io; i++)
+		add_stats(c->io[i], st);
+}
+
+const char *nvmeof_ctrl_state(struct nvmeof_ctrl *c)
+{
+	int i;
+
+	if (c->admin->dead)
+		return "failed";
+	for (i = 0; i < c->nr_io; i++)
+		if (c->io[i]->dead)
+			return "failed";
+	return "live";
+}

@@ -1,0 +1,433 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * NVM I/O: Read, Write, Flush, Write Zeroes, Dataset Management (NVMe NVM
+ * Command Set 1.0 §3).  Each call goes to the calling thread's I/O queue;
+ * a request larger than one command may carry (MDTS, 16-bit NLB) is split
+ * and completes when every part has.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "host.h"
+
+/* A request split into several commands. */
+struct io_parent {
+	nvmeof_cb cb;
+	void *arg;
+	int remaining;
+	int err;
+	uint16_t status;
+	void *owned; /* freed with the parent (DSM ranges) */
+};
+
+static int status_err(uint16_t status)
+{
+	return status ? -nvmeof_status_errno(status) : 0;
+}
+
+static void finish_parent(struct io_parent *p)
+{
+	p->cb(p->arg, p->err, p->status);
+	free(p->owned);
+	free(p);
+}
+
+static void io_done(struct req *r, int err, uint16_t status)
+{
+	struct io_parent *p = r->arg2;
+
+	if (!err)
+		err = status_err(status);
+	if (!p) {
+		r->ucb(r->uarg, err, status);
+		return;
+	}
+	if (err) {
+		/* The first failure is what the caller sees. */
+		int zero = 0;
+
+		if (__atomic_compare_exchange_n(&p->err, &zero, err, false,
+						__ATOMIC_RELAXED, __ATOMIC_RELAXED))
+			p->status = status;
+	}
+	if (__atomic_sub_fetch(&p->remaining, 1, __ATOMIC_ACQ_REL) == 0)
+		finish_parent(p);
+}
+
+struct part {
+	uint8_t opcode;
+	uint64_t slba;
+	uint32_t nlb;
+	uint32_t cdw12_flags;
+	uint32_t cdw11;
+	uint8_t *buf;
+	uint32_t len;
+	enum req_dir dir;
+};
+
+/* Submit n parts, all belonging to one caller request. */
+static int submit_parts(struct nvmeof_ctrl *c, struct queue *q, uint32_t nsid,
+			struct part *parts, unsigned n, struct part *(*next)(void *, unsigned),
+			void *nctx, nvmeof_cb cb, void *arg, void *owned)
+{
+	struct io_parent *p = NULL;
+	unsigned i;
+	int rc = 0;
+
+	(void)c;
+	(void)parts;
+	if (n > 1 || owned) {
+		p = malloc(sizeof *p);
+		if (!p) {
+			free(owned);
+			return nvmeof_err(ENOMEM, "out of memory");
+		}
+		p->cb = cb;
+		p->arg = arg;
+		p->remaining = (int)n;
+		p->err = 0;
+		p->status = 0;
+		p->owned = owned;
+	}
+	pthread_mutex_lock(&q->lock);
+	for (i = 0; i < n; i++) {
+		struct part *pt = next(nctx, i);
+		struct req *r = queue_get_req_wait(q, -1, &rc);
+
+		if (!r) {
+			/* The queue died: the parts not sent fail too. */
+			unsigned left = n - i;
+
+			rc = queue_dead_err(q);
+			if (!p) {
+				pthread_mutex_unlock(&q->lock);
+				return rc;
+			}
+			__atomic_compare_exchange_n(&p->err, &(int){ 0 }, rc,
+						    false, __ATOMIC_RELAXED,
+						    __ATOMIC_RELAXED);
+			if (i == 0) {
+				pthread_mutex_unlock(&q->lock);
+				free(p->owned);
+				free(p);
+				return rc;
+			}
+			if (__atomic_sub_fetch(&p->remaining, (int)left,
+					       __ATOMIC_ACQ_REL) == 0) {
+				pthread_mutex_unlock(&q->lock);
+				finish_parent(p);
+				return 0;
+			}
+			break;
+		}
+		memset(&r->sqe, 0, sizeof r->sqe);
+		r->sqe.opcode = pt->opcode;
+		r->sqe.nsid = htole32(nsid);
+		if (pt->opcode != NVME_NVM_FLUSH && pt->opcode != NVME_NVM_DSM) {
+			r->sqe.cdw10 = htole32((uint32_t)pt->slba);
+			r->sqe.cdw11 = htole32((uint32_t)(pt->slba >> 32));
+			r->sqe.cdw12 = htole32((pt->nlb - 1) | pt->cdw12_flags);
+		} else if (pt->opcode == NVME_NVM_DSM) {
+			r->sqe.cdw10 = htole32(pt->nlb - 1); /* NR, 0's based */
+			r->sqe.cdw11 = htole32(pt->cdw11);
+		}
+		r->buf = pt->buf;
+		r->len = pt->len;
+		r->dir = pt->len ? pt->dir : REQ_NONE;
+		r->done = io_done;
+		r->arg2 = p;
+		r->ucb = cb;
+		r->uarg = arg;
+		queue_submit(q, r);
+	}
+	pthread_mutex_unlock(&q->lock);
+	return 0;
+}
+
+struct rw_ctx {
+	struct part pt;
+	uint8_t opcode;
+	uint64_t slba;
+	uint32_t nlb, max_nlb, shift, flags;
+	uint8_t *buf;
+	enum req_dir dir;
+	bool has_data;
+};
+
+static struct part *rw_next(void *arg, unsigned i)
+{
+	struct rw_ctx *x = arg;
+	uint64_t off = (uint64_t)i * x->max_nlb;
+	uint32_t nlb = (uint32_t)MIN((uint64_t)x->max_nlb, x->nlb - off);
+
+	x->pt.opcode = x->opcode;
+	x->pt.slba = x->slba + off;
+	x->pt.nlb = nlb;
+	x->pt.cdw12_flags = x->flags;
+	x->pt.buf = x->has_data ? x->buf + (off << x->shift) : NULL;
+	x->pt.len = x->has_data ? nlb << x->shift : 0;
+	x->pt.dir = x->dir;
+	return &x->pt;
+}
+
+static int submit_rw(struct nvmeof_ctrl *c, uint8_t opcode, uint32_t nsid,
+		     uint64_t slba, uint32_t nlb, void *buf, uint32_t flags,
+		     nvmeof_cb cb, void *arg)
+{
+	struct rw_ctx x = { .opcode = opcode, .slba = slba, .nlb = nlb,
+			    .flags = flags, .buf = buf };
+	struct queue *q;
+	unsigned n;
+	int rc;
+
+	if (!nlb)
+		return nvmeof_err(EINVAL, "zero blocks asked for");
+	if (slba + nlb < slba)
+		return nvmeof_err(EINVAL, "LBA range wraps around");
+	q = ctrl_thread_queue(c);
+	if (!q)
+		return -nvmeof_get_errno();
+	rc = ctrl_lba_shift(c, nsid, &x.shift);
+	if (rc < 0)
+		return rc;
+	x.has_data = opcode == NVME_NVM_READ || opcode == NVME_NVM_WRITE;
+	x.dir = opcode == NVME_NVM_READ ? REQ_TO_HOST : REQ_TO_CTRL;
+	if (x.has_data) {
+		if (((uint64_t)nlb << x.shift) > UINT32_MAX * 4ull)
+			return nvmeof_err(EINVAL, "%u blocks is too large a request",
+					  nlb);
+		x.max_nlb = ctrl_max_cmd_bytes(c, x.shift) >> x.shift;
+	} else {
+		x.max_nlb = 65536; /* NLB field width */
+	}
+	if (!x.max_nlb)
+		x.max_nlb = 1;
+	n = (unsigned)((nlb + (uint64_t)x.max_nlb - 1) / x.max_nlb);
+	return submit_parts(c, q, nsid, NULL, n, rw_next, &x, cb, arg, NULL);
+}
+
+int nvmeof_submit_read(struct nvmeof_ctrl *c, uint32_t nsid, uint64_t slba,
+		       uint32_t nlb, void *buf, nvmeof_cb cb, void *arg)
+{
+	return submit_rw(c, NVME_NVM_READ, nsid, slba, nlb, buf, 0, cb, arg);
+}
+
+int nvmeof_submit_write(struct nvmeof_ctrl *c, uint32_t nsid, uint64_t slba,
+			uint32_t nlb, const void *buf, bool fua, nvmeof_cb cb,
+			void *arg)
+{
+	return submit_rw(c, NVME_NVM_WRITE, nsid, slba, nlb, (void *)buf,
+			 fua ? NVME_RW_FUA : 0, cb, arg);
+}
+
+int nvmeof_submit_write_zeroes(struct nvmeof_ctrl *c, uint32_t nsid,
+			       uint64_t slba, uint32_t nlb, bool deallocate,
+			       nvmeof_cb cb, void *arg)
+{
+	return submit_rw(c, NVME_NVM_WRITE_ZEROES, nsid, slba, nlb, NULL,
+			 deallocate ? NVME_WZ_DEAC : 0, cb, arg);
+}
+
+static struct part *one_next(void *arg, unsigned i)
+{
+	(void)i;
+	return arg;
+}
+
+int nvmeof_submit_flush(struct nvmeof_ctrl *c, uint32_t nsid, nvmeof_cb cb,
+			void *arg)
+{
+	struct part pt = { .opcode = NVME_NVM_FLUSH };
+	struct queue *q = ctrl_thread_queue(c);
+
+	if (!q)
+		return -nvmeof_get_errno();
+	return submit_parts(c, q, nsid, NULL, 1, one_next, &pt, cb, arg, NULL);
+}
+
+int nvmeof_submit_deallocate(struct nvmeof_ctrl *c, uint32_t nsid,
+			     const struct nvmeof_range *ranges, unsigned nr,
+			     nvmeof_cb cb, void *arg)
+{
+	struct part pt = { .opcode = NVME_NVM_DSM, .cdw11 = NVME_DSM_AD,
+			   .dir = REQ_TO_CTRL };
+	struct nvme_dsm_range *d;
+	struct queue *q;
+	unsigned i;
+
+	if (!nr || nr > NVME_DSM_MAX_RANGES)
+		return nvmeof_err(EINVAL, "%u ranges: Dataset Management takes 1..256",
+				  nr);
+	q = ctrl_thread_queue(c);
+	if (!q)
+		return -nvmeof_get_errno();
+	d = calloc(nr, sizeof *d);
+	if (!d)
+		return nvmeof_err(ENOMEM, "out of memory");
+	for (i = 0; i < nr; i++) {
+		d[i].nlb = htole32(ranges[i].nlb);
+		d[i].slba = htole64(ranges[i].slba);
+	}
+	pt.nlb = nr;
+	pt.buf = (uint8_t *)d;
+	pt.len = nr * (uint32_t)sizeof *d;
+	/* The range buffer lives until the completion: owned by the parent. */
+	return submit_parts(c, q, nsid, NULL, 1, one_next, &pt, cb, arg, d);
+}
+
+/* ---- synchronous calls ---------------------------------------------------- */
+
+struct sync_io {
+	bool done;
+	int err;
+	uint16_t status;
+};
+
+static void sync_cb(void *arg, int err, uint16_t status)
+{
+	struct sync_io *s = arg;
+
+	s->err = err;
+	s->status = status;
+	__atomic_store_n(&s->done, true, __ATOMIC_RELEASE);
+}
+
+static bool sync_done(void *arg)
+{
+	struct sync_io *s = arg;
+
+	return __atomic_load_n(&s->done, __ATOMIC_ACQUIRE);
+}
+
+static int sync_wait(struct nvmeof_ctrl *c, struct sync_io *s, int rc,
+		     const char *what, uint32_t nsid, uint64_t slba,
+		     uint32_t nlb)
+{
+	struct queue *q;
+
+	if (rc < 0)
+		return rc;
+	q = ctrl_thread_queue(c);
+	pthread_mutex_lock(&q->lock);
+	while (!sync_done(s))
+		(void)queue_wait(q, sync_done, s, -1);
+	if (s->status)
+		rc = nvmeof_err_status_set(s->status, CMDSET_NVM,
+					   "%s of %u blocks at LBA %" PRIu64 " on namespace %u",
+					   what, nlb, slba, nsid);
+	else if (s->err && q->dead)
+		rc = queue_dead_err(q);
+	else if (s->err)
+		rc = nvmeof_err(-s->err, "%s of %u blocks at LBA %" PRIu64 " on namespace %u: %s",
+				what, nlb, slba, nsid, strerror(-s->err));
+	pthread_mutex_unlock(&q->lock);
+	return rc;
+}
+
+int nvmeof_read(struct nvmeof_ctrl *c, uint32_t nsid, uint64_t slba,
+		uint32_t nlb, void *buf)
+{
+	struct sync_io s = { 0 };
+
+	return sync_wait(c, &s,
+			 nvmeof_submit_read(c, nsid, slba, nlb, buf, sync_cb, &s),
+			 "read", nsid, slba, nlb);
+}
+
+int nvmeof_write(struct nvmeof_ctrl *c, uint32_t nsid, uint64_t slba,
+		 uint32_t nlb, const void *buf, bool fua)
+{
+	struct sync_io s = { 0 };
+
+	return sync_wait(c, &s,
+			 nvmeof_submit_write(c, nsid, slba, nlb, buf, fua,
+					     sync_cb, &s),
+			 "write", nsid, slba, nlb);
+}
+
+int nvmeof_flush(struct nvmeof_ctrl *c, uint32_t nsid)
+{
+	struct sync_io s = { 0 };
+
+	return sync_wait(c, &s, nvmeof_submit_flush(c, nsid, sync_cb, &s),
+			 "flush", nsid, 0, 0);
+}
+
+int nvmeof_write_zeroes(struct nvmeof_ctrl *c, uint32_t nsid, uint64_t slba,
+			uint32_t nlb, bool deallocate)
+{
+	struct sync_io s = { 0 };
+
+	return sync_wait(c, &s,
+			 nvmeof_submit_write_zeroes(c, nsid, slba, nlb,
+						    deallocate, sync_cb, &s),
+			 "write zeroes", nsid, slba, nlb);
+}
+
+int nvmeof_deallocate(struct nvmeof_ctrl *c, uint32_t nsid,
+		      const struct nvmeof_range *ranges, unsigned nr)
+{
+	struct sync_io s = { 0 };
+
+	return sync_wait(c, &s,
+			 nvmeof_submit_deallocate(c, nsid, ranges, nr, sync_cb,
+						  &s),
+			 "deallocate", nsid, nr ? ranges[0].slba : 0,
+			 nr ? ranges[0].nlb : 0);
+}
+
+/* ---- polling -------------------------------------------------------------- */
+
+struct poll_ctx {
+	struct queue *q;
+	uint64_t start;
+};
+
+static bool any_done(void *arg)
+{
+	struct poll_ctx *p = arg;
+
+	return p->q->n_callbacks != p->start;
+}
+
+int nvmeof_poll(struct nvmeof_ctrl *c, int timeout_ms)
+{
+	struct queue *q = ctrl_thread_queue(c);
+	struct poll_ctx p;
+	int rc;
+
+	if (!q)
+		return -nvmeof_get_errno();
+	pthread_mutex_lock(&q->lock);
+	p.q = q;
+	p.start = q->n_callbacks;
+	rc = queue_wait(q, any_done, &p, timeout_ms);
+	if (rc == 0 || rc == -ETIMEDOUT)
+		rc = (int)(q->n_callbacks - p.start);
+	else
+		rc = queue_dead_err(q);
+	pthread_mutex_unlock(&q->lock);
+	return rc;
+}
+
+int nvmeof_inflight(struct nvmeof_ctrl *c)
+{
+	struct queue *q = ctrl_thread_queue(c);
+	int n;
+
+	if (!q)
+		return -nvmeof_get_errno();
+	pthread_mutex_lock(&q->lock);
+	n = q->inflight;
+	pthread_mutex_unlock(&q->lock);
+	return n;
+}
+
+int nvmeof_poll_fd(struct nvmeof_ctrl *c)
+{
+	struct queue *q = ctrl_thread_queue(c);
+
+	return q ? q->conn->fd : -nvmeof_get_errno();
+}

@@ -1,0 +1,304 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libnvmeof: a userspace NVMe over Fabrics host (NVMe/TCP).
+ *
+ * Conventions:
+ *  - Calls return 0 (or a count) on success and a negative errno on failure.
+ *  - After a failure, nvmeof_get_error() gives a message in words for the
+ *    calling thread, and nvmeof_last_status() the NVMe status field of the
+ *    command that failed (0 when the failure was not an NVMe status).
+ *  - A controller handle may be used from many threads at once.  Each thread
+ *    that does I/O is bound to one I/O queue on its first use (round-robin);
+ *    a queue shared by several threads is serialised by the library.
+ *  - The library never prints and never exits.
+ */
+#ifndef NVMEOF_H
+#define NVMEOF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define NVMEOF_PORT 4420
+#define NVMEOF_DISC_PORT 8009
+#define NVMEOF_DISCOVERY_NQN "nqn.2014-08.org.nvmexpress.discovery"
+#define NVMEOF_NQN_MAX 223
+
+struct nvmeof_ctrl;
+
+/* ---- errors ------------------------------------------------------------- */
+
+/* Message of the last failure on this thread ("" if none). */
+const char *nvmeof_get_error(void);
+/* errno of the last failure on this thread (positive; 0 if none). */
+int nvmeof_get_errno(void);
+/* NVMe status field of the last failed command on this thread:
+ * bits 10:8 SCT, 7:0 SC, bit 14 DNR, bit 13 More.  0 if none. */
+uint16_t nvmeof_last_status(void);
+/* A status field in words, e.g. "Invalid Field in Command (SCT 0h SC 02h)". */
+const char *nvmeof_status_str(uint16_t status);
+
+/* ---- connecting ---------------------------------------------------------- */
+
+struct nvmeof_opts {
+	const char *traddr;      /* host name, IPv4 or IPv6 address */
+	const char *trsvcid;     /* port; NULL: 4420 */
+	const char *subnqn;      /* NULL: the discovery subsystem */
+	const char *hostnqn;     /* NULL: nvmeof_default_hostnqn() */
+	const char *hostid;      /* UUID text; NULL: nvmeof_default_hostid() */
+	const char *host_iface;  /* bind to this interface's address (libnl-route) */
+	const char *host_traddr; /* bind to this source address */
+	int nr_io_queues;        /* I/O queues asked for; 0: none (admin only) */
+	int queue_size;          /* entries per I/O queue (2..1024) */
+	int kato_ms;             /* keep-alive timeout; 0: none; -1: default */
+	int connect_timeout_ms;  /* TCP connect + ICReq + Connect, per step */
+	int io_timeout_ms;       /* a command older than this fails the association */
+	bool hdr_digest;
+	bool data_digest;
+};
+
+/* Defaults: port 4420, 1 I/O queue, queue size 128, KATO 5 s (0 for
+ * discovery), connect timeout 10 s, I/O timeout 30 s, no digests. */
+void nvmeof_opts_init(struct nvmeof_opts *opts);
+
+/* Connect an association: admin queue, controller enable, Identify, and the
+ * I/O queues the controller grants.  On success *ctrlp is set. */
+int nvmeof_connect(const struct nvmeof_opts *opts, struct nvmeof_ctrl **ctrlp);
+
+/* Shut the controller down (CC.SHN, wait for CSTS.SHST), close every queue
+ * and free the handle.  Returns 0, or a negative errno if the shutdown did
+ * not complete cleanly (the handle is freed either way). */
+int nvmeof_disconnect(struct nvmeof_ctrl *ctrl);
+
+/* ---- what the association is --------------------------------------------- */
+
+/* Cached Identify Controller data (4096 bytes), read at connect. */
+const void *nvmeof_ctrl_identify(struct nvmeof_ctrl *ctrl);
+uint16_t nvmeof_ctrl_cntlid(struct nvmeof_ctrl *ctrl);
+const char *nvmeof_ctrl_subnqn(struct nvmeof_ctrl *ctrl);
+const char *nvmeof_ctrl_hostnqn(struct nvmeof_ctrl *ctrl);
+const char *nvmeof_ctrl_traddr(struct nvmeof_ctrl *ctrl);
+const char *nvmeof_ctrl_trsvcid(struct nvmeof_ctrl *ctrl);
+int nvmeof_ctrl_nr_io_queues(struct nvmeof_ctrl *ctrl);
+int nvmeof_ctrl_queue_size(struct nvmeof_ctrl *ctrl);
+/* Largest data transfer of one command in bytes (MDTS; 0 if unlimited). */
+uint32_t nvmeof_ctrl_mdts_bytes(struct nvmeof_ctrl *ctrl);
+uint64_t nvmeof_ctrl_cap(struct nvmeof_ctrl *ctrl);
+uint32_t nvmeof_ctrl_vs(struct nvmeof_ctrl *ctrl);
+bool nvmeof_ctrl_is_discovery(struct nvmeof_ctrl *ctrl);
+/* Keep-alive timeout in force (ms; 0 = none). */
+int nvmeof_ctrl_kato_ms(struct nvmeof_ctrl *ctrl);
+/* "live" or "failed". */
+const char *nvmeof_ctrl_state(struct nvmeof_ctrl *ctrl);
+
+/* Asynchronous events.  cb runs on the library's admin thread after the
+ * event's log page was read: aen_dw0 is the completion dword 0 (type,
+ * info, log page); for Namespace Attribute Changed, nsids lists the
+ * changed namespaces from log 04h (nsids[0] == 0xffffffff: more than 1024,
+ * rescan all).  cb must not call nvmeof_disconnect(). */
+typedef void (*nvmeof_event_cb)(void *arg, uint32_t aen_dw0,
+				const uint32_t *nsids, size_t nr);
+void nvmeof_set_event_cb(struct nvmeof_ctrl *ctrl, nvmeof_event_cb cb,
+			 void *arg);
+
+struct nvmeof_stats {
+	uint64_t commands;  /* completed commands, admin + I/O */
+	uint64_t errors;    /* commands that completed with an error */
+	uint64_t bytes_read;
+	uint64_t bytes_written;
+	uint64_t retries;   /* commands sent again */
+};
+void nvmeof_ctrl_stats(struct nvmeof_ctrl *ctrl, struct nvmeof_stats *st);
+
+/* ---- admin commands --------------------------------------------------- */
+
+/* Identify: buf holds 4096 bytes. */
+int nvmeof_identify(struct nvmeof_ctrl *ctrl, uint8_t cns, uint32_t nsid,
+		    uint16_t cntid, void *buf);
+/* Get Log Page of any length (split by MDTS, with offsets). */
+int nvmeof_get_log_page(struct nvmeof_ctrl *ctrl, uint8_t lid, uint32_t nsid,
+			uint8_t lsp, uint64_t offset, void *buf, size_t len);
+/* Get/Set Features; *result receives completion dword 0 (may be NULL).
+ * buf/len: optional data buffer (NULL/0 for none). */
+int nvmeof_get_features(struct nvmeof_ctrl *ctrl, uint8_t fid, uint32_t nsid,
+			uint8_t sel, uint32_t cdw11, uint32_t *result,
+			void *buf, size_t len);
+int nvmeof_set_features(struct nvmeof_ctrl *ctrl, uint8_t fid, uint32_t nsid,
+			uint32_t cdw11, bool save, uint32_t *result,
+			const void *buf, size_t len);
+int nvmeof_keep_alive(struct nvmeof_ctrl *ctrl);
+
+/* A raw admin command.  sqe is 64 bytes (the library sets CID and the data
+ * pointer); data moves to the controller when write is true. */
+int nvmeof_admin_cmd(struct nvmeof_ctrl *ctrl, const void *sqe, void *buf,
+		     size_t len, bool write, uint32_t *result);
+
+/* ---- namespaces ------------------------------------------------------- */
+
+struct nvmeof_ns_info {
+	uint32_t nsid;
+	uint64_t nsze;          /* blocks */
+	uint64_t ncap;
+	uint64_t nuse;
+	uint32_t lba_size;      /* bytes */
+	uint16_t ms;            /* metadata bytes per block */
+	bool write_protected;
+	bool read_zeroes_after_dealloc; /* DLFEAT reads 01b */
+	uint8_t nguid[16];
+	uint8_t eui64[8];
+	uint8_t uuid[16];
+	bool has_uuid;
+};
+
+/* Active namespace IDs, ascending.  *nsids is malloc()ed; free() it. */
+int nvmeof_ns_list(struct nvmeof_ctrl *ctrl, uint32_t **nsids, size_t *count);
+/* Identify Namespace (+ descriptors) decoded; also refreshes the library's
+ * cached LBA size for this namespace. */
+int nvmeof_ns_info(struct nvmeof_ctrl *ctrl, uint32_t nsid,
+		   struct nvmeof_ns_info *info);
+
+/* ---- I/O ------------------------------------------------------------------
+ * Lengths are in logical blocks of the namespace (its LBA size is looked up
+ * with Identify Namespace the first time a namespace is used).  Requests
+ * larger than MDTS are split; the call completes when every part has. */
+
+int nvmeof_read(struct nvmeof_ctrl *ctrl, uint32_t nsid, uint64_t slba,
+		uint32_t nlb, void *buf);
+int nvmeof_write(struct nvmeof_ctrl *ctrl, uint32_t nsid, uint64_t slba,
+		 uint32_t nlb, const void *buf, bool fua);
+int nvmeof_flush(struct nvmeof_ctrl *ctrl, uint32_t nsid);
+int nvmeof_write_zeroes(struct nvmeof_ctrl *ctrl, uint32_t nsid, uint64_t slba,
+			uint32_t nlb, bool deallocate);
+
+struct nvmeof_range {
+	uint64_t slba;
+	uint32_t nlb;
+};
+/* Dataset Management, deallocate attribute; at most 256 ranges. */
+int nvmeof_deallocate(struct nvmeof_ctrl *ctrl, uint32_t nsid,
+		      const struct nvmeof_range *ranges, unsigned nr);
+
+/* Asynchronous interface.  A submit queues the command on the calling
+ * thread's I/O queue and returns at once (if the queue is full it first
+ * processes completions, which may run callbacks).  Callbacks run in the
+ * thread that calls nvmeof_poll() (or a sync call) on that queue.
+ * err is 0 or a negative errno; status is the NVMe status field. */
+typedef void (*nvmeof_cb)(void *arg, int err, uint16_t status);
+
+int nvmeof_submit_read(struct nvmeof_ctrl *ctrl, uint32_t nsid, uint64_t slba,
+		       uint32_t nlb, void *buf, nvmeof_cb cb, void *arg);
+int nvmeof_submit_write(struct nvmeof_ctrl *ctrl, uint32_t nsid, uint64_t slba,
+			uint32_t nlb, const void *buf, bool fua, nvmeof_cb cb,
+			void *arg);
+int nvmeof_submit_flush(struct nvmeof_ctrl *ctrl, uint32_t nsid, nvmeof_cb cb,
+			void *arg);
+int nvmeof_submit_write_zeroes(struct nvmeof_ctrl *ctrl, uint32_t nsid,
+			       uint64_t slba, uint32_t nlb, bool deallocate,
+			       nvmeof_cb cb, void *arg);
+int nvmeof_submit_deallocate(struct nvmeof_ctrl *ctrl, uint32_t nsid,
+			     const struct nvmeof_range *ranges, unsigned nr,
+			     nvmeof_cb cb, void *arg);
+
+/* Process completions of the calling thread's queue, waiting up to
+ * timeout_ms (-1: until at least one completes; 0: do not wait).
+ * Returns the number of commands completed, or a negative errno. */
+int nvmeof_poll(struct nvmeof_ctrl *ctrl, int timeout_ms);
+/* Commands submitted by this thread's queue and not yet completed. */
+int nvmeof_inflight(struct nvmeof_ctrl *ctrl);
+/* The file descriptor to wait on (POLLIN) for this thread's queue. */
+int nvmeof_poll_fd(struct nvmeof_ctrl *ctrl);
+
+/* ---- discovery -------------------------------------------------------- */
+
+struct nvmeof_disc_entry {
+	uint8_t trtype;   /* 3 = tcp */
+	uint8_t adrfam;   /* 1 = ipv4, 2 = ipv6 */
+	uint8_t subtype;  /* 1 referral, 2 NVM subsystem, 3 current discovery */
+	uint8_t treq;
+	uint16_t portid;
+	uint16_t cntlid;
+	uint16_t asqsz;
+	uint16_t eflags;
+	uint8_t sectype;  /* TSAS for TCP: security type */
+	char trsvcid[33];
+	char traddr[257];
+	char subnqn[257];
+};
+
+struct nvmeof_disc_log {
+	uint64_t genctr;
+	uint64_t numrec;
+	uint16_t recfmt;
+	struct nvmeof_disc_entry *entries; /* numrec entries */
+};
+
+/* Read the whole discovery log page (header, entries, header again while
+ * the generation counter changes; bounded retries). */
+int nvmeof_discover(struct nvmeof_ctrl *ctrl, struct nvmeof_disc_log **logp);
+/* Follow referrals (subtype 1) recursively from opts' target, up to depth;
+ * entries of every discovery controller are merged, duplicates removed. */
+int nvmeof_discover_all(const struct nvmeof_opts *opts, int max_depth,
+			struct nvmeof_disc_log **logp);
+void nvmeof_disc_log_free(struct nvmeof_disc_log *log);
+/* Decode a raw log page 70h (header + entries) without a controller. */
+int nvmeof_disc_log_decode(const void *buf, size_t len,
+			   struct nvmeof_disc_log **logp);
+
+/* ---- host identity ---------------------------------------------------- */
+
+/* The host NQN: /etc/nvme/hostnqn if present and valid, otherwise a stable
+ * nqn.2014-08.org.nvmexpress:uuid:<uuid> derived from the host ID.
+ * Writes at most len bytes including the NUL.  */
+int nvmeof_default_hostnqn(char *buf, size_t len);
+/* The host ID as UUID text: /etc/nvme/hostid, else the UUID in the host
+ * NQN, else the machine's DMI product UUID or /etc/machine-id, hashed. */
+int nvmeof_default_hostid(char *buf, size_t len);
+/* A fresh random nqn.2014-08.org.nvmexpress:uuid:<uuid>. */
+int nvmeof_gen_hostnqn(char *buf, size_t len);
+/* 0 if nqn is a valid NVMe Qualified Name (NVMe Base 2.0 §4.5), else
+ * -EINVAL with the reason in nvmeof_get_error(). */
+int nvmeof_nqn_validate(const char *nqn);
+
+/* ---- addresses ----------------------------------------------------------- */
+
+/* Split "host", "host:port", "[v6]:port" or "v6"; host and port are
+ * written NUL-terminated (port left as default_port if absent). */
+int nvmeof_parse_address(const char *s, char *host, size_t hostlen,
+			 char *port, size_t portlen, const char *default_port);
+
+/* ---- text for people and scripts (one decoder for CLI and FUSE) -------- */
+
+enum nvmeof_describe_kind {
+	NVMEOF_DESC_ID_CTRL,
+	NVMEOF_DESC_ID_NS,
+	NVMEOF_DESC_NS_LIST,
+	NVMEOF_DESC_NS_DESC,
+	NVMEOF_DESC_LOG_ERROR,
+	NVMEOF_DESC_LOG_SMART,
+	NVMEOF_DESC_LOG_FIRMWARE,
+	NVMEOF_DESC_LOG_CHANGED_NS,
+	NVMEOF_DESC_LOG_CMD_EFFECTS,
+	NVMEOF_DESC_LOG_ANA,
+	NVMEOF_DESC_LOG_DISCOVERY,
+};
+#define NVMEOF_DESCRIBE_JSON 0x1
+
+/* Decode a payload into text ("field : value" lines, names as nvme-cli
+ * prints them) or JSON.  Returns a malloc()ed NUL-terminated string, or
+ * NULL with errno set (EINVAL: payload too short for its kind). */
+char *nvmeof_describe(enum nvmeof_describe_kind kind, const void *data,
+		      size_t len, unsigned flags);
+/* Log page ID -> kind (-1 if no decoder), and a short name ("smart"). */
+int nvmeof_describe_log_kind(uint8_t lid);
+/* A feature's completion dword 0 in words, e.g. "Number of Queues: 4 SQ, 4 CQ". */
+char *nvmeof_describe_feature(uint8_t fid, uint32_t dw0, unsigned flags);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* NVMEOF_H */

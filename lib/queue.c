@@ -1,0 +1,737 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A queue pair over one NVMe/TCP connection: command slots (CIDs), capsule
+ * building, the R2T → H2CData flow, completions, timeouts.
+ *
+ * Locking: everything in struct queue is under q->lock.  One thread at a
+ * time (the "poller") waits in poll() on the socket with the lock released;
+ * the others wait on q->cond.  The poller processes what arrived for every
+ * thread and wakes them (leader/follower).  Completion callbacks run with
+ * the lock released, so a callback may submit again.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "host.h"
+
+enum { TX_CAPSULE = 1, TX_H2C = 2 };
+
+#define CID_IDX_BITS 10
+#define CID_IDX_MASK ((1u << CID_IDX_BITS) - 1)
+#define TX_MAX_IOV 64
+#define TIMEOUT_SCAN_NS 250000000ull
+
+uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+int queue_create(struct tcp_conn *conn, const struct queue_opts *o,
+		 struct queue **out)
+{
+	struct queue *q = calloc(1, sizeof *q);
+	unsigned i;
+
+	if (!q)
+		return nvmeof_err(ENOMEM, "out of memory");
+	q->conn = conn;
+	q->qid = o->qid;
+	q->size = o->size;
+	q->nr_slots = o->size > 1 ? o->size - 1 : 1;
+	if (q->nr_slots > CID_IDX_MASK + 1)
+		q->nr_slots = CID_IDX_MASK + 1;
+	q->max_incapsule = o->max_incapsule;
+	q->io_timeout_ms = o->io_timeout_ms;
+	q->slots = calloc(q->nr_slots, sizeof *q->slots);
+	q->free_ids = calloc(q->nr_slots, sizeof *q->free_ids);
+	q->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (!q->slots || !q->free_ids || q->wake_fd < 0) {
+		int e = q->wake_fd < 0 ? errno : ENOMEM;
+
+		if (q->wake_fd >= 0)
+			close(q->wake_fd);
+		free(q->slots);
+		free(q->free_ids);
+		free(q);
+		return nvmeof_err(e, "cannot create queue: %s", strerror(e));
+	}
+	/* Hand out low indices first: a stack popped from the end. */
+	for (i = 0; i < q->nr_slots; i++)
+		q->free_ids[i] = (uint16_t)(q->nr_slots - 1 - i);
+	q->nr_free = q->nr_slots;
+	pthread_mutex_init(&q->lock, NULL);
+	pthread_cond_init(&q->cond, NULL);
+	*out = q;
+	return 0;
+}
+
+void queue_destroy(struct queue *q)
+{
+	if (!q)
+		return;
+	tcp_close(q->conn);
+	close(q->wake_fd);
+	pthread_mutex_destroy(&q->lock);
+	pthread_cond_destroy(&q->cond);
+	free(q->slots);
+	free(q->free_ids);
+	free(q);
+}
+
+struct req *queue_get_req(struct queue *q)
+{
+	struct req *r;
+	uint16_t idx, gen;
+
+	if (!q->nr_free)
+		return NULL;
+	idx = q->free_ids[--q->nr_free];
+	r = &q->slots[idx];
+	gen = (uint16_t)(r->gen + 1);
+	memset(r, 0, sizeof *r);
+	r->gen = gen;
+	/* Generation bits above the index make a stale or repeated completion
+	 * for a reused slot visible instead of completing the wrong command. */
+	r->cid = (uint16_t)((gen << CID_IDX_BITS) | idx);
+	r->busy = true;
+	return r;
+}
+
+static void req_put(struct queue *q, struct req *r)
+{
+	r->busy = false;
+	q->free_ids[q->nr_free++] = (uint16_t)(r - q->slots);
+}
+
+static struct req *lookup(struct queue *q, uint16_t cid)
+{
+	uint32_t idx = cid & CID_IDX_MASK;
+	struct req *r;
+
+	if (idx >= q->nr_slots)
+		return NULL;
+	r = &q->slots[idx];
+	if (!r->busy || !r->in_flight || r->cid != cid)
+		return NULL;
+	return r;
+}
+
+static void tx_push(struct queue *q, struct req *r)
+{
+	r->tx_next = NULL;
+	r->tx_queued = true;
+	r->tx_done = 0;
+	if (q->tx_tail)
+		q->tx_tail->tx_next = r;
+	else
+		q->tx_head = r;
+	q->tx_tail = r;
+}
+
+static void tx_pop(struct queue *q)
+{
+	struct req *r = q->tx_head;
+
+	q->tx_head = r->tx_next;
+	if (!q->tx_head)
+		q->tx_tail = NULL;
+	r->tx_next = NULL;
+	r->tx_queued = false;
+}
+
+/* The next H2CData PDU of the current R2T (§3.6.2.8: each at most
+ * MAXH2CDATA; the last one of the R2T carries LAST_PDU). */
+static void build_h2c(struct queue *q, struct req *r)
+{
+	struct tcp_conn *c = q->conn;
+	uint32_t len = r->r2t_end - r->h2c_off;
+
+	if (len > c->maxh2cdata)
+		len = c->maxh2cdata;
+	r->tx_kind = TX_H2C;
+	r->txhdr_len = (uint32_t)pdu_build_h2c_data(
+		r->txhdr, r->cid, r->ttag, r->h2c_off, len,
+		r->h2c_off + len == r->r2t_end, c->hdgst, c->ddgst,
+		c->tx_align);
+	r->tx_data_off = r->h2c_off;
+	r->tx_data_len = len;
+	if (c->ddgst)
+		pdu_put_digest(r->txdgst, crc32c(0, r->buf + r->h2c_off, len));
+	r->h2c_off += len;
+}
+
+static uint32_t pdu_wire_len(const struct queue *q, const struct req *r)
+{
+	return r->txhdr_len + r->tx_data_len +
+	       (q->conn->ddgst && r->tx_data_len ? NVME_TCP_DIGEST_LEN : 0);
+}
+
+/* Send what is queued, as far as the socket takes it, several PDUs per
+ * sendmsg.  Returns 0 or a negative errno (connection failed). */
+static int tx_flush(struct queue *q)
+{
+	while (q->tx_head) {
+		struct iovec iov[TX_MAX_IOV];
+		int n = 0;
+		struct req *r;
+		ssize_t sent;
+
+		for (r = q->tx_head; r && n + 3 <= TX_MAX_IOV; r = r->tx_next) {
+			uint32_t skip = r->tx_done, dl = r->tx_data_len;
+			struct { const uint8_t *p; uint32_t len; } seg[3] = {
+				{ r->txhdr, r->txhdr_len },
+				{ r->buf + r->tx_data_off, dl },
+				{ r->txdgst, q->conn->ddgst && dl ?
+					     NVME_TCP_DIGEST_LEN : 0 },
+			};
+			for (int s = 0; s < 3; s++) {
+				if (skip >= seg[s].len) {
+					skip -= seg[s].len;
+					continue;
+				}
+				iov[n].iov_base = (void *)(seg[s].p + skip);
+				iov[n].iov_len = seg[s].len - skip;
+				n++;
+				skip = 0;
+			}
+		}
+		sent = tcp_sendv(q->conn, iov, n);
+		if (sent < 0)
+			return (int)sent;
+		if (sent == 0)
+			return 0; /* socket full: wait for POLLOUT */
+		while (sent > 0 && q->tx_head) {
+			uint32_t left;
+
+			r = q->tx_head;
+			left = pdu_wire_len(q, r) - r->tx_done;
+			if ((size_t)sent < left) {
+				r->tx_done += (uint32_t)sent;
+				break;
+			}
+			sent -= left;
+			if (r->tx_kind == TX_CAPSULE && r->dir == REQ_TO_CTRL)
+				q->n_written += r->incapsule ? r->len : 0;
+			if (r->tx_kind == TX_H2C)
+				q->n_written += r->tx_data_len;
+			if (r->tx_kind == TX_H2C && r->h2c_off < r->r2t_end) {
+				/* More of this R2T: keep streaming it. */
+				build_h2c(q, r);
+				r->tx_done = 0;
+				continue;
+			}
+			tx_pop(q);
+		}
+	}
+	return 0;
+}
+
+void queue_submit(struct queue *q, struct req *r)
+{
+	struct tcp_conn *c = q->conn;
+	struct nvme_sgl_desc *sgl = &r->sqe.dptr;
+	uint32_t data = 0;
+
+	r->sqe.cid = htole16(r->cid);
+	r->sqe.flags = NVME_CMD_FLAGS_SGL;
+	memset(sgl, 0, sizeof *sgl);
+	if (r->dir == REQ_TO_CTRL && r->len && r->len <= q->max_incapsule) {
+		/* NVMe/TCP §3.3.1: data in the capsule, SGL offset 0. */
+		sgl->type = NVME_SGL_INCAPSULE;
+		sgl->length = htole32(r->len);
+		r->incapsule = true;
+		data = r->len;
+	} else {
+		/* Transport SGL: data by C2HData, or by R2T → H2CData. */
+		sgl->type = NVME_SGL_TRANSPORT;
+		sgl->length = htole32(r->dir == REQ_NONE ? 0 : r->len);
+	}
+	r->tx_kind = TX_CAPSULE;
+	r->txhdr_len = (uint32_t)pdu_build_cmd(r->txhdr, &r->sqe, data, c->hdgst,
+					       c->ddgst, c->tx_align);
+	r->tx_data_off = 0;
+	r->tx_data_len = data;
+	if (data && c->ddgst)
+		pdu_put_digest(r->txdgst, crc32c(0, r->buf, data));
+	r->start_ns = now_ns();
+	r->in_flight = true;
+	q->inflight++;
+	if (q->dead) {
+		/* Completed at once by the next wait. */
+		r->err = -q->dead;
+		r->in_flight = false;
+		q->inflight--;
+		r->done_next = NULL;
+		if (q->done_tail)
+			q->done_tail->done_next = r;
+		else
+			q->done_head = r;
+		q->done_tail = r;
+		return;
+	}
+	tx_push(q, r);
+	if (q->tx_head == r) {
+		int rc = tx_flush(q);
+
+		if (rc < 0)
+			queue_fail(q, -rc, nvmeof_get_error());
+	}
+	if (q->poller && q->tx_head) {
+		uint64_t one = 1;
+		(void)!write(q->wake_fd, &one, sizeof one);
+	}
+}
+
+static void complete(struct queue *q, struct req *r, int err, uint16_t status)
+{
+	r->in_flight = false;
+	q->inflight--;
+	if (!r->err)
+		r->err = err;
+	r->status = status;
+	q->n_cmds++;
+	if (r->err || status)
+		q->n_errors++;
+	r->done_next = NULL;
+	if (q->done_tail)
+		q->done_tail->done_next = r;
+	else
+		q->done_head = r;
+	q->done_tail = r;
+}
+
+static int proto_err(struct queue *q, const char *fmt, ...)
+	NVMEOF_PRINTF(2, 3);
+static int proto_err(struct queue *q, const char *fmt, ...)
+{
+	char msg[200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	return nvmeof_err(EPROTO, "%s: queue %u: %s", q->conn->peer, q->qid,
+			  msg);
+}
+
+static int on_hdr(void *ctx, const struct pdu_info *info, const uint8_t *hdr,
+		  uint8_t **dst)
+{
+	struct queue *q = ctx;
+	struct req *r;
+	uint16_t cid = le16_get(hdr + 8);
+
+	switch (info->type) {
+	case NVME_TCP_RSP: {
+		struct nvme_cqe cqe;
+		uint16_t sf;
+
+		memcpy(&cqe, hdr + 8, sizeof cqe);
+		cid = le16toh(cqe.cid);
+		r = lookup(q, cid);
+		if (!r)
+			return proto_err(q, "CapsuleResp for command ID %u, which is not in flight",
+					 cid);
+		if (r->tx_queued)
+			return proto_err(q, "CapsuleResp for command ID %u before the host finished sending it",
+					 cid);
+		q->sqhd = le16toh(cqe.sqhd);
+		r->dw0 = le32toh(cqe.dw0);
+		r->dw1 = le32toh(cqe.dw1);
+		sf = (uint16_t)(le16toh(cqe.status) >> 1);
+		if (!sf && r->dir == REQ_TO_HOST && r->xfer != r->len) {
+			/* Success without all the data: never hand the
+			 * caller a buffer with holes. */
+			r->err = -EIO;
+			r->errmsg = "the controller completed a read without sending all its data";
+		}
+		if (r->dir == REQ_TO_HOST)
+			q->n_read += r->xfer;
+		complete(q, r, 0, sf);
+		return 0;
+	}
+	case NVME_TCP_C2H_DATA: {
+		uint32_t datao = le32_get(hdr + 12), datal = le32_get(hdr + 16);
+
+		r = lookup(q, cid);
+		if (!r)
+			return proto_err(q, "C2HData for command ID %u, which is not in flight",
+					 cid);
+		if (r->dir != REQ_TO_HOST)
+			return proto_err(q, "C2HData for command ID %u, which reads no data",
+					 cid);
+		if (datal != info->data_len)
+			return proto_err(q, "C2HData DATAL %u but the PDU carries %u bytes",
+					 datal, info->data_len);
+		if (datao != r->xfer)
+			return proto_err(q, "C2HData for command ID %u at offset %u, expected %u (overlapping or missing data)",
+					 cid, datao, r->xfer);
+		if ((uint64_t)datao + datal > r->len)
+			return proto_err(q, "C2HData for command ID %u ends at %" PRIu64 ", beyond its %u bytes",
+					 cid, (uint64_t)datao + datal, r->len);
+		if ((info->flags & NVME_TCP_F_DATA_SUCCESS) &&
+		    !(info->flags & NVME_TCP_F_DATA_LAST))
+			return proto_err(q, "C2HData with SUCCESS but not LAST_PDU");
+		*dst = r->buf + datao;
+		return 0;
+	}
+	case NVME_TCP_R2T: {
+		uint16_t ttag = le16_get(hdr + 10);
+		uint32_t r2to = le32_get(hdr + 12), r2tl = le32_get(hdr + 16);
+
+		r = lookup(q, cid);
+		if (!r)
+			return proto_err(q, "R2T for command ID %u, which is not in flight",
+					 cid);
+		if (r->dir != REQ_TO_CTRL || r->incapsule)
+			return proto_err(q, "R2T for command ID %u, which has no data to send by R2T",
+					 cid);
+		if (r->tx_queued)
+			return proto_err(q, "R2T for command ID %u while a previous R2T is still being served (more than MAXR2T)",
+					 cid);
+		if (!r2tl || r2to != r->xfer ||
+		    (uint64_t)r2to + r2tl > r->len)
+			return proto_err(q, "R2T for command ID %u asks for %u bytes at offset %u; the write has %u bytes, %u already sent",
+					 cid, r2tl, r2to, r->len, r->xfer);
+		r->ttag = ttag;
+		r->r2t_off = r2to;
+		r->r2t_end = r2to + r2tl;
+		r->h2c_off = r2to;
+		r->xfer = r->r2t_end;
+		build_h2c(q, r);
+		tx_push(q, r);
+		return 0;
+	}
+	}
+	return proto_err(q, "unexpected %s PDU", pdu_type_name(info->type));
+}
+
+static int on_data(void *ctx, const struct pdu_info *info, const uint8_t *hdr,
+		   bool ddgst_ok)
+{
+	struct queue *q = ctx;
+	uint16_t cid = le16_get(hdr + 8);
+	struct req *r = lookup(q, cid);
+
+	if (!r) /* cannot happen: checked in on_hdr */
+		return proto_err(q, "data for command ID %u vanished", cid);
+	r->xfer += info->data_len;
+	if (!ddgst_ok && !r->err) {
+		/* The data in the buffer is wrong: the command fails. */
+		r->err = -EIO;
+		r->errmsg = "data digest error in C2HData";
+	}
+	if (info->flags & NVME_TCP_F_DATA_SUCCESS) {
+		if (r->xfer != r->len)
+			return proto_err(q, "C2HData with SUCCESS for command ID %u after %u of %u bytes",
+					 cid, r->xfer, r->len);
+		q->n_read += r->xfer;
+		complete(q, r, 0, 0);
+	}
+	return 0;
+}
+
+static const struct tcp_rx_ops rx_ops = { .on_hdr = on_hdr, .on_data = on_data };
+
+void queue_fail(struct queue *q, int err, const char *why)
+{
+	unsigned i;
+
+	if (q->dead)
+		return;
+	q->dead = err ? err : EIO;
+	snprintf(q->dead_msg, sizeof q->dead_msg, "%s",
+		 why && *why ? why : strerror(q->dead));
+	if (q->conn->fd >= 0)
+		shutdown(q->conn->fd, SHUT_RDWR);
+	while (q->tx_head)
+		tx_pop(q);
+	for (i = 0; i < q->nr_slots; i++) {
+		struct req *r = &q->slots[i];
+
+		if (r->busy && r->in_flight)
+			complete(q, r, -q->dead, 0);
+	}
+	pthread_cond_broadcast(&q->cond);
+}
+
+/* Run the callbacks of completed commands with the lock released, then
+ * free their slots.  Returns how many completed. */
+static int run_completions(struct queue *q)
+{
+	int n = 0;
+
+	while (q->done_head) {
+		struct req *list = q->done_head, *r;
+		int batch = 0;
+
+		q->done_head = q->done_tail = NULL;
+		q->in_callbacks++;
+		pthread_mutex_unlock(&q->lock);
+		for (r = list; r; r = r->done_next) {
+			r->done(r, r->err, r->status);
+			batch++;
+		}
+		pthread_mutex_lock(&q->lock);
+		q->in_callbacks--;
+		q->n_callbacks += (uint64_t)batch;
+		n += batch;
+		for (r = list; r; r = r->done_next)
+			req_put(q, r);
+	}
+	if (n && (q->waiters || q->dead))
+		pthread_cond_broadcast(&q->cond);
+	return n;
+}
+
+/* Fail the association when a command outlives its timeout (lock held). */
+static void check_timeouts(struct queue *q, uint64_t now)
+{
+	uint64_t limit;
+	unsigned i;
+
+	if (q->io_timeout_ms <= 0 || !q->inflight)
+		return;
+	limit = (uint64_t)q->io_timeout_ms * 1000000ull;
+	for (i = 0; i < q->nr_slots; i++) {
+		struct req *r = &q->slots[i];
+		char why[160];
+
+		if (!r->busy || !r->in_flight || r->no_timeout ||
+		    now - r->start_ns < limit)
+			continue;
+		snprintf(why, sizeof why,
+			 "%s: queue %u: command ID %u (opcode 0x%02x) got no completion within %d ms",
+			 q->conn->peer, q->qid, r->cid, r->sqe.opcode,
+			 q->io_timeout_ms);
+		queue_fail(q, ETIMEDOUT, why);
+		return;
+	}
+}
+
+/* Receive and send what can be without blocking (lock held). */
+static void pump(struct queue *q)
+{
+	int rc;
+
+	if (q->dead)
+		return;
+	rc = tcp_rx(q->conn, &rx_ops, q);
+	if (rc < 0) {
+		queue_fail(q, -rc, nvmeof_get_error());
+		return;
+	}
+	rc = tx_flush(q);
+	if (rc < 0)
+		queue_fail(q, -rc, nvmeof_get_error());
+}
+
+int queue_wait(struct queue *q, bool (*pred)(void *), void *arg,
+	       int timeout_ms)
+{
+	uint64_t start = now_ns();
+	uint64_t deadline = timeout_ms < 0 ? UINT64_MAX :
+			    start + (uint64_t)timeout_ms * 1000000ull;
+	uint64_t last_scan = start;
+
+	for (;;) {
+		uint64_t now;
+
+		run_completions(q);
+		if (pred(arg))
+			return 0;
+		if (q->dead && !q->done_head && !q->in_callbacks)
+			return -q->dead; /* nothing can complete any more */
+		if (!q->poller && !q->dead) {
+			/* Whatever has already arrived, without blocking. */
+			pump(q);
+			if (q->done_head || q->dead)
+				continue;
+		}
+		now = now_ns();
+		if (now >= deadline)
+			return -ETIMEDOUT;
+		if (!q->poller && !q->dead) {
+			struct pollfd pfd[2] = {
+				{ .fd = q->conn->fd, .events = POLLIN },
+				{ .fd = q->wake_fd, .events = POLLIN },
+			};
+			uint64_t wait_ns = deadline - now;
+			int tmo, n;
+
+			if (q->tx_head)
+				pfd[0].events |= POLLOUT;
+			if (q->inflight && wait_ns > TIMEOUT_SCAN_NS * 4)
+				wait_ns = TIMEOUT_SCAN_NS * 4;
+			tmo = wait_ns == UINT64_MAX ? -1 :
+			      (int)((wait_ns + 999999) / 1000000);
+			q->poller = true;
+			pthread_mutex_unlock(&q->lock);
+			n = poll(pfd, 2, tmo);
+			pthread_mutex_lock(&q->lock);
+			q->poller = false;
+			if (n > 0 && pfd[1].revents) {
+				uint64_t v;
+				(void)!read(q->wake_fd, &v, sizeof v);
+			}
+			pump(q);
+			now = now_ns();
+			if (now - last_scan >= TIMEOUT_SCAN_NS) {
+				check_timeouts(q, now);
+				last_scan = now;
+			}
+			if (q->waiters)
+				pthread_cond_broadcast(&q->cond);
+			continue;
+		}
+		/* Another thread polls (or runs callbacks of a dead queue):
+		 * wait to be woken, a slice at a time. */
+		{
+			struct timespec ts, rt;
+			uint64_t until = MIN(deadline, now + TIMEOUT_SCAN_NS * 4);
+			uint64_t t;
+
+			/* q->cond uses CLOCK_REALTIME: convert the slice. */
+			clock_gettime(CLOCK_REALTIME, &rt);
+			t = (uint64_t)rt.tv_sec * 1000000000ull +
+			    (uint64_t)rt.tv_nsec + (until - now);
+			ts.tv_sec = (time_t)(t / 1000000000ull);
+			ts.tv_nsec = (long)(t % 1000000000ull);
+			q->waiters++;
+			pthread_cond_timedwait(&q->cond, &q->lock, &ts);
+			q->waiters--;
+		}
+	}
+}
+
+struct sync_ctx {
+	bool done;
+	int err;
+	uint16_t status;
+	uint32_t dw0, dw1;
+	const char *errmsg;
+};
+
+static void sync_done(struct req *r, int err, uint16_t status)
+{
+	struct sync_ctx *s = r->arg;
+
+	s->err = err;
+	s->status = status;
+	s->dw0 = r->dw0;
+	s->dw1 = r->dw1;
+	s->errmsg = r->errmsg;
+	__atomic_store_n(&s->done, true, __ATOMIC_RELEASE);
+}
+
+static bool sync_is_done(void *arg)
+{
+	struct sync_ctx *s = arg;
+
+	return __atomic_load_n(&s->done, __ATOMIC_ACQUIRE);
+}
+
+static bool has_free(void *arg)
+{
+	struct queue *q = arg;
+
+	return q->nr_free > 0 || q->dead;
+}
+
+struct req *queue_get_req_wait(struct queue *q, int timeout_ms, int *rc)
+{
+	struct req *r;
+
+	while (!(r = queue_get_req(q))) {
+		*rc = queue_wait(q, has_free, q, timeout_ms);
+		if (*rc < 0)
+			return NULL;
+		if (q->dead && !q->nr_free) {
+			*rc = -q->dead;
+			return NULL;
+		}
+	}
+	*rc = 0;
+	return r;
+}
+
+int queue_dead_err(struct queue *q)
+{
+	return nvmeof_err(q->dead, "association failed: %s", q->dead_msg);
+}
+
+int queue_sync_cmd(struct queue *q, struct nvme_sqe *sqe, void *buf,
+		   uint32_t len, enum req_dir dir, uint32_t *dw0,
+		   uint32_t *dw1, int timeout_ms)
+{
+	struct sync_ctx s = { 0 };
+	struct req *r;
+	int rc;
+
+	pthread_mutex_lock(&q->lock);
+	if (q->dead) {
+		rc = queue_dead_err(q);
+		pthread_mutex_unlock(&q->lock);
+		return rc;
+	}
+	r = queue_get_req_wait(q, timeout_ms, &rc);
+	if (!r) {
+		if (q->dead)
+			rc = queue_dead_err(q);
+		else
+			rc = nvmeof_err(-rc, "no free command slot: %s",
+					strerror(-rc));
+		pthread_mutex_unlock(&q->lock);
+		return rc;
+	}
+	r->sqe = *sqe;
+	r->buf = buf;
+	r->len = len;
+	r->dir = len ? dir : REQ_NONE;
+	r->done = sync_done;
+	r->arg = &s;
+	queue_submit(q, r);
+	rc = queue_wait(q, sync_is_done, &s, timeout_ms);
+	if (rc == -ETIMEDOUT && !sync_is_done(&s)) {
+		char why[160];
+
+		/* The command cannot stay in flight with s on our stack. */
+		snprintf(why, sizeof why,
+			 "%s: queue %u: no completion for opcode 0x%02x within %d ms",
+			 q->conn->peer, q->qid, sqe->opcode, timeout_ms);
+		queue_fail(q, ETIMEDOUT, why);
+		queue_wait(q, sync_is_done, &s, -1);
+	}
+	if (s.err) {
+		if (s.errmsg)
+			rc = nvmeof_err(-s.err, "%s: %s", q->conn->peer,
+					s.errmsg);
+		else if (q->dead)
+			rc = queue_dead_err(q);
+		else
+			rc = nvmeof_err(-s.err, "%s", strerror(-s.err));
+	} else if (s.status) {
+		rc = nvmeof_err_status(s.status, "%s: opcode 0x%02x failed",
+				       q->conn->peer, sqe->opcode);
+	} else {
+		rc = 0;
+	}
+	pthread_mutex_unlock(&q->lock);
+	if (dw0)
+		*dw0 = s.dw0;
+	if (dw1)
+		*dw1 = s.dw1;
+	return rc;
+}

@@ -1,0 +1,22 @@
+#!/bin/bash
+# Boot the Linux kernel's NVMe/TCP target in QEMU and run the interop tests
+# (tests/interop/test_interop) against it.  Exit 77 (skip, with the reason)
+# when QEMU or the guest's parts are missing, except under CI=true.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+bin=${NVMEOF_BUILDDIR:-.}/tests/interop/test_interop
+vm="$here/nvmet-vm"
+"$vm" prepare
+rc=$?
+[ $rc = 0 ] || exit $rc
+state=$(mktemp -d "${TMPDIR:-/tmp}/nvmet-vm.XXXXXX")
+cleanup() { "$vm" stop "$state" >/dev/null 2>&1; rm -rf "$state"; }
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+"$vm" start "$state" || { echo "interop: the guest did not start"; exit 1; }
+NVMEOF_INTEROP_PORT=$(cat "$state/port")
+NVMEOF_INTEROP_KVER=$(cat "$state/kver")
+NVMEOF_INTEROP_CLOSED_PORT=$(cat "$state/closed_port" 2>/dev/null || echo "")
+export NVMEOF_INTEROP_PORT NVMEOF_INTEROP_KVER NVMEOF_INTEROP_CLOSED_PORT
+echo "interop: Linux kernel nvmet $NVMEOF_INTEROP_KVER on 127.0.0.1:$NVMEOF_INTEROP_PORT"
+"$bin" --jobs 2 --verbose "$@"
