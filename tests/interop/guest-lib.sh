@@ -1,0 +1,183 @@
+#!/bin/sh
+# guest-lib.sh — shell functions for the nvmet-vm guest (busybox sh).
+# Installed as /etc/nvmetvm.sh in the initramfs; guest-init.sh uses it to set
+# up the target and every `nvmet-vm exec` command runs with it sourced, so a
+# test can say e.g.
+#   nvmet-vm exec D 'port_unlink nqn.2026-11.org.example:linux-nvmet'
+#   nvmet-vm exec D 'ns_add nqn.2026-11.org.example:linux-nvmet 3 8'
+#   nvmet-vm exec D '(port_drop 5 >/dev/null 2>&1 &)'     # in the background
+# Every function prints a reason and returns non-zero when it fails.
+# shellcheck disable=SC3043  # busybox sh has `local`
+
+NVMET=/sys/kernel/config/nvmet
+NVMETVM_NSDIR=/tmp/ns
+NVMETVM_STATE=/tmp/nvmetvm
+SUBNQN1=nqn.2026-11.org.example:linux-nvmet
+SUBNQN2=nqn.2026-11.org.example:linux-nvmet-2
+NVMETVM_PORT=4420
+if [ -r "$NVMETVM_STATE/port" ]; then read -r NVMETVM_PORT < "$NVMETVM_STATE/port"; fi
+
+nvmetvm_err() { echo "nvmetvm: $*" >&2; return 1; }
+
+# wr VALUE FILE: write one configfs attribute, saying which one on failure.
+wr() {
+	printf '%s\n' "$1" > "$2" 2>/dev/null || nvmetvm_err "cannot write '$1' to $2"
+}
+
+# subsys_add NQN [SERIAL]: a subsystem that allows any host.
+subsys_add() {
+	local s="$NVMET/subsystems/$1"
+	[ -n "$1" ] || { nvmetvm_err "usage: subsys_add NQN [SERIAL]"; return; }
+	mkdir "$s" || return
+	wr 1 "$s/attr_allow_any_host" || return
+	if [ -n "${2:-}" ]; then wr "$2" "$s/attr_serial" || return; fi
+}
+
+# subsys_remove NQN: unlink it from every port, drop its namespaces, remove it.
+subsys_remove() {
+	local s="$NVMET/subsystems/$1" p n
+	[ -d "$s" ] || { nvmetvm_err "no subsystem $1"; return; }
+	for p in "$NVMET"/ports/*; do
+		[ -L "$p/subsystems/$1" ] && rm "$p/subsystems/$1"
+	done
+	for n in "$s"/namespaces/*; do
+		[ -d "$n" ] && { ns_remove "$1" "${n##*/}" || return; }
+	done
+	rmdir "$s"
+}
+
+nvmetvm_nsfile() {
+	printf '%s/%s.ns%s.img\n' "$NVMETVM_NSDIR" "$(printf '%s' "$1" | tr -c 'A-Za-z0-9._-' _)" "$2"
+}
+
+# ns_add_dev SUBNQN NSID PATH: a namespace backed by a block device or file.
+ns_add_dev() {
+	local n="$NVMET/subsystems/$1/namespaces/$2"
+	[ $# -eq 3 ] || { nvmetvm_err "usage: ns_add_dev SUBNQN NSID PATH"; return; }
+	[ -d "$NVMET/subsystems/$1" ] || { nvmetvm_err "no subsystem $1"; return; }
+	mkdir "$n" || return
+	wr "$3" "$n/device_path" || return
+	# tmpfs has no O_DIRECT: file namespaces must use buffered I/O.
+	if [ -f "$3" ] && [ -e "$n/buffered_io" ]; then wr 1 "$n/buffered_io" || return; fi
+	wr 1 "$n/enable"
+}
+
+# ns_add SUBNQN NSID SIZE_MB [zero|pattern]: a file namespace on tmpfs
+# (4096-byte LBAs), zero-filled (sparse) or filled with the known pattern.
+ns_add() {
+	local f
+	[ $# -ge 3 ] || { nvmetvm_err "usage: ns_add SUBNQN NSID SIZE_MB [zero|pattern]"; return; }
+	mkdir -p "$NVMETVM_NSDIR"
+	f=$(nvmetvm_nsfile "$1" "$2")
+	[ ! -e "$f" ] || { nvmetvm_err "$f exists"; return; }
+	case "${4:-zero}" in
+	zero) truncate -s "$3"M "$f" || return ;;
+	pattern) pattern gen "$3"M > "$f" || { rm -f "$f"; return 1; } ;;
+	*) nvmetvm_err "ns_add: fill is zero or pattern, not '$4'"; return ;;
+	esac
+	ns_add_dev "$1" "$2" "$f" || { rmdir "$NVMET/subsystems/$1/namespaces/$2" 2>/dev/null; rm -f "$f"; return 1; }
+}
+
+# ns_remove SUBNQN NSID: disable and remove a namespace (and its tmpfs file).
+ns_remove() {
+	local n="$NVMET/subsystems/$1/namespaces/$2" f
+	[ -d "$n" ] || { nvmetvm_err "no namespace $2 in $1"; return; }
+	f=$(cat "$n/device_path")
+	wr 0 "$n/enable" || return
+	rmdir "$n" || return
+	case "$f" in "$NVMETVM_NSDIR"/*) rm -f "$f" ;; esac
+}
+
+# port_add [PORTID [TRSVCID]]: a TCP port on 127.0.0.1 (the relay forwards the
+# guest NIC's connections there).
+port_add() {
+	local p="$NVMET/ports/${1:-1}"
+	mkdir "$p" || return
+	wr tcp "$p/addr_trtype" && wr ipv4 "$p/addr_adrfam" &&
+		wr 127.0.0.1 "$p/addr_traddr" && wr "${2:-$NVMETVM_PORT}" "$p/addr_trsvcid"
+}
+
+# port_link SUBNQN [PORTID] / port_unlink SUBNQN [PORTID]: expose a subsystem on
+# a port, or take it away (its controllers on that port are torn down; the
+# port stops listening when no subsystem is left on it).
+port_link() {
+	[ -d "$NVMET/subsystems/$1" ] || { nvmetvm_err "no subsystem $1"; return; }
+	ln -s "$NVMET/subsystems/$1" "$NVMET/ports/${2:-1}/subsystems/$1"
+}
+port_unlink() {
+	[ -L "$NVMET/ports/${2:-1}/subsystems/$1" ] ||
+		{ nvmetvm_err "$1 is not linked to port ${2:-1}"; return; }
+	rm "$NVMET/ports/${2:-1}/subsystems/$1"
+}
+
+# port_down [PORTID]: unlink every subsystem (the listener closes), remembering
+# them for port_up [PORTID].
+port_down() {
+	local id="${1:-1}" l
+	mkdir -p "$NVMETVM_STATE"
+	: > "$NVMETVM_STATE/port$id.down"
+	for l in "$NVMET/ports/$id/subsystems"/*; do
+		[ -L "$l" ] || continue
+		echo "${l##*/}" >> "$NVMETVM_STATE/port$id.down"
+		rm "$l" || return
+	done
+}
+port_up() {
+	local id="${1:-1}" s
+	[ -f "$NVMETVM_STATE/port$id.down" ] || { nvmetvm_err "port $id is not down"; return; }
+	while read -r s; do
+		port_link "$s" "$id" || return
+	done < "$NVMETVM_STATE/port$id.down"
+	rm -f "$NVMETVM_STATE/port$id.down"
+}
+
+# port_drop SECONDS [PORTID]: port_down, sleep, port_up.
+port_drop() {
+	port_down "${2:-1}" && sleep "$1" && port_up "${2:-1}"
+}
+
+# nvmetvm_target_setup PORT: the standard target of `nvmet-vm start`.
+nvmetvm_target_setup() {
+	NVMETVM_PORT=$1
+	subsys_add "$SUBNQN1" linuxnvmet0001 || return
+	ns_add "$SUBNQN1" 1 64 pattern || return
+	ns_add_dev "$SUBNQN1" 2 /dev/nullb0 || return
+	subsys_add "$SUBNQN2" || return
+	ns_add "$SUBNQN2" 1 16 zero || return
+	ns_add_dev "$SUBNQN2" 2 /dev/ram0 || return
+	port_add 1 "$NVMETVM_PORT" || return
+	port_link "$SUBNQN1" 1 || return
+	port_link "$SUBNQN2" 1
+}
+
+# --- host mode (nvmet-vm start-host): the Linux NVMe/TCP host ---------------
+
+NVMETVM_HOSTNQN=nqn.2014-08.org.nvmexpress:uuid:6e766d65-6f66-4000-8000-000000000001
+NVMETVM_HOSTID=6e766d65-6f66-4000-8000-000000000001
+
+# host_connect SUBNQN [EXTRA_OPTIONS]: connect to the target behind
+# 10.0.2.100:4420 (EXTRA_OPTIONS e.g. "hdr_digest,data_digest,nr_io_queues=1"),
+# wait for its namespaces' block devices, print the controller (nvme0).
+host_connect() {
+	local opts r inst i=0
+	[ -n "$1" ] || { nvmetvm_err "usage: host_connect SUBNQN [EXTRA_OPTIONS]"; return; }
+	opts="transport=tcp,traddr=10.0.2.100,trsvcid=4420,nqn=$1,hostnqn=$NVMETVM_HOSTNQN,hostid=$NVMETVM_HOSTID"
+	[ -z "${2:-}" ] || opts="$opts,$2"
+	exec 4<> /dev/nvme-fabrics || return
+	printf '%s' "$opts" >&4 || { exec 4>&-; nvmetvm_err "connect $1 failed (dmesg says why)"; return; }
+	IFS= read -r r <&4
+	exec 4>&-
+	inst=${r#instance=}
+	inst=${inst%%,*}
+	[ -n "$inst" ] || { nvmetvm_err "connect $1: unexpected answer '$r'"; return; }
+	while ! ls /sys/class/nvme/nvme"$inst"/nvme*n* > /dev/null 2>&1 && [ $i -lt 50 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	echo "nvme$inst"
+}
+
+# host_disconnect nvmeN: delete a controller host_connect made.
+host_disconnect() {
+	wr 1 "/sys/class/nvme/$1/delete_controller"
+}
