@@ -383,3 +383,34 @@ Test(interop, closed_port, .timeout = 60)
 		  nvmeof_get_error());
 	cr_log_info("closed port: %s", nvmeof_get_error());
 }
+
+Test(interop, source_address_and_interface, .timeout = 60)
+{
+	struct nvmeof_opts o;
+	struct nvmeof_ctrl *c = NULL;
+	uint8_t b[LBA];
+
+	nvmeof_opts_init(&o);
+	o.traddr = "127.0.0.1";
+	o.trsvcid = port();
+	o.subnqn = SUB1;
+	o.host_traddr = "127.0.0.1";
+	cr_assert_eq(nvmeof_connect(&o, &c), 0, "host_traddr: %s",
+		     nvmeof_get_error());
+	cr_assert_eq(nvmeof_read(c, 1, 0, 1, b), 0, "%s", nvmeof_get_error());
+	check_pattern(b, 0, LBA);
+	close_ctrl(c);
+
+	o.host_traddr = NULL;
+	o.host_iface = "lo"; /* its address, found with libnl-route */
+	cr_assert_eq(nvmeof_connect(&o, &c), 0, "host_iface lo: %s",
+		     nvmeof_get_error());
+	close_ctrl(c);
+
+	c = NULL;
+	o.host_iface = "nosuchif0";
+	cr_assert_lt(nvmeof_connect(&o, &c), 0);
+	cr_assert_null(c);
+	cr_assert(strstr(nvmeof_get_error(), "nosuchif0"), "message: %s",
+		  nvmeof_get_error());
+}
