@@ -195,11 +195,11 @@ static const char *cmd_specific_sc_name(unsigned sc, enum nvmeof_cmd_set set)
 	case 0x09: return "Invalid Log Page";
 	case 0x0d: return "Feature Identifier Not Saveable";
 	case 0x0e: return "Feature Not Changeable";
-	case 0x80: return "Connect: Incompatible Format";
-	case 0x81: return "Connect: Controller Busy";
-	case 0x82: return "Connect: Invalid Parameters (unknown subsystem NQN or host not allowed?)";
-	case 0x83: return "Connect: Restart Discovery";
-	case 0x84: return "Connect: Invalid Host";
+	case 0x80: return "Connect Incompatible Format";
+	case 0x81: return "Connect Controller Busy";
+	case 0x82: return "Connect Invalid Parameters";
+	case 0x83: return "Connect Restart Discovery";
+	case 0x84: return "Connect Invalid Host";
 	case 0x90: return "Discovery Restart";
 	case 0x91: return "Authentication Required";
 	default: return NULL;

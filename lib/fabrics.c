@@ -42,8 +42,10 @@ int fabrics_connect(struct queue *q, const char *subnqn, const char *hostnqn,
 
 		if (st && NVME_SF_SCT(st) == NVME_SCT_CMD_SPECIFIC &&
 		    NVME_SF_SC(st) == NVME_SC_CONNECT_INVALID_PARAM) {
-			/* §3.3: dw0 says which field was refused. */
-			unsigned ipo = dw0 >> 16, iattr = dw0 & 1;
+			/* NVMe-oF 1.1 §3.3 (Figure 21): dw0 bits 15:0 IPO, the
+			 * offset of the refused field, bit 16 IATTR, set when
+			 * it lies in the Connect data rather than the SQE. */
+			unsigned ipo = dw0 & 0xffff, iattr = (dw0 >> 16) & 1;
 			const char *what = "a parameter";
 
 			if (iattr && ipo == offsetof(struct nvmf_connect_data, subnqn))

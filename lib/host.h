@@ -157,6 +157,7 @@ struct queue {
 	struct req *tx_head, *tx_tail;
 	struct req *done_head, *done_tail; /* completed, callbacks pending */
 	int in_callbacks;       /* threads running callbacks unlocked */
+	int plugged;            /* > 0: submissions wait for one flush */
 	bool poller;            /* a thread waits in poll() without the lock */
 	int waiters;            /* threads in pthread_cond_wait */
 	int wake_fd;            /* eventfd to wake the poller */
@@ -181,6 +182,8 @@ struct req *queue_get_req_wait(struct queue *q, int timeout_ms, int *rc);
 int queue_dead_err(struct queue *q);
 /* Queue r for sending (lock held).  Its SQE is filled except CID/DPTR. */
 void queue_submit(struct queue *q, struct req *r);
+/* Send what is queued (unless plugged elsewhere; lock held). */
+void queue_kick(struct queue *q);
 /* Drive I/O until pred(arg) is true or timeout_ms passes (-1 forever).
  * Lock held on entry and exit; completions run their done callbacks with
  * the lock released.  Returns 0, -ETIMEDOUT, or the queue's failure. */

@@ -412,6 +412,33 @@ int nvmeof_poll(struct nvmeof_ctrl *c, int timeout_ms)
 	return rc;
 }
 
+void nvmeof_plug(struct nvmeof_ctrl *c)
+{
+	struct queue *q = ctrl_thread_queue(c);
+
+	if (!q)
+		return;
+	pthread_mutex_lock(&q->lock);
+	q->plugged++;
+	pthread_mutex_unlock(&q->lock);
+}
+
+int nvmeof_unplug(struct nvmeof_ctrl *c)
+{
+	struct queue *q = ctrl_thread_queue(c);
+	int rc = 0;
+
+	if (!q)
+		return -nvmeof_get_errno();
+	pthread_mutex_lock(&q->lock);
+	if (q->plugged > 0 && --q->plugged == 0)
+		queue_kick(q);
+	if (q->dead)
+		rc = queue_dead_err(q);
+	pthread_mutex_unlock(&q->lock);
+	return rc;
+}
+
 int nvmeof_inflight(struct nvmeof_ctrl *c)
 {
 	struct queue *q = ctrl_thread_queue(c);

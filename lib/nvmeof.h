@@ -208,6 +208,12 @@ int nvmeof_submit_deallocate(struct nvmeof_ctrl *ctrl, uint32_t nsid,
  * timeout_ms (-1: until at least one completes; 0: do not wait).
  * Returns the number of commands completed, or a negative errno. */
 int nvmeof_poll(struct nvmeof_ctrl *ctrl, int timeout_ms);
+/* Batch submissions (like the kernel's block plug): between nvmeof_plug()
+ * and nvmeof_unplug(), commands submitted on this thread's queue are held
+ * and then sent together, several PDUs per system call, by nvmeof_unplug()
+ * (or by a poll on the queue).  Plugs nest. */
+void nvmeof_plug(struct nvmeof_ctrl *ctrl);
+int nvmeof_unplug(struct nvmeof_ctrl *ctrl);
 /* Commands submitted by this thread's queue and not yet completed. */
 int nvmeof_inflight(struct nvmeof_ctrl *ctrl);
 /* The file descriptor to wait on (POLLIN) for this thread's queue. */

@@ -238,6 +238,25 @@ static int tx_flush(struct queue *q)
 	return 0;
 }
 
+/* Send what is queued now; if the socket is full, make sure the thread in
+ * poll() also waits for POLLOUT (lock held). */
+void queue_kick(struct queue *q)
+{
+	int rc;
+
+	if (!q->tx_head || q->dead)
+		return;
+	rc = tx_flush(q);
+	if (rc < 0) {
+		queue_fail(q, -rc, nvmeof_get_error());
+		return;
+	}
+	if (q->poller && q->tx_head) {
+		uint64_t one = 1;
+		(void)!write(q->wake_fd, &one, sizeof one);
+	}
+}
+
 void queue_submit(struct queue *q, struct req *r)
 {
 	struct tcp_conn *c = q->conn;
@@ -282,16 +301,8 @@ void queue_submit(struct queue *q, struct req *r)
 		return;
 	}
 	tx_push(q, r);
-	if (q->tx_head == r) {
-		int rc = tx_flush(q);
-
-		if (rc < 0)
-			queue_fail(q, -rc, nvmeof_get_error());
-	}
-	if (q->poller && q->tx_head) {
-		uint64_t one = 1;
-		(void)!write(q->wake_fd, &one, sizeof one);
-	}
+	if (!q->plugged)
+		queue_kick(q);
 }
 
 static void complete(struct queue *q, struct req *r, int err, uint16_t status)
@@ -479,14 +490,20 @@ static int run_completions(struct queue *q)
 
 		q->done_head = q->done_tail = NULL;
 		q->in_callbacks++;
+		/* Commands the callbacks submit go out together, in one
+		 * sendmsg after the last callback, not one each. */
+		q->plugged++;
 		pthread_mutex_unlock(&q->lock);
 		for (r = list; r; r = r->done_next) {
 			r->done(r, r->err, r->status);
 			batch++;
 		}
 		pthread_mutex_lock(&q->lock);
+		q->plugged--;
 		q->in_callbacks--;
 		q->n_callbacks += (uint64_t)batch;
+		if (!q->plugged)
+			queue_kick(q);
 		n += batch;
 		for (r = list; r; r = r->done_next)
 			req_put(q, r);
@@ -507,7 +524,7 @@ static void check_timeouts(struct queue *q, uint64_t now)
 	limit = (uint64_t)q->io_timeout_ms * 1000000ull;
 	for (i = 0; i < q->nr_slots; i++) {
 		struct req *r = &q->slots[i];
-		char why[160];
+		char why[320];
 
 		if (!r->busy || !r->in_flight || r->no_timeout ||
 		    now - r->start_ns < limit)
@@ -705,7 +722,7 @@ int queue_sync_cmd(struct queue *q, struct nvme_sqe *sqe, void *buf,
 	queue_submit(q, r);
 	rc = queue_wait(q, sync_is_done, &s, timeout_ms);
 	if (rc == -ETIMEDOUT && !sync_is_done(&s)) {
-		char why[160];
+		char why[320];
 
 		/* The command cannot stay in flight with s on our stack. */
 		snprintf(why, sizeof why,

@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * nvmeof(8): what the files of the command-line tool share.  nvmeof.c
+ * parses the command line once (one option table for every subcommand),
+ * maps failures to exit codes and connects; cmds.c and perf.c hold the
+ * subcommands.  Only <nvmeof.h> of the library is used.
+ */
+#ifndef NVMEOF_CLI_H
+#define NVMEOF_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "nvmeof.h"
+
+/* sysexits(3) codes, documented in nvmeof(8) EXIT STATUS. */
+#define EXIT_USAGE 64       /* EX_USAGE: bad command line */
+#define EXIT_UNAVAILABLE 69 /* EX_UNAVAILABLE: target unreachable or refused TCP */
+#define EXIT_OSERR 71       /* EX_OSERR: out of memory, threads, ... */
+#define EXIT_IOERR 74       /* EX_IOERR: I/O failed, data mismatch, output */
+#define EXIT_PROTOCOL 76    /* EX_PROTOCOL: NVMe error status, protocol error */
+#define EXIT_CONFIG 78      /* EX_CONFIG: no host NQN / host ID to be found */
+
+#if defined(__GNUC__)
+#define CLI_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define CLI_PRINTF(a, b)
+#endif
+
+enum out_fmt { OUT_TEXT, OUT_JSON, OUT_BINARY };
+
+enum workload { W_READ, W_WRITE, W_RANDREAD, W_RANDWRITE, W_RW, W_RANDRW };
+
+/* Subcommands, as bits: each option says which subcommands take it. */
+enum {
+	C_DISCOVER = 1u << 0,
+	C_IDENTIFY = 1u << 1,
+	C_LOG = 1u << 2,
+	C_LIST = 1u << 3,
+	C_GETF = 1u << 4,
+	C_SETF = 1u << 5,
+	C_PERF = 1u << 6,
+	C_GEN = 1u << 7,
+	C_SHOW = 1u << 8,
+};
+
+struct cli;
+
+struct cli_cmd {
+	const char *name;
+	unsigned bit;
+	int (*run)(struct cli *c);
+	const char *args;    /* synopsis after the name */
+	const char *summary; /* one line for "nvmeof --help" */
+	bool address;        /* takes host[:port] */
+	unsigned formats;    /* 1 << OUT_* accepted by -o */
+};
+
+/* Everything the command line said, parsed and range-checked. */
+struct cli {
+	const struct cli_cmd *cmd;
+	/* target */
+	char host[256];
+	char port[16];
+	bool port_given;
+	const char *subnqn;
+	const char *hostnqn;
+	const char *hostid;
+	const char *host_traddr;
+	const char *host_iface;
+	bool hdgst, ddgst;
+	bool kato_set;
+	uint32_t kato_s;
+	enum out_fmt fmt;
+	/* identify, log, features, perf */
+	bool nsid_set;
+	uint32_t nsid;
+	int cns;             /* -1: by --nsid */
+	/* log */
+	int lid;             /* -1: not given */
+	bool len_set;
+	uint64_t len;
+	uint8_t lsp;
+	/* features */
+	int fid;             /* -1: not given */
+	bool value_set;
+	uint32_t value;
+	uint8_t sel;
+	bool save;
+	/* discover */
+	bool referrals;
+	/* perf */
+	uint32_t depth;
+	uint64_t io_size;
+	enum workload workload;
+	bool mix_set;
+	uint32_t mix;        /* read percentage */
+	uint32_t seconds;
+	uint32_t threads;
+	uint32_t nr_io_queues; /* 0: as many as threads */
+	bool verify;
+	bool no_prefill;       /* --verify without writing the pattern first */
+	uint64_t span;         /* bytes; 0: the whole namespace */
+};
+
+/* nvmeof.c */
+void cli_err(struct cli *c, const char *fmt, ...) CLI_PRINTF(2, 3);
+/* After a failed library call: print its message, return the exit code. */
+int cli_fail(struct cli *c, const char *what);
+/* The exit code of a failure: a negative errno and an NVMe status field. */
+int cli_exit_code(int rc, uint16_t status);
+/* A usage error found after parsing: message, hint, EXIT_USAGE. */
+int cli_usage_error(struct cli *c, const char *fmt, ...) CLI_PRINTF(2, 3);
+/* Connect to c->host:port.  subnqn NULL: the discovery controller; then,
+ * when no port was given, 8009 and (if refused) 4420 are tried. */
+int cli_connect(struct cli *c, const char *traddr, const char *trsvcid,
+		const char *subnqn, int nr_io_queues, int queue_size,
+		struct nvmeof_ctrl **ctrlp);
+void cli_opts(struct cli *c, struct nvmeof_opts *o);
+/* Ports to try: the one given, else 4420 for an NVM subsystem, or 8009
+ * then 4420 for discovery.  Returns how many. */
+size_t cli_ports(struct cli *c, bool discovery, const char *ports[2]);
+/* Message and exit code of a failed nvmeof_connect() (or discover_all);
+ * refused_before: the port tried first, when both were refused. */
+int cli_connect_fail(struct cli *c, int rc, const char *refused_before);
+int cli_disconnect(struct nvmeof_ctrl *ctrl);
+
+/* output */
+void out_json_string(FILE *f, const char *s);
+void out_hexdump(FILE *f, const void *buf, size_t len);
+void out_hex(FILE *f, const void *buf, size_t len);
+/* Print an nvmeof_describe() result (and free it); NULL: failure. */
+int out_described(struct cli *c, char *text, const char *what);
+int out_binary(const void *buf, size_t len);
+/* flush stdout; EXIT_IOERR if writing failed */
+int out_finish(int rc);
+
+/* cmds.c */
+int cmd_discover(struct cli *c);
+int cmd_identify(struct cli *c);
+int cmd_log(struct cli *c);
+int cmd_list(struct cli *c);
+int cmd_get_feature(struct cli *c);
+int cmd_set_feature(struct cli *c);
+int cmd_gen_hostnqn(struct cli *c);
+int cmd_show_hostnqn(struct cli *c);
+
+/* perf.c */
+int cmd_perf(struct cli *c);
+const char *workload_name(enum workload w);
+
+#endif
