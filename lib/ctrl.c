@@ -6,6 +6,7 @@
  * shutdown.
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,13 +32,21 @@ void nvmeof_opts_init(struct nvmeof_opts *o)
 	o->nr_io_queues = 1;
 	o->queue_size = 128;
 	o->kato_ms = -1; /* default: 5 s, or none for a discovery controller */
+	o->reconnect_delay = 10;
+	o->ctrl_loss_tmo = 600;
+	o->fast_io_fail_tmo = -1;
 	o->connect_timeout_ms = 10000;
 	o->io_timeout_ms = 30000;
 }
 
+/* Copy, truncating to fit. */
 static void copy_str(char *dst, size_t len, const char *src)
 {
-	snprintf(dst, len, "%s", src ? src : "");
+	size_t n = src ? strnlen(src, len - 1) : 0;
+
+	if (n)
+		memcpy(dst, src, n);
+	dst[n] = '\0';
 }
 
 int ctrl_admin_timeout(struct nvmeof_ctrl *c)
@@ -100,56 +109,95 @@ static int connect_queue(struct nvmeof_ctrl *c, uint16_t qid, uint16_t size,
 }
 
 /* NVMe Base 2.0 §3.5.1: set CC.EN and wait for CSTS.RDY within CAP.TO. */
-static int enable_ctrl(struct nvmeof_ctrl *c)
+static int enable_ctrl(struct nvmeof_ctrl *c, struct queue *q)
 {
 	int tmo = c->opts.connect_timeout_ms, rc;
 	uint64_t csts = 0, deadline;
 	uint32_t cc, wait_ms = 1;
 
-	rc = fabrics_prop_get(c->admin, NVME_REG_CAP, true, &c->cap, tmo);
+	rc = fabrics_prop_get(q, NVME_REG_CAP, true, &c->cap, tmo);
 	if (rc < 0)
 		return nvmeof_err(-rc, "Property Get CAP: %s", nvmeof_get_error());
-	rc = fabrics_prop_get(c->admin, NVME_REG_VS, false, &csts, tmo);
+	rc = fabrics_prop_get(q, NVME_REG_VS, false, &csts, tmo);
 	if (rc < 0)
 		return nvmeof_err(-rc, "Property Get VS: %s", nvmeof_get_error());
 	c->vs = (uint32_t)csts;
 	cc = NVME_CC_EN | NVME_CC_CSS_NVM | NVME_CC_IOSQES(6) | NVME_CC_IOCQES(4);
-	rc = fabrics_prop_set(c->admin, NVME_REG_CC, false, cc, tmo);
+	rc = fabrics_prop_set(q, NVME_REG_CC, false, cc, tmo);
 	if (rc < 0)
 		return nvmeof_err(-rc, "Property Set CC.EN: %s", nvmeof_get_error());
 	deadline = now_ns() +
 		   (uint64_t)MAX(NVME_CAP_TO(c->cap), 1u) * 500000000ull;
 	for (;;) {
-		rc = fabrics_prop_get(c->admin, NVME_REG_CSTS, false, &csts, tmo);
+		rc = fabrics_prop_get(q, NVME_REG_CSTS, false, &csts, tmo);
 		if (rc < 0)
 			return nvmeof_err(-rc, "Property Get CSTS: %s",
 					  nvmeof_get_error());
 		if (csts & NVME_CSTS_CFS)
 			return nvmeof_err(EIO, "%s: controller fatal status (CSTS.CFS) while enabling",
-					  c->admin->conn->peer);
+					  q->conn->peer);
 		if (csts & NVME_CSTS_RDY)
 			return 0;
 		if (now_ns() > deadline)
 			return nvmeof_err(ETIMEDOUT,
 					  "%s: controller not ready (CSTS.RDY) within CAP.TO = %u ms",
-					  c->admin->conn->peer,
-					  NVME_CAP_TO(c->cap) * 500);
+					  q->conn->peer, NVME_CAP_TO(c->cap) * 500);
 		sleep_ms(wait_ms);
 		wait_ms = MIN(wait_ms * 2, 100u);
 	}
 }
 
-static int set_nr_queues(struct nvmeof_ctrl *c, int want, int *granted)
+/* Admin commands of the bring-up, on a given (maybe not yet adopted) queue. */
+static int q_admin(struct nvmeof_ctrl *c, struct queue *q, struct nvme_sqe *sqe,
+		   void *buf, uint32_t len, uint32_t *dw0)
+{
+	return queue_sync_cmd(q, sqe, buf, len, len ? REQ_TO_HOST : REQ_NONE,
+			      dw0, NULL, c->opts.connect_timeout_ms);
+}
+
+static int identify_ctrl(struct nvmeof_ctrl *c, struct queue *q,
+			 struct nvme_id_ctrl *id)
+{
+	struct nvme_sqe sqe = { .opcode = NVME_ADMIN_IDENTIFY };
+	int rc;
+
+	sqe.cdw10 = htole32(NVME_CNS_CTRL);
+	rc = q_admin(c, q, &sqe, id, sizeof *id, NULL);
+	if (rc < 0)
+		return nvmeof_err(-rc, "Identify Controller: %s", nvmeof_get_error());
+	return 0;
+}
+
+static int set_features_q(struct nvmeof_ctrl *c, struct queue *q, uint8_t fid,
+			  uint32_t cdw11, uint32_t *dw0)
+{
+	struct nvme_sqe sqe = { .opcode = NVME_ADMIN_SET_FEATURES };
+
+	sqe.cdw10 = htole32(fid);
+	sqe.cdw11 = htole32(cdw11);
+	return q_admin(c, q, &sqe, NULL, 0, dw0);
+}
+
+static int set_nr_queues(struct nvmeof_ctrl *c, struct queue *q, int want,
+			 int *granted)
 {
 	uint32_t v = (uint32_t)(want - 1), dw0 = 0;
 	int rc;
 
-	rc = nvmeof_set_features(c, NVME_FEAT_NUM_QUEUES, 0, v | v << 16, false,
-				 &dw0, NULL, 0);
+	rc = set_features_q(c, q, NVME_FEAT_NUM_QUEUES, v | v << 16, &dw0);
 	if (rc < 0)
-		return rc;
+		return nvmeof_err(-rc, "Set Features Number of Queues: %s",
+				  nvmeof_get_error());
 	*granted = (int)MIN(dw0 & 0xffff, dw0 >> 16) + 1;
 	return 0;
+}
+
+static void set_async_events(struct nvmeof_ctrl *c, struct queue *q)
+{
+	uint32_t aec = le32toh(c->id_ctrl.oaes) & NVME_OAES_NS_ATTR;
+
+	if (aec && !c->discovery)
+		(void)set_features_q(c, q, NVME_FEAT_ASYNC_EVENT, aec, NULL);
 }
 
 /* ---- async events ------------------------------------------------------ */
@@ -225,45 +273,373 @@ static void handle_event(struct nvmeof_ctrl *c, uint32_t dw0)
 		c->event_cb(c->event_arg, dw0, nsids, nr);
 }
 
-static bool ka_wake(void *arg)
+/* ---- state, reconnect ------------------------------------------------ */
+
+static const char *state_name(int st)
+{
+	switch (st) {
+	case CTRL_LIVE: return "live";
+	case CTRL_RECONNECTING: return "reconnecting";
+	default: return "failed";
+	}
+}
+
+static int64_t wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void set_state(struct nvmeof_ctrl *c, int st, const char *why)
+{
+	nvmeof_state_cb cb;
+
+	pthread_mutex_lock(&c->ev_lock);
+	c->state = st;
+	c->since_ms = wall_ms();
+	cb = c->state_cb;
+	pthread_mutex_unlock(&c->ev_lock);
+	if (cb)
+		cb(c->state_arg, state_name(st), why);
+}
+
+static void wake_admin_thread(struct nvmeof_ctrl *c)
+{
+	uint64_t one = 1;
+
+	(void)!write(c->admin->wake_fd, &one, sizeof one);
+}
+
+/* A queue went down (its lock held: take no queue lock here). */
+static void ctrl_on_down(void *owner, struct queue *q)
+{
+	struct nvmeof_ctrl *c = owner;
+
+	pthread_mutex_lock(&c->ev_lock);
+	if (!c->need_reconnect) {
+		c->need_reconnect = true;
+		c->down_ns = now_ns();
+		snprintf(c->last_error, sizeof c->last_error, "%s", q->dead_msg);
+	}
+	pthread_mutex_unlock(&c->ev_lock);
+	wake_admin_thread(c);
+}
+
+/* A command passed the I/O timeout: the admin thread sends Abort. */
+static void ctrl_on_timeout(void *owner, struct queue *q, uint16_t cid)
+{
+	struct nvmeof_ctrl *c = owner;
+
+	pthread_mutex_lock(&c->ev_lock);
+	if (c->nr_aborts < ARRAY_SIZE(c->aborts))
+		c->aborts[c->nr_aborts++] = (uint32_t)q->qid << 16 | cid;
+	pthread_mutex_unlock(&c->ev_lock);
+	wake_admin_thread(c);
+}
+
+static void for_each_queue(struct nvmeof_ctrl *c,
+			   void (*fn)(struct queue *q, void *arg), void *arg)
+{
+	int i;
+
+	for (i = -1; i < c->nr_io; i++) {
+		struct queue *q = i < 0 ? c->admin : c->io[i];
+
+		pthread_mutex_lock(&q->lock);
+		fn(q, arg);
+		pthread_mutex_unlock(&q->lock);
+	}
+}
+
+static void take_down(struct queue *q, void *why)
+{
+	queue_set_down(q, ECONNRESET, why);
+}
+
+static void fail_forever(struct queue *q, void *why)
+{
+	queue_fail_parked(q, EIO, true, why);
+}
+
+static void fail_fast(struct queue *q, void *why)
+{
+	if (q->qid) /* I/O only: the admin queue keeps its commands */
+		queue_fail_parked(q, EIO, false, why);
+}
+
+/* One attempt: a whole new association on temporary queues; only when all
+ * of it stands do the queues adopt the new connections and resend. */
+static int try_reconnect(struct nvmeof_ctrl *c)
+{
+	struct queue *qa = NULL, **qi;
+	struct nvme_id_ctrl *id;
+	int rc, i, granted = 0;
+
+	qi = calloc((size_t)c->nr_io + 1, sizeof *qi);
+	id = malloc(sizeof *id);
+	if (!qi || !id) {
+		free(qi);
+		free(id);
+		return nvmeof_err(ENOMEM, "out of memory");
+	}
+	rc = connect_queue(c, 0, ADMIN_QUEUE_SIZE, ADMIN_INCAPSULE, &qa);
+	if (rc < 0)
+		goto out;
+	rc = enable_ctrl(c, qa);
+	if (rc < 0)
+		goto out;
+	rc = identify_ctrl(c, qa, id);
+	if (rc < 0)
+		goto out;
+	if (c->nr_io) {
+		rc = set_nr_queues(c, qa, c->nr_io, &granted);
+		if (rc < 0)
+			goto out;
+		if (granted < c->nr_io) {
+			rc = nvmeof_err(EIO, "the controller now grants %d I/O queues, %d are in use",
+					granted, c->nr_io);
+			goto out;
+		}
+	}
+	for (i = 0; i < c->nr_io; i++) {
+		rc = connect_queue(c, (uint16_t)(i + 1), (uint16_t)c->qsize,
+				   c->io_incapsule, &qi[i]);
+		if (rc < 0) {
+			rc = nvmeof_err(-rc, "I/O queue %d: %s", i + 1,
+					nvmeof_get_error());
+			goto out;
+		}
+	}
+	pthread_mutex_lock(&c->ns_lock);
+	memcpy(&c->id_ctrl, id, sizeof *id);
+	pthread_mutex_unlock(&c->ns_lock);
+	ctrl_ns_forget(c, 0); /* formats may have changed */
+	for (i = -1; i < c->nr_io; i++) {
+		struct queue *q = i < 0 ? c->admin : c->io[i];
+		struct queue *t = i < 0 ? qa : qi[i];
+
+		pthread_mutex_lock(&q->lock);
+		queue_adopt(q, t->conn);
+		pthread_mutex_unlock(&q->lock);
+		t->conn = NULL;
+	}
+	c->ka_sent_ns = now_ns();
+	set_async_events(c, c->admin);
+	rc = 0;
+out:
+	for (i = 0; i < c->nr_io; i++)
+		queue_destroy(qi[i]);
+	queue_destroy(qa);
+	free(qi);
+	free(id);
+	return rc;
+}
+
+/* Wait up to ms for a wake-up (link came back, disconnect). */
+static void admin_sleep(struct nvmeof_ctrl *c, int ms)
+{
+	struct pollfd p = { .fd = c->admin->wake_fd, .events = POLLIN };
+	uint64_t v;
+
+	if (poll(&p, 1, ms) > 0)
+		(void)!read(c->admin->wake_fd, &v, sizeof v);
+}
+
+static void reconnect(struct nvmeof_ctrl *c)
+{
+	char why[256], msg[600];
+	bool fast_failed = false;
+	uint64_t down_ns;
+	int64_t delay_ms = (int64_t)MAX(c->opts.reconnect_delay, 0) * 1000;
+	int64_t loss_ms = c->opts.ctrl_loss_tmo < 0 ? -1 :
+			  (int64_t)c->opts.ctrl_loss_tmo * 1000;
+	int64_t fast_ms = c->opts.fast_io_fail_tmo < 0 ? -1 :
+			  (int64_t)c->opts.fast_io_fail_tmo * 1000;
+
+	pthread_mutex_lock(&c->ev_lock);
+	snprintf(why, sizeof why, "%s", c->last_error);
+	down_ns = c->down_ns;
+	c->attempts = 0;
+	pthread_mutex_unlock(&c->ev_lock);
+	/* Every queue belongs to the association that failed. */
+	for_each_queue(c, take_down, why);
+	snprintf(msg, sizeof msg, "association lost (%s); reconnecting", why);
+	set_state(c, CTRL_RECONNECTING, msg);
+
+	while (!c->stopping) {
+		int64_t el = (int64_t)((now_ns() - down_ns) / 1000000ull), wait;
+		int rc;
+
+		if (loss_ms >= 0 && el >= loss_ms) {
+			snprintf(msg, sizeof msg,
+				 "gave up after ctrl-loss-tmo %d s and %u attempts: %s",
+				 c->opts.ctrl_loss_tmo, c->attempts, why);
+			for_each_queue(c, fail_forever, msg);
+			pthread_mutex_lock(&c->ev_lock);
+			c->need_reconnect = false;
+			pthread_mutex_unlock(&c->ev_lock);
+			set_state(c, CTRL_FAILED, msg);
+			return;
+		}
+		if (fast_ms >= 0 && !fast_failed && el >= fast_ms) {
+			snprintf(msg, sizeof msg,
+				 "I/O failed after fast-io-fail-tmo %d s: %s",
+				 c->opts.fast_io_fail_tmo, why);
+			for_each_queue(c, fail_fast, msg);
+			fast_failed = true;
+		}
+		c->attempts++;
+		rc = try_reconnect(c);
+		if (rc == 0) {
+			c->reconnects++;
+			pthread_mutex_lock(&c->ev_lock);
+			c->need_reconnect = false;
+			pthread_mutex_unlock(&c->ev_lock);
+			snprintf(msg, sizeof msg,
+				 "reconnected after %u attempt%s and %.1f s (cntlid %u)",
+				 c->attempts, c->attempts == 1 ? "" : "s",
+				 (double)(now_ns() - down_ns) / 1e9, c->cntlid);
+			set_state(c, CTRL_LIVE, msg);
+			return;
+		}
+		{
+			char tmp[1024];
+
+			snprintf(tmp, sizeof tmp, "%s (attempt %u: %s)", why,
+				 c->attempts, nvmeof_get_error());
+			pthread_mutex_lock(&c->ev_lock);
+			copy_str(c->last_error, sizeof c->last_error, tmp);
+			pthread_mutex_unlock(&c->ev_lock);
+		}
+		/* Next attempt after the delay, or sooner for a deadline. */
+		el = (int64_t)((now_ns() - down_ns) / 1000000ull);
+		wait = delay_ms;
+		if (loss_ms >= 0 && loss_ms - el < wait)
+			wait = MAX(loss_ms - el, 0);
+		if (fast_ms >= 0 && !fast_failed && fast_ms - el < wait)
+			wait = MAX(fast_ms - el, 0);
+		admin_sleep(c, (int)MIN(wait, 3600000));
+	}
+}
+
+/* ---- keep-alive, aborts, events: the admin thread ------------------------ */
+
+static void ka_done(struct req *r, int err, uint16_t status)
+{
+	struct nvmeof_ctrl *c = r->arg;
+
+	__atomic_store_n(&c->ka_outstanding, false, __ATOMIC_RELEASE);
+}
+
+/* Keep Alive sent without waiting: its answer is due within KATO. */
+static void send_keep_alive(struct nvmeof_ctrl *c)
+{
+	struct queue *q = c->admin;
+	struct req *r;
+
+	pthread_mutex_lock(&q->lock);
+	r = q->dead || q->down ? NULL : queue_get_req(q);
+	if (r) {
+		memset(&r->sqe, 0, sizeof r->sqe);
+		r->sqe.opcode = NVME_ADMIN_KEEP_ALIVE;
+		r->dir = REQ_NONE;
+		r->no_timeout = true; /* KATO is its deadline */
+		r->done = ka_done;
+		r->arg = c;
+		c->ka_outstanding = true;
+		c->ka_sent_ns = now_ns();
+		queue_submit(q, r);
+	}
+	pthread_mutex_unlock(&q->lock);
+}
+
+static void check_keep_alive(struct nvmeof_ctrl *c)
+{
+	char why[200];
+
+	if (!__atomic_load_n(&c->ka_outstanding, __ATOMIC_ACQUIRE) ||
+	    now_ns() - c->ka_sent_ns < (uint64_t)c->kato_ms * 1000000ull)
+		return;
+	snprintf(why, sizeof why,
+		 "%s: no Keep Alive completion within KATO (%d ms)",
+		 c->admin->conn->peer, c->kato_ms);
+	pthread_mutex_lock(&c->admin->lock);
+	queue_fail(c->admin, ETIMEDOUT, why);
+	pthread_mutex_unlock(&c->admin->lock);
+}
+
+static void send_aborts(struct nvmeof_ctrl *c)
+{
+	uint32_t list[ARRAY_SIZE(c->aborts)];
+	unsigned n, i;
+
+	pthread_mutex_lock(&c->ev_lock);
+	n = c->nr_aborts;
+	memcpy(list, c->aborts, n * sizeof list[0]);
+	c->nr_aborts = 0;
+	pthread_mutex_unlock(&c->ev_lock);
+	for (i = 0; i < n; i++) {
+		/* NVMe Base 2.0 §5.1: CDW10 = SQID | CID << 16.  Whatever the
+		 * answer, the queue fails the association if the command
+		 * still has no completion after a grace period. */
+		struct nvme_sqe sqe = { .opcode = NVME_ADMIN_ABORT };
+
+		sqe.cdw10 = htole32((list[i] >> 16) | (list[i] & 0xffff) << 16);
+		(void)q_admin(c, c->admin, &sqe, NULL, 0, NULL);
+	}
+}
+
+static bool admin_wake(void *arg)
 {
 	struct nvmeof_ctrl *c = arg;
 	bool ev;
 
 	pthread_mutex_lock(&c->ev_lock);
-	ev = c->nr_events > 0;
+	ev = c->nr_events > 0 || c->need_reconnect || c->nr_aborts > 0;
 	pthread_mutex_unlock(&c->ev_lock);
 	return c->stopping || ev;
 }
 
-/* The admin queue's background thread: keep-alive on time, and the poller
- * that receives async event completions while nobody else waits. */
-static void *ka_thread(void *arg)
+/* The admin queue's background thread: keep-alive on time, the poller that
+ * receives async events while nobody else waits, aborts, and reconnect. */
+static void *admin_thread(void *arg)
 {
 	struct nvmeof_ctrl *c = arg;
 	uint64_t period = c->kato_ms > 0 ?
 			  (uint64_t)c->kato_ms * 1000000ull / 2 : UINT64_MAX;
 	uint64_t next = period == UINT64_MAX ? UINT64_MAX : now_ns() + period;
 
+	queue_tls_no_park = true;
 	while (!c->stopping) {
 		uint64_t now = now_ns();
 		int tmo = next == UINT64_MAX ? 1000 :
 			  next <= now ? 0 : (int)((next - now) / 1000000ull) + 1;
-		uint32_t evs[8];
-		unsigned nev = 0, i;
+		uint32_t evs[ARRAY_SIZE(c->events)];
+		unsigned nev, i;
+		bool need;
 
+		pthread_mutex_lock(&c->ev_lock);
+		need = c->need_reconnect;
+		pthread_mutex_unlock(&c->ev_lock);
+		if (need) {
+			reconnect(c);
+			next = period == UINT64_MAX ? UINT64_MAX : now_ns() + period;
+			continue;
+		}
+		if (c->state == CTRL_FAILED || c->admin->dead) {
+			admin_sleep(c, 1000);
+			continue;
+		}
 		if (tmo > 1000)
 			tmo = 1000;
 		pthread_mutex_lock(&c->admin->lock);
-		(void)queue_wait(c->admin, ka_wake, c, tmo);
-		bool dead = c->admin->dead;
+		(void)queue_wait(c->admin, admin_wake, c, tmo);
 		pthread_mutex_unlock(&c->admin->lock);
 		if (c->stopping)
 			break;
-		if (dead) {
-			sleep_ms(100);
-			continue;
-		}
+		send_aborts(c);
 		pthread_mutex_lock(&c->ev_lock);
 		nev = c->nr_events;
 		memcpy(evs, c->events, nev * sizeof evs[0]);
@@ -271,37 +647,40 @@ static void *ka_thread(void *arg)
 		pthread_mutex_unlock(&c->ev_lock);
 		for (i = 0; i < nev; i++)
 			handle_event(c, evs[i]);
-		while (!c->stopping && !c->discovery &&
+		while (!c->stopping && !c->discovery && !c->admin->down &&
 		       __atomic_load_n(&c->nr_aer, __ATOMIC_RELAXED) < NR_AER &&
 		       submit_aer(c) == 0)
 			;
-		if (now_ns() >= next) {
-			(void)nvmeof_keep_alive(c);
-			next = now_ns() + period;
+		if (period != UINT64_MAX) {
+			check_keep_alive(c);
+			if (now_ns() >= next) {
+				if (!__atomic_load_n(&c->ka_outstanding,
+						     __ATOMIC_ACQUIRE))
+					send_keep_alive(c);
+				next = now_ns() + period;
+			}
 		}
 	}
 	return NULL;
 }
 
-static int start_ka_thread(struct nvmeof_ctrl *c)
+static int start_admin_thread(struct nvmeof_ctrl *c)
 {
-	int rc = pthread_create(&c->ka_thread, NULL, ka_thread, c);
+	int rc = pthread_create(&c->ka_thread, NULL, admin_thread, c);
 
 	if (rc)
-		return nvmeof_err(rc, "cannot start keep-alive thread: %s",
+		return nvmeof_err(rc, "cannot start the admin thread: %s",
 				  strerror(rc));
 	c->ka_running = true;
 	return 0;
 }
 
-static void stop_ka_thread(struct nvmeof_ctrl *c)
+static void stop_admin_thread(struct nvmeof_ctrl *c)
 {
-	uint64_t one = 1;
-
 	if (!c->ka_running)
 		return;
 	c->stopping = true;
-	(void)!write(c->admin->wake_fd, &one, sizeof one);
+	wake_admin_thread(c);
 	pthread_mutex_lock(&c->admin->lock);
 	pthread_cond_broadcast(&c->admin->cond);
 	pthread_mutex_unlock(&c->admin->lock);
@@ -391,14 +770,12 @@ int nvmeof_connect(const struct nvmeof_opts *o, struct nvmeof_ctrl **ctrlp)
 	rc = connect_queue(c, 0, ADMIN_QUEUE_SIZE, ADMIN_INCAPSULE, &c->admin);
 	if (rc < 0)
 		goto fail;
-	rc = enable_ctrl(c);
+	rc = enable_ctrl(c, c->admin);
 	if (rc < 0)
 		goto fail;
-	rc = nvmeof_identify(c, NVME_CNS_CTRL, 0, 0, &c->id_ctrl);
-	if (rc < 0) {
-		rc = nvmeof_err(-rc, "Identify Controller: %s", nvmeof_get_error());
+	rc = identify_ctrl(c, c->admin, &c->id_ctrl);
+	if (rc < 0)
 		goto fail;
-	}
 	mps = 12 + (uint32_t)((c->cap >> 48) & 0xf); /* CAP.MPSMIN */
 	if (c->id_ctrl.mdts && mps + c->id_ctrl.mdts < 32)
 		c->mdts_bytes = 1u << (mps + c->id_ctrl.mdts);
@@ -414,12 +791,9 @@ int nvmeof_connect(const struct nvmeof_opts *o, struct nvmeof_ctrl **ctrlp)
 
 	want = c->discovery ? 0 : o->nr_io_queues;
 	if (want > 0) {
-		rc = set_nr_queues(c, want, &granted);
-		if (rc < 0) {
-			rc = nvmeof_err(-rc, "Set Features Number of Queues: %s",
-					nvmeof_get_error());
+		rc = set_nr_queues(c, c->admin, want, &granted);
+		if (rc < 0)
 			goto fail;
-		}
 		c->nr_io = MIN(want, granted);
 	}
 	if (c->nr_io) {
@@ -443,18 +817,27 @@ int nvmeof_connect(const struct nvmeof_opts *o, struct nvmeof_ctrl **ctrlp)
 			}
 		}
 	}
-	if (!c->discovery) {
-		uint32_t aec = le32toh(c->id_ctrl.oaes) & NVME_OAES_NS_ATTR;
-
-		if (aec)
-			(void)nvmeof_set_features(c, NVME_FEAT_ASYNC_EVENT, 0,
-						  aec, false, NULL, NULL, 0);
-	}
+	set_async_events(c, c->admin);
 	if (c->kato_ms > 0 || !c->discovery) {
-		rc = start_ka_thread(c);
+		rc = start_admin_thread(c);
 		if (rc < 0)
 			goto fail;
+		/* From now on a failure is recovered, not final: the queues
+		 * park their commands and the admin thread reconnects. */
+		if (!c->discovery && c->opts.ctrl_loss_tmo != 0) {
+			for (i = -1; i < c->nr_io; i++) {
+				struct queue *q = i < 0 ? c->admin : c->io[i];
+
+				pthread_mutex_lock(&q->lock);
+				q->owner = c;
+				q->on_down = ctrl_on_down;
+				q->on_timeout = ctrl_on_timeout;
+				pthread_mutex_unlock(&q->lock);
+			}
+		}
 	}
+	c->state = CTRL_LIVE;
+	c->since_ms = wall_ms();
 	*ctrlp = c;
 	return 0;
 fail:
@@ -508,12 +891,12 @@ int nvmeof_disconnect(struct nvmeof_ctrl *c)
 
 	if (!c)
 		return 0;
-	stop_ka_thread(c);
+	stop_admin_thread(c);
 	/* I/O queues first: the controller sees them go before the shutdown. */
 	for (i = 0; i < c->nr_io; i++)
 		if (c->io && c->io[i])
 			queue_destroy(c->io[i]);
-	if (c->admin && !c->admin->dead && !c->shutdown_done)
+	if (c->admin && !c->admin->dead && !c->admin->down && !c->shutdown_done)
 		rc = shutdown_ctrl(c);
 	queue_destroy(c->admin);
 	free(c->io);
@@ -680,12 +1063,32 @@ void nvmeof_ctrl_stats(struct nvmeof_ctrl *c, struct nvmeof_stats *st)
 
 const char *nvmeof_ctrl_state(struct nvmeof_ctrl *c)
 {
-	int i;
+	int st;
 
-	if (c->admin->dead)
-		return "failed";
-	for (i = 0; i < c->nr_io; i++)
-		if (c->io[i]->dead)
-			return "failed";
-	return "live";
+	pthread_mutex_lock(&c->ev_lock);
+	st = c->state;
+	pthread_mutex_unlock(&c->ev_lock);
+	if (st == CTRL_LIVE && c->admin->dead)
+		st = CTRL_FAILED; /* no reconnect: a failure is final */
+	return state_name(st);
+}
+
+void nvmeof_ctrl_status(struct nvmeof_ctrl *c, struct nvmeof_ctrl_status *st)
+{
+	memset(st, 0, sizeof *st);
+	st->state = nvmeof_ctrl_state(c);
+	pthread_mutex_lock(&c->ev_lock);
+	st->since_ms = c->since_ms;
+	st->attempts = c->attempts;
+	st->reconnects = c->reconnects;
+	snprintf(st->last_error, sizeof st->last_error, "%s", c->last_error);
+	pthread_mutex_unlock(&c->ev_lock);
+}
+
+void nvmeof_set_state_cb(struct nvmeof_ctrl *c, nvmeof_state_cb cb, void *arg)
+{
+	pthread_mutex_lock(&c->ev_lock);
+	c->state_arg = arg;
+	c->state_cb = cb;
+	pthread_mutex_unlock(&c->ev_lock);
 }

@@ -102,6 +102,9 @@ struct req {
 	bool busy;              /* slot taken (until the callback has run) */
 	bool in_flight;         /* submitted, no completion yet */
 	bool no_timeout;        /* Async Event Requests wait forever */
+	bool parked;            /* held while the association comes back */
+	bool no_park;           /* fail rather than wait for a reconnect */
+	uint64_t abort_ns;      /* when an Abort was asked for it */
 	enum req_dir dir;
 	uint8_t *buf;
 	uint32_t len;
@@ -162,6 +165,13 @@ struct queue {
 	int waiters;            /* threads in pthread_cond_wait */
 	int wake_fd;            /* eventfd to wake the poller */
 	int dead;               /* 0, or the errno the queue failed with */
+	bool down;              /* connection lost; commands parked */
+	bool fail_fast;         /* while down, fail new commands at once */
+	int down_err;
+	/* The owner (ctrl.c) is told, lock held: must not take queue locks. */
+	void (*on_down)(void *owner, struct queue *q);
+	void (*on_timeout)(void *owner, struct queue *q, uint16_t cid);
+	void *owner;
 	char dead_msg[256];
 	uint16_t sqhd;
 	unsigned users;         /* threads bound to this queue */
@@ -189,8 +199,17 @@ void queue_kick(struct queue *q);
  * the lock released.  Returns 0, -ETIMEDOUT, or the queue's failure. */
 int queue_wait(struct queue *q, bool (*pred)(void *), void *arg,
 	       int timeout_ms);
-/* Fail the queue and every command in it (lock held). */
+/* The connection failed (lock held): with an on_down owner the queue goes
+ * down and parks its commands; without one, every command fails. */
 void queue_fail(struct queue *q, int err, const char *why);
+/* Take the queue down on the owner's word (another queue failed). */
+void queue_set_down(struct queue *q, int err, const char *why);
+/* While down: fail the parked commands with -err; forever: the queue is
+ * finished, else (fast_io_fail) new commands fail until it comes back. */
+void queue_fail_parked(struct queue *q, int err, bool forever,
+		       const char *why);
+/* Bring a down queue back on a new, connected conn: resend what is parked. */
+void queue_adopt(struct queue *q, struct tcp_conn *conn);
 
 /* Synchronous command on q: fills CID/DPTR, waits for the completion.
  * Returns 0, a negative errno (message recorded), with *cqe_dw0 set. */
@@ -199,6 +218,7 @@ int queue_sync_cmd(struct queue *q, struct nvme_sqe *sqe, void *buf,
 		   uint32_t *dw1, int timeout_ms);
 
 uint64_t now_ns(void);
+extern __thread bool queue_tls_no_park;
 
 /* ---- fabrics.c ------------------------------------------------------------ */
 
@@ -252,7 +272,25 @@ struct nvmeof_ctrl {
 	unsigned nr_events;
 	nvmeof_event_cb event_cb;
 	void *event_arg;
+	/* reconnect */
+	int state;              /* CTRL_LIVE, CTRL_RECONNECTING, CTRL_FAILED */
+	bool need_reconnect;    /* a queue went down */
+	int wake_fd;            /* eventfd: wakes the admin thread */
+	int64_t since_ms;
+	uint64_t down_ns;
+	unsigned attempts, reconnects;
+	char last_error[256];
+	nvmeof_state_cb state_cb;
+	void *state_arg;
+	/* keep-alive in flight */
+	bool ka_outstanding;
+	uint64_t ka_sent_ns;
+	/* commands to abort: (qid << 16 | cid), filled by queue timeouts */
+	uint32_t aborts[16];
+	unsigned nr_aborts;
 };
+
+enum { CTRL_LIVE, CTRL_RECONNECTING, CTRL_FAILED };
 
 /* The I/O queue the calling thread is bound to (binds on first use). */
 struct queue *ctrl_thread_queue(struct nvmeof_ctrl *c);

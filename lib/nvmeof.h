@@ -60,10 +60,22 @@ struct nvmeof_opts {
 	int io_timeout_ms;       /* a command older than this fails the association */
 	bool hdr_digest;
 	bool data_digest;
+	/* When an established association fails (connection lost, TermReq,
+	 * missed keep-alive, a command past io_timeout even after Abort),
+	 * the library reconnects by itself with the same host NQN and ID and
+	 * sends again every command that had no completion; I/O waits
+	 * meanwhile.  The meaning is nvme-cli's: */
+	int reconnect_delay;     /* seconds between attempts */
+	int ctrl_loss_tmo;       /* give up after this many seconds (-1: never;
+				  * 0: do not reconnect): pending and new I/O
+				  * then fail with EIO */
+	int fast_io_fail_tmo;    /* fail pending and new I/O with EIO after this
+				  * many seconds while attempts go on (-1: off) */
 };
 
 /* Defaults: port 4420, 1 I/O queue, queue size 128, KATO 5 s (0 for
- * discovery), connect timeout 10 s, I/O timeout 30 s, no digests. */
+ * discovery), connect timeout 10 s, I/O timeout 30 s, no digests,
+ * reconnect delay 10 s, ctrl_loss_tmo 600 s, fast_io_fail_tmo off. */
 void nvmeof_opts_init(struct nvmeof_opts *opts);
 
 /* Connect an association: admin queue, controller enable, Identify, and the
@@ -93,8 +105,24 @@ uint32_t nvmeof_ctrl_vs(struct nvmeof_ctrl *ctrl);
 bool nvmeof_ctrl_is_discovery(struct nvmeof_ctrl *ctrl);
 /* Keep-alive timeout in force (ms; 0 = none). */
 int nvmeof_ctrl_kato_ms(struct nvmeof_ctrl *ctrl);
-/* "live" or "failed". */
+/* "live", "reconnecting" or "failed". */
 const char *nvmeof_ctrl_state(struct nvmeof_ctrl *ctrl);
+
+struct nvmeof_ctrl_status {
+	const char *state;       /* as nvmeof_ctrl_state() */
+	int64_t since_ms;        /* wall clock (ms since the epoch) of the change */
+	unsigned attempts;       /* reconnect attempts since it was lost */
+	unsigned reconnects;     /* successful reconnects since connect */
+	char last_error[256];    /* why it was last lost ("" if never) */
+};
+void nvmeof_ctrl_status(struct nvmeof_ctrl *ctrl, struct nvmeof_ctrl_status *st);
+
+/* Called on each change of state (from the library's admin thread), with
+ * the reason in words: for logging, and to refresh what depends on the
+ * controller (after a reconnect the namespaces may have changed). */
+typedef void (*nvmeof_state_cb)(void *arg, const char *state, const char *why);
+void nvmeof_set_state_cb(struct nvmeof_ctrl *ctrl, nvmeof_state_cb cb,
+			 void *arg);
 
 /* Asynchronous events.  cb runs on the library's admin thread after the
  * event's log page was read: aen_dw0 is the completion dword 0 (type,

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -29,6 +30,10 @@ enum { TX_CAPSULE = 1, TX_H2C = 2 };
 #define CID_IDX_MASK ((1u << CID_IDX_BITS) - 1)
 #define TX_MAX_IOV 64
 #define TIMEOUT_SCAN_NS 250000000ull
+
+/* Commands of a thread that must never wait for a reconnect (the admin
+ * thread, which performs it) fail instead of being parked. */
+__thread bool queue_tls_no_park;
 
 uint64_t now_ns(void)
 {
@@ -244,7 +249,7 @@ void queue_kick(struct queue *q)
 {
 	int rc;
 
-	if (!q->tx_head || q->dead)
+	if (!q->tx_head || q->dead || q->down)
 		return;
 	rc = tx_flush(q);
 	if (rc < 0) {
@@ -257,7 +262,8 @@ void queue_kick(struct queue *q)
 	}
 }
 
-void queue_submit(struct queue *q, struct req *r)
+/* Build the CapsuleCmd of r for the current connection. */
+static void prepare_capsule(struct queue *q, struct req *r)
 {
 	struct tcp_conn *c = q->conn;
 	struct nvme_sgl_desc *sgl = &r->sqe.dptr;
@@ -266,6 +272,10 @@ void queue_submit(struct queue *q, struct req *r)
 	r->sqe.cid = htole16(r->cid);
 	r->sqe.flags = NVME_CMD_FLAGS_SGL;
 	memset(sgl, 0, sizeof *sgl);
+	r->incapsule = false;
+	r->xfer = 0;
+	r->data_success = false;
+	r->r2t_off = r->r2t_end = r->h2c_off = 0;
 	if (r->dir == REQ_TO_CTRL && r->len && r->len <= q->max_incapsule) {
 		/* NVMe/TCP §3.3.1: data in the capsule, SGL offset 0. */
 		sgl->type = NVME_SGL_INCAPSULE;
@@ -284,22 +294,39 @@ void queue_submit(struct queue *q, struct req *r)
 	r->tx_data_len = data;
 	if (data && c->ddgst)
 		pdu_put_digest(r->txdgst, crc32c(0, r->buf, data));
+}
+
+static void done_push(struct queue *q, struct req *r)
+{
+	r->done_next = NULL;
+	if (q->done_tail)
+		q->done_tail->done_next = r;
+	else
+		q->done_head = r;
+	q->done_tail = r;
+}
+
+void queue_submit(struct queue *q, struct req *r)
+{
 	r->start_ns = now_ns();
+	r->abort_ns = 0;
 	r->in_flight = true;
+	r->parked = false;
 	q->inflight++;
-	if (q->dead) {
+	if (q->dead || (q->down && (q->fail_fast || r->no_park))) {
 		/* Completed at once by the next wait. */
-		r->err = -q->dead;
+		r->err = -(q->dead ? q->dead : EIO);
 		r->in_flight = false;
 		q->inflight--;
-		r->done_next = NULL;
-		if (q->done_tail)
-			q->done_tail->done_next = r;
-		else
-			q->done_head = r;
-		q->done_tail = r;
+		done_push(q, r);
 		return;
 	}
+	if (q->down) {
+		/* The association is coming back: sent when it has. */
+		r->parked = true;
+		return;
+	}
+	prepare_capsule(q, r);
 	tx_push(q, r);
 	if (!q->plugged)
 		queue_kick(q);
@@ -315,12 +342,7 @@ static void complete(struct queue *q, struct req *r, int err, uint16_t status)
 	q->n_cmds++;
 	if (r->err || status)
 		q->n_errors++;
-	r->done_next = NULL;
-	if (q->done_tail)
-		q->done_tail->done_next = r;
-	else
-		q->done_head = r;
-	q->done_tail = r;
+	done_push(q, r);
 }
 
 static int proto_err(struct queue *q, const char *fmt, ...)
@@ -456,12 +478,45 @@ static int on_data(void *ctx, const struct pdu_info *info, const uint8_t *hdr,
 
 static const struct tcp_rx_ops rx_ops = { .on_hdr = on_hdr, .on_data = on_data };
 
+/* The connection is gone but the association may come back: keep every
+ * command, unsent, for queue_adopt() (lock held). */
+static void queue_down(struct queue *q, int err, const char *why)
+{
+	unsigned i;
+
+	q->down = true;
+	q->down_err = err ? err : EIO;
+	snprintf(q->dead_msg, sizeof q->dead_msg, "%s",
+		 why && *why ? why : strerror(q->down_err));
+	if (q->conn && q->conn->fd >= 0)
+		shutdown(q->conn->fd, SHUT_RDWR);
+	while (q->tx_head)
+		tx_pop(q);
+	for (i = 0; i < q->nr_slots; i++) {
+		struct req *r = &q->slots[i];
+
+		if (!r->busy || !r->in_flight)
+			continue;
+		if (r->no_park)
+			complete(q, r, -q->down_err, 0);
+		else
+			r->parked = true;
+	}
+	pthread_cond_broadcast(&q->cond);
+	if (q->on_down)
+		q->on_down(q->owner, q);
+}
+
 void queue_fail(struct queue *q, int err, const char *why)
 {
 	unsigned i;
 
-	if (q->dead)
+	if (q->dead || q->down)
 		return;
+	if (q->on_down) {
+		queue_down(q, err, why);
+		return;
+	}
 	q->dead = err ? err : EIO;
 	snprintf(q->dead_msg, sizeof q->dead_msg, "%s",
 		 why && *why ? why : strerror(q->dead));
@@ -475,6 +530,76 @@ void queue_fail(struct queue *q, int err, const char *why)
 		if (r->busy && r->in_flight)
 			complete(q, r, -q->dead, 0);
 	}
+	pthread_cond_broadcast(&q->cond);
+}
+
+void queue_set_down(struct queue *q, int err, const char *why)
+{
+	if (!q->dead && !q->down)
+		queue_down(q, err, why);
+}
+
+void queue_fail_parked(struct queue *q, int err, bool forever,
+		       const char *why)
+{
+	unsigned i;
+
+	for (i = 0; i < q->nr_slots; i++) {
+		struct req *r = &q->slots[i];
+
+		if (r->busy && r->in_flight && r->parked) {
+			r->parked = false;
+			complete(q, r, -err, 0);
+		}
+	}
+	if (forever && !q->dead) {
+		q->dead = err;
+		snprintf(q->dead_msg, sizeof q->dead_msg, "%s", why);
+	} else {
+		q->fail_fast = true;
+	}
+	pthread_cond_broadcast(&q->cond);
+}
+
+void queue_adopt(struct queue *q, struct tcp_conn *conn)
+{
+	struct tcp_conn *old = q->conn;
+	unsigned i;
+
+	/* A poller may still be leaving poll() on the old socket. */
+	while (q->poller) {
+		uint64_t one = 1;
+
+		(void)!write(q->wake_fd, &one, sizeof one);
+		pthread_mutex_unlock(&q->lock);
+		sched_yield();
+		pthread_mutex_lock(&q->lock);
+	}
+	q->conn = conn;
+	tcp_close(old);
+	q->down = false;
+	q->fail_fast = false;
+	/* Every command without a completion goes again, oldest first. */
+	for (;;) {
+		struct req *oldest = NULL;
+
+		for (i = 0; i < q->nr_slots; i++) {
+			struct req *r = &q->slots[i];
+
+			if (r->busy && r->in_flight && r->parked &&
+			    (!oldest || r->start_ns < oldest->start_ns))
+				oldest = r;
+		}
+		if (!oldest)
+			break;
+		oldest->parked = false;
+		oldest->abort_ns = 0;
+		oldest->start_ns = now_ns();
+		prepare_capsule(q, oldest);
+		tx_push(q, oldest);
+		q->n_retries++;
+	}
+	queue_kick(q);
 	pthread_cond_broadcast(&q->cond);
 }
 
@@ -513,26 +638,37 @@ static int run_completions(struct queue *q)
 	return n;
 }
 
-/* Fail the association when a command outlives its timeout (lock held). */
+/* A command older than the I/O timeout is aborted first (the owner sends
+ * Abort on the admin queue); one that still has no completion a grace
+ * period later fails the association (lock held). */
 static void check_timeouts(struct queue *q, uint64_t now)
 {
-	uint64_t limit;
+	uint64_t limit, grace;
 	unsigned i;
 
-	if (q->io_timeout_ms <= 0 || !q->inflight)
+	if (q->io_timeout_ms <= 0 || !q->inflight || q->down)
 		return;
 	limit = (uint64_t)q->io_timeout_ms * 1000000ull;
+	grace = MIN(limit, 5000000000ull);
 	for (i = 0; i < q->nr_slots; i++) {
 		struct req *r = &q->slots[i];
 		char why[320];
 
-		if (!r->busy || !r->in_flight || r->no_timeout ||
+		if (!r->busy || !r->in_flight || r->no_timeout || r->parked ||
 		    now - r->start_ns < limit)
 			continue;
+		if (!r->abort_ns && q->on_timeout) {
+			r->abort_ns = now;
+			q->on_timeout(q->owner, q, r->cid);
+			continue;
+		}
+		if (r->abort_ns && now - r->abort_ns < grace)
+			continue;
 		snprintf(why, sizeof why,
-			 "%s: queue %u: command ID %u (opcode 0x%02x) got no completion within %d ms",
+			 "%s: queue %u: command ID %u (opcode 0x%02x) got no completion within %d ms%s",
 			 q->conn->peer, q->qid, r->cid, r->sqe.opcode,
-			 q->io_timeout_ms);
+			 q->io_timeout_ms,
+			 r->abort_ns ? ", nor after an Abort" : "");
 		queue_fail(q, ETIMEDOUT, why);
 		return;
 	}
@@ -543,7 +679,7 @@ static void pump(struct queue *q)
 {
 	int rc;
 
-	if (q->dead)
+	if (q->dead || q->down)
 		return;
 	rc = tcp_rx(q->conn, &rx_ops, q);
 	if (rc < 0) {
@@ -571,7 +707,7 @@ int queue_wait(struct queue *q, bool (*pred)(void *), void *arg,
 			return 0;
 		if (q->dead && !q->done_head && !q->in_callbacks)
 			return -q->dead; /* nothing can complete any more */
-		if (!q->poller && !q->dead) {
+		if (!q->poller && !q->dead && !q->down) {
 			/* Whatever has already arrived, without blocking. */
 			pump(q);
 			if (q->done_head || q->dead)
@@ -580,7 +716,7 @@ int queue_wait(struct queue *q, bool (*pred)(void *), void *arg,
 		now = now_ns();
 		if (now >= deadline)
 			return -ETIMEDOUT;
-		if (!q->poller && !q->dead) {
+		if (!q->poller && !q->dead && !q->down) {
 			struct pollfd pfd[2] = {
 				{ .fd = q->conn->fd, .events = POLLIN },
 				{ .fd = q->wake_fd, .events = POLLIN },
@@ -590,8 +726,8 @@ int queue_wait(struct queue *q, bool (*pred)(void *), void *arg,
 
 			if (q->tx_head)
 				pfd[0].events |= POLLOUT;
-			if (q->inflight && wait_ns > TIMEOUT_SCAN_NS * 4)
-				wait_ns = TIMEOUT_SCAN_NS * 4;
+			if (q->inflight && wait_ns > TIMEOUT_SCAN_NS)
+				wait_ns = TIMEOUT_SCAN_NS;
 			tmo = wait_ns == UINT64_MAX ? -1 :
 			      (int)((wait_ns + 999999) / 1000000);
 			q->poller = true;
@@ -719,6 +855,7 @@ int queue_sync_cmd(struct queue *q, struct nvme_sqe *sqe, void *buf,
 	r->dir = len ? dir : REQ_NONE;
 	r->done = sync_done;
 	r->arg = &s;
+	r->no_park = queue_tls_no_park;
 	queue_submit(q, r);
 	rc = queue_wait(q, sync_is_done, &s, timeout_ms);
 	if (rc == -ETIMEDOUT && !sync_is_done(&s)) {

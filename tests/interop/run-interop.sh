@@ -17,6 +17,13 @@ trap 'exit 1' INT TERM
 NVMEOF_INTEROP_PORT=$(cat "$state/port")
 NVMEOF_INTEROP_KVER=$(cat "$state/kver")
 NVMEOF_INTEROP_CLOSED_PORT=$(cat "$state/closed_port" 2>/dev/null || echo "")
-export NVMEOF_INTEROP_PORT NVMEOF_INTEROP_KVER NVMEOF_INTEROP_CLOSED_PORT
+NVMEOF_INTEROP_VM=$vm
+NVMEOF_INTEROP_STATE=$state
+export NVMEOF_INTEROP_PORT NVMEOF_INTEROP_KVER NVMEOF_INTEROP_CLOSED_PORT \
+	NVMEOF_INTEROP_VM NVMEOF_INTEROP_STATE
 echo "interop: Linux kernel nvmet $NVMEOF_INTEROP_KVER on 127.0.0.1:$NVMEOF_INTEROP_PORT"
 "$bin" --jobs 2 --verbose "$@"
+rc=$?
+# These take the guest's port down: alone, after the others.
+"${bin%/*}/test_resilience" --jobs 1 --verbose "$@" || rc=1
+exit $rc
