@@ -24,6 +24,7 @@ export NVMEOF_INTEROP_PORT NVMEOF_INTEROP_KVER NVMEOF_INTEROP_CLOSED_PORT \
 echo "interop: Linux kernel nvmet $NVMEOF_INTEROP_KVER on 127.0.0.1:$NVMEOF_INTEROP_PORT"
 "$bin" --jobs 2 --verbose "$@"
 rc=$?
+"$here/cli-linux.sh" || rc=1
 # These take the guest's port down: alone, after the others.
 "${bin%/*}/test_resilience" --jobs 1 --verbose "$@" || rc=1
 exit $rc
