@@ -12,9 +12,14 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sys/eventfd.h>
 #include <uuid/uuid.h>
 
 #include "host.h"
+#include "netlink.h"
 
 #define ADMIN_QUEUE_SIZE 32
 #define ADMIN_INCAPSULE 8192 /* NVMe/TCP §3.3.1: 8 KiB on the admin queue */
@@ -688,6 +693,114 @@ static void stop_admin_thread(struct nvmeof_ctrl *c)
 	c->ka_running = false;
 }
 
+/* ---- the link under the association (libnl-route) --------------------- */
+
+/* The interface whose address the connection leaves from. */
+static int iface_of_socket(int fd, char *name, size_t len)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof ss;
+	struct ifaddrs *ifa, *i;
+	int rc = -ENODEV;
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) < 0)
+		return -errno;
+	if (getifaddrs(&ifa) < 0)
+		return -errno;
+	for (i = ifa; i; i = i->ifa_next) {
+		if (!i->ifa_addr || i->ifa_addr->sa_family != ss.ss_family)
+			continue;
+		if (ss.ss_family == AF_INET &&
+		    ((struct sockaddr_in *)i->ifa_addr)->sin_addr.s_addr ==
+			    ((struct sockaddr_in *)&ss)->sin_addr.s_addr)
+			break;
+		if (ss.ss_family == AF_INET6 &&
+		    !memcmp(&((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr,
+			    &((struct sockaddr_in6 *)&ss)->sin6_addr, 16))
+			break;
+	}
+	if (i) {
+		copy_str(name, len, i->ifa_name);
+		rc = 0;
+	}
+	freeifaddrs(ifa);
+	return rc;
+}
+
+static void link_changed(void *arg, bool up)
+{
+	struct nvmeof_ctrl *c = arg;
+	char why[128];
+
+	if (up) {
+		/* Try again now rather than at the next tick. */
+		wake_admin_thread(c);
+		return;
+	}
+	snprintf(why, sizeof why, "link %s went down", c->link_ifname);
+	for_each_queue(c, take_down, why);
+}
+
+static void *link_thread(void *arg)
+{
+	struct nvmeof_ctrl *c = arg;
+	struct pollfd p[2] = {
+		{ .fd = nl_watch_fd(c->link_watch), .events = POLLIN },
+		{ .fd = c->link_stop_fd, .events = POLLIN },
+	};
+
+	while (!c->stopping) {
+		if (poll(p, 2, 1000) < 0 && errno != EINTR)
+			break;
+		if (p[1].revents)
+			break;
+		if (p[0].revents)
+			(void)nl_watch_process(c->link_watch);
+	}
+	return NULL;
+}
+
+/* Watch the link of the association: down fails it at once, up brings the
+ * next reconnect attempt forward.  Best effort: without netlink, the
+ * association still recovers on keep-alive and TCP errors. */
+static void start_link_watch(struct nvmeof_ctrl *c)
+{
+	if (c->host_iface[0])
+		copy_str(c->link_ifname, sizeof c->link_ifname, c->host_iface);
+	else if (iface_of_socket(c->admin->conn->fd, c->link_ifname,
+				 sizeof c->link_ifname) < 0)
+		return;
+	c->link_watch = nl_watch_open(c->link_ifname, link_changed, c);
+	if (!c->link_watch) {
+		nvmeof_err_clear();
+		return;
+	}
+	c->link_stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (c->link_stop_fd < 0 ||
+	    pthread_create(&c->link_tid, NULL, link_thread, c)) {
+		if (c->link_stop_fd >= 0)
+			close(c->link_stop_fd);
+		nl_watch_close(c->link_watch);
+		c->link_watch = NULL;
+		return;
+	}
+	c->link_running = true;
+}
+
+static void stop_link_watch(struct nvmeof_ctrl *c)
+{
+	uint64_t one = 1;
+
+	if (!c->link_running)
+		return;
+	(void)!write(c->link_stop_fd, &one, sizeof one);
+	pthread_join(c->link_tid, NULL);
+	close(c->link_stop_fd);
+	nl_watch_close(c->link_watch);
+	c->link_watch = NULL;
+	c->link_running = false;
+}
+
 /* ---- connect / disconnect ---------------------------------------------- */
 
 static int setup_identity(struct nvmeof_ctrl *c, const struct nvmeof_opts *o)
@@ -834,6 +947,7 @@ int nvmeof_connect(const struct nvmeof_opts *o, struct nvmeof_ctrl **ctrlp)
 				q->on_timeout = ctrl_on_timeout;
 				pthread_mutex_unlock(&q->lock);
 			}
+			start_link_watch(c);
 		}
 	}
 	c->state = CTRL_LIVE;
@@ -891,6 +1005,7 @@ int nvmeof_disconnect(struct nvmeof_ctrl *c)
 
 	if (!c)
 		return 0;
+	stop_link_watch(c);
 	stop_admin_thread(c);
 	/* I/O queues first: the controller sees them go before the shutdown. */
 	for (i = 0; i < c->nr_io; i++)

@@ -285,6 +285,12 @@ struct nvmeof_ctrl {
 	/* keep-alive in flight */
 	bool ka_outstanding;
 	uint64_t ka_sent_ns;
+	/* the link under the association */
+	char link_ifname[64];
+	struct nl_watch *link_watch;
+	pthread_t link_tid;
+	int link_stop_fd;
+	bool link_running;
 	/* commands to abort: (qid << 16 | cid), filled by queue timeouts */
 	uint32_t aborts[16];
 	unsigned nr_aborts;

@@ -635,6 +635,14 @@ static int run_completions(struct queue *q)
 	}
 	if (n && (q->waiters || q->dead))
 		pthread_cond_broadcast(&q->cond);
+	if (n && q->poller) {
+		/* A thread may have become the poller while these callbacks
+		 * ran unlocked, one of them for its own command: wake it to
+		 * look again, or it sleeps in poll() on a quiet socket. */
+		uint64_t one = 1;
+
+		(void)!write(q->wake_fd, &one, sizeof one);
+	}
 	return n;
 }
 
