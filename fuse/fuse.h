@@ -1,0 +1,271 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * nvmeof-mount internals: one association (or several, one per subsystem)
+ * exposed as a FUSE tree through the libfuse3 low-level API.
+ *
+ *   main.c  options, daemonising, mount/unmount, the worker threads' loop
+ *   tree.c  inodes, lookup/getattr/readdir, pseudo-file contents, rescans
+ *   io.c    namespace data: read/write/RMW/fsync/fallocate, async replies
+ *
+ * Threads: W workers each poll() the FUSE device (shared, O_NONBLOCK) and
+ * their own I/O queue of every controller (the library binds a thread to a
+ * queue on first use).  A read or an aligned write is submitted and the
+ * worker goes on; the completion callback replies to the kernel.  The
+ * library's keep-alive thread calls our event callback, which only wakes
+ * the rescan thread (tree.c).
+ *
+ * Lock order (outer first): fctrl.ns_lock (rwlock, the namespace table)
+ * -> stripe.m (range locks of one namespace, taken in ascending index)
+ * -> pool.lock (free lists).  Callbacks take only stripe.m and pool.lock.
+ */
+#ifndef NVMEOF_FUSE_H
+#define NVMEOF_FUSE_H
+
+#define FUSE_USE_VERSION 35
+
+#include <errno.h>
+#include <fuse_lowlevel.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "nvmeof.h"
+
+#define PROG "nvmeof-mount"
+
+#ifndef PACKAGE_VERSION
+#define PACKAGE_VERSION "0.1.0"
+#endif
+
+/* ---- options (main.c) ------------------------------------------------- */
+
+struct mount_opts {
+	const char *source;      /* host[:port] as given */
+	char host[256];
+	char port[32];
+	bool port_given;
+	const char *mountpoint;
+	char *mnt_abs;           /* realpath of mountpoint */
+	const char *subnqn;
+	const char *hostnqn;
+	const char *hostid;
+	const char *host_iface;
+	const char *host_traddr;
+	const char *pidfile;
+	int nr_io_queues;
+	int queue_size;
+	int kato_s;              /* -1: library default */
+	int io_timeout_s;        /* 0: library default */
+	int reconnect_delay_s;   /* -2: library default */
+	int ctrl_loss_tmo_s;     /* -2: library default; -1: never give up */
+	int fast_io_fail_tmo_s;  /* -2: library default; -1: off */
+	int threads;             /* 0: one per I/O queue */
+	bool hdr_digest, data_digest;
+	bool read_only;
+	bool foreground;
+	bool debug;
+	bool helper;             /* called as mount.fuse.nvmeof */
+	bool fake;               /* mount -f: do nothing */
+	char *fuse_opts;         /* comma list passed to libfuse */
+	bool have_fsname, have_subtype;
+};
+
+/* ---- the tree (tree.c) ------------------------------------------------ */
+
+#define NR_STRIPES 64
+#define STRIPE_SHIFT 16      /* range-lock granule: 64 KiB of the namespace */
+
+/* Range locks of one namespace: an aligned async write holds its stripes
+ * shared (a count) while in flight; a read-modify-write, Write Zeroes or a
+ * write that found a stripe busy holds them exclusive. */
+struct stripe {
+	pthread_mutex_t m;
+	pthread_cond_t cond;
+	int shared;
+	bool excl;
+};
+
+/* A namespace as shown.  Never freed while mounted (a removed namespace
+ * is only marked absent), so an I/O in flight never sees it vanish. */
+struct fns {
+	struct fctrl *fc;
+	uint32_t nsid;
+	bool present;
+	bool ro;                 /* write protected (or -r) */
+	bool rzad;               /* reads return zeroes after deallocate */
+	bool no_dsm, no_wz;      /* the controller refused Deallocate / Write
+				  * Zeroes here: zero by writing (atomic) */
+	uint32_t lba_size;
+	uint32_t lba_shift;
+	uint64_t size;           /* bytes; read atomically */
+	uint64_t generation;
+	struct stripe stripes[NR_STRIPES];
+};
+
+struct fctrl {
+	struct fs *fs;
+	unsigned idx;
+	struct nvmeof_ctrl *ctrl;
+	char name[NVMEOF_NQN_MAX + 1]; /* directory name in a multi tree */
+	char addr[300];          /* traddr:trsvcid */
+	uint8_t idctrl[4096];
+	uint32_t elpe;           /* error log entries (ELPE + 1) */
+	bool ana;                /* CMIC bit 3 */
+	pthread_rwlock_t ns_lock;
+	struct fns **ns;         /* sorted by nsid, present or not */
+	size_t nr_ns, ns_cap;
+	bool rescan;             /* an event asked for a rescan */
+	unsigned state_gen;      /* bumped on each change of state (atomic) */
+};
+
+struct worker;
+
+struct fs {
+	struct mount_opts *o;
+	struct fuse_session *se;
+	struct fctrl **ctrls;
+	unsigned nr_ctrls;
+	bool multi;              /* the root lists one directory per subsystem */
+	uid_t uid;
+	gid_t gid;
+	struct timespec mtime;
+	int stop_fd;             /* eventfd: workers and helpers stop */
+	volatile bool stopping;
+	/* rescans */
+	pthread_t ev_thread;
+	bool ev_running;
+	pthread_mutex_t ev_lock;
+	pthread_cond_t ev_cond;
+	/* workers */
+	struct worker **workers;
+	int nr_workers;
+	unsigned max_background;
+};
+
+extern struct fs g_fs;
+
+/* Inode numbers encode what a node is: no table, no forget bookkeeping. */
+enum node_kind {
+	K_ROOT = 0,      /* multi tree root */
+	K_CTRL = 1,      /* a controller directory */
+	K_ID, K_IDBIN, K_STATUS, K_LOGDIR,
+	K_NSDATA, K_NSID, K_NSIDBIN,
+	K_LOG = 16,      /* K_LOG + 2 * log index (+1: .bin) */
+};
+
+struct node {
+	enum node_kind kind;
+	struct fctrl *fc;
+	uint32_t nsid;
+	int log;         /* log index for K_LOG */
+	bool bin;
+};
+
+/* File handle of an open namespace data file. */
+struct fh_data {
+	int magic;
+	struct fns *ns;
+	int flags;
+};
+#define FH_DATA_MAGIC 0x6e736461
+/* File handle of an open pseudo-file: its content at open. */
+struct fh_pseudo {
+	int magic;
+	size_t len;
+	char data[];
+};
+#define FH_PSEUDO_MAGIC 0x70736575
+
+extern const struct fuse_lowlevel_ops tree_ops;
+
+int tree_decode(fuse_ino_t ino, struct node *n);
+fuse_ino_t tree_ino(const struct node *n);
+/* Build a controller's namespace table (at mount). */
+int tree_ctrl_init(struct fctrl *fc, char *err, size_t errlen);
+void tree_ctrl_free(struct fctrl *fc);
+/* Look up a present namespace (read lock taken and dropped). */
+struct fns *tree_ns(struct fctrl *fc, uint32_t nsid);
+/* Pseudo-file content, malloc()ed; 0 or a negative errno. */
+int tree_content(const struct node *n, char **data, size_t *len);
+/* Event callback (runs on the library's admin thread) and rescans. */
+void tree_event_cb(void *arg, uint32_t aen_dw0, const uint32_t *nsids,
+		   size_t nr);
+void tree_state_cb(void *arg, const char *state, const char *why);
+int tree_start_events(struct fs *fs);
+bool tree_stop_events(struct fs *fs); /* false: still busy */
+/* Rescan one controller's namespaces; tells the kernel what changed. */
+int tree_rescan(struct fctrl *fc);
+
+/* ---- I/O (io.c) ------------------------------------------------------- */
+
+/* A per-worker pool of request contexts and data buffers.  Released from
+ * whichever thread runs the completion, hence the lock (uncontended when
+ * each worker owns its queue). */
+#define NR_CLASSES 10        /* 4 KiB .. 2 MiB */
+
+struct ioctx;
+
+struct pool {
+	pthread_mutex_t lock;
+	struct ioctx *free_ctx;
+	struct ioctx *all_ctx;   /* every context made, for teardown */
+	void **bufs[NR_CLASSES];
+	unsigned nbufs[NR_CLASSES];
+	unsigned cap[NR_CLASSES];
+	void **rbufs;            /* FUSE receive buffers */
+	unsigned nrbufs, rcap;
+};
+
+struct worker {
+	int id;
+	pthread_t thread;
+	struct fs *fs;
+	struct pool pool;
+	int inflight;            /* async commands not completed (atomic) */
+	/* receive buffer handling */
+	void *cur_rbuf;
+	bool rbuf_taken;
+	uint64_t nreq;           /* FUSE requests processed */
+	uint64_t nwake;          /* poll() returns */
+	uint64_t ntimeout;       /* ... by the in-flight timeout alone */
+	uint64_t neagain;        /* lost the race for a FUSE request */
+};
+
+extern __thread struct worker *tls_worker;
+
+int pool_init(struct pool *p, unsigned qd);
+/* Answer EIO to the requests whose commands never completed (after the
+ * association is gone, so no callback can still come), then free all. */
+void pool_fini(struct pool *p);
+
+void io_read(fuse_req_t req, struct fns *ns, size_t size, off_t off);
+void io_write(fuse_req_t req, struct fns *ns, const char *buf, size_t size,
+	      off_t off, int flags);
+void io_fsync(fuse_req_t req, struct fns *ns);
+void io_fallocate(fuse_req_t req, struct fns *ns, int mode, off_t off,
+		  off_t len);
+void io_ns_init(struct fns *ns);
+void io_ns_fini(struct fns *ns);
+/* Poll this thread's queues (completions run their callbacks). */
+void io_poll_all(struct fs *fs, int timeout_ms);
+
+/* A library error (negative errno) as a positive errno for FUSE.  The
+ * transport's troubles (reset, timeout, protocol) are I/O errors to the
+ * file's user, as they are for a disk. */
+static inline int fuse_errno(int rc)
+{
+	int e = rc < 0 ? -rc : rc;
+
+	switch (e) {
+	case ECONNRESET: case ECONNREFUSED: case ECONNABORTED: case EPIPE:
+	case ENOTCONN: case EPROTO: case ETIMEDOUT: case EHOSTUNREACH:
+	case ENETUNREACH: case ESHUTDOWN: case EBADMSG: case ENETDOWN:
+		return EIO;
+	}
+	return e > 0 && e < 1000 ? e : EIO;
+}
+
+void dbg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

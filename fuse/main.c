@@ -1,0 +1,1323 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * nvmeof-mount: mount an NVMe/TCP controller's namespaces with FUSE.
+ *
+ *   nvmeof-mount [options] host[:port] mountpoint
+ *   mount.fuse.nvmeof host[:port] mountpoint [-o opts]   (from mount(8))
+ *
+ * Start-up order matters: libnvmeof starts a keep-alive thread at connect
+ * and threads do not survive fork(), so we fork first; the child connects,
+ * mounts and tells the waiting parent through a pipe "mounted" or why not.
+ * The parent exits 0 only once the mount answers.
+ *
+ * Workers: our own loop instead of fuse_session_loop_mt().  Each worker
+ * polls the FUSE device (shared, non-blocking: a read that loses the race
+ * gets EAGAIN) and its own I/O queue of every controller; FUSE requests
+ * submit and return, queue events run the completions, which reply.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fuse.h"
+
+struct fs g_fs;
+static struct mount_opts g_opts;
+static char g_err[1024];          /* why start-up failed */
+static bool g_started;            /* start-up done: libfuse logs go to stderr */
+static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t init_cond = PTHREAD_COND_INITIALIZER;
+static bool g_init_done;
+static int g_exit = 1;            /* start-up failure status */
+
+#define EX_USAGE 64
+#define EX_UNAVAILABLE 69
+
+/* With a queue's commands in flight, wake up this often even without
+ * socket events: data the socket would not take at submit time is sent
+ * by the next nvmeof_poll() (the library has no "wants POLLOUT" call). */
+#define INFLIGHT_POLL_MS 1
+/* While an association reconnects, look for its new sockets this often. */
+#define DOWN_POLL_MS 50
+#define RECV_BATCH 16
+#define DRAIN_MS 10000
+
+void dbg(const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+	int n;
+
+	if (!g_opts.debug)
+		return;
+	n = snprintf(line, sizeof line, PROG ": ");
+	va_start(ap, fmt);
+	vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);
+	va_end(ap);
+	n = (int)strlen(line);
+	line[n++] = '\n';
+	/* one write: lines of several threads do not interleave */
+	(void)!write(STDERR_FILENO, line, (size_t)n);
+}
+
+static void set_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void set_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(g_err, sizeof g_err, fmt, ap);
+	va_end(ap);
+}
+
+/* libfuse's own messages: the first error of start-up becomes ours.  It
+ * may come in pieces ("unknown option(s): `" ... "'\n"): gather them up to
+ * the newline. */
+static void fuse_log_cb(enum fuse_log_level level, const char *fmt, va_list ap)
+{
+	static bool collecting = true;
+	char msg[512];
+	size_t n, have;
+
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	if (!g_started && level <= FUSE_LOG_ERR && collecting) {
+		have = strlen(g_err);
+		snprintf(g_err + have, sizeof g_err - have, "%s", msg);
+		n = strlen(g_err);
+		if (n && g_err[n - 1] == '\n') {
+			while (n && g_err[n - 1] == '\n')
+				g_err[--n] = 0;
+			collecting = false;
+		}
+	}
+	if (g_started || g_opts.debug)
+		fputs(msg, stderr);
+}
+
+/* ---- options -------------------------------------------------------------- */
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"Usage: " PROG " [options] host[:port] mountpoint\n"
+"Mount the namespaces of an NVMe/TCP controller as files (FUSE).\n"
+"\n"
+"  -n, --nqn=NQN              subsystem NQN (default: ask the discovery\n"
+"                             controller at host:port and mount what it lists)\n"
+"      --hostnqn=NQN          host NQN (default: /etc/nvme/hostnqn or derived)\n"
+"      --hostid=UUID          host ID (default: /etc/nvme/hostid or derived)\n"
+"  -i, --nr-io-queues=N       I/O queues to ask for (default 2)\n"
+"  -Q, --queue-size=N         entries per I/O queue, 2..1024 (default 128)\n"
+"  -k, --keep-alive-tmo=SEC   keep-alive timeout, 0 for none (default 5)\n"
+"      --io-timeout=SEC       abort a command that takes longer (default 30)\n"
+"  -c, --reconnect-delay=SEC  wait between reconnect attempts (default 10)\n"
+"  -l, --ctrl-loss-tmo=SEC    give up reconnecting after SEC; -1 never, 0 do not\n"
+"                             reconnect (default 600)\n"
+"      --fast-io-fail-tmo=SEC fail I/O with EIO after SEC while reconnecting\n"
+"                             (default -1: I/O waits for the reconnect)\n"
+"  -g, --hdr-digest           header digests (CRC32C)\n"
+"  -G, --data-digest          data digests (CRC32C)\n"
+"      --host-iface=IFACE     connect from this network interface's address\n"
+"  -w, --host-traddr=ADDR     connect from this source address\n"
+"      --threads=N            FUSE worker threads (default: one per I/O queue)\n"
+"      --pidfile=FILE         write the daemon's process ID to FILE once mounted\n"
+"  -r, --read-only            refuse writes (EROFS)\n"
+"  -f, --foreground           do not become a daemon\n"
+"  -d, --debug                debug messages, FUSE's included (implies -f)\n"
+"  -o OPT[,OPT...]            mount options: the above as nqn=, hostnqn=, hostid=,\n"
+"                             nr_io_queues=, queue_size=, keep_alive_tmo=,\n"
+"                             io_timeout=, reconnect_delay=, ctrl_loss_tmo=,\n"
+"                             fast_io_fail_tmo=, hdr_digest, data_digest, host_iface=,\n"
+"                             host_traddr=, threads=, ro; others go to FUSE\n"
+"                             (allow_other, default_permissions, fsname= ...)\n"
+"  -h, --help                 this help\n"
+"      --version              version\n"
+"\n"
+"Unmount with: fusermount3 -u mountpoint (or umount mountpoint).\n"
+"See nvmeof-mount(8).\n");
+}
+
+static int parse_int(const char *what, const char *s, long lo, long hi,
+		     int *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < lo || v > hi) {
+		fprintf(stderr, PROG ": %s '%s': expected a number in %ld..%ld\n",
+			what, s, lo, hi);
+		return -1;
+	}
+	*out = (int)v;
+	return 0;
+}
+
+static int add_fuse_opt(struct mount_opts *o, const char *opt)
+{
+	size_t old = o->fuse_opts ? strlen(o->fuse_opts) : 0;
+	char *t = realloc(o->fuse_opts, old + strlen(opt) + 2);
+
+	if (!t)
+		return -1;
+	if (old)
+		t[old++] = ',';
+	strcpy(t + old, opt);
+	o->fuse_opts = t;
+	return 0;
+}
+
+static bool key_is(const char *key, size_t klen, const char *name)
+{
+	size_t i;
+
+	if (strlen(name) != klen)
+		return false;
+	for (i = 0; i < klen; i++) {
+		char a = key[i] == '-' ? '_' : key[i];
+
+		if (a != name[i])
+			return false;
+	}
+	return true;
+}
+
+/* Options mount(8) and fstab use that are not FUSE's: dropped. */
+static bool mount8_only(const char *opt, size_t klen)
+{
+	static const char *const drop[] = {
+		"defaults", "auto", "noauto", "user", "users", "nouser",
+		"owner", "group", "_netdev", "nofail", "comment", "loop",
+		"helper", "nosymfollow", NULL,
+	};
+	int i;
+
+	if (!strncmp(opt, "x-", 2))
+		return true;
+	for (i = 0; drop[i]; i++)
+		if (strlen(drop[i]) == klen && !strncmp(opt, drop[i], klen))
+			return true;
+	return false;
+}
+
+/* One -o list: ours are taken, mount(8)'s dropped, the rest kept for
+ * libfuse. */
+static int parse_o(struct mount_opts *o, const char *list)
+{
+	char *copy = strdup(list), *save = NULL, *opt;
+	int rc = 0;
+
+	if (!copy)
+		return -1;
+	for (opt = strtok_r(copy, ",", &save); opt && !rc;
+	     opt = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(opt, '=');
+		size_t klen = eq ? (size_t)(eq - opt) : strlen(opt);
+		const char *val = eq ? eq + 1 : NULL;
+
+#define NEED_VAL()                                                          \
+	do {                                                                \
+		if (!val || !*val) {                                        \
+			fprintf(stderr, PROG ": option '%.*s' needs a value\n", \
+				(int)klen, opt);                            \
+			rc = -1;                                            \
+			continue;                                           \
+		}                                                           \
+	} while (0)
+
+		if (!*opt)
+			continue;
+		if (key_is(opt, klen, "nqn") || key_is(opt, klen, "subnqn")) {
+			NEED_VAL();
+			o->subnqn = strdup(val);
+		} else if (key_is(opt, klen, "hostnqn")) {
+			NEED_VAL();
+			o->hostnqn = strdup(val);
+		} else if (key_is(opt, klen, "hostid")) {
+			NEED_VAL();
+			o->hostid = strdup(val);
+		} else if (key_is(opt, klen, "host_iface")) {
+			NEED_VAL();
+			o->host_iface = strdup(val);
+		} else if (key_is(opt, klen, "host_traddr")) {
+			NEED_VAL();
+			o->host_traddr = strdup(val);
+		} else if (key_is(opt, klen, "nr_io_queues")) {
+			NEED_VAL();
+			rc = parse_int("nr_io_queues", val, 1, 128,
+				       &o->nr_io_queues);
+		} else if (key_is(opt, klen, "queue_size")) {
+			NEED_VAL();
+			rc = parse_int("queue_size", val, 2, 1024,
+				       &o->queue_size);
+		} else if (key_is(opt, klen, "keep_alive_tmo")) {
+			NEED_VAL();
+			rc = parse_int("keep_alive_tmo", val, 0, 3600,
+				       &o->kato_s);
+		} else if (key_is(opt, klen, "io_timeout")) {
+			NEED_VAL();
+			rc = parse_int("io_timeout", val, 1, 86400,
+				       &o->io_timeout_s);
+		} else if (key_is(opt, klen, "reconnect_delay")) {
+			NEED_VAL();
+			rc = parse_int("reconnect_delay", val, 1, 3600,
+				       &o->reconnect_delay_s);
+		} else if (key_is(opt, klen, "ctrl_loss_tmo")) {
+			NEED_VAL();
+			rc = parse_int("ctrl_loss_tmo", val, -1, 86400 * 365,
+				       &o->ctrl_loss_tmo_s);
+		} else if (key_is(opt, klen, "fast_io_fail_tmo")) {
+			NEED_VAL();
+			rc = parse_int("fast_io_fail_tmo", val, -1, 86400 * 365,
+				       &o->fast_io_fail_tmo_s);
+		} else if (key_is(opt, klen, "threads")) {
+			NEED_VAL();
+			rc = parse_int("threads", val, 1, 64, &o->threads);
+		} else if (key_is(opt, klen, "pidfile")) {
+			NEED_VAL();
+			o->pidfile = strdup(val);
+		} else if (key_is(opt, klen, "hdr_digest") && !val) {
+			o->hdr_digest = true;
+		} else if (key_is(opt, klen, "data_digest") && !val) {
+			o->data_digest = true;
+		} else if (key_is(opt, klen, "ro") && !val) {
+			o->read_only = true;
+		} else if (key_is(opt, klen, "rw") && !val) {
+			o->read_only = false;
+		} else if (key_is(opt, klen, "debug") && !val) {
+			o->debug = true;
+			o->foreground = true;
+		} else if (key_is(opt, klen, "foreground") && !val) {
+			o->foreground = true;
+		} else if (mount8_only(opt, klen)) {
+			continue;
+		} else {
+			if (key_is(opt, klen, "fsname"))
+				o->have_fsname = true;
+			if (key_is(opt, klen, "subtype"))
+				o->have_subtype = true;
+			rc = add_fuse_opt(o, opt);
+		}
+#undef NEED_VAL
+	}
+	free(copy);
+	return rc;
+}
+
+enum {
+	OPT_HOSTNQN = 256, OPT_HOSTID, OPT_IFACE, OPT_IOTMO, OPT_THREADS,
+	OPT_VERSION, OPT_PIDFILE, OPT_FASTFAIL,
+};
+
+static const struct option lopts[] = {
+	{ "nqn", required_argument, NULL, 'n' },
+	{ "hostnqn", required_argument, NULL, OPT_HOSTNQN },
+	{ "hostid", required_argument, NULL, OPT_HOSTID },
+	{ "nr-io-queues", required_argument, NULL, 'i' },
+	{ "queue-size", required_argument, NULL, 'Q' },
+	{ "keep-alive-tmo", required_argument, NULL, 'k' },
+	{ "io-timeout", required_argument, NULL, OPT_IOTMO },
+	{ "reconnect-delay", required_argument, NULL, 'c' },
+	{ "ctrl-loss-tmo", required_argument, NULL, 'l' },
+	{ "fast-io-fail-tmo", required_argument, NULL, OPT_FASTFAIL },
+	{ "hdr-digest", no_argument, NULL, 'g' },
+	{ "data-digest", no_argument, NULL, 'G' },
+	{ "host-iface", required_argument, NULL, OPT_IFACE },
+	{ "host-traddr", required_argument, NULL, 'w' },
+	{ "threads", required_argument, NULL, OPT_THREADS },
+	{ "read-only", no_argument, NULL, 'r' },
+	{ "foreground", no_argument, NULL, 'f' },
+	{ "debug", no_argument, NULL, 'd' },
+	{ "options", required_argument, NULL, 'o' },
+	{ "pidfile", required_argument, NULL, OPT_PIDFILE },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* Returns 0 to go on, 1 to exit 0 (help, version), -1 on a usage error. */
+static int parse_args(struct mount_opts *o, int argc, char **argv)
+{
+	const char *base = strrchr(argv[0], '/');
+	int c;
+
+	base = base ? base + 1 : argv[0];
+	o->nr_io_queues = 2;
+	o->queue_size = 128;
+	o->kato_s = -1;
+	o->reconnect_delay_s = -2;
+	o->ctrl_loss_tmo_s = -2;
+	o->fast_io_fail_tmo_s = -2;
+	/* mount(8) runs /sbin/mount.fuse.nvmeof SOURCE DIR [-sfnvrw] [-o OPTS]
+	 * [-t TYPE] [-N NS]: another convention, other letters. */
+	o->helper = !strncmp(base, "mount.", 6);
+	if (o->helper) {
+		while ((c = getopt(argc, argv, "o:sfnvrwN:t:h")) != -1) {
+			switch (c) {
+			case 'o':
+				if (parse_o(o, optarg) < 0)
+					return -1;
+				break;
+			case 'f':
+				o->fake = true;
+				break;
+			case 'r':
+				o->read_only = true;
+				break;
+			case 'w':
+				o->read_only = false;
+				break;
+			case 'h':
+				usage(stdout);
+				return 1;
+			case 's': case 'n': case 'v': case 'N': case 't':
+				break;
+			default:
+				fprintf(stderr, "Usage: %s host[:port] mountpoint [-o options]\n",
+					base);
+				return -1;
+			}
+		}
+	} else {
+		opterr = 0; /* our own messages */
+		while ((c = getopt_long(argc, argv, "n:i:Q:k:c:l:gGw:rfdo:h", lopts,
+					NULL)) != -1) {
+			int rc = 0;
+
+			switch (c) {
+			case 'n': o->subnqn = optarg; break;
+			case OPT_HOSTNQN: o->hostnqn = optarg; break;
+			case OPT_HOSTID: o->hostid = optarg; break;
+			case 'i':
+				rc = parse_int("--nr-io-queues", optarg, 1, 128,
+					       &o->nr_io_queues);
+				break;
+			case 'Q':
+				rc = parse_int("--queue-size", optarg, 2, 1024,
+					       &o->queue_size);
+				break;
+			case 'k':
+				rc = parse_int("--keep-alive-tmo", optarg, 0,
+					       3600, &o->kato_s);
+				break;
+			case OPT_IOTMO:
+				rc = parse_int("--io-timeout", optarg, 1, 86400,
+					       &o->io_timeout_s);
+				break;
+			case 'c':
+				rc = parse_int("--reconnect-delay", optarg, 1,
+					       3600, &o->reconnect_delay_s);
+				break;
+			case 'l':
+				rc = parse_int("--ctrl-loss-tmo", optarg, -1,
+					       86400 * 365, &o->ctrl_loss_tmo_s);
+				break;
+			case OPT_FASTFAIL:
+				rc = parse_int("--fast-io-fail-tmo", optarg, -1,
+					       86400 * 365,
+					       &o->fast_io_fail_tmo_s);
+				break;
+			case OPT_THREADS:
+				rc = parse_int("--threads", optarg, 1, 64,
+					       &o->threads);
+				break;
+			case 'g': o->hdr_digest = true; break;
+			case 'G': o->data_digest = true; break;
+			case OPT_IFACE: o->host_iface = optarg; break;
+			case 'w': o->host_traddr = optarg; break;
+			case 'r': o->read_only = true; break;
+			case 'f': o->foreground = true; break;
+			case 'd': o->debug = o->foreground = true; break;
+			case 'o': rc = parse_o(o, optarg); break;
+			case OPT_PIDFILE: o->pidfile = optarg; break;
+			case 'h': usage(stdout); return 1;
+			case OPT_VERSION:
+				printf(PROG " " PACKAGE_VERSION "\n");
+				return 1;
+			default:
+				if (optopt && strchr("niQkclwo", optopt))
+					fprintf(stderr, PROG ": option '-%c' needs a value\n",
+						optopt);
+				else if (optopt)
+					fprintf(stderr, PROG ": unknown option '-%c'\n",
+						optopt);
+				else
+					fprintf(stderr, PROG ": unknown option or missing value: '%s'\n",
+						argv[optind - 1]);
+				return -1;
+			}
+			if (rc < 0)
+				return -1;
+		}
+	}
+	if (argc - optind != 2) {
+		fprintf(stderr, PROG ": expected host[:port] and a mount point\n");
+		return -1;
+	}
+	o->source = argv[optind];
+	o->mountpoint = argv[optind + 1];
+	if (nvmeof_parse_address(o->source, o->host, sizeof o->host, o->port,
+				 sizeof o->port, "") < 0 || !o->host[0]) {
+		fprintf(stderr, PROG ": '%s': expected host[:port]: %s\n",
+			o->source, nvmeof_get_error());
+		return -1;
+	}
+	o->port_given = o->port[0] != 0;
+	if (!o->port_given)
+		snprintf(o->port, sizeof o->port, "%d", NVMEOF_PORT);
+	if (o->subnqn && nvmeof_nqn_validate(o->subnqn) < 0) {
+		fprintf(stderr, PROG ": subsystem NQN '%s': %s\n", o->subnqn,
+			nvmeof_get_error());
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- checks before anything is started --------------------------------- */
+
+static int check_mountpoint(struct mount_opts *o)
+{
+	struct statx stx;
+	struct stat st, pst;
+	char *parent;
+
+	o->mnt_abs = realpath(o->mountpoint, NULL);
+	if (!o->mnt_abs) {
+		fprintf(stderr, PROG ": mount point %s: %s\n", o->mountpoint,
+			strerror(errno));
+		return -1;
+	}
+	if (stat(o->mnt_abs, &st) < 0) {
+		fprintf(stderr, PROG ": mount point %s: %s\n", o->mountpoint,
+			strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		fprintf(stderr, PROG ": mount point %s: %s\n", o->mountpoint,
+			strerror(ENOTDIR));
+		return -1;
+	}
+	/* Something already mounted there: refuse rather than stack. */
+	if (statx(AT_FDCWD, o->mnt_abs, AT_NO_AUTOMOUNT, STATX_BASIC_STATS,
+		  &stx) == 0 &&
+	    (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) &&
+	    (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT)) {
+		fprintf(stderr, PROG ": mount point %s is busy: a file system is already mounted there\n",
+			o->mountpoint);
+		return -1;
+	}
+	if (asprintf(&parent, "%s/..", o->mnt_abs) >= 0) {
+		if (strcmp(o->mnt_abs, "/") && stat(parent, &pst) == 0 &&
+		    pst.st_dev != st.st_dev) {
+			fprintf(stderr, PROG ": mount point %s is busy: a file system is already mounted there\n",
+				o->mountpoint);
+			free(parent);
+			return -1;
+		}
+		free(parent);
+	}
+	return 0;
+}
+
+static int check_dev_fuse(void)
+{
+	int fd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
+
+	if (fd < 0 && (errno == ENOENT || errno == ENODEV || errno == ENXIO)) {
+		fprintf(stderr, PROG ": /dev/fuse: %s (is the fuse module loaded?)\n",
+			strerror(errno));
+		return -1;
+	}
+	if (fd >= 0)
+		close(fd);
+	return 0;
+}
+
+/* ---- connecting ------------------------------------------------------------- */
+
+/* The library's message, with the address in front unless it names it. */
+static void lib_err(const char *what, const struct mount_opts *o)
+{
+	const char *m = nvmeof_get_error();
+
+	if (strstr(m, o->host))
+		set_err("%s%s", what, m);
+	else
+		set_err("%s:%s: %s%s", o->host, o->port, what, m);
+}
+
+static void base_opts(const struct mount_opts *o, struct nvmeof_opts *no)
+{
+	nvmeof_opts_init(no);
+	no->hostnqn = o->hostnqn;
+	no->hostid = o->hostid;
+	no->host_iface = o->host_iface;
+	no->host_traddr = o->host_traddr;
+	no->nr_io_queues = o->nr_io_queues;
+	no->queue_size = o->queue_size;
+	if (o->kato_s >= 0)
+		no->kato_ms = o->kato_s * 1000;
+	if (o->io_timeout_s > 0)
+		no->io_timeout_ms = o->io_timeout_s * 1000;
+	if (o->reconnect_delay_s >= 0)
+		no->reconnect_delay = o->reconnect_delay_s;
+	if (o->ctrl_loss_tmo_s >= -1)
+		no->ctrl_loss_tmo = o->ctrl_loss_tmo_s;
+	if (o->fast_io_fail_tmo_s >= -1)
+		no->fast_io_fail_tmo = o->fast_io_fail_tmo_s;
+	no->hdr_digest = o->hdr_digest;
+	no->data_digest = o->data_digest;
+}
+
+static struct fctrl *add_ctrl(struct fs *fs, struct nvmeof_ctrl *c)
+{
+	struct fctrl *fc = calloc(1, sizeof *fc);
+	struct fctrl **t;
+
+	if (!fc)
+		return NULL;
+	t = realloc(fs->ctrls, (fs->nr_ctrls + 1) * sizeof *t);
+	if (!t) {
+		free(fc);
+		return NULL;
+	}
+	fs->ctrls = t;
+	fc->fs = fs;
+	fc->idx = fs->nr_ctrls;
+	fc->ctrl = c;
+	snprintf(fc->name, sizeof fc->name, "%s", nvmeof_ctrl_subnqn(c));
+	snprintf(fc->addr, sizeof fc->addr, "%s:%s", nvmeof_ctrl_traddr(c),
+		 nvmeof_ctrl_trsvcid(c));
+	fs->ctrls[fs->nr_ctrls++] = fc;
+	return fc;
+}
+
+static bool wildcard_addr(const char *a)
+{
+	return !*a || !strcmp(a, "0.0.0.0") || !strcmp(a, "::");
+}
+
+/* Without -n: what the discovery controller lists, as nvme connect-all. */
+static int connect_discovered(struct fs *fs, const struct mount_opts *o)
+{
+	struct nvmeof_disc_log *log = NULL;
+	struct nvmeof_opts no;
+	uint64_t i;
+	unsigned tried = 0;
+	char first_err[600] = "";
+	int rc;
+
+	base_opts(o, &no);
+	no.traddr = o->host;
+	no.trsvcid = o->port;
+	no.subnqn = NULL;
+	no.nr_io_queues = 0;
+	no.kato_ms = 0;
+	rc = nvmeof_discover_all(&no, 4, &log);
+	if (rc < 0) {
+		lib_err("discovery: ", o);
+		return rc;
+	}
+	for (i = 0; i < log->numrec; i++) {
+		struct nvmeof_disc_entry *e = &log->entries[i];
+		struct nvmeof_ctrl *c;
+		unsigned k;
+		bool dup = false;
+
+		if (e->subtype != 2 || e->trtype != 3)
+			continue; /* NVM subsystems over TCP only */
+		for (k = 0; k < fs->nr_ctrls; k++)
+			if (!strcmp(fs->ctrls[k]->name, e->subnqn))
+				dup = true; /* another path: one is enough */
+		if (dup)
+			continue;
+		tried++;
+		base_opts(o, &no);
+		/* A target listening on every address advertises 0.0.0.0:
+		 * reach it where we reached its discovery controller. */
+		no.traddr = wildcard_addr(e->traddr) ? o->host : e->traddr;
+		no.trsvcid = e->trsvcid[0] ? e->trsvcid : o->port;
+		no.subnqn = e->subnqn;
+		dbg("discovered %s at %s:%s", e->subnqn, no.traddr, no.trsvcid);
+		rc = nvmeof_connect(&no, &c);
+		if (rc < 0) {
+			if (!first_err[0])
+				snprintf(first_err, sizeof first_err,
+					 "%s at %s:%s: %s", e->subnqn,
+					 no.traddr, no.trsvcid,
+					 nvmeof_get_error());
+			fprintf(stderr, PROG ": warning: %s at %s:%s: %s\n",
+				e->subnqn, no.traddr, no.trsvcid,
+				nvmeof_get_error());
+			continue;
+		}
+		if (!add_ctrl(fs, c)) {
+			nvmeof_disconnect(c);
+			nvmeof_disc_log_free(log);
+			set_err("out of memory");
+			return -ENOMEM;
+		}
+	}
+	nvmeof_disc_log_free(log);
+	if (!fs->nr_ctrls) {
+		if (tried)
+			set_err("%s", first_err);
+		else
+			set_err("%s:%s: the discovery controller lists no NVM subsystem reachable over TCP",
+				o->host, o->port);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+static int connect_all(struct fs *fs, const struct mount_opts *o)
+{
+	struct nvmeof_opts no;
+	struct nvmeof_ctrl *c;
+	int rc;
+
+	if (!o->subnqn)
+		return connect_discovered(fs, o);
+	base_opts(o, &no);
+	no.traddr = o->host;
+	no.trsvcid = o->port;
+	no.subnqn = o->subnqn;
+	rc = nvmeof_connect(&no, &c);
+	if (rc < 0) {
+		lib_err("", o);
+		return rc;
+	}
+	if (!add_ctrl(fs, c)) {
+		nvmeof_disconnect(c);
+		set_err("out of memory");
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* ---- workers ----------------------------------------------------------------- */
+
+static void request_stop(struct fs *fs)
+{
+	uint64_t one = 1;
+
+	/* The counter stays non-zero: every poller sees it readable. */
+	(void)!write(fs->stop_fd, &one, sizeof one);
+}
+
+static void *rbuf_pop(struct pool *p)
+{
+	void *b = NULL;
+
+	pthread_mutex_lock(&p->lock);
+	if (p->nrbufs)
+		b = p->rbufs[--p->nrbufs];
+	pthread_mutex_unlock(&p->lock);
+	return b;
+}
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* What a worker knows of one controller's queue: its socket changes when
+ * the library reconnects, and is not worth watching while the association
+ * is down (a shut-down socket is readable forever). */
+struct wqueue {
+	int fd;
+	unsigned gen;            /* fctrl.state_gen when fd was read */
+	bool reconnecting;
+};
+
+static bool all_live(struct fs *fs)
+{
+	unsigned i;
+
+	for (i = 0; i < fs->nr_ctrls; i++)
+		if (strcmp(nvmeof_ctrl_state(fs->ctrls[i]->ctrl), "live"))
+			return false;
+	return true;
+}
+
+static void wqueue_refresh(struct fctrl *fc, struct wqueue *wq)
+{
+	const char *st;
+
+	wq->gen = __atomic_load_n(&fc->state_gen, __ATOMIC_ACQUIRE);
+	st = nvmeof_ctrl_state(fc->ctrl);
+	wq->reconnecting = !strcmp(st, "reconnecting");
+	wq->fd = !strcmp(st, "live") ? nvmeof_poll_fd(fc->ctrl) : -1;
+	if (wq->fd < 0)
+		wq->fd = -1;
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct fs *fs = w->fs;
+	struct fuse_session *se = fs->se;
+	struct fuse_buf fbuf;
+	struct pollfd *pfd;
+	struct wqueue *wq;
+	unsigned i, n = 2 + fs->nr_ctrls;
+	bool stop = false;
+
+	tls_worker = w;
+	memset(&fbuf, 0, sizeof fbuf);
+	pfd = calloc(n, sizeof *pfd);
+	wq = calloc(fs->nr_ctrls, sizeof *wq);
+	if (!pfd || !wq) {
+		free(pfd);
+		free(wq);
+		request_stop(fs);
+		return NULL;
+	}
+	pfd[0].fd = fuse_session_fd(se);
+	pfd[0].events = POLLIN;
+	pfd[1].fd = fs->stop_fd;
+	pfd[1].events = POLLIN;
+	/* The first call binds this thread to its I/O queue. */
+	for (i = 0; i < fs->nr_ctrls; i++) {
+		(void)nvmeof_poll_fd(fs->ctrls[i]->ctrl);
+		wqueue_refresh(fs->ctrls[i], &wq[i]);
+		pfd[2 + i].events = POLLIN;
+	}
+	while (!stop) {
+		int inflight = __atomic_load_n(&w->inflight, __ATOMIC_RELAXED);
+		bool down = false, live = false;
+		int r, tmo = -1;
+
+		for (i = 0; i < fs->nr_ctrls; i++) {
+			struct fctrl *fc = fs->ctrls[i];
+
+			if (wq[i].reconnecting ||
+			    __atomic_load_n(&fc->state_gen, __ATOMIC_ACQUIRE) !=
+				    wq[i].gen)
+				wqueue_refresh(fc, &wq[i]);
+			pfd[2 + i].fd = wq[i].fd;
+			down |= wq[i].reconnecting;
+			live |= wq[i].fd >= 0;
+		}
+		/* Commands parked for a reconnect need no 1 ms wake-ups. */
+		if (inflight > 0)
+			tmo = live || !down ? INFLIGHT_POLL_MS : DOWN_POLL_MS;
+		else if (down)
+			tmo = DOWN_POLL_MS;
+		r = poll(pfd, n, tmo);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		w->nwake++;
+		if (r == 0)
+			w->ntimeout++;
+		if (pfd[1].revents)
+			break;
+		for (i = 0; i < fs->nr_ctrls; i++) {
+			short rev = pfd[2 + i].fd >= 0 ? pfd[2 + i].revents : 0;
+
+			if (!rev && !(r == 0 && inflight > 0))
+				continue;
+			(void)nvmeof_poll(fs->ctrls[i]->ctrl, 0);
+			/* Hung up: the association is going down, or has
+			 * failed for good: look again at its state (a socket
+			 * that is not live is not watched). */
+			if (rev & (POLLHUP | POLLERR | POLLNVAL))
+				wqueue_refresh(fs->ctrls[i], &wq[i]);
+		}
+		if (!pfd[0].revents)
+			continue;
+		for (int k = 0; k < RECV_BATCH; k++) {
+			int res;
+
+			if (!fbuf.mem)
+				fbuf.mem = rbuf_pop(&w->pool);
+			fbuf.flags = 0;
+			res = fuse_session_receive_buf(se, &fbuf);
+			if (res == -EAGAIN) {
+				if (k == 0)
+					w->neagain++;
+				break;
+			}
+			if (res == -EINTR)
+				continue;
+			if (res <= 0 || fuse_session_exited(se)) {
+				/* Unmounted (ENODEV), or a fatal error. */
+				fuse_session_exit(se);
+				stop = true;
+				break;
+			}
+			w->cur_rbuf = fbuf.mem;
+			w->rbuf_taken = false;
+			fuse_session_process_buf(se, &fbuf);
+			if (w->rbuf_taken)
+				fbuf.mem = NULL; /* a write holds it */
+			w->cur_rbuf = NULL;
+			w->nreq++;
+		}
+	}
+	request_stop(fs);
+	/* Whatever we submitted completes before the association goes, if
+	 * it can: commands parked for a reconnect are answered EIO later. */
+	{
+		uint64_t until = mono_ms() + DRAIN_MS;
+
+		while (__atomic_load_n(&w->inflight, __ATOMIC_RELAXED) > 0 &&
+		       mono_ms() < until && all_live(fs))
+			io_poll_all(fs, 10);
+	}
+	dbg("worker %d: %llu requests, %llu wake-ups (%llu by timeout, %llu lost races)",
+	    w->id, (unsigned long long)w->nreq, (unsigned long long)w->nwake,
+	    (unsigned long long)w->ntimeout, (unsigned long long)w->neagain);
+	free(fbuf.mem);
+	free(pfd);
+	free(wq);
+	return NULL;
+}
+
+static int start_workers(struct fs *fs, int nr, unsigned qd)
+{
+	int i, rc;
+
+	fs->workers = calloc((size_t)nr, sizeof *fs->workers);
+	if (!fs->workers)
+		return -ENOMEM;
+	for (i = 0; i < nr; i++) {
+		struct worker *w = calloc(1, sizeof *w);
+
+		if (!w)
+			return -ENOMEM;
+		if (pool_init(&w->pool, qd) < 0) {
+			pool_fini(&w->pool);
+			free(w);
+			return -ENOMEM;
+		}
+		w->id = i;
+		w->fs = fs;
+		fs->workers[i] = w;
+		rc = pthread_create(&w->thread, NULL, worker_main, w);
+		if (rc) {
+			pool_fini(&w->pool);
+			free(w);
+			fs->workers[i] = NULL;
+			return -rc;
+		}
+		fs->nr_workers++;
+	}
+	return 0;
+}
+
+/* False if a worker is still inside the library after the grace time
+ * (a synchronous command parked while the association reconnects). */
+static bool stop_workers(struct fs *fs)
+{
+	struct timespec ts;
+	bool all = true;
+	int i;
+
+	request_stop(fs);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += DRAIN_MS / 1000 + 2;
+	for (i = 0; i < fs->nr_workers; i++) {
+		if (pthread_timedjoin_np(fs->workers[i]->thread, NULL, &ts)) {
+			dbg("worker %d does not stop", i);
+			all = false;
+		}
+	}
+	return all;
+}
+
+static void free_workers(struct fs *fs)
+{
+	int i;
+
+	for (i = 0; i < fs->nr_workers; i++) {
+		pool_fini(&fs->workers[i]->pool);
+		free(fs->workers[i]);
+	}
+	free(fs->workers);
+	fs->workers = NULL;
+	fs->nr_workers = 0;
+}
+
+/* ---- the daemon ---------------------------------------------------------------- */
+
+static void init_hook(void *userdata, struct fuse_conn_info *conn)
+{
+	tree_ops.init(userdata, conn);
+	pthread_mutex_lock(&init_lock);
+	g_init_done = true;
+	pthread_cond_broadcast(&init_cond);
+	pthread_mutex_unlock(&init_lock);
+}
+
+static struct fuse_session *new_session(const struct mount_opts *o)
+{
+	static struct fuse_lowlevel_ops ops;
+	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
+	struct fuse_session *se = NULL;
+	char *extra = NULL;
+
+	ops = tree_ops;
+	ops.init = init_hook;
+	if (fuse_opt_add_arg(&args, PROG) < 0)
+		goto out;
+	if (o->debug && fuse_opt_add_arg(&args, "-d") < 0)
+		goto out;
+	if (asprintf(&extra, "%s%s%s%s%s%s%s", "default_permissions",
+		     o->have_subtype ? "" : ",subtype=nvmeof",
+		     o->have_fsname ? "" : ",fsname=",
+		     o->have_fsname ? "" : o->source,
+		     o->read_only ? ",ro" : "",
+		     o->fuse_opts ? "," : "",
+		     o->fuse_opts ? o->fuse_opts : "") < 0) {
+		extra = NULL;
+		goto out;
+	}
+	if (fuse_opt_add_arg(&args, "-o") < 0 ||
+	    fuse_opt_add_arg(&args, extra) < 0)
+		goto out;
+	dbg("FUSE options: %s", extra);
+	se = fuse_session_new(&args, &ops, sizeof ops, NULL);
+out:
+	free(extra);
+	fuse_opt_free_args(&args);
+	return se;
+}
+
+static void teardown(struct fs *fs, bool mounted)
+{
+	bool stuck = false;
+	unsigned i;
+
+	dbg("stopping");
+	if (fs->nr_workers && !stop_workers(fs))
+		stuck = true;
+	if (!tree_stop_events(fs))
+		stuck = true;
+	if (mounted)
+		fuse_session_unmount(fs->se);
+	if (stuck) {
+		/* A thread waits inside the library for a reconnect: freeing
+		 * the association under it is not safe.  The mount is gone;
+		 * leave the rest to the kernel. */
+		dbg("a thread is still waiting for the controller; exiting");
+		_exit(0);
+	}
+	dbg("unmounted; disconnecting");
+	for (i = 0; i < fs->nr_ctrls; i++) {
+		struct fctrl *fc = fs->ctrls[i];
+		int rc = nvmeof_disconnect(fc->ctrl);
+
+		if (rc < 0)
+			dbg("disconnect %s: %s", fc->name, nvmeof_get_error());
+		else
+			dbg("disconnected %s", fc->name);
+		tree_ctrl_free(fc);
+		free(fc);
+	}
+	free(fs->ctrls);
+	fs->ctrls = NULL;
+	fs->nr_ctrls = 0;
+	free_workers(fs);
+	if (fs->se)
+		fuse_session_destroy(fs->se);
+	fs->se = NULL;
+	if (fs->stop_fd >= 0)
+		close(fs->stop_fd);
+	pthread_mutex_destroy(&fs->ev_lock);
+	pthread_cond_destroy(&fs->ev_cond);
+}
+
+/* To the parent: "O" (mounted) or "E<status> <message>". */
+static void report(int fd, bool ok, const char *msg)
+{
+	char buf[1100];
+	int n;
+
+	if (fd < 0) {
+		if (!ok)
+			fprintf(stderr, PROG ": %s\n", msg);
+		return;
+	}
+	if (ok)
+		n = snprintf(buf, sizeof buf, "O");
+	else
+		n = snprintf(buf, sizeof buf, "E%d %s", g_exit, msg);
+	if (n > (int)sizeof buf - 1)
+		n = (int)sizeof buf - 1;
+	(void)!write(fd, buf, (size_t)n);
+	close(fd);
+}
+
+/* Connect, mount, serve until unmounted or signalled.  report_fd: where the
+ * waiting parent hears the outcome of start-up (-1 in the foreground). */
+static int run(struct mount_opts *o, int report_fd)
+{
+	struct fs *fs = &g_fs;
+	sigset_t sigs;
+	int sfd, rc, nr_workers, max_q = 1, qd = 1;
+	bool mounted = false;
+	unsigned i;
+
+	memset(fs, 0, sizeof *fs);
+	fs->o = o;
+	fs->uid = getuid();
+	fs->gid = getgid();
+	clock_gettime(CLOCK_REALTIME, &fs->mtime);
+	pthread_mutex_init(&fs->ev_lock, NULL);
+	pthread_cond_init(&fs->ev_cond, NULL);
+	fs->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+
+	/* Every thread (the library's too) inherits this mask; the main
+	 * thread takes the signals from a signalfd. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGHUP);
+	sigaddset(&sigs, SIGQUIT);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	sfd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (fs->stop_fd < 0 || sfd < 0) {
+		set_err("eventfd/signalfd: %s", strerror(errno));
+		goto fail;
+	}
+	fuse_set_log_func(fuse_log_cb);
+
+	rc = connect_all(fs, o);
+	if (rc < 0) {
+		g_exit = EX_UNAVAILABLE;
+		goto fail;
+	}
+	fs->multi = fs->nr_ctrls > 1;
+	for (i = 0; i < fs->nr_ctrls; i++) {
+		struct fctrl *fc = fs->ctrls[i];
+		int nq = nvmeof_ctrl_nr_io_queues(fc->ctrl);
+
+		if (tree_ctrl_init(fc, g_err, sizeof g_err) < 0)
+			goto fail;
+		if (!nq) {
+			set_err("%s: the controller granted no I/O queue",
+				fc->addr);
+			goto fail;
+		}
+		if (nq > max_q)
+			max_q = nq;
+		if (nvmeof_ctrl_queue_size(fc->ctrl) > qd)
+			qd = nvmeof_ctrl_queue_size(fc->ctrl);
+		dbg("%s: %s, cntlid %u, %d I/O queues of %d", fc->addr,
+		    fc->name, nvmeof_ctrl_cntlid(fc->ctrl), nq,
+		    nvmeof_ctrl_queue_size(fc->ctrl));
+	}
+	nr_workers = o->threads ? o->threads : max_q;
+	fs->max_background = (unsigned)(max_q * qd);
+	if (fs->max_background < 64)
+		fs->max_background = 64;
+	if (fs->max_background > 1024)
+		fs->max_background = 1024;
+
+	fs->se = new_session(o);
+	if (!fs->se) {
+		if (!g_err[0])
+			set_err("cannot set up FUSE (bad -o option?)");
+		goto fail;
+	}
+	if (fuse_session_mount(fs->se, o->mnt_abs) != 0) {
+		if (!g_err[0])
+			set_err("cannot mount on %s", o->mnt_abs);
+		goto fail;
+	}
+	mounted = true;
+	{
+		int fd = fuse_session_fd(fs->se);
+		int fl = fcntl(fd, F_GETFL);
+
+		/* Shared by every worker: a read that lost the race must
+		 * return EAGAIN, not sleep. */
+		if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+			set_err("/dev/fuse: %s", strerror(errno));
+			goto fail;
+		}
+	}
+	rc = tree_start_events(fs);
+	if (rc < 0) {
+		set_err("cannot start the event thread: %s", strerror(-rc));
+		goto fail;
+	}
+	rc = start_workers(fs, nr_workers, (unsigned)qd);
+	if (rc < 0) {
+		set_err("cannot start workers: %s", strerror(-rc));
+		goto fail;
+	}
+	/* Usable means the kernel's INIT has been answered. */
+	{
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += 10;
+		pthread_mutex_lock(&init_lock);
+		while (!g_init_done &&
+		       pthread_cond_timedwait(&init_cond, &init_lock, &ts) == 0)
+			;
+		pthread_mutex_unlock(&init_lock);
+		if (!g_init_done) {
+			set_err("%s: the kernel did not start the FUSE session",
+				o->mnt_abs);
+			goto fail;
+		}
+	}
+	if (o->pidfile) {
+		FILE *pf = fopen(o->pidfile, "w");
+
+		if (!pf || fprintf(pf, "%d\n", (int)getpid()) < 0 ||
+		    fclose(pf) != 0) {
+			set_err("pid file %s: %s", o->pidfile, strerror(errno));
+			goto fail;
+		}
+	}
+	g_started = true;
+	report(report_fd, true, "");
+	report_fd = -1;
+	if (!o->foreground) {
+		int nfd = open("/dev/null", O_RDWR);
+
+		if (nfd >= 0) {
+			dup2(nfd, 0);
+			dup2(nfd, 1);
+			dup2(nfd, 2);
+			if (nfd > 2)
+				close(nfd);
+		}
+		if (chdir("/") < 0)
+			dbg("chdir /: %s", strerror(errno));
+	}
+
+	/* Until unmounted (the workers stop and say so) or signalled. */
+	for (;;) {
+		struct pollfd pfd[2] = {
+			{ .fd = sfd, .events = POLLIN },
+			{ .fd = fs->stop_fd, .events = POLLIN },
+		};
+
+		if (poll(pfd, 2, -1) < 0 && errno != EINTR)
+			break;
+		if (pfd[0].revents) {
+			struct signalfd_siginfo si;
+
+			if (read(sfd, &si, sizeof si) == (ssize_t)sizeof si)
+				dbg("signal %u: unmounting", si.ssi_signo);
+			fuse_session_exit(fs->se);
+			break;
+		}
+		if (pfd[1].revents)
+			break;
+	}
+	teardown(fs, mounted);
+	close(sfd);
+	return 0;
+
+fail:
+	if (!g_err[0])
+		set_err("start-up failed");
+	report(report_fd, false, g_err);
+	teardown(fs, mounted);
+	if (sfd >= 0)
+		close(sfd);
+	return g_exit;
+}
+
+int main(int argc, char **argv)
+{
+	struct mount_opts *o = &g_opts;
+	int pfd[2], rc;
+	pid_t pid;
+
+	rc = parse_args(o, argc, argv);
+	if (rc < 0 && !o->helper)
+		fprintf(stderr, "Try '" PROG " --help' for more information.\n");
+	if (rc)
+		return rc > 0 ? 0 : EX_USAGE;
+	if (o->fake)
+		return 0;
+	if (check_mountpoint(o) < 0 || check_dev_fuse() < 0)
+		return 1;
+	if (o->foreground)
+		return run(o, -1);
+
+	/* Fork before any thread exists; the child reports back. */
+	if (pipe2(pfd, O_CLOEXEC) < 0) {
+		fprintf(stderr, PROG ": pipe: %s\n", strerror(errno));
+		return 1;
+	}
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		fprintf(stderr, PROG ": fork: %s\n", strerror(errno));
+		return 1;
+	}
+	if (pid == 0) {
+		close(pfd[0]);
+		setsid();
+		rc = run(o, pfd[1]);
+		free(o->mnt_abs);
+		free(o->fuse_opts);
+		exit(rc); /* atexit: LeakSanitizer checks the daemon too */
+	}
+	close(pfd[1]);
+	{
+		char buf[1100];
+		size_t got = 0;
+		ssize_t r;
+		int status;
+
+		while (got < sizeof buf - 1 &&
+		       (r = read(pfd[0], buf + got, sizeof buf - 1 - got)) != 0) {
+			if (r < 0) {
+				if (errno == EINTR)
+					continue;
+				break;
+			}
+			got += (size_t)r;
+		}
+		buf[got] = 0;
+		close(pfd[0]);
+		if (got && buf[0] == 'O')
+			return 0;
+		waitpid(pid, &status, 0);
+		if (got && buf[0] == 'E') {
+			char *msg = buf + 1;
+			int code = (int)strtol(msg, &msg, 10);
+
+			fprintf(stderr, PROG ": %s\n", msg + (*msg == ' '));
+			return code > 0 ? code : 1;
+		}
+		else if (WIFSIGNALED(status))
+			fprintf(stderr, PROG ": the daemon died of signal %d during start-up\n",
+				WTERMSIG(status));
+		else
+			fprintf(stderr, PROG ": the daemon exited during start-up\n");
+		return 1;
+	}
+}

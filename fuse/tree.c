@@ -1,0 +1,1350 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The tree: inode numbers, lookup/getattr/readdir/open of every node, the
+ * contents of the pseudo-files, and namespace rescans on async events.
+ *
+ *   (root = the controller, or one directory per subsystem NQN)
+ *     identify  identify.bin  status
+ *     log/      error smart firmware changed-ns cmd-effects [ana] (+ .bin)
+ *     n1  n1.identify  n1.identify.bin  n2 ...
+ *
+ * Inode numbers are computed, not allocated: (controller + 1) << 40 | kind
+ * << 32 | nsid, and FUSE_ROOT_ID for the root.  So lookup needs no table
+ * and forget needs no bookkeeping; a namespace that goes away keeps its
+ * number and answers ENOENT.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fuse.h"
+
+#define ENTRY_TIMEOUT 1.0
+#define ATTR_TIMEOUT 1.0
+
+/* ---- log pages ----------------------------------------------------------- */
+
+struct logdef {
+	const char *name;
+	uint8_t lid;
+	enum nvmeof_describe_kind kind;
+	size_t size; /* 0: computed */
+};
+
+static const struct logdef logs[] = {
+	{ "error", 0x01, NVMEOF_DESC_LOG_ERROR, 0 },
+	{ "smart", 0x02, NVMEOF_DESC_LOG_SMART, 512 },
+	{ "firmware", 0x03, NVMEOF_DESC_LOG_FIRMWARE, 512 },
+	{ "changed-ns", 0x04, NVMEOF_DESC_LOG_CHANGED_NS, 4096 },
+	{ "cmd-effects", 0x05, NVMEOF_DESC_LOG_CMD_EFFECTS, 4096 },
+	{ "ana", 0x0c, NVMEOF_DESC_LOG_ANA, 0 },
+};
+#define NR_LOGS ((int)(sizeof logs / sizeof logs[0]))
+#define LOG_ANA 5
+
+static bool log_present(const struct fctrl *fc, int i)
+{
+	return i >= 0 && i < NR_LOGS && (i != LOG_ANA || fc->ana);
+}
+
+static void put_le32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+	p[2] = (uint8_t)(v >> 16);
+	p[3] = (uint8_t)(v >> 24);
+}
+
+static uint32_t get_le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
+/* Get Log Page with RAE set (NVMe Base 2.0 §5.16: Retain Asynchronous
+ * Event): reading a pseudo-file must not consume an event the library's
+ * handler is due to see.  Split in 64 KiB pieces by offset. */
+static int get_log(struct fctrl *fc, uint8_t lid, void *buf, size_t len)
+{
+	uint8_t *b = buf;
+	uint64_t off = 0;
+
+	while (off < len) {
+		uint8_t sqe[64] = { 0 };
+		uint32_t n = (uint32_t)(len - off < 65536 ? len - off : 65536);
+		uint32_t numd = n / 4 - 1;
+		int rc;
+
+		sqe[0] = 0x02; /* Get Log Page */
+		put_le32(sqe + 4, 0xffffffff);
+		put_le32(sqe + 40, lid | 1u << 15 | (numd & 0xffff) << 16);
+		put_le32(sqe + 44, numd >> 16);
+		put_le32(sqe + 48, (uint32_t)off);
+		put_le32(sqe + 52, (uint32_t)(off >> 32));
+		rc = nvmeof_admin_cmd(fc->ctrl, sqe, b + off, n, false, NULL);
+		if (rc < 0)
+			return rc;
+		off += n;
+	}
+	return 0;
+}
+
+/* ANA log (NVMe Base 2.0 §5.16.1.13): its length depends on the groups. */
+static int get_ana_log(struct fctrl *fc, uint8_t **out, size_t *lenp)
+{
+	size_t len = 4096;
+
+	for (int tries = 0; tries < 4; tries++) {
+		uint8_t *b = calloc(1, len);
+		size_t need = 16, off = 16;
+		unsigned ngrps, g;
+		int rc;
+
+		if (!b)
+			return -ENOMEM;
+		rc = get_log(fc, 0x0c, b, len);
+		if (rc < 0) {
+			free(b);
+			return rc;
+		}
+		ngrps = (unsigned)(b[8] | b[9] << 8);
+		for (g = 0; g < ngrps; g++) {
+			uint32_t nn;
+
+			if (off + 32 > len) {
+				need = off + 32;
+				break;
+			}
+			nn = get_le32(b + off + 4);
+			off += 32 + (size_t)nn * 4;
+			need = off;
+			if (off > len)
+				break;
+		}
+		if (need <= len) {
+			*out = b;
+			*lenp = need;
+			return 0;
+		}
+		free(b);
+		if (need > (16u << 20))
+			return -EPROTO;
+		len = (need + 4095) & ~(size_t)4095;
+	}
+	return -EPROTO;
+}
+
+static int fetch_log(struct fctrl *fc, int i, uint8_t **out, size_t *lenp)
+{
+	size_t len;
+	uint8_t *b;
+	int rc;
+
+	if (i == LOG_ANA)
+		return get_ana_log(fc, out, lenp);
+	len = logs[i].size ? logs[i].size : (size_t)fc->elpe * 64;
+	b = calloc(1, len);
+	if (!b)
+		return -ENOMEM;
+	rc = get_log(fc, logs[i].lid, b, len);
+	if (rc < 0) {
+		free(b);
+		return rc;
+	}
+	*out = b;
+	*lenp = len;
+	return 0;
+}
+
+/* ---- inode numbers -------------------------------------------------------- */
+
+static struct fctrl *ctrl_at(unsigned idx)
+{
+	return idx < g_fs.nr_ctrls ? g_fs.ctrls[idx] : NULL;
+}
+
+fuse_ino_t tree_ino(const struct node *n)
+{
+	unsigned kind = n->kind;
+
+	if (n->kind == K_ROOT || (n->kind == K_CTRL && !g_fs.multi))
+		return FUSE_ROOT_ID;
+	if (n->kind == K_LOG)
+		kind = K_LOG + 2u * (unsigned)n->log + (n->bin ? 1 : 0);
+	return (fuse_ino_t)(n->fc->idx + 1) << 40 | (fuse_ino_t)kind << 32 |
+	       n->nsid;
+}
+
+int tree_decode(fuse_ino_t ino, struct node *n)
+{
+	unsigned kind;
+
+	memset(n, 0, sizeof *n);
+	if (ino == FUSE_ROOT_ID) {
+		if (g_fs.multi) {
+			n->kind = K_ROOT;
+		} else {
+			n->kind = K_CTRL;
+			n->fc = ctrl_at(0);
+		}
+		return 0;
+	}
+	n->fc = ctrl_at((unsigned)(ino >> 40) - 1);
+	if (!n->fc)
+		return -ENOENT;
+	kind = (unsigned)(ino >> 32) & 0xff;
+	n->nsid = (uint32_t)ino;
+	if (kind >= K_LOG) {
+		n->kind = K_LOG;
+		n->log = (int)(kind - K_LOG) / 2;
+		n->bin = (kind - K_LOG) & 1;
+		return log_present(n->fc, n->log) ? 0 : -ENOENT;
+	}
+	if (kind < K_CTRL || kind > K_NSIDBIN)
+		return -ENOENT;
+	n->kind = (enum node_kind)kind;
+	if (n->kind == K_CTRL && !g_fs.multi)
+		return -ENOENT;
+	if (n->kind == K_NSDATA || n->kind == K_NSID || n->kind == K_NSIDBIN)
+		return tree_ns(n->fc, n->nsid) ? 0 : -ENOENT;
+	return 0;
+}
+
+static bool is_dir(const struct node *n)
+{
+	return n->kind == K_ROOT || n->kind == K_CTRL || n->kind == K_LOGDIR;
+}
+
+/* ---- namespaces ----------------------------------------------------------- */
+
+static struct fns *ns_find_locked(struct fctrl *fc, uint32_t nsid)
+{
+	size_t lo = 0, hi = fc->nr_ns;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (fc->ns[mid]->nsid == nsid)
+			return fc->ns[mid];
+		if (fc->ns[mid]->nsid < nsid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+struct fns *tree_ns(struct fctrl *fc, uint32_t nsid)
+{
+	struct fns *ns;
+
+	pthread_rwlock_rdlock(&fc->ns_lock);
+	ns = ns_find_locked(fc, nsid);
+	if (ns && !ns->present)
+		ns = NULL;
+	pthread_rwlock_unlock(&fc->ns_lock);
+	return ns;
+}
+
+static void ns_apply(struct fns *ns, const struct nvmeof_ns_info *info)
+{
+	ns->lba_size = info->lba_size;
+	ns->lba_shift = (uint32_t)__builtin_ctz(info->lba_size);
+	ns->ro = info->write_protected || g_fs.o->read_only;
+	ns->rzad = info->read_zeroes_after_dealloc;
+	__atomic_store_n(&ns->size, info->nsze * info->lba_size,
+			 __ATOMIC_RELAXED);
+}
+
+static struct fns *ns_insert_locked(struct fctrl *fc, uint32_t nsid)
+{
+	struct fns *ns;
+	size_t i;
+
+	if (fc->nr_ns == fc->ns_cap) {
+		size_t cap = fc->ns_cap ? fc->ns_cap * 2 : 16;
+		struct fns **t = realloc(fc->ns, cap * sizeof *t);
+
+		if (!t)
+			return NULL;
+		fc->ns = t;
+		fc->ns_cap = cap;
+	}
+	ns = calloc(1, sizeof *ns);
+	if (!ns)
+		return NULL;
+	ns->fc = fc;
+	ns->nsid = nsid;
+	io_ns_init(ns);
+	for (i = fc->nr_ns; i > 0 && fc->ns[i - 1]->nsid > nsid; i--)
+		fc->ns[i] = fc->ns[i - 1];
+	fc->ns[i] = ns;
+	fc->nr_ns++;
+	return ns;
+}
+
+enum { CH_ADDED = 1, CH_REMOVED = 2, CH_RESIZED = 4 };
+
+struct change {
+	uint32_t nsid;
+	int what;
+};
+
+/* Re-read the active namespace list and each namespace's identity.
+ * Changes are collected under the write lock, told to the kernel after. */
+static int rescan(struct fctrl *fc, struct change **chp, size_t *nrp)
+{
+	struct nvmeof_ns_info *infos = NULL;
+	struct change *ch = NULL;
+	uint32_t *ids = NULL;
+	size_t n = 0, i, nch = 0, good = 0;
+	int rc;
+
+	*chp = NULL;
+	*nrp = 0;
+	rc = nvmeof_ns_list(fc->ctrl, &ids, &n);
+	if (rc < 0)
+		return rc;
+	infos = calloc(n ? n : 1, sizeof *infos);
+	if (!infos) {
+		free(ids);
+		return -ENOMEM;
+	}
+	for (i = 0; i < n; i++) {
+		if (nvmeof_ns_info(fc->ctrl, ids[i], &infos[good]) == 0)
+			good++;
+		else
+			dbg("namespace %u: %s", ids[i], nvmeof_get_error());
+	}
+	pthread_rwlock_wrlock(&fc->ns_lock);
+	ch = calloc(fc->nr_ns + good + 1, sizeof *ch);
+	if (!ch) {
+		pthread_rwlock_unlock(&fc->ns_lock);
+		free(infos);
+		free(ids);
+		return -ENOMEM;
+	}
+	/* Gone: present before, not in the list now. */
+	for (i = 0; i < fc->nr_ns; i++) {
+		struct fns *ns = fc->ns[i];
+		size_t j;
+
+		if (!ns->present)
+			continue;
+		for (j = 0; j < good; j++)
+			if (infos[j].nsid == ns->nsid)
+				break;
+		if (j == good) {
+			__atomic_store_n(&ns->present, false, __ATOMIC_RELAXED);
+			ch[nch++] = (struct change){ ns->nsid, CH_REMOVED };
+		}
+	}
+	for (i = 0; i < good; i++) {
+		struct fns *ns = ns_find_locked(fc, infos[i].nsid);
+		uint64_t old;
+
+		if (!ns) {
+			ns = ns_insert_locked(fc, infos[i].nsid);
+			if (!ns) {
+				rc = -ENOMEM;
+				break;
+			}
+		}
+		old = ns->size;
+		if (!ns->present) {
+			ns_apply(ns, &infos[i]);
+			__atomic_store_n(&ns->present, true, __ATOMIC_RELAXED);
+			ns->generation++;
+			ch[nch++] = (struct change){ ns->nsid, CH_ADDED };
+		} else {
+			ns_apply(ns, &infos[i]);
+			if (ns->size != old)
+				ch[nch++] = (struct change){ ns->nsid, CH_RESIZED };
+		}
+	}
+	pthread_rwlock_unlock(&fc->ns_lock);
+	free(infos);
+	free(ids);
+	*chp = ch;
+	*nrp = nch;
+	return rc;
+}
+
+int tree_ctrl_init(struct fctrl *fc, char *err, size_t errlen)
+{
+	struct change *ch;
+	size_t nch;
+	int rc;
+
+	memcpy(fc->idctrl, nvmeof_ctrl_identify(fc->ctrl), sizeof fc->idctrl);
+	fc->elpe = (uint32_t)fc->idctrl[262] + 1;
+	fc->ana = (fc->idctrl[76] & 0x08) != 0;
+	pthread_rwlock_init(&fc->ns_lock, NULL);
+	rc = rescan(fc, &ch, &nch);
+	free(ch);
+	if (rc < 0)
+		snprintf(err, errlen, "%s: listing namespaces: %s", fc->addr,
+			 nvmeof_get_error());
+	return rc;
+}
+
+void tree_ctrl_free(struct fctrl *fc)
+{
+	size_t i;
+
+	for (i = 0; i < fc->nr_ns; i++) {
+		io_ns_fini(fc->ns[i]);
+		free(fc->ns[i]);
+	}
+	free(fc->ns);
+	pthread_rwlock_destroy(&fc->ns_lock);
+}
+
+static fuse_ino_t ctrl_dir_ino(struct fctrl *fc)
+{
+	struct node n = { .kind = K_CTRL, .fc = fc };
+
+	return tree_ino(&n);
+}
+
+int tree_rescan(struct fctrl *fc)
+{
+	struct change *ch;
+	size_t nch, i;
+	int rc = rescan(fc, &ch, &nch);
+	fuse_ino_t dir = ctrl_dir_ino(fc);
+
+	for (i = 0; i < nch; i++) {
+		static const char *const sfx[] = { "", ".identify",
+						   ".identify.bin" };
+		struct node n = { .kind = K_NSDATA, .fc = fc,
+				  .nsid = ch[i].nsid };
+		char name[32];
+
+		dbg("namespace %u %s", ch[i].nsid,
+		    ch[i].what == CH_ADDED ? "appeared" :
+		    ch[i].what == CH_REMOVED ? "went away" : "changed size");
+		if (!g_fs.se)
+			continue;
+		if (ch[i].what == CH_RESIZED) {
+			fuse_lowlevel_notify_inval_inode(g_fs.se, tree_ino(&n),
+							 0, 0);
+			continue;
+		}
+		for (unsigned k = 0; k < 3; k++) {
+			snprintf(name, sizeof name, "n%u%s", ch[i].nsid, sfx[k]);
+			fuse_lowlevel_notify_inval_entry(g_fs.se, dir, name,
+							 strlen(name));
+		}
+		fuse_lowlevel_notify_inval_inode(g_fs.se, tree_ino(&n), 0, 0);
+	}
+	free(ch);
+	return rc;
+}
+
+/* ---- events ---------------------------------------------------------------- */
+
+/* NVMe Base 2.0 §5.2: AEN dword 0 = type (2:0), info (15:8), log (23:16). */
+void tree_event_cb(void *arg, uint32_t dw0, const uint32_t *nsids, size_t nr)
+{
+	struct fctrl *fc = arg;
+
+	(void)nsids;
+	dbg("async event 0x%08x (%zu namespaces)", dw0, nr);
+	if ((dw0 & 7) != 2 || ((dw0 >> 8) & 0xff) != 0)
+		return; /* only Notice: Namespace Attribute Changed */
+	pthread_mutex_lock(&fc->fs->ev_lock);
+	fc->rescan = true;
+	pthread_cond_signal(&fc->fs->ev_cond);
+	pthread_mutex_unlock(&fc->fs->ev_lock);
+}
+
+/* The association changed state (library admin thread).  Workers watch
+ * state_gen to pick up the queues' new sockets; after a reconnect the
+ * namespaces may have changed while we were away: rescan. */
+void tree_state_cb(void *arg, const char *state, const char *why)
+{
+	struct fctrl *fc = arg;
+
+	__atomic_add_fetch(&fc->state_gen, 1, __ATOMIC_RELEASE);
+	dbg("%s: %s: %s", fc->addr, state, why ? why : "");
+	if (strcmp(state, "live") != 0)
+		return;
+	pthread_mutex_lock(&fc->fs->ev_lock);
+	fc->rescan = true;
+	pthread_cond_signal(&fc->fs->ev_cond);
+	pthread_mutex_unlock(&fc->fs->ev_lock);
+}
+
+static void *ev_thread(void *arg)
+{
+	struct fs *fs = arg;
+
+	pthread_mutex_lock(&fs->ev_lock);
+	while (!fs->stopping) {
+		unsigned i;
+		bool any = false;
+
+		for (i = 0; i < fs->nr_ctrls; i++) {
+			struct fctrl *fc = fs->ctrls[i];
+
+			if (!fc->rescan)
+				continue;
+			fc->rescan = false;
+			any = true;
+			pthread_mutex_unlock(&fs->ev_lock);
+			if (tree_rescan(fc) < 0)
+				dbg("rescan of %s: %s", fc->name,
+				    nvmeof_get_error());
+			pthread_mutex_lock(&fs->ev_lock);
+		}
+		if (!any && !fs->stopping)
+			pthread_cond_wait(&fs->ev_cond, &fs->ev_lock);
+	}
+	pthread_mutex_unlock(&fs->ev_lock);
+	return NULL;
+}
+
+int tree_start_events(struct fs *fs)
+{
+	unsigned i;
+	int rc;
+
+	rc = pthread_create(&fs->ev_thread, NULL, ev_thread, fs);
+	if (rc)
+		return -rc;
+	fs->ev_running = true;
+	for (i = 0; i < fs->nr_ctrls; i++) {
+		nvmeof_set_event_cb(fs->ctrls[i]->ctrl, tree_event_cb,
+				    fs->ctrls[i]);
+		nvmeof_set_state_cb(fs->ctrls[i]->ctrl, tree_state_cb,
+				    fs->ctrls[i]);
+	}
+	return 0;
+}
+
+bool tree_stop_events(struct fs *fs)
+{
+	struct timespec ts;
+	unsigned i;
+
+	for (i = 0; i < fs->nr_ctrls; i++) {
+		nvmeof_set_event_cb(fs->ctrls[i]->ctrl, NULL, NULL);
+		nvmeof_set_state_cb(fs->ctrls[i]->ctrl, NULL, NULL);
+	}
+	if (!fs->ev_running)
+		return true;
+	pthread_mutex_lock(&fs->ev_lock);
+	fs->stopping = true;
+	pthread_cond_broadcast(&fs->ev_cond);
+	pthread_mutex_unlock(&fs->ev_lock);
+	/* A rescan may wait on the admin queue while it reconnects. */
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += 5;
+	if (pthread_timedjoin_np(fs->ev_thread, NULL, &ts))
+		return false;
+	fs->ev_running = false;
+	return true;
+}
+
+/* ---- pseudo-file contents ------------------------------------------------- */
+
+struct sbuf {
+	char *p;
+	size_t len, cap;
+	bool oom;
+};
+
+static void sb_printf(struct sbuf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void sb_printf(struct sbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (b->oom)
+		return;
+	for (;;) {
+		size_t room = b->cap - b->len;
+
+		va_start(ap, fmt);
+		n = vsnprintf(b->p ? b->p + b->len : NULL, room, fmt, ap);
+		va_end(ap);
+		if (n < 0) {
+			b->oom = true;
+			return;
+		}
+		if ((size_t)n < room) {
+			b->len += (size_t)n;
+			return;
+		}
+		{
+			size_t cap = (b->cap ? b->cap * 2 : 1024) + (size_t)n;
+			char *t = realloc(b->p, cap);
+
+			if (!t) {
+				b->oom = true;
+				return;
+			}
+			b->p = t;
+			b->cap = cap;
+		}
+	}
+}
+
+static int status_text(struct fctrl *fc, char **data, size_t *len)
+{
+	struct nvmeof_ctrl *c = fc->ctrl;
+	struct nvmeof_ctrl_status cs;
+	struct nvmeof_stats st;
+	struct sbuf b = { 0 };
+	char since[64] = "";
+	size_t i;
+
+	nvmeof_ctrl_stats(c, &st);
+	nvmeof_ctrl_status(c, &cs);
+	if (cs.since_ms > 0) {
+		time_t t = (time_t)(cs.since_ms / 1000);
+		struct tm tm;
+
+		if (localtime_r(&t, &tm))
+			strftime(since, sizeof since, "%Y-%m-%d %H:%M:%S %z", &tm);
+	}
+	sb_printf(&b, "address       : %s:%s\n", nvmeof_ctrl_traddr(c),
+		  nvmeof_ctrl_trsvcid(c));
+	sb_printf(&b, "transport     : tcp\n");
+	sb_printf(&b, "subnqn        : %s\n", nvmeof_ctrl_subnqn(c));
+	sb_printf(&b, "hostnqn       : %s\n", nvmeof_ctrl_hostnqn(c));
+	sb_printf(&b, "cntlid        : %u\n", nvmeof_ctrl_cntlid(c));
+	sb_printf(&b, "state         : %s\n", cs.state);
+	if (since[0])
+		sb_printf(&b, "state_since   : %s\n", since);
+	sb_printf(&b, "reconnects    : %u\n", cs.reconnects);
+	if (strcmp(cs.state, "live") != 0)
+		sb_printf(&b, "attempts      : %u\n", cs.attempts);
+	if (cs.last_error[0])
+		sb_printf(&b, "last_error    : %s\n", cs.last_error);
+	sb_printf(&b, "io_queues     : %d\n", nvmeof_ctrl_nr_io_queues(c));
+	sb_printf(&b, "queue_size    : %d\n", nvmeof_ctrl_queue_size(c));
+	sb_printf(&b, "keep_alive_ms : %d\n", nvmeof_ctrl_kato_ms(c));
+	sb_printf(&b, "mdts_bytes    : %" PRIu32 "\n",
+		  nvmeof_ctrl_mdts_bytes(c));
+	sb_printf(&b, "read_only     : %s\n",
+		  g_fs.o->read_only ? "yes" : "no");
+	sb_printf(&b, "workers       : %d\n", g_fs.nr_workers);
+	sb_printf(&b, "namespaces    :");
+	pthread_rwlock_rdlock(&fc->ns_lock);
+	for (i = 0; i < fc->nr_ns; i++)
+		if (fc->ns[i]->present)
+			sb_printf(&b, " %u", fc->ns[i]->nsid);
+	pthread_rwlock_unlock(&fc->ns_lock);
+	sb_printf(&b, "\n");
+	sb_printf(&b, "commands      : %" PRIu64 "\n", st.commands);
+	sb_printf(&b, "errors        : %" PRIu64 "\n", st.errors);
+	sb_printf(&b, "bytes_read    : %" PRIu64 "\n", st.bytes_read);
+	sb_printf(&b, "bytes_written : %" PRIu64 "\n", st.bytes_written);
+	sb_printf(&b, "retries       : %" PRIu64 "\n", st.retries);
+	if (b.oom) {
+		free(b.p);
+		return -ENOMEM;
+	}
+	*data = b.p;
+	*len = b.len;
+	return 0;
+}
+
+static int copy_out(const void *src, size_t n, char **data, size_t *len)
+{
+	char *p = malloc(n ? n : 1);
+
+	if (!p)
+		return -ENOMEM;
+	memcpy(p, src, n);
+	*data = p;
+	*len = n;
+	return 0;
+}
+
+static int describe_out(enum nvmeof_describe_kind kind, const void *raw,
+			size_t n, char **data, size_t *len)
+{
+	char *t = nvmeof_describe(kind, raw, n, 0);
+
+	if (!t)
+		return -(errno ? errno : EIO);
+	*data = t;
+	*len = strlen(t);
+	return 0;
+}
+
+int tree_content(const struct node *n, char **data, size_t *len)
+{
+	struct fctrl *fc = n->fc;
+	uint8_t *raw = NULL;
+	size_t rlen = 0;
+	int rc;
+
+	switch (n->kind) {
+	case K_ID:
+		return describe_out(NVMEOF_DESC_ID_CTRL, fc->idctrl,
+				    sizeof fc->idctrl, data, len);
+	case K_IDBIN:
+		return copy_out(fc->idctrl, sizeof fc->idctrl, data, len);
+	case K_STATUS:
+		return status_text(fc, data, len);
+	case K_NSID:
+	case K_NSIDBIN:
+		raw = malloc(4096);
+		if (!raw)
+			return -ENOMEM;
+		rc = nvmeof_identify(fc->ctrl, 0x00, n->nsid, 0, raw);
+		if (rc == 0)
+			rc = n->kind == K_NSIDBIN ?
+			     copy_out(raw, 4096, data, len) :
+			     describe_out(NVMEOF_DESC_ID_NS, raw, 4096, data,
+					  len);
+		free(raw);
+		return rc;
+	case K_LOG:
+		rc = fetch_log(fc, n->log, &raw, &rlen);
+		if (rc < 0)
+			return rc;
+		if (n->bin) {
+			*data = (char *)raw;
+			*len = rlen;
+			return 0;
+		}
+		rc = describe_out(logs[n->log].kind, raw, rlen, data, len);
+		free(raw);
+		return rc;
+	default:
+		return -EISDIR;
+	}
+}
+
+/* ---- attributes ------------------------------------------------------------ */
+
+static int node_stat(const struct node *n, struct stat *st)
+{
+	memset(st, 0, sizeof *st);
+	st->st_ino = tree_ino(n);
+	st->st_uid = g_fs.uid;
+	st->st_gid = g_fs.gid;
+	st->st_atim = st->st_mtim = st->st_ctim = g_fs.mtime;
+	st->st_blksize = 4096;
+	st->st_nlink = 1;
+	switch (n->kind) {
+	case K_ROOT:
+	case K_CTRL:
+	case K_LOGDIR:
+		st->st_mode = S_IFDIR | 0555;
+		st->st_nlink = 2;
+		return 0;
+	case K_NSDATA: {
+		struct fns *ns = tree_ns(n->fc, n->nsid);
+
+		if (!ns)
+			return -ENOENT;
+		st->st_mode = S_IFREG | (ns->ro ? 0444 : 0644);
+		st->st_size = (off_t)__atomic_load_n(&ns->size,
+						     __ATOMIC_RELAXED);
+		st->st_blksize = ns->lba_size;
+		st->st_blocks = st->st_size / 512;
+		return 0;
+	}
+	case K_IDBIN:
+	case K_NSIDBIN:
+		st->st_mode = S_IFREG | 0444;
+		st->st_size = 4096;
+		return 0;
+	case K_LOG:
+		if (n->bin && logs[n->log].size) {
+			st->st_mode = S_IFREG | 0444;
+			st->st_size = (off_t)logs[n->log].size;
+			return 0;
+		}
+		if (n->bin && n->log != LOG_ANA) {
+			st->st_mode = S_IFREG | 0444;
+			st->st_size = (off_t)n->fc->elpe * 64;
+			return 0;
+		}
+		/* the size of what a read would see now */
+		/* fall through */
+	default: {
+		char *data = NULL;
+		size_t len = 0;
+		int rc = tree_content(n, &data, &len);
+
+		free(data);
+		st->st_mode = S_IFREG | 0444;
+		/* A page that cannot be read still shows; open says why. */
+		st->st_size = rc < 0 ? 0 : (off_t)len;
+		return 0;
+	}
+	}
+}
+
+static double attr_timeout(const struct node *n)
+{
+	return is_dir(n) || n->kind == K_NSDATA || n->kind == K_IDBIN ||
+	       n->kind == K_NSIDBIN ? ATTR_TIMEOUT : 0.0;
+}
+
+/* ---- names ---------------------------------------------------------------- */
+
+static const char *const ctrl_fixed[] = { "identify", "identify.bin", "status",
+					  "log" };
+static const enum node_kind ctrl_fixed_kind[] = { K_ID, K_IDBIN, K_STATUS,
+						  K_LOGDIR };
+
+/* "n<nsid>" with an optional suffix; returns the kind or -1. */
+static int parse_ns_name(const char *name, uint32_t *nsid)
+{
+	const char *p = name + 1;
+	uint64_t v = 0;
+
+	if (name[0] != 'n' || *p < '1' || *p > '9')
+		return -1;
+	while (*p >= '0' && *p <= '9') {
+		v = v * 10 + (uint64_t)(*p - '0');
+		if (v >= 0xffffffffull)
+			return -1;
+		p++;
+	}
+	*nsid = (uint32_t)v;
+	if (!*p)
+		return K_NSDATA;
+	if (!strcmp(p, ".identify"))
+		return K_NSID;
+	if (!strcmp(p, ".identify.bin"))
+		return K_NSIDBIN;
+	return -1;
+}
+
+static int lookup_child(const struct node *dir, const char *name,
+			struct node *out)
+{
+	unsigned i;
+
+	memset(out, 0, sizeof *out);
+	out->fc = dir->fc;
+	switch (dir->kind) {
+	case K_ROOT:
+		for (i = 0; i < g_fs.nr_ctrls; i++) {
+			if (!strcmp(g_fs.ctrls[i]->name, name)) {
+				out->kind = K_CTRL;
+				out->fc = g_fs.ctrls[i];
+				return 0;
+			}
+		}
+		return -ENOENT;
+	case K_CTRL: {
+		int k;
+
+		for (i = 0; i < 4; i++) {
+			if (!strcmp(ctrl_fixed[i], name)) {
+				out->kind = ctrl_fixed_kind[i];
+				return 0;
+			}
+		}
+		k = parse_ns_name(name, &out->nsid);
+		if (k < 0 || !tree_ns(dir->fc, out->nsid))
+			return -ENOENT;
+		out->kind = (enum node_kind)k;
+		return 0;
+	}
+	case K_LOGDIR:
+		for (i = 0; i < (unsigned)NR_LOGS; i++) {
+			size_t l = strlen(logs[i].name);
+
+			if (!log_present(dir->fc, (int)i) ||
+			    strncmp(logs[i].name, name, l))
+				continue;
+			if (!name[l] || !strcmp(name + l, ".bin")) {
+				out->kind = K_LOG;
+				out->log = (int)i;
+				out->bin = name[l] != 0;
+				return 0;
+			}
+		}
+		return -ENOENT;
+	default:
+		return -ENOTDIR;
+	}
+}
+
+/* ---- operations ------------------------------------------------------------ */
+
+static void op_init(void *userdata, struct fuse_conn_info *conn)
+{
+	(void)userdata;
+	/* 1 MiB requests: libfuse derives max_pages (256) from max_write. */
+	conn->max_write = 1u << 20;
+	conn->max_readahead = 1u << 20;
+	if (conn->capable & FUSE_CAP_ASYNC_READ)
+		conn->want |= FUSE_CAP_ASYNC_READ;
+	/* Without it an io_submit() of O_DIRECT I/O waits for each request:
+	 * queue depth through libaio needs it. */
+	if (conn->capable & FUSE_CAP_ASYNC_DIO)
+		conn->want |= FUSE_CAP_ASYNC_DIO;
+	if (conn->capable & FUSE_CAP_PARALLEL_DIROPS)
+		conn->want |= FUSE_CAP_PARALLEL_DIROPS;
+	/* O_TRUNC comes as a setattr we ignore: a namespace keeps its size
+	 * (dd without conv=notrunc must not make the kernel think it is 0). */
+	conn->want &= ~(unsigned)FUSE_CAP_ATOMIC_O_TRUNC;
+	conn->want &= ~(unsigned)(FUSE_CAP_SPLICE_READ | FUSE_CAP_SPLICE_WRITE |
+				  FUSE_CAP_SPLICE_MOVE);
+	conn->want &= ~(unsigned)FUSE_CAP_WRITEBACK_CACHE;
+	conn->want &= ~(unsigned)FUSE_CAP_AUTO_INVAL_DATA;
+	/* Background requests (readahead, async direct I/O) in flight: at
+	 * least what the queues can carry. */
+	conn->max_background = g_fs.max_background;
+	conn->congestion_threshold = g_fs.max_background * 3 / 4;
+	dbg("init: protocol 7.%u, max_write %u, max_background %u, want 0x%x",
+	    conn->proto_minor, conn->max_write, conn->max_background,
+	    conn->want);
+}
+
+static void reply_node_entry(fuse_req_t req, const struct node *n)
+{
+	struct fuse_entry_param e;
+	int rc;
+
+	memset(&e, 0, sizeof e);
+	rc = node_stat(n, &e.attr);
+	if (rc < 0) {
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	e.ino = e.attr.st_ino;
+	if (n->kind == K_NSDATA) {
+		struct fns *ns = tree_ns(n->fc, n->nsid);
+
+		e.generation = ns ? ns->generation : 0;
+	}
+	e.attr_timeout = attr_timeout(n);
+	e.entry_timeout = ENTRY_TIMEOUT;
+	fuse_reply_entry(req, &e);
+}
+
+static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct node dir, n;
+	int rc = tree_decode(parent, &dir);
+
+	if (rc == 0)
+		rc = lookup_child(&dir, name, &n);
+	if (rc < 0) {
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	reply_node_entry(req, &n);
+}
+
+static void op_getattr(fuse_req_t req, fuse_ino_t ino,
+		       struct fuse_file_info *fi)
+{
+	struct node n;
+	struct stat st;
+	int rc = tree_decode(ino, &n);
+
+	(void)fi;
+	if (rc == 0)
+		rc = node_stat(&n, &st);
+	if (rc < 0)
+		fuse_reply_err(req, -rc);
+	else
+		fuse_reply_attr(req, &st, attr_timeout(&n));
+}
+
+/* The size of a namespace cannot change: truncation to its size or less
+ * (O_TRUNC, dd without conv=notrunc) is accepted and does nothing, as on a
+ * block device; beyond it is EFBIG.  Mode, owner and times are ignored. */
+static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
+		       int to_set, struct fuse_file_info *fi)
+{
+	struct node n;
+	struct stat st;
+	int rc = tree_decode(ino, &n);
+
+	(void)fi;
+	if (rc == 0)
+		rc = node_stat(&n, &st);
+	if (rc == 0 && (to_set & FUSE_SET_ATTR_SIZE)) {
+		if (n.kind != K_NSDATA)
+			rc = is_dir(&n) ? -EISDIR : -EACCES;
+		else if (attr->st_size > st.st_size)
+			rc = -EFBIG;
+		else if (g_fs.o->read_only || !(st.st_mode & 0200))
+			rc = -EROFS;
+	}
+	if (rc < 0)
+		fuse_reply_err(req, -rc);
+	else
+		fuse_reply_attr(req, &st, attr_timeout(&n));
+}
+
+struct dirent_ent {
+	const char *name;
+	struct node n;
+	uint64_t cookie;
+};
+
+/* Append one entry; false when the reply buffer is full. */
+static bool add_ent(fuse_req_t req, char *buf, size_t size, size_t *pos,
+		    const char *name, const struct node *n, uint64_t cookie)
+{
+	struct stat st;
+	size_t l;
+
+	memset(&st, 0, sizeof st);
+	st.st_ino = tree_ino(n);
+	st.st_mode = is_dir(n) ? S_IFDIR : S_IFREG;
+	l = fuse_add_direntry(req, buf + *pos, size - *pos, name, &st,
+			      (off_t)cookie);
+	if (l > size - *pos)
+		return false;
+	*pos += l;
+	return true;
+}
+
+static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		       struct fuse_file_info *fi)
+{
+	struct node dir, n;
+	char *buf;
+	size_t pos = 0, i;
+	uint64_t o = (uint64_t)off;
+	int rc = tree_decode(ino, &dir);
+
+	(void)fi;
+	if (rc < 0) {
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	if (!is_dir(&dir)) {
+		fuse_reply_err(req, ENOTDIR);
+		return;
+	}
+	buf = malloc(size);
+	if (!buf) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	/* Cookies are stable names, not positions: a namespace appearing
+	 * between two calls does not shift the others. */
+	if (o < 1 && !add_ent(req, buf, size, &pos, ".", &dir, 1))
+		goto out;
+	if (o < 2) {
+		struct node parent = dir;
+
+		if (dir.kind == K_LOGDIR)
+			parent.kind = K_CTRL;
+		else if (dir.kind == K_CTRL && g_fs.multi)
+			parent.kind = K_ROOT;
+		if (!add_ent(req, buf, size, &pos, "..", &parent, 2))
+			goto out;
+	}
+	memset(&n, 0, sizeof n);
+	n.fc = dir.fc;
+	switch (dir.kind) {
+	case K_ROOT:
+		for (i = 0; i < g_fs.nr_ctrls; i++) {
+			uint64_t c = 3 + i;
+
+			if (c <= o)
+				continue;
+			n.kind = K_CTRL;
+			n.fc = g_fs.ctrls[i];
+			if (!add_ent(req, buf, size, &pos, n.fc->name, &n, c))
+				goto out;
+		}
+		break;
+	case K_LOGDIR:
+		for (i = 0; i < (size_t)NR_LOGS * 2; i++) {
+			uint64_t c = 3 + i;
+			char name[32];
+
+			if (c <= o || !log_present(dir.fc, (int)(i / 2)))
+				continue;
+			n.kind = K_LOG;
+			n.log = (int)(i / 2);
+			n.bin = i & 1;
+			snprintf(name, sizeof name, "%s%s", logs[n.log].name,
+				 n.bin ? ".bin" : "");
+			if (!add_ent(req, buf, size, &pos, name, &n, c))
+				goto out;
+		}
+		break;
+	case K_CTRL: {
+		uint32_t *ids = NULL;
+		size_t nr = 0;
+
+		for (i = 0; i < 4; i++) {
+			uint64_t c = 3 + i;
+
+			if (c <= o)
+				continue;
+			n.kind = ctrl_fixed_kind[i];
+			if (!add_ent(req, buf, size, &pos, ctrl_fixed[i], &n, c))
+				goto out;
+		}
+		pthread_rwlock_rdlock(&dir.fc->ns_lock);
+		ids = malloc((dir.fc->nr_ns + 1) * sizeof *ids);
+		if (ids)
+			for (i = 0; i < dir.fc->nr_ns; i++)
+				if (dir.fc->ns[i]->present)
+					ids[nr++] = dir.fc->ns[i]->nsid;
+		pthread_rwlock_unlock(&dir.fc->ns_lock);
+		for (i = 0; i < nr; i++) {
+			static const char *const sfx[] = { "", ".identify",
+							   ".identify.bin" };
+			static const enum node_kind kinds[] = {
+				K_NSDATA, K_NSID, K_NSIDBIN };
+
+			for (unsigned k = 0; k < 3; k++) {
+				uint64_t c = 16 + (uint64_t)ids[i] * 4 + k;
+				char name[40];
+
+				if (c <= o)
+					continue;
+				n.kind = kinds[k];
+				n.nsid = ids[i];
+				snprintf(name, sizeof name, "n%u%s", ids[i],
+					 sfx[k]);
+				if (!add_ent(req, buf, size, &pos, name, &n, c)) {
+					free(ids);
+					goto out;
+				}
+			}
+		}
+		free(ids);
+		break;
+	}
+	default:
+		break;
+	}
+out:
+	fuse_reply_buf(req, buf, pos);
+	free(buf);
+}
+
+static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct node n;
+	int rc = tree_decode(ino, &n);
+	int acc = fi->flags & O_ACCMODE;
+
+	if (rc < 0) {
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	if (is_dir(&n)) {
+		fuse_reply_err(req, EISDIR);
+		return;
+	}
+	if (n.kind == K_NSDATA) {
+		struct fns *ns = tree_ns(n.fc, n.nsid);
+		struct fh_data *h;
+
+		if (!ns) {
+			fuse_reply_err(req, ENOENT);
+			return;
+		}
+		if (acc != O_RDONLY && ns->ro) {
+			fuse_reply_err(req, EROFS);
+			return;
+		}
+		h = malloc(sizeof *h);
+		if (!h) {
+			fuse_reply_err(req, ENOMEM);
+			return;
+		}
+		h->magic = FH_DATA_MAGIC;
+		h->ns = ns;
+		h->flags = fi->flags;
+		fi->fh = (uint64_t)(uintptr_t)h;
+		fi->keep_cache = 0;
+		fi->direct_io = 0;
+		if (fuse_reply_open(req, fi) != 0)
+			free(h);
+		return;
+	}
+	if (acc != O_RDONLY) {
+		fuse_reply_err(req, EACCES);
+		return;
+	}
+	{
+		char *data = NULL;
+		size_t len = 0;
+		struct fh_pseudo *p;
+
+		/* One snapshot per open: every read of this open sees it. */
+		rc = tree_content(&n, &data, &len);
+		if (rc < 0) {
+			dbg("open %llx: %s", (unsigned long long)ino,
+			    nvmeof_get_error());
+			fuse_reply_err(req, fuse_errno(rc));
+			return;
+		}
+		p = malloc(sizeof *p + len);
+		if (!p) {
+			free(data);
+			fuse_reply_err(req, ENOMEM);
+			return;
+		}
+		p->magic = FH_PSEUDO_MAGIC;
+		p->len = len;
+		memcpy(p->data, data, len);
+		free(data);
+		fi->fh = (uint64_t)(uintptr_t)p;
+		/* The kernel neither caches it nor trusts st_size. */
+		fi->direct_io = 1;
+		fi->keep_cache = 0;
+		if (fuse_reply_open(req, fi) != 0)
+			free(p);
+	}
+}
+
+static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		    struct fuse_file_info *fi)
+{
+	int magic = *(int *)(uintptr_t)fi->fh;
+
+	(void)ino;
+	if (magic == FH_DATA_MAGIC) {
+		struct fh_data *h = (struct fh_data *)(uintptr_t)fi->fh;
+
+		if (!__atomic_load_n(&h->ns->present, __ATOMIC_RELAXED)) {
+			fuse_reply_err(req, ENXIO);
+			return;
+		}
+		io_read(req, h->ns, size, off);
+		return;
+	}
+	{
+		struct fh_pseudo *p = (struct fh_pseudo *)(uintptr_t)fi->fh;
+
+		if (off < 0 || (size_t)off >= p->len) {
+			fuse_reply_buf(req, NULL, 0);
+			return;
+		}
+		if (size > p->len - (size_t)off)
+			size = p->len - (size_t)off;
+		fuse_reply_buf(req, p->data + off, size);
+	}
+}
+
+static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
+		     size_t size, off_t off, struct fuse_file_info *fi)
+{
+	struct fh_data *h = (struct fh_data *)(uintptr_t)fi->fh;
+
+	(void)ino;
+	if (h->magic != FH_DATA_MAGIC) {
+		fuse_reply_err(req, EBADF);
+		return;
+	}
+	if (!__atomic_load_n(&h->ns->present, __ATOMIC_RELAXED)) {
+		fuse_reply_err(req, ENXIO);
+		return;
+	}
+	io_write(req, h->ns, buf, size, off, h->flags | fi->flags);
+}
+
+static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	(void)ino;
+	(void)fi;
+	fuse_reply_err(req, 0);
+}
+
+static void op_release(fuse_req_t req, fuse_ino_t ino,
+		       struct fuse_file_info *fi)
+{
+	(void)ino;
+	free((void *)(uintptr_t)fi->fh);
+	fuse_reply_err(req, 0);
+}
+
+static void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
+		     struct fuse_file_info *fi)
+{
+	struct fh_data *h = (struct fh_data *)(uintptr_t)fi->fh;
+
+	(void)ino;
+	(void)datasync;
+	if (h->magic != FH_DATA_MAGIC || h->ns->ro) {
+		fuse_reply_err(req, 0);
+		return;
+	}
+	io_fsync(req, h->ns);
+}
+
+static void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode,
+			 off_t offset, off_t length, struct fuse_file_info *fi)
+{
+	struct fh_data *h = (struct fh_data *)(uintptr_t)fi->fh;
+
+	(void)ino;
+	if (h->magic != FH_DATA_MAGIC) {
+		fuse_reply_err(req, EOPNOTSUPP);
+		return;
+	}
+	io_fallocate(req, h->ns, mode, offset, length);
+}
+
+static void op_statfs(fuse_req_t req, fuse_ino_t ino)
+{
+	struct statvfs sv;
+	uint64_t bytes = 0, files = 0;
+	unsigned c;
+	size_t i;
+
+	(void)ino;
+	for (c = 0; c < g_fs.nr_ctrls; c++) {
+		struct fctrl *fc = g_fs.ctrls[c];
+
+		pthread_rwlock_rdlock(&fc->ns_lock);
+		for (i = 0; i < fc->nr_ns; i++) {
+			if (fc->ns[i]->present) {
+				bytes += fc->ns[i]->size;
+				files += 3;
+			}
+		}
+		pthread_rwlock_unlock(&fc->ns_lock);
+		files += 4 + 2 * NR_LOGS;
+	}
+	memset(&sv, 0, sizeof sv);
+	sv.f_bsize = 4096;
+	sv.f_frsize = 4096;
+	sv.f_blocks = bytes / 4096;
+	sv.f_files = files;
+	sv.f_namemax = 255;
+	fuse_reply_statfs(req, &sv);
+}
+
+const struct fuse_lowlevel_ops tree_ops = {
+	.init = op_init,
+	.lookup = op_lookup,
+	.getattr = op_getattr,
+	.setattr = op_setattr,
+	.open = op_open,
+	.read = op_read,
+	.write = op_write,
+	.flush = op_flush,
+	.release = op_release,
+	.fsync = op_fsync,
+	.readdir = op_readdir,
+	.statfs = op_statfs,
+	.fallocate = op_fallocate,
+};

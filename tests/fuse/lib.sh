@@ -1,0 +1,202 @@
+# SPDX-License-Identifier: MIT
+# Shared by tests/fuse/test-*.sh: where the programs are, a target of our
+# own on 127.0.0.1 and a mount under a fresh temporary directory.  The trap
+# always unmounts what was mounted and stops what was started, by pid.
+#
+# Environment (all optional): NVMEOF_MOUNT, NVMEOF_TARGET, top_srcdir,
+# top_builddir.
+set -u
+
+: "${top_srcdir:=${NVMEOF_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}}"
+: "${top_builddir:=${NVMEOF_BUILDDIR:-$(pwd)}}"
+: "${NVMEOF_MOUNT:=$top_builddir/fuse/nvmeof-mount}"
+: "${NVMEOF_TARGET:=$top_builddir/src/nvmeof-target}"
+
+TEST_NQN="nqn.2026-11.org.example:fuse-test"
+TEST_SERIAL="FUSESERIAL42"
+TEST_MODEL="nvmeof fuse test model"
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/nvmeof-fuse.XXXXXX")
+MNT="$T/mnt"
+mkdir "$MNT"
+TPID=
+TPORT=
+MPID=
+
+# Sanitizer reports of the daemon (whose stderr is /dev/null) land here.
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$T/asan"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}print_stacktrace=1:log_path=$T/ubsan"
+[ -f "$top_srcdir/tests/lsan.supp" ] &&
+	export LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$top_srcdir/tests/lsan.supp"
+
+is_mounted() {
+	# /proc/mounts escapes nothing in our paths (mktemp: no spaces)
+	grep -q " $1 " /proc/mounts
+}
+
+# wait_gone PID SECONDS: true once PID has exited.
+wait_gone() {
+	i=0
+	while kill -0 "$1" 2>/dev/null; do
+		i=$((i + 1))
+		[ $i -le $(($2 * 20)) ] || return 1
+		sleep 0.05
+	done
+	return 0
+}
+
+sanitizer_reports() {
+	for f in "$T"/asan.* "$T"/ubsan.*; do
+		[ -e "$f" ] || continue
+		echo "--- sanitizer report $f:" >&2
+		head -c 6000 "$f" >&2
+		return 0
+	done
+	return 1
+}
+
+cleanup() {
+	rc=$?
+	trap - EXIT
+	if is_mounted "$MNT"; then
+		fusermount3 -u "$MNT" 2>/dev/null || umount -l "$MNT" 2>/dev/null
+	fi
+	for m in "$T"/mnt*; do
+		[ -d "$m" ] && is_mounted "$m" && { fusermount3 -u "$m" 2>/dev/null || umount -l "$m"; }
+	done
+	if [ -n "$MPID" ] && ! wait_gone "$MPID" 10; then
+		echo "nvmeof-mount (pid $MPID) still running 10 s after unmount" >&2
+		kill "$MPID" 2>/dev/null
+		wait_gone "$MPID" 5 || kill -9 "$MPID" 2>/dev/null
+		rc=1
+	fi
+	if [ -n "$TPID" ]; then
+		kill "$TPID" 2>/dev/null
+		wait "$TPID" 2>/dev/null
+	fi
+	if [ $rc -ne 77 ] && sanitizer_reports; then
+		rc=1
+	fi
+	rm -rf "$T"
+	exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+fail() {
+	echo "FAIL: $*" >&2
+	for f in "$T"/out "$T"/err; do
+		[ -s "$f" ] && { echo "--- $(basename "$f"):" >&2; head -c 4000 "$f" >&2; }
+	done
+	[ -s "$T/target.log" ] && { echo "--- target log (tail):" >&2; tail -n 20 "$T/target.log" >&2; }
+	exit 1
+}
+
+skip() {
+	echo "SKIP: $*" >&2
+	exit 77
+}
+
+[ -c /dev/fuse ] || skip "no /dev/fuse"
+command -v fusermount3 >/dev/null 2>&1 || skip "no fusermount3 (apt-get install fuse3)"
+[ -x "$NVMEOF_MOUNT" ] || fail "nvmeof-mount is not built at $NVMEOF_MOUNT"
+[ -x "$NVMEOF_TARGET" ] || skip "no target binary at $NVMEOF_TARGET"
+# Mounting needs CAP_SYS_ADMIN or a set-uid fusermount3 that lets us.
+if [ "$(id -u)" -ne 0 ] && [ ! -u "$(command -v fusermount3)" ]; then
+	skip "not root and fusermount3 is not set-uid"
+fi
+
+need() {
+	for p in "$@"; do
+		command -v "$p" >/dev/null 2>&1 || skip "$p is not installed"
+	done
+}
+
+# start_target [target options]: a target on 127.0.0.1 (port from its port
+# file) with a control socket; default one subsystem with a 64 MiB RAM
+# namespace.  Sets TPID, TPORT, ADDR.
+start_target() {
+	if [ $# -eq 0 ]; then
+		set -- -n "$TEST_NQN" --ns ram:64M
+	fi
+	rm -f "$T/port"
+	"$NVMEOF_TARGET" -l 127.0.0.1:0 --port-file "$T/port" \
+		--control "$T/ctl" --serial "$TEST_SERIAL" --model "$TEST_MODEL" \
+		"$@" >"$T/target.log" 2>&1 &
+	TPID=$!
+	i=0
+	while [ ! -s "$T/port" ]; do
+		kill -0 "$TPID" 2>/dev/null || { cat "$T/target.log" >&2; fail "the target exited"; }
+		i=$((i + 1))
+		[ $i -lt 200 ] || fail "the target wrote no port file in 10 s"
+		sleep 0.05
+	done
+	TPORT=$(grep -o '[0-9][0-9]*' "$T/port" | head -n 1)
+	[ -n "$TPORT" ] || fail "no port in $(cat "$T/port")"
+	ADDR="127.0.0.1:$TPORT"
+}
+
+# ctl COMMAND: one line to the target's control socket; output in $T/ctl.out.
+ctl() {
+	if command -v socat >/dev/null 2>&1; then
+		printf '%s\n' "$*" | socat -t 5 - "UNIX-CONNECT:$T/ctl" >"$T/ctl.out" 2>&1
+	else
+		python3 - "$T/ctl" "$*" >"$T/ctl.out" 2>&1 <<'EOF'
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall((sys.argv[2] + "\n").encode())
+buf = b""
+while not (buf.endswith(b"ok\n") or b"error:" in buf):
+    d = s.recv(65536)
+    if not d:
+        break
+    buf += d
+sys.stdout.write(buf.decode())
+EOF
+	fi
+	tail -n 1 "$T/ctl.out" | grep -q '^ok$'
+}
+
+# live_associations: how many associations the target holds now.
+live_associations() {
+	ctl stats || fail "control socket: stats failed: $(cat "$T/ctl.out")"
+	grep -c 'state=live' "$T/ctl.out" || true
+}
+
+# do_mount [nvmeof-mount options]: mount ADDR (with -n TEST_NQN unless
+# NO_NQN=1) on MNT; sets MPID from --pidfile.
+do_mount() {
+	nqn_opt=
+	[ "${NO_NQN:-0}" = 1 ] || nqn_opt="-n $TEST_NQN"
+	rm -f "$T/mount.pid"
+	# shellcheck disable=SC2086
+	"$NVMEOF_MOUNT" $nqn_opt --pidfile "$T/mount.pid" "$@" "$ADDR" "$MNT" \
+		>"$T/out" 2>"$T/err" || fail "nvmeof-mount $* exited $?"
+	MPID=$(cat "$T/mount.pid")
+	is_mounted "$MNT" || fail "nvmeof-mount returned but $MNT is not mounted"
+}
+
+# do_umount: unmount MNT; the daemon must exit and the association end.
+do_umount() {
+	fusermount3 -u "$MNT" || fail "fusermount3 -u failed"
+	wait_gone "$MPID" 10 || fail "nvmeof-mount (pid $MPID) still running after unmount"
+	MPID=
+	is_mounted "$MNT" && fail "$MNT still mounted"
+	return 0
+}
+
+# expect_mount_fail STATUS TEXT [args...]: nvmeof-mount must exit STATUS,
+# say TEXT on one line, and leave nothing mounted.
+expect_mount_fail() {
+	want=$1
+	text=$2
+	shift 2
+	RC=0
+	"$NVMEOF_MOUNT" "$@" >"$T/out" 2>"$T/err" || RC=$?
+	[ "$RC" -eq "$want" ] || fail "nvmeof-mount $* exited $RC, expected $want"
+	grep -qF -- "$text" "$T/err" || fail "nvmeof-mount $*: no '$text' in: $(cat "$T/err")"
+	[ "$(wc -l <"$T/err")" -eq 1 ] || fail "nvmeof-mount $*: not one line on stderr"
+	is_mounted "$MNT" && fail "nvmeof-mount $* failed but left $MNT mounted"
+	return 0
+}
