@@ -58,6 +58,10 @@ sanitizer_reports() {
 cleanup() {
 	rc=$?
 	trap - EXIT
+	# A guest using a namespace file holds it open: stop it first.
+	if [ -n "${VMSTATE:-}" ]; then
+		"$top_srcdir/tests/interop/nvmet-vm" stop "$VMSTATE" >/dev/null 2>&1
+	fi
 	if is_mounted "$MNT"; then
 		fusermount3 -u "$MNT" 2>/dev/null || umount -l "$MNT" 2>/dev/null
 	fi
