@@ -45,7 +45,10 @@ int nvmeof_get_log_page(struct nvmeof_ctrl *c, uint8_t lid, uint32_t nsid,
 		int rc;
 
 		sqe.nsid = htole32(nsid);
+		/* lsp bit 7 (NVMEOF_LOG_RAE) is CDW10 bit 15, Retain
+		 * Asynchronous Event: reading does not re-arm the event. */
 		sqe.cdw10 = htole32((uint32_t)lid | ((uint32_t)(lsp & 0x7f) << 8) |
+				    ((lsp & NVMEOF_LOG_RAE) ? 1u << 15 : 0) |
 				    (numd & 0xffff) << 16);
 		sqe.cdw11 = htole32(numd >> 16);
 		sqe.cdw12 = htole32((uint32_t)offset);

@@ -470,6 +470,18 @@ static void reconnect(struct nvmeof_ctrl *c)
 	pthread_mutex_unlock(&c->ev_lock);
 	/* Every queue belongs to the association that failed. */
 	for_each_queue(c, take_down, why);
+	if (loss_ms == 0) {
+		/* ctrl_loss_tmo 0: the association ends here, all of it, and
+		 * what was pending fails with EIO (libnvmeof(3)). */
+		snprintf(msg, sizeof msg, "not reconnecting (ctrl-loss-tmo 0): %s",
+			 why);
+		for_each_queue(c, fail_forever, msg);
+		pthread_mutex_lock(&c->ev_lock);
+		c->need_reconnect = false;
+		pthread_mutex_unlock(&c->ev_lock);
+		set_state(c, CTRL_FAILED, msg);
+		return;
+	}
 	snprintf(msg, sizeof msg, "association lost (%s); reconnecting", why);
 	set_state(c, CTRL_RECONNECTING, msg);
 
@@ -935,9 +947,11 @@ int nvmeof_connect(const struct nvmeof_opts *o, struct nvmeof_ctrl **ctrlp)
 		rc = start_admin_thread(c);
 		if (rc < 0)
 			goto fail;
-		/* From now on a failure is recovered, not final: the queues
-		 * park their commands and the admin thread reconnects. */
-		if (!c->discovery && c->opts.ctrl_loss_tmo != 0) {
+		/* From now on a failure is the association's, not one
+		 * queue's: the queues park their commands and the admin
+		 * thread reconnects (or, with ctrl_loss_tmo 0, ends every
+		 * queue and fails what was pending with EIO). */
+		if (!c->discovery) {
 			for (i = -1; i < c->nr_io; i++) {
 				struct queue *q = i < 0 ? c->admin : c->io[i];
 
@@ -999,6 +1013,12 @@ static int shutdown_ctrl(struct nvmeof_ctrl *c)
 	}
 }
 
+static void cancel_queue(struct queue *q, void *why)
+{
+	queue_cancel(q, ECANCELED, why);
+	queue_drain(q);
+}
+
 int nvmeof_disconnect(struct nvmeof_ctrl *c)
 {
 	int rc = 0, i;
@@ -1007,12 +1027,28 @@ int nvmeof_disconnect(struct nvmeof_ctrl *c)
 		return 0;
 	stop_link_watch(c);
 	stop_admin_thread(c);
-	/* I/O queues first: the controller sees them go before the shutdown. */
-	for (i = 0; i < c->nr_io; i++)
-		if (c->io && c->io[i])
-			queue_destroy(c->io[i]);
-	if (c->admin && !c->admin->dead && !c->admin->down && !c->shutdown_done)
+	/* I/O queues first: what is still pending ends with ECANCELED (its
+	 * callbacks run) and no thread is left inside before they go. */
+	for (i = 0; c->io && i < c->nr_io; i++) {
+		if (!c->io[i])
+			continue;
+		pthread_mutex_lock(&c->io[i]->lock);
+		cancel_queue(c->io[i], "the association was disconnected");
+		pthread_mutex_unlock(&c->io[i]->lock);
+	}
+	if (c->admin && !c->admin->dead && !c->admin->down && !c->shutdown_done) {
+		pthread_mutex_lock(&c->admin->lock);
+		c->admin->on_down = NULL; /* a failed shutdown is not reconnected */
+		pthread_mutex_unlock(&c->admin->lock);
 		rc = shutdown_ctrl(c);
+	}
+	if (c->admin) {
+		pthread_mutex_lock(&c->admin->lock);
+		cancel_queue(c->admin, "the association was disconnected");
+		pthread_mutex_unlock(&c->admin->lock);
+	}
+	for (i = 0; c->io && i < c->nr_io; i++)
+		queue_destroy(c->io[i]);
 	queue_destroy(c->admin);
 	free(c->io);
 	free(c->ns);
@@ -1029,14 +1065,18 @@ static __thread struct {
 	uint64_t id;
 	struct queue *q;
 } tls_bind[TLS_BINDINGS];
+static __thread unsigned tls_next;
 
 struct queue *ctrl_thread_queue(struct nvmeof_ctrl *c)
 {
-	unsigned slot = (unsigned)(c->id % TLS_BINDINGS), idx;
+	unsigned slot, idx;
 	struct queue *q;
 
-	if (likely(tls_bind[slot].id == c->id))
-		return tls_bind[slot].q;
+	/* A small associative table: a thread may use several controllers
+	 * (a mount of several subsystems) without them evicting each other. */
+	for (slot = 0; slot < TLS_BINDINGS; slot++)
+		if (tls_bind[slot].id == c->id)
+			return tls_bind[slot].q;
 	if (!c->nr_io) {
 		nvmeof_err(ENOTSUP, "%s has no I/O queues",
 			   c->discovery ? "a discovery controller" :
@@ -1047,6 +1087,10 @@ struct queue *ctrl_thread_queue(struct nvmeof_ctrl *c)
 	      (unsigned)c->nr_io;
 	q = c->io[idx];
 	__atomic_fetch_add(&q->users, 1, __ATOMIC_RELAXED);
+	for (slot = 0; slot < TLS_BINDINGS && tls_bind[slot].id; slot++)
+		;
+	if (slot == TLS_BINDINGS)
+		slot = tls_next++ % TLS_BINDINGS; /* full: replace in turn */
 	tls_bind[slot].id = c->id;
 	tls_bind[slot].q = q;
 	return q;

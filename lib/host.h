@@ -208,6 +208,11 @@ void queue_set_down(struct queue *q, int err, const char *why);
  * finished, else (fast_io_fail) new commands fail until it comes back. */
 void queue_fail_parked(struct queue *q, int err, bool forever,
 		       const char *why);
+/* End the queue for good (lock held): every command, sent or parked,
+ * completes with -err; no reconnect.  Then queue_drain() runs the
+ * callbacks and waits until no other thread is inside the queue. */
+void queue_cancel(struct queue *q, int err, const char *why);
+void queue_drain(struct queue *q);
 /* Bring a down queue back on a new, connected conn: resend what is parked. */
 void queue_adopt(struct queue *q, struct tcp_conn *conn);
 

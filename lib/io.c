@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,8 +20,21 @@ struct io_parent {
 	int remaining;
 	int err;
 	uint16_t status;
+	const char *errmsg; /* why err, when the queue said */
 	void *owned; /* freed with the parent (DSM ranges) */
 };
+
+/* The synchronous calls below keep the queue's reason for a failed command
+ * (r->errmsg: a data digest error, a read completed without its data) so
+ * that the caller's message says it, not just strerror(EIO). */
+struct sync_io {
+	bool done;
+	int err;
+	uint16_t status;
+	const char *errmsg;
+};
+
+static void sync_cb(void *arg, int err, uint16_t status);
 
 static int status_err(uint16_t status)
 {
@@ -29,6 +43,8 @@ static int status_err(uint16_t status)
 
 static void finish_parent(struct io_parent *p)
 {
+	if (p->cb == sync_cb && p->err && p->errmsg)
+		((struct sync_io *)p->arg)->errmsg = p->errmsg;
 	p->cb(p->arg, p->err, p->status);
 	free(p->owned);
 	free(p);
@@ -41,6 +57,8 @@ static void io_done(struct req *r, int err, uint16_t status)
 	if (!err)
 		err = status_err(status);
 	if (!p) {
+		if (r->ucb == sync_cb && err && r->errmsg)
+			((struct sync_io *)r->uarg)->errmsg = r->errmsg;
 		r->ucb(r->uarg, err, status);
 		return;
 	}
@@ -49,8 +67,10 @@ static void io_done(struct req *r, int err, uint16_t status)
 		int zero = 0;
 
 		if (__atomic_compare_exchange_n(&p->err, &zero, err, false,
-						__ATOMIC_RELAXED, __ATOMIC_RELAXED))
+						__ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
 			p->status = status;
+			p->errmsg = r->errmsg;
+		}
 	}
 	if (__atomic_sub_fetch(&p->remaining, 1, __ATOMIC_ACQ_REL) == 0)
 		finish_parent(p);
@@ -89,6 +109,7 @@ static int submit_parts(struct nvmeof_ctrl *c, struct queue *q, uint32_t nsid,
 		p->remaining = (int)n;
 		p->err = 0;
 		p->status = 0;
+		p->errmsg = NULL;
 		p->owned = owned;
 	}
 	pthread_mutex_lock(&q->lock);
@@ -279,12 +300,6 @@ int nvmeof_submit_deallocate(struct nvmeof_ctrl *c, uint32_t nsid,
 
 /* ---- synchronous calls ---------------------------------------------------- */
 
-struct sync_io {
-	bool done;
-	int err;
-	uint16_t status;
-};
-
 static void sync_cb(void *arg, int err, uint16_t status)
 {
 	struct sync_io *s = arg;
@@ -319,6 +334,9 @@ static int sync_wait(struct nvmeof_ctrl *c, struct sync_io *s, int rc,
 					   what, nlb, slba, nsid);
 	else if (s->err && q->dead)
 		rc = queue_dead_err(q);
+	else if (s->err && s->errmsg)
+		rc = nvmeof_err(-s->err, "%s of %u blocks at LBA %" PRIu64 " on namespace %u: %s: %s",
+				what, nlb, slba, nsid, q->conn->peer, s->errmsg);
 	else if (s->err)
 		rc = nvmeof_err(-s->err, "%s of %u blocks at LBA %" PRIu64 " on namespace %u: %s",
 				what, nlb, slba, nsid, strerror(-s->err));
@@ -455,6 +473,29 @@ int nvmeof_inflight(struct nvmeof_ctrl *c)
 int nvmeof_poll_fd(struct nvmeof_ctrl *c)
 {
 	struct queue *q = ctrl_thread_queue(c);
+	int fd;
 
-	return q ? q->conn->fd : -nvmeof_get_errno();
+	if (!q)
+		return -nvmeof_get_errno();
+	pthread_mutex_lock(&q->lock);
+	fd = q->down || q->dead ? -1 : q->conn->fd;
+	pthread_mutex_unlock(&q->lock);
+	return fd;
+}
+
+short nvmeof_poll_events(struct nvmeof_ctrl *c)
+{
+	struct queue *q = ctrl_thread_queue(c);
+	short ev = 0;
+
+	if (!q)
+		return 0;
+	pthread_mutex_lock(&q->lock);
+	if (!q->down && !q->dead) {
+		ev = POLLIN;
+		if (q->tx_head)
+			ev |= POLLOUT; /* the socket did not take everything */
+	}
+	pthread_mutex_unlock(&q->lock);
+	return ev;
 }

@@ -83,7 +83,9 @@ void nvmeof_opts_init(struct nvmeof_opts *opts);
 int nvmeof_connect(const struct nvmeof_opts *opts, struct nvmeof_ctrl **ctrlp);
 
 /* Shut the controller down (CC.SHN, wait for CSTS.SHST), close every queue
- * and free the handle.  Returns 0, or a negative errno if the shutdown did
+ * and free the handle.  Commands still pending complete with -ECANCELED
+ * (callbacks run, synchronous calls in other threads return) before the
+ * queues go; no thread may submit once this is called.  Returns 0, or a negative errno if the shutdown did
  * not complete cleanly (the handle is freed either way). */
 int nvmeof_disconnect(struct nvmeof_ctrl *ctrl);
 
@@ -148,7 +150,11 @@ void nvmeof_ctrl_stats(struct nvmeof_ctrl *ctrl, struct nvmeof_stats *st);
 /* Identify: buf holds 4096 bytes. */
 int nvmeof_identify(struct nvmeof_ctrl *ctrl, uint8_t cns, uint32_t nsid,
 		    uint16_t cntid, void *buf);
-/* Get Log Page of any length (split by MDTS, with offsets). */
+/* Get Log Page of any length (split by MDTS, with offsets).  lsp is the
+ * Log Specific Parameter (7 bits); OR NVMEOF_LOG_RAE into it to set Retain
+ * Asynchronous Event, so that reading (e.g. log 04h for a user) does not
+ * consume an event the library's admin thread is waiting to read. */
+#define NVMEOF_LOG_RAE 0x80
 int nvmeof_get_log_page(struct nvmeof_ctrl *ctrl, uint8_t lid, uint32_t nsid,
 			uint8_t lsp, uint64_t offset, void *buf, size_t len);
 /* Get/Set Features; *result receives completion dword 0 (may be NULL).
@@ -244,8 +250,13 @@ void nvmeof_plug(struct nvmeof_ctrl *ctrl);
 int nvmeof_unplug(struct nvmeof_ctrl *ctrl);
 /* Commands submitted by this thread's queue and not yet completed. */
 int nvmeof_inflight(struct nvmeof_ctrl *ctrl);
-/* The file descriptor to wait on (POLLIN) for this thread's queue. */
+/* The file descriptor to wait on for this thread's queue, with the events
+ * nvmeof_poll_events() gives (POLLIN, and POLLOUT while the socket has not
+ * taken everything submitted); then call nvmeof_poll(ctrl, 0).  The
+ * descriptor changes when the association reconnects, and is -1 (events
+ * 0) while it is down: ask again after each poll. */
 int nvmeof_poll_fd(struct nvmeof_ctrl *ctrl);
+short nvmeof_poll_events(struct nvmeof_ctrl *ctrl);
 
 /* ---- discovery -------------------------------------------------------- */
 

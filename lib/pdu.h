@@ -13,8 +13,12 @@
 
 #include "nvme_spec.h"
 
-/* Largest header section of any PDU we handle: ICReq/ICResp (128) + digest. */
-#define PDU_MAX_HDR (128 + NVME_TCP_DIGEST_LEN)
+/* Largest header section of any PDU we receive into one buffer: ICReq/ICResp
+ * (128) + digest, or a TermReq whole, with the up to 128 bytes of the
+ * offending PDU it carries (152: NVMe/TCP 1.0 §3.6.2.4). */
+#define PDU_MAX_HDR \
+	(NVME_TCP_TERM_MAX_PLEN > 128 + NVME_TCP_DIGEST_LEN ? \
+		 NVME_TCP_TERM_MAX_PLEN : 128 + NVME_TCP_DIGEST_LEN)
 /* The longest header we send before data: CapsuleCmd + HDGST + CPDA padding. */
 #define PDU_MAX_TX_HDR 256
 

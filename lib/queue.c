@@ -133,6 +133,8 @@ static struct req *lookup(struct queue *q, uint16_t cid)
 	return r;
 }
 
+static int run_completions(struct queue *q);
+
 static void tx_push(struct queue *q, struct req *r)
 {
 	r->tx_next = NULL;
@@ -197,7 +199,8 @@ static int tx_flush(struct queue *q)
 			uint32_t skip = r->tx_done, dl = r->tx_data_len;
 			struct { const uint8_t *p; uint32_t len; } seg[3] = {
 				{ r->txhdr, r->txhdr_len },
-				{ r->buf + r->tx_data_off, dl },
+				/* no data: no pointer arithmetic on NULL */
+				{ dl ? r->buf + r->tx_data_off : NULL, dl },
 				{ r->txdgst, q->conn->ddgst && dl ?
 					     NVME_TCP_DIGEST_LEN : 0 },
 			};
@@ -390,6 +393,12 @@ static int on_hdr(void *ctx, const struct pdu_info *info, const uint8_t *hdr,
 			r->err = -EIO;
 			r->errmsg = "the controller completed a read without sending all its data";
 		}
+		if (!sf && r->dir == REQ_TO_CTRL && !r->incapsule &&
+		    r->xfer != r->len) {
+			/* It cannot have written what it never asked for. */
+			r->err = -EIO;
+			r->errmsg = "the controller completed a write without asking for all its data";
+		}
 		if (r->dir == REQ_TO_HOST)
 			q->n_read += r->xfer;
 		complete(q, r, 0, sf);
@@ -537,6 +546,51 @@ void queue_set_down(struct queue *q, int err, const char *why)
 {
 	if (!q->dead && !q->down)
 		queue_down(q, err, why);
+}
+
+void queue_cancel(struct queue *q, int err, const char *why)
+{
+	unsigned i;
+
+	q->on_down = NULL; /* no reconnect from here on */
+	if (!q->dead) {
+		q->dead = err;
+		snprintf(q->dead_msg, sizeof q->dead_msg, "%s", why);
+	}
+	if (q->conn && q->conn->fd >= 0)
+		shutdown(q->conn->fd, SHUT_RDWR);
+	while (q->tx_head)
+		tx_pop(q);
+	for (i = 0; i < q->nr_slots; i++) {
+		struct req *r = &q->slots[i];
+
+		if (r->busy && r->in_flight) {
+			r->parked = false;
+			complete(q, r, -err, 0);
+		}
+	}
+	pthread_cond_broadcast(&q->cond);
+}
+
+void queue_drain(struct queue *q)
+{
+	run_completions(q);
+	/* Let every other thread see its command end and leave. */
+	while (q->waiters || q->poller || q->in_callbacks || q->done_head) {
+		struct timespec ts;
+		uint64_t one = 1;
+
+		run_completions(q);
+		pthread_cond_broadcast(&q->cond);
+		(void)!write(q->wake_fd, &one, sizeof one);
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 10000000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		pthread_cond_timedwait(&q->cond, &q->lock, &ts);
+	}
 }
 
 void queue_fail_parked(struct queue *q, int err, bool forever,
