@@ -101,8 +101,9 @@ static int connect_queue(struct nvmeof_ctrl *c, uint16_t qid, uint16_t size,
 	}
 	rc = fabrics_connect(q, c->subnqn, c->hostnqn, c->hostid,
 			     qid ? c->cntlid : NVMF_CNTLID_DYNAMIC,
-			     (uint32_t)c->kato_ms, c->opts.connect_timeout_ms,
-			     &cntlid);
+			     (uint32_t)c->kato_ms,
+			     c->opts.disable_sqflow ? NVMF_CATTR_DISABLE_SQFLOW : 0,
+			     c->opts.connect_timeout_ms, &cntlid);
 	if (rc < 0) {
 		queue_destroy(q);
 		return rc;
@@ -1207,6 +1208,7 @@ static void add_stats(struct queue *q, struct nvmeof_stats *st)
 	st->bytes_read += q->n_read;
 	st->bytes_written += q->n_written;
 	st->retries += q->n_retries;
+	st->c2h_success += q->n_c2h_success;
 	pthread_mutex_unlock(&q->lock);
 }
 

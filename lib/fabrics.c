@@ -14,7 +14,7 @@ static void fabrics_sqe(struct nvme_sqe *sqe, uint8_t fctype)
 
 int fabrics_connect(struct queue *q, const char *subnqn, const char *hostnqn,
 		    const uint8_t hostid[16], uint16_t cntlid, uint32_t kato_ms,
-		    int timeout_ms, uint16_t *cntlid_out)
+		    uint8_t cattr, int timeout_ms, uint16_t *cntlid_out)
 {
 	struct nvmf_connect_data data;
 	struct nvme_sqe sqe;
@@ -26,7 +26,7 @@ int fabrics_connect(struct queue *q, const char *subnqn, const char *hostnqn,
 	le16_put(b + NVMF_CONNECT_RECFMT, 0);
 	le16_put(b + NVMF_CONNECT_QID, q->qid);
 	le16_put(b + NVMF_CONNECT_SQSIZE, (uint16_t)(q->size - 1)); /* 0's based */
-	b[NVMF_CONNECT_CATTR] = 0;
+	b[NVMF_CONNECT_CATTR] = cattr;
 	le32_put(b + NVMF_CONNECT_KATO, q->qid ? 0 : kato_ms);
 
 	memset(&data, 0, sizeof data);

@@ -178,6 +178,7 @@ struct queue {
 	/* counters (under lock) */
 	uint64_t n_cmds, n_errors, n_read, n_written, n_retries;
 	uint64_t n_callbacks;
+	uint64_t n_c2h_success;
 };
 
 int queue_create(struct tcp_conn *conn, const struct queue_opts *o,
@@ -229,7 +230,9 @@ extern __thread bool queue_tls_no_park;
 
 int fabrics_connect(struct queue *q, const char *subnqn, const char *hostnqn,
 		    const uint8_t hostid[16], uint16_t cntlid, uint32_t kato_ms,
-		    int timeout_ms, uint16_t *cntlid_out);
+		    uint8_t cattr, int timeout_ms, uint16_t *cntlid_out);
+/* Connect CATTR bit 2: SQ flow control disable (NVMe-oF 1.1 §3.3) */
+#define NVMF_CATTR_DISABLE_SQFLOW 0x04
 int fabrics_prop_get(struct queue *q, uint32_t ofst, bool eight,
 		     uint64_t *val, int timeout_ms);
 int fabrics_prop_set(struct queue *q, uint32_t ofst, bool eight, uint64_t val,

@@ -60,6 +60,10 @@ struct nvmeof_opts {
 	int io_timeout_ms;       /* a command older than this fails the association */
 	bool hdr_digest;
 	bool data_digest;
+	/* Ask the controller not to do SQ flow control (Connect CATTR bit 2,
+	 * like nvme-cli's --disable-sqflow); Linux nvmet then ends reads with
+	 * C2HData SUCCESS, without a CapsuleResp. */
+	bool disable_sqflow;
 	/* When an established association fails (connection lost, TermReq,
 	 * missed keep-alive, a command past io_timeout even after Abort),
 	 * the library reconnects by itself with the same host NQN and ID and
@@ -142,6 +146,7 @@ struct nvmeof_stats {
 	uint64_t bytes_read;
 	uint64_t bytes_written;
 	uint64_t retries;   /* commands sent again */
+	uint64_t c2h_success; /* reads completed by C2HData SUCCESS alone */
 };
 void nvmeof_ctrl_stats(struct nvmeof_ctrl *ctrl, struct nvmeof_stats *st);
 

@@ -480,6 +480,7 @@ static int on_data(void *ctx, const struct pdu_info *info, const uint8_t *hdr,
 			return proto_err(q, "C2HData with SUCCESS for command ID %u after %u of %u bytes",
 					 cid, r->xfer, r->len);
 		q->n_read += r->xfer;
+		q->n_c2h_success++;
 		complete(q, r, 0, 0);
 	}
 	return 0;

@@ -414,3 +414,32 @@ Test(interop, source_address_and_interface, .timeout = 60)
 	cr_assert(strstr(nvmeof_get_error(), "nosuchif0"), "message: %s",
 		  nvmeof_get_error());
 }
+
+Test(interop, sq_flow_control_disabled_c2h_success, .timeout = 60)
+{
+	struct nvmeof_opts o;
+	struct nvmeof_ctrl *c;
+	struct nvmeof_stats st;
+	uint8_t *b = malloc(MiB);
+
+	cr_assert(b);
+	nvmeof_opts_init(&o);
+	o.traddr = "127.0.0.1";
+	o.trsvcid = port();
+	o.subnqn = SUB1;
+	o.disable_sqflow = true;
+	cr_assert_eq(nvmeof_connect(&o, &c), 0, "%s", nvmeof_get_error());
+	/* nvmet now ends reads with C2HData SUCCESS and no CapsuleResp. */
+	for (int i = 0; i < 8; i++) {
+		cr_assert_eq(nvmeof_read(c, 1, (uint64_t)i * 256, 256, b), 0, "%s",
+			     nvmeof_get_error());
+		check_pattern(b, (uint64_t)i * MiB, MiB);
+	}
+	nvmeof_ctrl_stats(c, &st);
+	cr_log_info("%llu reads completed by C2HData SUCCESS",
+		    (unsigned long long)st.c2h_success);
+	cr_assert_geq(st.c2h_success, 8, "reads ended by SUCCESS: %llu",
+		      (unsigned long long)st.c2h_success);
+	free(b);
+	close_ctrl(c);
+}
