@@ -267,5 +267,7 @@ static inline int fuse_errno(int rc)
 }
 
 void dbg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Always logged: stderr in the foreground, syslog (daemon) otherwise. */
+void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif

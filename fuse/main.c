@@ -30,6 +30,7 @@
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <syslog.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -56,6 +57,27 @@ static int g_exit = 1;            /* start-up failure status */
 #define DOWN_POLL_MS 50
 #define RECV_BATCH 16
 #define DRAIN_MS 10000
+
+/* Once a daemon, messages go to syslog (stderr is /dev/null). */
+static bool g_syslog;
+
+void note(const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof line - 1, fmt, ap);
+	va_end(ap);
+	if (g_syslog) {
+		syslog(LOG_NOTICE, "%s", line);
+		return;
+	}
+	n = (int)strlen(line);
+	line[n++] = '\n';
+	(void)!write(STDERR_FILENO, line, (size_t)n);
+}
 
 void dbg(const char *fmt, ...)
 {
@@ -1280,6 +1302,8 @@ int main(int argc, char **argv)
 	if (pid == 0) {
 		close(pfd[0]);
 		setsid();
+		openlog(PROG, LOG_PID, LOG_DAEMON);
+		g_syslog = true;
 		rc = run(o, pfd[1]);
 		free(o->mnt_abs);
 		free(o->fuse_opts);

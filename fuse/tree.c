@@ -476,7 +476,8 @@ void tree_state_cb(void *arg, const char *state, const char *why)
 	struct fctrl *fc = arg;
 
 	__atomic_add_fetch(&fc->state_gen, 1, __ATOMIC_RELEASE);
-	dbg("%s: %s: %s", fc->addr, state, why ? why : "");
+	/* Each change once, in words (issue 5). */
+	note("%s: %s: %s", fc->addr, state, why ? why : "");
 	if (strcmp(state, "live") != 0)
 		return;
 	pthread_mutex_lock(&fc->fs->ev_lock);
