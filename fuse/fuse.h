@@ -261,6 +261,9 @@ static inline int fuse_errno(int rc)
 	case ECONNRESET: case ECONNREFUSED: case ECONNABORTED: case EPIPE:
 	case ENOTCONN: case EPROTO: case ETIMEDOUT: case EHOSTUNREACH:
 	case ENETUNREACH: case ESHUTDOWN: case EBADMSG: case ENETDOWN:
+	/* Invalid Namespace: it was removed under an open file, which then
+	 * gets EIO like I/O on a disk that went away. */
+	case ENXIO:
 		return EIO;
 	}
 	return e > 0 && e < 1000 ? e : EIO;

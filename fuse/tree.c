@@ -1225,8 +1225,10 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	if (magic == FH_DATA_MAGIC) {
 		struct fh_data *h = (struct fh_data *)(uintptr_t)fi->fh;
 
+		/* The namespace was removed under the open file: EIO, as
+		 * for a disk that went away. */
 		if (!__atomic_load_n(&h->ns->present, __ATOMIC_RELAXED)) {
-			fuse_reply_err(req, ENXIO);
+			fuse_reply_err(req, EIO);
 			return;
 		}
 		io_read(req, h->ns, size, off);
@@ -1256,7 +1258,7 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
 		return;
 	}
 	if (!__atomic_load_n(&h->ns->present, __ATOMIC_RELAXED)) {
-		fuse_reply_err(req, ENXIO);
+		fuse_reply_err(req, EIO);
 		return;
 	}
 	io_write(req, h->ns, buf, size, off, h->flags | fi->flags);
