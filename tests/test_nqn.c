@@ -382,8 +382,8 @@ Test(address, accepts)
 {
 	parse_ok("target", "4420", "target", "4420");
 	parse_ok("target.example.com:8009", "4420", "target.example.com", "8009");
-	parse_ok("10.0.0.1", "4420", "10.0.0.1", "4420");
-	parse_ok("10.0.0.1:4421", "4420", "10.0.0.1", "4421");
+	parse_ok("198.51.100.1", "4420", "198.51.100.1", "4420");
+	parse_ok("198.51.100.1:4421", "4420", "198.51.100.1", "4421");
 	parse_ok("[::1]:4420", "8009", "::1", "4420");
 	parse_ok("[::1]", "8009", "::1", "8009");
 	parse_ok("::1", "4420", "::1", "4420");
@@ -441,8 +441,8 @@ Test(address, rejects)
 	parse_bad("[::1]:", EINVAL, "port after ':' is empty");
 	parse_bad("[::1]:0", EINVAL, "out of range");
 	parse_bad("[target]:4420", EINVAL, "not an IPv6 address");
-	parse_bad("[10.0.0.1]:4420", EINVAL, "not an IPv6 address");
-	parse_bad("10.0.0.1:4420:1", EINVAL, "several ':' but not an IPv6 address");
+	parse_bad("[198.51.100.1]:4420", EINVAL, "not an IPv6 address");
+	parse_bad("198.51.100.1:4420:1", EINVAL, "several ':' but not an IPv6 address");
 	parse_bad("host:port:x", EINVAL, "not an IPv6 address");
 	parse_bad("::1]:4420", EINVAL, "not an IPv6 address");
 	parse_bad("ho]st:4420", EINVAL, "misplaced");
