@@ -1,0 +1,262 @@
+# SPDX-License-Identifier: MIT
+# shellcheck shell=sh
+# bench/lib.sh: what the bench scripts share, sourced by bench/run,
+# bench/fuse-fio.sh, bench/rss-soak.sh and bench/outages.sh (POSIX sh).
+#
+#   bench_install_deps          scripts/install-deps and scripts/bench-packages
+#   bench_build                 the optimised tree build-bench/ (no sanitizers)
+#   bench_init                  a temporary directory $BT and the cleanup trap
+#   bench_target CPU ARGS...    nvmeof-target on 127.0.0.1, port chosen by
+#                               the kernel: sets TPID, TADDR, TCTL
+#   bench_mount CPU DIR ARGS... nvmeof-mount -f in the background: sets MPID
+#   bench_spawn_mount CPU DIR LOG CMD...
+#                               any FUSE daemon that stays in the foreground
+#   bench_target_cmd LINE       a command on the target's control socket
+#   bench_track PID, bench_untrack PID, bench_reap PID [TENTHS]
+#   bench_cpu_ticks PID, bench_rss PID, bench_status_field DIR FIELD
+#
+# Every process is started by us, remembered by pid and ended by pid;
+# every mount is unmounted by the EXIT trap, also on failure or ^C.
+# Network: 127.0.0.1 only.
+
+BENCH_SRCDIR=$(cd "$(dirname "$0")/.." && pwd)
+BENCH_NQN=nqn.2026-11.org.example:bench
+BENCH_PIDS=
+BENCH_MPIDS=
+BENCH_MOUNTS=
+BT=
+
+bench_log() { echo "bench: $*" >&2; }
+bench_die() { bench_log "$*"; exit 1; }
+
+# Debian packages: the build's (scripts/install-deps) and the benches'
+# (scripts/bench-packages, one a line).  Does nothing when all are there.
+bench_install_deps() {
+	"$BENCH_SRCDIR/scripts/install-deps" || return 1
+	_missing=
+	for _p in $(sed 's/#.*//' "$BENCH_SRCDIR/scripts/bench-packages" | tr '\n' ' '); do
+		dpkg-query -W -f='${Status}\n' "$_p" 2>/dev/null |
+			grep -q 'install ok installed' || _missing="$_missing $_p"
+	done
+	[ -z "$_missing" ] && return 0
+	bench_log "installing:$_missing"
+	_sudo=
+	[ "$(id -u)" = 0 ] || _sudo=sudo
+	$_sudo apt-get update -q >/dev/null || return 1
+	# shellcheck disable=SC2086
+	DEBIAN_FRONTEND=noninteractive $_sudo apt-get install -y -q \
+		--no-install-recommends $_missing >/dev/null
+}
+
+# Build in $BENCH_BUILDDIR (default build-bench/ of the source tree):
+# -O2, no sanitizers, whatever the developer's own build directories are.
+# Sets top_builddir, NVMEOF_TARGET, NVMEOF_MOUNT, NVMEOF.
+bench_build() {
+	: "${BENCH_BUILDDIR:=$BENCH_SRCDIR/build-bench}"
+	if [ ! -x "$BENCH_SRCDIR/configure" ]; then
+		(cd "$BENCH_SRCDIR" && autoreconf -fi) || return 1
+	fi
+	mkdir -p "$BENCH_BUILDDIR" || return 1
+	if [ ! -f "$BENCH_BUILDDIR/Makefile" ]; then
+		bench_log "configuring $BENCH_BUILDDIR (CFLAGS='-O2 -g', no sanitizers)"
+		(cd "$BENCH_BUILDDIR" &&
+			"$BENCH_SRCDIR/configure" CFLAGS='-O2 -g' --disable-sanitizers \
+				>configure.log 2>&1) ||
+			{ tail -20 "$BENCH_BUILDDIR/configure.log" >&2; return 1; }
+	fi
+	if grep -q '^SAN_CFLAGS *= *[^ ]' "$BENCH_BUILDDIR/Makefile"; then
+		bench_log "$BENCH_BUILDDIR is configured with sanitizers; use another BENCH_BUILDDIR"
+		return 1
+	fi
+	make -C "$BENCH_BUILDDIR" -j"$(nproc)" >"$BENCH_BUILDDIR/make.log" 2>&1 ||
+		{ tail -30 "$BENCH_BUILDDIR/make.log" >&2; return 1; }
+	top_builddir=$BENCH_BUILDDIR
+	bench_bins
+}
+
+# Where the programs are: the environment, else $top_builddir.
+bench_bins() {
+	: "${top_builddir:=$(pwd)}"
+	: "${NVMEOF_MOUNT:=$top_builddir/fuse/nvmeof-mount}"
+	: "${NVMEOF_TARGET:=$top_builddir/src/nvmeof-target}"
+	: "${NVMEOF:=$top_builddir/cli/nvmeof}"
+	for _p in "$NVMEOF_MOUNT" "$NVMEOF_TARGET"; do
+		[ -x "$_p" ] || bench_die "$_p is not built"
+	done
+}
+
+# A process is alive when it exists and is not a zombie.
+bench_alive() {
+	[ -r "/proc/$1/stat" ] || return 1
+	case $(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1) in
+	Z | X | "") return 1 ;;
+	esac
+	return 0
+}
+
+# bench_reap PID [TENTHS]: wait up to TENTHS/10 s for PID to end, then
+# TERM, then KILL it; reap it.  Only ever pids this shell started.
+bench_reap() {
+	_i=0
+	while bench_alive "$1" && [ "$_i" -lt "${2:-0}" ]; do
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	if bench_alive "$1"; then
+		kill "$1" 2>/dev/null
+		_i=0
+		while bench_alive "$1" && [ $_i -lt 50 ]; do
+			sleep 0.1
+			_i=$((_i + 1))
+		done
+		bench_alive "$1" && kill -9 "$1" 2>/dev/null
+	fi
+	wait "$1" 2>/dev/null
+	return 0
+}
+
+bench_mounted() { grep -q " $1 fuse" /proc/mounts; }
+
+bench_unmount() {
+	if bench_mounted "$1"; then
+		fusermount3 -u "$1" 2>/dev/null || fusermount3 -uz "$1" 2>/dev/null ||
+			umount -l "$1" 2>/dev/null
+	fi
+}
+
+bench_cleanup() {
+	for _m in $BENCH_MOUNTS; do
+		bench_unmount "$_m"
+	done
+	# The FUSE daemons end by themselves once unmounted: give them 10 s.
+	for _q in $BENCH_MPIDS; do
+		bench_reap "$_q" 100
+		bench_untrack "$_q"
+	done
+	# The rest (targets, servers, a fio cut short) are told to stop.
+	for _q in $BENCH_PIDS; do
+		bench_reap "$_q" 0
+	done
+	BENCH_PIDS=
+	BENCH_MPIDS=
+	BENCH_MOUNTS=
+	[ -n "$BT" ] && [ -z "${BENCH_KEEP:-}" ] && rm -rf "$BT"
+	return 0
+}
+
+# bench_init: $BT, a fresh temporary directory, removed at exit with
+# everything mounted and started (set BENCH_KEEP=1 to keep it).
+bench_init() {
+	BT=$(mktemp -d "${TMPDIR:-/tmp}/nvmeof-bench.XXXXXX") || exit 1
+	trap 'bench_cleanup' EXIT
+	trap 'exit 129' HUP
+	trap 'exit 130' INT
+	trap 'exit 141' PIPE
+	trap 'exit 143' TERM
+}
+
+bench_track() { BENCH_PIDS="$1 $BENCH_PIDS"; }
+# bench_untrack PID: forget a pid once reaped (it may be reused).
+bench_untrack() {
+	_l=
+	for _p in $BENCH_PIDS; do
+		[ "$_p" = "$1" ] || _l="$_l $_p"
+	done
+	BENCH_PIDS=$_l
+}
+
+# bench_pin CPU: the taskset prefix for a CPU, nothing for "".
+bench_pin() { [ -n "$1" ] && printf 'taskset -c %s' "$1"; }
+
+# bench_target CPU [TARGET OPTIONS...]: nvmeof-target on 127.0.0.1, the
+# kernel picks the port; log in $BT/target.log, control socket $BT/target.ctl.
+bench_target() {
+	_cpu=$1
+	shift
+	rm -f "$BT/target.port"
+	TCTL=$BT/target.ctl
+	# shellcheck disable=SC2046
+	$(bench_pin "$_cpu") "$NVMEOF_TARGET" -l "127.0.0.1:${BENCH_TARGET_PORT:-0}" \
+		--port-file "$BT/target.port" --control "$TCTL" "$@" \
+		>>"$BT/target.log" 2>&1 &
+	TPID=$!
+	bench_track "$TPID"
+	_i=0
+	while [ ! -s "$BT/target.port" ]; do
+		bench_alive "$TPID" || { cat "$BT/target.log" >&2; return 1; }
+		_i=$((_i + 1))
+		[ $_i -lt 200 ] || { bench_log "nvmeof-target wrote no port file"; return 1; }
+		sleep 0.05
+	done
+	TPORT=$(head -n 1 "$BT/target.port")
+	TADDR=127.0.0.1:$TPORT
+}
+
+# bench_target_cmd LINE: the target's answer to one control command.
+bench_target_cmd() {
+	printf '%s\nquit\n' "$1" | socat -t 5 - "UNIX-CONNECT:$TCTL"
+}
+
+# bench_target_cpu_io: "<cpu seconds> <I/O commands>" of the target so far.
+bench_target_cpu_io() {
+	bench_target_cmd stats | awk '/stats total/ {
+		for (i = 1; i <= NF; i++) {
+			split($i, kv, "=")
+			v[kv[1]] = kv[2]
+		}
+		printf "%.3f %d\n", v["cpu_user_s"] + v["cpu_sys_s"], v["io"]
+	}'
+}
+
+# bench_spawn_mount CPU DIR LOG CMD...: run a FUSE daemon that stays in
+# the foreground, in the background, and wait until DIR is mounted.
+# Sets MPID.
+bench_spawn_mount() {
+	_cpu=$1 _dir=$2 _log=$3
+	shift 3
+	mkdir -p "$_dir"
+	# shellcheck disable=SC2046
+	$(bench_pin "$_cpu") "$@" >>"$_log" 2>&1 &
+	MPID=$!
+	bench_track "$MPID"
+	BENCH_MPIDS="$MPID $BENCH_MPIDS"
+	BENCH_MOUNTS="$_dir $BENCH_MOUNTS"
+	_i=0
+	while ! bench_mounted "$_dir"; do
+		bench_alive "$MPID" || { cat "$_log" >&2; return 1; }
+		_i=$((_i + 1))
+		[ $_i -lt 300 ] || { bench_log "$_dir: not mounted after 15 s"; return 1; }
+		sleep 0.05
+	done
+	# The mount is in /proc/mounts before the daemon serves; wait for it.
+	_i=0
+	while ! ls "$_dir" >/dev/null 2>&1 && [ $_i -lt 100 ]; do
+		sleep 0.05
+		_i=$((_i + 1))
+	done
+}
+
+# bench_mount CPU DIR [nvmeof-mount OPTIONS...]: mount subsystem
+# $BENCH_NQN of the target; nvmeof-mount -f, our child, pinned to CPU.
+bench_mount() {
+	_cpu=$1 _mdir=$2
+	shift 2
+	bench_spawn_mount "$_cpu" "$_mdir" "$BT/mount.log" \
+		"$NVMEOF_MOUNT" -f -n "$BENCH_NQN" "$@" "$TADDR" "$_mdir"
+}
+
+# bench_cpu_ticks PID: utime + stime of all its threads, in clock ticks.
+bench_cpu_ticks() {
+	sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | awk '{ print $12 + $13 }'
+}
+
+# bench_rss PID: "VmRSS VmHWM" in KiB.
+bench_rss() {
+	awk '/^VmRSS:/ { r = $2 } /^VmHWM:/ { h = $2 } END { print r + 0, h + 0 }' \
+		"/proc/$1/status" 2>/dev/null
+}
+
+# bench_status_field DIR FIELD: a field of nvmeof-mount's status file.
+bench_status_field() {
+	sed -n "s/^$2 *: *//p" "$1/status" 2>/dev/null
+}
