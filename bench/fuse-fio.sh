@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: MIT
 # bench/fuse-fio.sh: fio on an nvmeof-mount of a local nvmeof-target, next
 # to `nvmeof perf` on the same target (the library without FUSE), so the
-# cost of the FUSE layer shows.  Prints figures; never passes or fails on
-# them.
+# cost of the FUSE layer shows: 4 KiB random I/O at QD1 and 32, 128 KiB and
+# 1 MiB sequential, each on both paths, and the ratio of the two.
+# Prints figures; never passes or fails on them.
 #
 #   bench/fuse-fio.sh [SECONDS]
 #
@@ -36,65 +37,81 @@ bench_mount "" "$BT/mnt" -i "$QUEUES" $MOUNT_OPTS || exit 1
 F=$BT/mnt/n1
 hz=$(getconf CLK_TCK)
 
-echo "nvmeof-mount bench: $ADDR, namespace $NS, $QUEUES I/O queues, ${secs}s per job, $(nproc) CPUs"
-echo "$(uname -r); $(fio --version)"
-printf '%-34s %10s %11s %10s %14s\n' "job" "IOPS" "MiB/s" "lat avg" "daemon CPU/IO"
+command -v jq >/dev/null 2>&1 || bench_die "jq is not installed (apt-get install jq)"
+[ -x "$NVMEOF" ] || bench_die "no nvmeof CLI at $NVMEOF (build cli/)"
 
-# run NAME FIO-OPTIONS...
-run() {
-	name=$1
-	shift
+echo "nvmeof-mount bench: $ADDR, namespace $NS, mount with $QUEUES I/O queues, ${secs}s per job, $(nproc) CPUs"
+echo "$(uname -r); $(fio --version)"
+echo "fuse: fio --direct=1 on $F; library: nvmeof perf on the same namespace (1 thread, 1 queue)"
+echo
+printf '%-24s %10s %9s %9s %10s %9s %9s %7s %7s %9s\n' "workload" \
+	"fuse IOPS" "MB/s" "lat us" "lib IOPS" "MB/s" "lat us" "IOPS %" "lat x" "dmn us/IO"
+
+# fuse_one FIO-OPTIONS...: "iops mb_s lat_us daemon_cpu_us_per_io" of a fio
+# job on the mounted namespace (reads and writes summed).
+fuse_one() {
+	local c0 c1
 	c0=$(bench_cpu_ticks "$MPID")
-	fio --name="$name" --filename="$F" --runtime="$secs" --time_based \
-		--group_reporting --output-format=terse --terse-version=3 \
-		"$@" >"$BT/fio.out" 2>"$BT/fio.err" || {
-		echo "$name: fio failed: $(head -n 3 "$BT/fio.err")"
+	fio --name=fuse --filename="$F" --runtime="$secs" --time_based \
+		--group_reporting --output-format=json "$@" \
+		>"$BT/fio.json" 2>"$BT/fio.err" || {
+		bench_log "fio $*: $(head -n 3 "$BT/fio.err")"
+		echo "0 0 0 0"
 		return
 	}
 	c1=$(bench_cpu_ticks "$MPID")
-	# terse v3: read 7 KiB/s, 8 IOPS, 9 runtime ms, 40 lat mean us;
-	# write 48 KiB/s, 49 IOPS, 50 runtime ms, 81 lat mean us
-	awk -F';' -v name="$name" -v dc=$((c1 - c0)) -v hz="$hz" '{
-		iops = $8 + $49; kib = $7 + $48
-		lat = $8 > 0 ? $40 : $81
-		ms = $9 > $50 ? $9 : $50
-		cpu = iops > 0 && ms > 0 ? dc / hz * 1e6 / (iops * ms / 1000) : 0
-		printf "%-34s %10.0f %11.1f %8.1fus %12.2fus\n", name, iops,
-		       kib / 1024, lat, cpu
-	}' "$BT/fio.out"
+	jq -r --argjson dc $((c1 - c0)) --argjson hz "$hz" '
+		.jobs[0] as $j |
+		($j.read.iops + $j.write.iops) as $iops |
+		(($j.read.io_bytes + $j.write.io_bytes) / ([$j.read.runtime, $j.write.runtime] | max) / 1000) as $mb |
+		(if $j.read.iops > 0 then $j.read.clat_ns.mean else $j.write.clat_ns.mean end / 1000) as $lat |
+		(if $iops > 0 then $dc / $hz * 1e6 / ($iops * ([$j.read.runtime, $j.write.runtime] | max) / 1000) else 0 end) as $cpu |
+		"\($iops) \($mb) \($lat) \($cpu)"' "$BT/fio.json"
 }
 
-base="--ioengine=libaio --direct=1"
-run "randread 4k QD1 psync direct" --ioengine=psync --direct=1 --rw=randread --bs=4k
-run "randread 4k QD1 psync buffered" --ioengine=psync --direct=0 --rw=randread --bs=4k \
-	--invalidate=1
-# shellcheck disable=SC2086
-run "randread 4k QD32 libaio direct" $base --rw=randread --bs=4k --iodepth=32
-# shellcheck disable=SC2086
-run "randread 4k QD32 2 jobs x QD16" $base --rw=randread --bs=4k --iodepth=16 --numjobs=2
-# shellcheck disable=SC2086
-run "randwrite 4k QD32 libaio direct" $base --rw=randwrite --bs=4k --iodepth=32
-# shellcheck disable=SC2086
-run "read 128k QD16 libaio direct" $base --rw=read --bs=128k --iodepth=16
-# shellcheck disable=SC2086
-run "write 128k QD16 libaio direct" $base --rw=write --bs=128k --iodepth=16
-# shellcheck disable=SC2086
-run "read 1M QD8 libaio direct" $base --rw=read --bs=1M --iodepth=8
+# lib_one WORKLOAD SIZE DEPTH: "iops mb_s lat_us" of nvmeof perf.
+lib_one() {
+	"$NVMEOF" perf "$ADDR" -n "$NQN" --ns 1 -w "$1" -o "$2" -q "$3" \
+		-j 1 -i 1 -t "$secs" --output-format json \
+		>"$BT/perf.json" 2>"$BT/perf.err" || {
+		bench_log "nvmeof perf -w $1 -o $2 -q $3: $(head -n 3 "$BT/perf.err")"
+		echo "0 0 0"
+		return
+	}
+	jq -r '.total | "\(.iops) \(.mib_per_s * 1.048576) \(.lat_avg_us)"' "$BT/perf.json"
+}
 
-if [ -x "$NVMEOF" ]; then
-	echo
-	echo "nvmeof perf (the library alone, same target, $QUEUES threads):"
-	for w in "randread 4096 1" "randread 4096 32" "randwrite 4096 32" \
-		 "read 131072 16" "write 131072 16"; do
-		# shellcheck disable=SC2086
-		set -- $w
-		echo "-- $1 bs=$2 QD$3"
-		"$NVMEOF" perf "$ADDR" -n "$NQN" -w "$1" -o "$2" -q "$3" \
-			-j "$QUEUES" -t "$secs" 2>&1 | sed 's/^/   /'
-	done
-else
-	echo "(no nvmeof CLI at $NVMEOF: skipping nvmeof perf)"
-fi
+# row NAME "PERF-WORKLOAD SIZE DEPTH" FIO-OPTIONS...: both, and the ratio
+# of the mount's IOPS to the library's (in %) and of their latencies.
+row() {
+	local name=$1 lib=$2 f l
+	shift 2
+	f=$(fuse_one "$@")
+	# shellcheck disable=SC2086
+	l=$(lib_one $lib)
+	echo "$f $l" | awk -v name="$name" '{
+		ratio = $5 > 0 ? sprintf("%.0f%%", 100 * $1 / $5) : "-"
+		latx = $7 > 0 ? sprintf("%.2f", $3 / $7) : "-"
+		printf "%-24s %10.0f %9.1f %9.1f %10.0f %9.1f %9.1f %7s %7s %9.2f\n",
+		       name, $1, $2, $3, $5, $6, $7, ratio, latx, $4
+	}'
+}
+
+aio="--ioengine=libaio --direct=1"
+row "4K randread QD1" "randread 4096 1" --ioengine=psync --direct=1 --rw=randread --bs=4k
+# shellcheck disable=SC2086
+row "4K randread QD32" "randread 4096 32" $aio --rw=randread --bs=4k --iodepth=32
+# shellcheck disable=SC2086
+row "4K randwrite QD32" "randwrite 4096 32" $aio --rw=randwrite --bs=4k --iodepth=32
+# shellcheck disable=SC2086
+row "128K seq read QD16" "read 131072 16" $aio --rw=read --bs=128k --iodepth=16
+# shellcheck disable=SC2086
+row "128K seq write QD16" "write 131072 16" $aio --rw=write --bs=128k --iodepth=16
+# shellcheck disable=SC2086
+row "1M seq read QD8" "read 1048576 8" $aio --rw=read --bs=1M --iodepth=8
+echo "(QD1: fio psync; the others libaio.  MB/s = 10^6 bytes/s.  IOPS %: the mount's IOPS as a"
+echo " percentage of the library's; lat x: the mount's average latency over the library's;"
+echo " dmn us/IO: CPU time of the mount daemon per I/O.)"
 echo
 echo "target:"
 if command -v socat >/dev/null 2>&1; then
