@@ -152,6 +152,7 @@ struct tgt_subsys {
 
 enum fault_mode {
 	F_DROP_AFTER,
+	F_DROP_EVERY,
 	F_DELAY,
 	F_FAIL_NTH,
 	F_CORRUPT_HDGST,
@@ -186,6 +187,9 @@ int fault_remove(const char *mode, char *err, size_t errlen);
 void fault_snapshot(struct fault_set *fs, unsigned *gen);
 void fault_describe(char *buf, size_t len);
 const char *fault_name(enum fault_mode m);
+/* Disarm fault m if it is still the arming gen: true for the one caller
+ * that did (a fault that fires once for the whole target). */
+bool fault_disarm_fired(enum fault_mode m, unsigned gen);
 
 /* ---- statistics --------------------------------------------------------- */
 
@@ -233,7 +237,6 @@ struct tgt_ctrl {
 	int nr_queues_total;
 
 	/* faults: association-wide part of the state */
-	unsigned fault_fired[F_NR]; /* one-shot faults: gen of the arming used */
 	unsigned nth_gen;
 	uint64_t nth_cmds;          /* fail-nth counter */
 };
@@ -307,8 +310,8 @@ struct tgt_conn {
 	unsigned fgen;
 	struct fault_set fs;
 	unsigned fscope;            /* FS_IO or FS_ADMIN once connected */
-	unsigned drop_gen;
-	uint64_t drop_done;         /* drop-after: completions sent */
+	unsigned drop_gen[2];       /* drop-after, drop-every: the arming */
+	uint64_t drop_done[2];      /* completions sent since */
 	uint64_t delay_until_ns;
 };
 

@@ -50,23 +50,17 @@ bool conn_fault(struct tgt_conn *c, enum fault_mode m)
 	return c->fs.f[m].on && (c->fs.f[m].scope & c->fscope);
 }
 
-/* A one-shot fault: true once per association each time it is armed. */
+/* A one-shot fault: true once, for the first queue of any association
+ * that meets it after the arming; then it disarms itself, so that the
+ * association the host builds next is not hit again. */
 bool conn_fault_once(struct tgt_conn *c, enum fault_mode m)
 {
-	bool fire = false;
-
-	if (!conn_fault(c, m) || !c->ctrl)
+	if (!conn_fault(c, m) || !c->ctrl ||
+	    !fault_disarm_fired(m, c->fs.f[m].gen))
 		return false;
-	pthread_mutex_lock(&c->ctrl->lock);
-	if (c->ctrl->fault_fired[m] != c->fs.f[m].gen) {
-		c->ctrl->fault_fired[m] = c->fs.f[m].gen;
-		fire = true;
-	}
-	pthread_mutex_unlock(&c->ctrl->lock);
-	if (fire)
-		infox("%s: fault %s fires (cntlid %u qid %u)", c->peer,
-		      fault_name(m), c->ctrl->cntlid, c->qid);
-	return fire;
+	infox("%s: fault %s fires (cntlid %u qid %u); disarmed", c->peer,
+	      fault_name(m), c->ctrl->cntlid, c->qid);
+	return true;
 }
 
 /* Faults decided when a command arrives.  True: the command is consumed. */
@@ -303,6 +297,31 @@ void conn_complete(struct tgt_conn *c, uint16_t cid, uint16_t status,
 	}
 }
 
+/* drop-after:N closes the first queue (of any association) that answers
+ * N commands after the arming, and disarms itself, so that one outage is
+ * one reconnect; drop-every:N closes each queue after its Nth answer, on
+ * every association, until disarmed. */
+static void drop_check(struct tgt_conn *c, enum fault_mode m)
+{
+	const struct fault *f = &c->fs.f[m];
+	int i = m == F_DROP_EVERY;
+
+	if (!conn_fault(c, m) || c->kill_after_flush)
+		return;
+	if (c->drop_gen[i] != f->gen) { /* armed anew */
+		c->drop_gen[i] = f->gen;
+		c->drop_done[i] = 0;
+	}
+	if (++c->drop_done[i] < f->arg)
+		return;
+	if (m == F_DROP_AFTER && !fault_disarm_fired(m, f->gen))
+		return; /* another queue fired it first */
+	infox("%s: fault %s:%u closes qid %u (cntlid %u)%s", c->peer,
+	      fault_name(m), f->arg, c->qid, c->ctrl ? c->ctrl->cntlid : 0,
+	      m == F_DROP_AFTER ? "; disarmed" : "");
+	c->kill_after_flush = true;
+}
+
 void cmd_done(struct tgt_conn *c, const struct nvme_sqe *sqe,
 	      uint16_t status, uint64_t res)
 {
@@ -320,19 +339,8 @@ void cmd_done(struct tgt_conn *c, const struct nvme_sqe *sqe,
 			if (t > c->delay_until_ns)
 				c->delay_until_ns = t;
 		}
-		if (conn_fault(c, F_DROP_AFTER)) {
-			const struct fault *f = &c->fs.f[F_DROP_AFTER];
-
-			if (c->drop_gen != f->gen) { /* armed anew */
-				c->drop_gen = f->gen;
-				c->drop_done = 0;
-			}
-			if (++c->drop_done >= f->arg && !c->kill_after_flush) {
-				infox("%s: fault drop-after:%u closes qid %u",
-				      c->peer, f->arg, c->qid);
-				c->kill_after_flush = true;
-			}
-		}
+		drop_check(c, F_DROP_AFTER);
+		drop_check(c, F_DROP_EVERY);
 	}
 }
 

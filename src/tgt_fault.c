@@ -25,6 +25,7 @@ static struct fault_set faults;
 
 static const char *const names[F_NR] = {
 	[F_DROP_AFTER] = "drop-after",
+	[F_DROP_EVERY] = "drop-every",
 	[F_DELAY] = "delay",
 	[F_FAIL_NTH] = "fail-nth",
 	[F_CORRUPT_HDGST] = "corrupt-hdgst",
@@ -93,7 +94,7 @@ int fault_add(const char *spec, char *err, size_t errlen)
 	m = find_mode(buf, args ? (size_t)(args - buf) : strlen(buf));
 	if (m < 0) {
 		snprintf(err, errlen,
-			 "unknown fault '%s' (drop-after:N, delay:MS, fail-nth:N:SCT:SC[:dnr], corrupt-hdgst, corrupt-ddgst, bad-hlen, bad-plen, c2h-unknown-cid, c2h-overflow, double-completion, silent)",
+			 "unknown fault '%s' (drop-after:N, drop-every:N, delay:MS, fail-nth:N:SCT:SC[:dnr], corrupt-hdgst, corrupt-ddgst, bad-hlen, bad-plen, c2h-unknown-cid, c2h-overflow, double-completion, silent)",
 			 spec);
 		return -1;
 	}
@@ -107,12 +108,13 @@ int fault_add(const char *spec, char *err, size_t errlen)
 
 	switch (m) {
 	case F_DROP_AFTER:
+	case F_DROP_EVERY:
 	case F_DELAY:
 		if (na != 1 || num(a[0], m == F_DELAY ? 3600000 : UINT32_MAX,
 				   &v[0]) < 0 || v[0] == 0) {
-			snprintf(err, errlen, "fault '%s': want %s", spec,
-				 m == F_DELAY ? "delay:MS (1..3600000)" :
-						"drop-after:N (N >= 1)");
+			snprintf(err, errlen, "fault '%s': want %s:%s", spec,
+				 names[m], m == F_DELAY ? "MS (1..3600000)" :
+							  "N (N >= 1)");
 			return -1;
 		}
 		f.arg = (uint32_t)v[0];
@@ -173,6 +175,23 @@ int fault_remove(const char *mode, char *err, size_t errlen)
 	return 0;
 }
 
+bool fault_disarm_fired(enum fault_mode m, unsigned gen)
+{
+	bool mine = false;
+
+	pthread_mutex_lock(&fault_lock);
+	if (faults.f[m].on && faults.f[m].gen == gen) {
+		memset(&faults.f[m], 0, sizeof faults.f[m]);
+		faults.any = false;
+		for (int i = 0; i < F_NR; i++)
+			faults.any |= faults.f[i].on;
+		atomic_fetch_add_explicit(&fault_gen, 1, memory_order_release);
+		mine = true;
+	}
+	pthread_mutex_unlock(&fault_lock);
+	return mine;
+}
+
 void fault_snapshot(struct fault_set *fs, unsigned *gen)
 {
 	pthread_mutex_lock(&fault_lock);
@@ -202,7 +221,7 @@ void fault_describe(char *buf, size_t len)
 					      NVME_SF_SC(f->status),
 					      NVME_SF_DNR(f->status) ? ":dnr" : "",
 					      scope);
-		else if (m == F_DROP_AFTER || m == F_DELAY)
+		else if (m == F_DROP_AFTER || m == F_DROP_EVERY || m == F_DELAY)
 			n += (size_t)snprintf(buf + n, len - n, "%s%s:%u@%s",
 					      n ? " " : "", names[m], f->arg,
 					      scope);

@@ -806,8 +806,8 @@ static int control(const char *cmd)
 }
 
 /* What the state callback saw; it disarms the faults when the association
- * is lost, so that the new association is a sound one (one-shot faults
- * fire once per association). */
+ * is lost, so that the new association is a sound one (the one-shot faults
+ * disarm themselves; delay and silent would hit it too). */
 static struct {
 	pthread_mutex_t lock;
 	unsigned lost, live;
@@ -893,7 +893,26 @@ TestSuite(faults, .fini = target_stop);
 
 /* The connection drops again and again during a write/verify loop: every
  * command is sent again on the new association and all data is right. */
-Test(faults, drop_after_n_write_verify_loop, .timeout = 60)
+Test(faults, drop_every_n_write_verify_loop, .timeout = 60)
+{
+	struct nvmeof_ctrl *c;
+	struct nvmeof_ctrl_status st;
+
+	target_start("drop-every:25");
+	c = target_connect(false, false, 0);
+	nvmeof_set_state_cb(c, NULL, NULL); /* keep the fault armed */
+	for (unsigned i = 0; i < 60; i++)
+		write_verify(c, (i * 8) % TBLOCKS, i);
+	nvmeof_ctrl_status(c, &st);
+	cr_assert_geq(st.reconnects, 3, "%u reconnects for 120 commands",
+		      st.reconnects);
+	cr_assert_str_eq(st.state, "live");
+	nvmeof_disconnect(c);
+}
+
+/* drop-after is one outage: the association built to recover is not
+ * dropped again, however many commands follow. */
+Test(faults, drop_after_n_is_one_outage, .timeout = 60)
 {
 	struct nvmeof_ctrl *c;
 	struct nvmeof_ctrl_status st;
@@ -901,13 +920,14 @@ Test(faults, drop_after_n_write_verify_loop, .timeout = 60)
 
 	target_start("drop-after:25");
 	c = target_connect(false, false, 0);
-	nvmeof_set_state_cb(c, NULL, NULL); /* keep the fault armed */
+	nvmeof_set_state_cb(c, NULL, NULL); /* let the target disarm it */
 	for (unsigned i = 0; i < 60; i++)
 		write_verify(c, (i * 8) % TBLOCKS, i);
 	nvmeof_ctrl_status(c, &st);
 	nvmeof_ctrl_stats(c, &stats);
-	cr_assert_geq(st.reconnects, 3, "%u reconnects for 120 commands",
-		      st.reconnects);
+	cr_assert_eq(st.reconnects, 1, "%u reconnects for one drop-after",
+		     st.reconnects);
+	cr_assert_geq(stats.retries, 1, "nothing was sent again");
 	cr_assert_str_eq(st.state, "live");
 	nvmeof_disconnect(c);
 }

@@ -974,8 +974,12 @@ Test(target, faults_from_the_control_socket)
 	cr_assert_str_eq(control("fault drop-after:1"), "ok\n");
 	cr_expect_eq(rw(&io, NVME_NVM_READ, 1, 0, 1, buf, X_IN), 0);
 	cr_expect_eq(rc_recv(&io, buf, 1), -1, "closed after 1 command");
+	cr_expect_str_eq(control("fault list"), "off\nok\n",
+			 "drop-after fires once, then disarms itself");
+	cr_expect_str_eq(control("fault drop-every:0"),
+			 "error: fault 'drop-every:0': want drop-every:N (N >= 1)\n");
 	cr_expect_str_eq(control("fault bogus"),
-			 "error: unknown fault 'bogus' (drop-after:N, delay:MS, fail-nth:N:SCT:SC[:dnr], corrupt-hdgst, corrupt-ddgst, bad-hlen, bad-plen, c2h-unknown-cid, c2h-overflow, double-completion, silent)\n");
+			 "error: unknown fault 'bogus' (drop-after:N, drop-every:N, delay:MS, fail-nth:N:SCT:SC[:dnr], corrupt-hdgst, corrupt-ddgst, bad-hlen, bad-plen, c2h-unknown-cid, c2h-overflow, double-completion, silent)\n");
 	close(io.fd);
 	close(a.fd);
 	finish();
