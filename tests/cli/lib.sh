@@ -13,6 +13,8 @@ top_builddir=${NVMEOF_BUILDDIR:-$(pwd)}
 : "${NVMEOF_TARGET:=$top_builddir/src/nvmeof-target}"
 : "${JSON_QUERY:=$top_builddir/tests/cli/json_query}"
 MAN8="$top_srcdir/man/nvmeof.8"
+# shellcheck source=../target-lib.sh
+. "$top_srcdir/tests/target-lib.sh"
 
 TEST_NQN="nqn.2026-11.org.example:cli-test"
 TEST_SERIAL="CLISERIAL42"
@@ -55,20 +57,8 @@ need_target() {
 # by the kernel and read back from its port file; sets TPID and TPORT.
 start_target() {
 	need_target
-	"$NVMEOF_TARGET" -l 127.0.0.1:0 --port-file "$T/port" -n "$TEST_NQN" \
-		--ns ram:64M --serial "$TEST_SERIAL" --model "$TEST_MODEL" "$@" \
-		>"$T/target.log" 2>&1 &
-	TPID=$!
-	i=0
-	while [ ! -s "$T/port" ]; do
-		kill -0 "$TPID" 2>/dev/null || { cat "$T/target.log" >&2; fail "the target exited"; }
-		i=$((i + 1))
-		[ $i -lt 200 ] || fail "the target wrote no port file in 10 s"
-		sleep 0.05
-	done
-	TPORT=$(grep -o '[0-9][0-9]*' "$T/port" | tail -n 1)
-	[ -n "$TPORT" ] || fail "no port in $(cat "$T/port")"
-	ADDR="127.0.0.1:$TPORT"
+	target_spawn -n "$TEST_NQN" --ns ram:64M --serial "$TEST_SERIAL" \
+		--model "$TEST_MODEL" "$@"
 }
 
 # run CMD...: runs the tool, output in $T/out and $T/err, status in $RC.

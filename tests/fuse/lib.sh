@@ -11,6 +11,8 @@ set -u
 : "${top_builddir:=${NVMEOF_BUILDDIR:-$(pwd)}}"
 : "${NVMEOF_MOUNT:=$top_builddir/fuse/nvmeof-mount}"
 : "${NVMEOF_TARGET:=$top_builddir/src/nvmeof-target}"
+# shellcheck source=../target-lib.sh
+. "$top_srcdir/tests/target-lib.sh"
 
 TEST_NQN="nqn.2026-11.org.example:fuse-test"
 TEST_SERIAL="FUSESERIAL42"
@@ -123,21 +125,8 @@ start_target() {
 	if [ $# -eq 0 ]; then
 		set -- -n "$TEST_NQN" --ns ram:64M
 	fi
-	rm -f "$T/port"
-	"$NVMEOF_TARGET" -l 127.0.0.1:0 --port-file "$T/port" \
-		--control "$T/ctl" --serial "$TEST_SERIAL" --model "$TEST_MODEL" \
-		"$@" >"$T/target.log" 2>&1 &
-	TPID=$!
-	i=0
-	while [ ! -s "$T/port" ]; do
-		kill -0 "$TPID" 2>/dev/null || { cat "$T/target.log" >&2; fail "the target exited"; }
-		i=$((i + 1))
-		[ $i -lt 200 ] || fail "the target wrote no port file in 10 s"
-		sleep 0.05
-	done
-	TPORT=$(grep -o '[0-9][0-9]*' "$T/port" | head -n 1)
-	[ -n "$TPORT" ] || fail "no port in $(cat "$T/port")"
-	ADDR="127.0.0.1:$TPORT"
+	target_spawn --control "$T/ctl" --serial "$TEST_SERIAL" \
+		--model "$TEST_MODEL" "$@"
 }
 
 # ctl COMMAND: one line to the target's control socket; output in $T/ctl.out.
