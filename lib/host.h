@@ -128,6 +128,8 @@ struct req {
 	uint16_t status;
 	int err;
 	const char *errmsg;     /* why err, when the queue knows better */
+	bool ddgst_bad;         /* this try's data failed its digest */
+	uint8_t ddgst_tries;    /* sent again for a data digest error */
 	uint64_t start_ns;
 	struct req *done_next;
 	req_done_fn done;

@@ -49,6 +49,7 @@ struct hp {
 	uint8_t *ram;
 	uint32_t cc;
 	bool fired;
+	unsigned bad_reads;     /* HP_BAD_DDGST_4X: reads damaged so far */
 	unsigned io_cmds;
 	uint64_t genctr;
 	uint16_t next_cntlid;
@@ -651,8 +652,16 @@ static int read_cmd(struct hconn *c, uint16_t cid, const uint8_t *data,
 	uint8_t s[16], *big;
 	int rc;
 
-	if (!trigger(p, is_read_mode(p->mode)))
+	if (p->mode == HP_BAD_DDGST_4X) {
+		pthread_mutex_lock(&p->lock);
+		rc = p->bad_reads < 4 ? (int)++p->bad_reads : 0;
+		p->fired |= rc > 0;
+		pthread_mutex_unlock(&p->lock);
+		if (!rc)
+			return answer_data(c, cid, data, len);
+	} else if (!trigger(p, is_read_mode(p->mode))) {
 		return answer_data(c, cid, data, len);
+	}
 
 	switch (p->mode) {
 	case HP_RSP_BAD_HLEN:
@@ -756,6 +765,7 @@ static int read_cmd(struct hconn *c, uint16_t cid, const uint8_t *data,
 		return send_pdu(c, TX(.type = NVME_TCP_RSP, .hlen = 24, .spec = s,
 				      .hdgst_xor = 0x10));
 	case HP_BAD_DDGST:
+	case HP_BAD_DDGST_4X:
 		data_spec(s, cid, 0, 0, len);
 		if (send_pdu(c, TX(.type = NVME_TCP_C2H_DATA,
 				   .flags = NVME_TCP_F_DATA_LAST, .hlen = 24,

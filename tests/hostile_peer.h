@@ -62,6 +62,7 @@ enum hp_mode {
 	HP_RSP_TWICE,
 	HP_BAD_HDGST,       /* (header digests on) CapsuleResp digest wrong */
 	HP_BAD_DDGST,       /* (data digests on) data changed, digest not */
+	HP_BAD_DDGST_4X,    /* the same, on the first four Reads */
 	HP_IO_SILENT,       /* the Read is never answered */
 	HP_IO_SLOW,         /* the Read's answer one byte every 100 ms */
 	/* discovery log page */

@@ -282,7 +282,8 @@ IO_CASE(rsp_cid_never_issued, .mode = HP_RSP_UNKNOWN_CID,
 /* digests */
 IO_CASE(header_digest_wrong, .mode = HP_BAD_HDGST, .hdgst = true,
 	.ddgst = true, .want_msg = "header digest error in CapsuleResp")
-IO_CASE(data_digest_wrong, .mode = HP_BAD_DDGST, .hdgst = true,
+/* A read damaged on every try: sent three more times, then EIO. */
+IO_CASE(data_digest_wrong_every_try, .mode = HP_BAD_DDGST_4X, .hdgst = true,
 	.ddgst = true, .survives = true,
 	.want_msg = "data digest error in C2HData")
 
@@ -291,6 +292,35 @@ IO_CASE(read_never_answered, .mode = HP_IO_SILENT,
 	.want_msg = "got no completion within 1000 ms, nor after an Abort")
 IO_CASE(read_answered_one_byte_at_a_time, .mode = HP_IO_SLOW,
 	.want_msg = "got no completion within 1000 ms")
+
+/* A read damaged once on the way is sent again: the caller gets the right
+ * data, never an error, and the association stays. */
+Test(hostile, data_digest_wrong_once_is_retried, .timeout = 20)
+{
+	struct hp *bp = hp_start(HP_BAD_DDGST);
+	struct nvmeof_opts o;
+	struct nvmeof_ctrl *b;
+	struct nvmeof_stats st;
+	uint8_t buf[4 * HP_LBA];
+	int rc;
+
+	cr_assert(bp);
+	opts_for(&o, hp_port(bp), NULL);
+	o.hdr_digest = o.data_digest = true;
+	b = connect_ok(&o);
+	memset(buf, 0xee, sizeof buf);
+	rc = nvmeof_read(b, 1, 0, 4, buf);
+	cr_assert(hp_fired(bp), "the controller did not misbehave");
+	cr_assert_eq(rc, 0, "read: %s", nvmeof_get_error());
+	for (uint32_t i = 0; i < sizeof buf; i++)
+		cr_assert_eq(buf[i], hp_pattern(i), "byte %u", i);
+	nvmeof_ctrl_stats(b, &st);
+	cr_assert_eq(st.retries, 1, "%" PRIu64 " commands sent again",
+		     st.retries);
+	cr_assert_str_eq(nvmeof_ctrl_state(b), "live");
+	nvmeof_disconnect(b);
+	hp_stop(bp);
+}
 
 /* Two completions for one command: the first is right and is taken; the
  * second ends the association. */
@@ -987,11 +1017,12 @@ Test(faults, silent_admin_keep_alive, .timeout = 30)
 	nvmeof_disconnect(c);
 }
 
-/* A flipped data digest: the read fails with EIO, never succeeds with data
- * the host could not check; the next read is fine. */
+/* A flipped data digest: the read is sent again and gets the right data,
+ * never data the host could not check; the association stays. */
 Test(faults, corrupt_ddgst, .timeout = 30)
 {
 	struct nvmeof_ctrl *c;
+	struct nvmeof_stats stats;
 	uint8_t w[4 * 4096], r[4 * 4096];
 	int rc;
 
@@ -1002,10 +1033,12 @@ Test(faults, corrupt_ddgst, .timeout = 30)
 		     nvmeof_get_error());
 	cr_assert_eq(control("fault corrupt-ddgst"), 0);
 	rc = nvmeof_read(c, 1, 40, 4, r);
-	if (rc == 0)
-		cr_assert_eq(memcmp(w, r, sizeof r), 0, "wrong data reported good");
-	else
-		expect_error(rc, EIO, "data digest error in C2HData", "read");
+	cr_assert_eq(rc, 0, "read: %s", nvmeof_get_error());
+	cr_assert_eq(memcmp(w, r, sizeof r), 0, "wrong data reported good");
+	nvmeof_ctrl_stats(c, &stats);
+	cr_assert_eq(stats.retries, 1, "%" PRIu64 " commands sent again",
+		     stats.retries);
+	cr_assert_str_eq(nvmeof_ctrl_state(c), "live");
 	cr_assert_eq(control("fault off"), 0);
 	write_verify(c, 40, 7);
 	nvmeof_disconnect(c);
