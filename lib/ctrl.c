@@ -198,11 +198,17 @@ static int set_nr_queues(struct nvmeof_ctrl *c, struct queue *q, int want,
 	return 0;
 }
 
+/* NVMe Base 2.0 §5.27.1.7: enable the notices we handle, of those the
+ * controller reports in OAES.  A persistent discovery controller (one with
+ * a keep-alive timeout) reports Discovery Log Page Change (bit 31, NVMe-oF
+ * 1.1 §5.3); a one-shot one gets no Async Event Request at all. */
 static void set_async_events(struct nvmeof_ctrl *c, struct queue *q)
 {
-	uint32_t aec = le32toh(c->id_ctrl.oaes) & NVME_OAES_NS_ATTR;
+	uint32_t oaes = le32toh(c->id_ctrl.oaes);
+	uint32_t aec = !c->discovery ? oaes & NVME_OAES_NS_ATTR :
+		       c->persistent ? oaes & NVME_OAES_DISC_CHANGE : 0;
 
-	if (aec && !c->discovery)
+	if (aec)
 		(void)set_features_q(c, q, NVME_FEAT_ASYNC_EVENT, aec, NULL);
 }
 
@@ -268,6 +274,14 @@ static void handle_event(struct nvmeof_ctrl *c, uint32_t dw0)
 			if (nr && nsids[0] == 0xffffffff)
 				ctrl_ns_forget(c, 0);
 		}
+	} else if (NVME_AER_TYPE(dw0) == NVME_AER_NOTICE &&
+		   NVME_AER_INFO(dw0) == NVME_AER_NOTICE_DISC_CHANGED) {
+		/* NVMe-oF 1.1 §5.3: reading log 70h without RAE re-arms the
+		 * event; its header is enough (the user reads it whole). */
+		uint8_t hdr[1024];
+
+		(void)nvmeof_get_log_page(c, NVME_LOG_DISCOVERY, 0, 0, 0, hdr,
+					  sizeof hdr);
 	} else if (lid) {
 		/* Read the log the event names, so the next event can come. */
 		uint8_t buf[512];
@@ -443,6 +457,46 @@ out:
 	return rc;
 }
 
+/* ---- ending the association on the user's word ------------------------ */
+
+static void end_queue(struct queue *q, void *why)
+{
+	queue_cancel(q, EIO, why);
+	queue_drain(q);
+}
+
+static bool fail_asked(struct nvmeof_ctrl *c)
+{
+	bool f;
+
+	pthread_mutex_lock(&c->ev_lock);
+	f = c->fail_req && !c->fail_done;
+	pthread_mutex_unlock(&c->ev_lock);
+	return f;
+}
+
+/* As when ctrl_loss_tmo runs out, but now: every queue ends, what was
+ * pending fails with EIO (callbacks run here), no reconnect follows.
+ * Runs on the admin thread, or in the caller when there is none. */
+static void do_fail(struct nvmeof_ctrl *c)
+{
+	char why[256];
+
+	pthread_mutex_lock(&c->ev_lock);
+	copy_str(why, sizeof why, c->fail_why);
+	pthread_mutex_unlock(&c->ev_lock);
+	for_each_queue(c, end_queue, why);
+	pthread_mutex_lock(&c->ev_lock);
+	c->need_reconnect = false;
+	copy_str(c->last_error, sizeof c->last_error, why);
+	pthread_mutex_unlock(&c->ev_lock);
+	set_state(c, CTRL_FAILED, why);
+	pthread_mutex_lock(&c->ev_lock);
+	c->fail_done = true;
+	pthread_cond_broadcast(&c->fail_cond);
+	pthread_mutex_unlock(&c->ev_lock);
+}
+
 /* Wait up to ms for a wake-up (link came back, disconnect). */
 static void admin_sleep(struct nvmeof_ctrl *c, int ms)
 {
@@ -486,7 +540,7 @@ static void reconnect(struct nvmeof_ctrl *c)
 	snprintf(msg, sizeof msg, "association lost (%s); reconnecting", why);
 	set_state(c, CTRL_RECONNECTING, msg);
 
-	while (!c->stopping) {
+	while (!c->stopping && !fail_asked(c)) {
 		int64_t el = (int64_t)((now_ns() - down_ns) / 1000000ull), wait;
 		int rc;
 
@@ -609,13 +663,25 @@ static void send_aborts(struct nvmeof_ctrl *c)
 	}
 }
 
+/* Keep NR_AER Async Event Requests outstanding (not on a one-shot
+ * discovery controller). */
+static void arm_aers(struct nvmeof_ctrl *c)
+{
+	while (!c->stopping && (!c->discovery || c->persistent) &&
+	       !c->admin->down &&
+	       __atomic_load_n(&c->nr_aer, __ATOMIC_RELAXED) < NR_AER &&
+	       submit_aer(c) == 0)
+		;
+}
+
 static bool admin_wake(void *arg)
 {
 	struct nvmeof_ctrl *c = arg;
 	bool ev;
 
 	pthread_mutex_lock(&c->ev_lock);
-	ev = c->nr_events > 0 || c->need_reconnect || c->nr_aborts > 0;
+	ev = c->nr_events > 0 || c->need_reconnect || c->nr_aborts > 0 ||
+	     (c->fail_req && !c->fail_done);
 	pthread_mutex_unlock(&c->ev_lock);
 	return c->stopping || ev;
 }
@@ -638,6 +704,10 @@ static void *admin_thread(void *arg)
 		unsigned nev, i;
 		bool need;
 
+		if (fail_asked(c)) {
+			do_fail(c);
+			continue;
+		}
 		pthread_mutex_lock(&c->ev_lock);
 		need = c->need_reconnect;
 		pthread_mutex_unlock(&c->ev_lock);
@@ -652,6 +722,9 @@ static void *admin_thread(void *arg)
 		}
 		if (tmo > 1000)
 			tmo = 1000;
+		/* Before waiting: an event that happens now (right after a
+		 * connect) must find an Async Event Request to complete. */
+		arm_aers(c);
 		pthread_mutex_lock(&c->admin->lock);
 		(void)queue_wait(c->admin, admin_wake, c, tmo);
 		pthread_mutex_unlock(&c->admin->lock);
@@ -665,10 +738,7 @@ static void *admin_thread(void *arg)
 		pthread_mutex_unlock(&c->ev_lock);
 		for (i = 0; i < nev; i++)
 			handle_event(c, evs[i]);
-		while (!c->stopping && !c->discovery && !c->admin->down &&
-		       __atomic_load_n(&c->nr_aer, __ATOMIC_RELAXED) < NR_AER &&
-		       submit_aer(c) == 0)
-			;
+		arm_aers(c);
 		if (period != UINT64_MAX) {
 			check_keep_alive(c);
 			if (now_ns() >= next) {
@@ -870,6 +940,7 @@ int nvmeof_connect(const struct nvmeof_opts *o, struct nvmeof_ctrl **ctrlp)
 	c->opts = *o;
 	pthread_mutex_init(&c->ns_lock, NULL);
 	pthread_mutex_init(&c->ev_lock, NULL);
+	pthread_cond_init(&c->fail_cond, NULL);
 	copy_str(c->traddr, sizeof c->traddr, o->traddr);
 	copy_str(c->trsvcid, sizeof c->trsvcid,
 		 o->trsvcid && *o->trsvcid ? o->trsvcid : "4420");
@@ -888,6 +959,9 @@ int nvmeof_connect(const struct nvmeof_opts *o, struct nvmeof_ctrl **ctrlp)
 		c->opts.connect_timeout_ms = 10000;
 	c->discovery = strcmp(c->subnqn, NVMF_DISCOVERY_NQN) == 0;
 	c->kato_ms = o->kato_ms >= 0 ? o->kato_ms : c->discovery ? 0 : 5000;
+	/* Like nvme discover --persistent: a discovery controller with a
+	 * keep-alive timeout stays, reconnects and reports log changes. */
+	c->persistent = c->discovery && c->kato_ms > 0;
 	c->qsize = o->queue_size ? o->queue_size : 128;
 
 	rc = setup_identity(c, o);
@@ -952,7 +1026,7 @@ int nvmeof_connect(const struct nvmeof_opts *o, struct nvmeof_ctrl **ctrlp)
 		 * queue's: the queues park their commands and the admin
 		 * thread reconnects (or, with ctrl_loss_tmo 0, ends every
 		 * queue and fails what was pending with EIO). */
-		if (!c->discovery) {
+		if (!c->discovery || c->persistent) {
 			for (i = -1; i < c->nr_io; i++) {
 				struct queue *q = i < 0 ? c->admin : c->io[i];
 
@@ -1055,6 +1129,7 @@ int nvmeof_disconnect(struct nvmeof_ctrl *c)
 	free(c->ns);
 	pthread_mutex_destroy(&c->ns_lock);
 	pthread_mutex_destroy(&c->ev_lock);
+	pthread_cond_destroy(&c->fail_cond);
 	free(c);
 	return rc;
 }
@@ -1244,6 +1319,33 @@ void nvmeof_ctrl_status(struct nvmeof_ctrl *c, struct nvmeof_ctrl_status *st)
 	st->reconnects = c->reconnects;
 	snprintf(st->last_error, sizeof st->last_error, "%s", c->last_error);
 	pthread_mutex_unlock(&c->ev_lock);
+}
+
+int nvmeof_ctrl_fail(struct nvmeof_ctrl *c, const char *why)
+{
+	pthread_mutex_lock(&c->ev_lock);
+	if (!c->fail_req) {
+		c->fail_req = true;
+		copy_str(c->fail_why, sizeof c->fail_why,
+			 why && *why ? why : "ended by the host");
+	}
+	pthread_mutex_unlock(&c->ev_lock);
+	/* Without an admin thread (or from its callbacks) do it here;
+	 * otherwise the admin thread does, between two reconnect attempts. */
+	if (!c->ka_running || pthread_equal(pthread_self(), c->ka_thread)) {
+		if (fail_asked(c))
+			do_fail(c);
+		return 0;
+	}
+	wake_admin_thread(c);
+	pthread_mutex_lock(&c->admin->lock);
+	pthread_cond_broadcast(&c->admin->cond);
+	pthread_mutex_unlock(&c->admin->lock);
+	pthread_mutex_lock(&c->ev_lock);
+	while (!c->fail_done)
+		pthread_cond_wait(&c->fail_cond, &c->ev_lock);
+	pthread_mutex_unlock(&c->ev_lock);
+	return 0;
 }
 
 void nvmeof_set_state_cb(struct nvmeof_ctrl *c, nvmeof_state_cb cb, void *arg)

@@ -255,6 +255,7 @@ struct nvmeof_ctrl {
 	char host_iface[64], host_traddr[256];
 	uint8_t hostid[16];
 	bool discovery;
+	bool persistent;        /* a discovery controller with keep-alive */
 	uint16_t cntlid;
 	uint64_t cap;
 	uint32_t vs;
@@ -292,6 +293,10 @@ struct nvmeof_ctrl {
 	char last_error[256];
 	nvmeof_state_cb state_cb;
 	void *state_arg;
+	/* nvmeof_ctrl_fail(): asked, done (under ev_lock) */
+	bool fail_req, fail_done;
+	char fail_why[256];
+	pthread_cond_t fail_cond;
 	/* keep-alive in flight */
 	bool ka_outstanding;
 	uint64_t ka_sent_ns;

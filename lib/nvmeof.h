@@ -130,11 +130,23 @@ typedef void (*nvmeof_state_cb)(void *arg, const char *state, const char *why);
 void nvmeof_set_state_cb(struct nvmeof_ctrl *ctrl, nvmeof_state_cb cb,
 			 void *arg);
 
+/* End the association now, as if ctrl_loss_tmo had run out: no more
+ * reconnect attempts (one under way finishes first), every queue closes,
+ * pending and new commands fail with EIO, and the state becomes "failed"
+ * with why as the reason.  For a host that learned the subsystem is gone
+ * (a discovery log no longer lists it).  Returns once the pending commands
+ * have completed (their callbacks have run); the handle stays valid until
+ * nvmeof_disconnect(). */
+int nvmeof_ctrl_fail(struct nvmeof_ctrl *ctrl, const char *why);
+
 /* Asynchronous events.  cb runs on the library's admin thread after the
  * event's log page was read: aen_dw0 is the completion dword 0 (type,
  * info, log page); for Namespace Attribute Changed, nsids lists the
  * changed namespaces from log 04h (nsids[0] == 0xffffffff: more than 1024,
- * rescan all).  cb must not call nvmeof_disconnect(). */
+ * rescan all).  A persistent discovery controller (see nvmeof_discover)
+ * reports Discovery Log Page Change: type Notice (2), info F0h, log 70h;
+ * read the log again with nvmeof_discover().  cb must not call
+ * nvmeof_disconnect(). */
 typedef void (*nvmeof_event_cb)(void *arg, uint32_t aen_dw0,
 				const uint32_t *nsids, size_t nr);
 void nvmeof_set_event_cb(struct nvmeof_ctrl *ctrl, nvmeof_event_cb cb,
@@ -288,7 +300,14 @@ struct nvmeof_disc_log {
 };
 
 /* Read the whole discovery log page (header, entries, header again while
- * the generation counter changes; bounded retries). */
+ * the generation counter changes; bounded retries).
+ *
+ * A discovery controller connected with kato_ms > 0 is persistent (as
+ * nvme discover --persistent): it has keep-alive, reconnects like any
+ * association, enables the Discovery Log Page Change event (when OAES bit
+ * 31 says the controller has it) and keeps an Async Event Request
+ * outstanding, so the event callback hears of each change of the log.
+ * With kato_ms 0 (the default for discovery) it is one-shot: none of that. */
 int nvmeof_discover(struct nvmeof_ctrl *ctrl, struct nvmeof_disc_log **logp);
 /* Follow referrals (subtype 1) recursively from opts' target, up to depth;
  * entries of every discovery controller are merged, duplicates removed. */
