@@ -3,8 +3,10 @@
  * nvmeof-mount internals: one association (or several, one per subsystem)
  * exposed as a FUSE tree through the libfuse3 low-level API.
  *
- *   main.c  options, daemonising, mount/unmount, the worker threads' loop
- *   tree.c  inodes, lookup/getattr/readdir, pseudo-file contents, rescans
+ *   main.c  options, daemonising, mount/unmount, the worker threads' loop,
+ *           connecting (and, for a tree, following the discovery log)
+ *   tree.c  inodes, lookup/getattr/readdir, pseudo-file contents, rescans,
+ *           subsystem directories coming and going
  *   io.c    namespace data: read/write/RMW/fsync/fallocate, async replies
  *
  * Threads: W workers each poll() the FUSE device (shared, O_NONBLOCK) and
@@ -17,6 +19,14 @@
  * Lock order (outer first): fctrl.ns_lock (rwlock, the namespace table)
  * -> stripe.m (range locks of one namespace, taken in ascending index)
  * -> pool.lock (free lists).  Callbacks take only stripe.m and pool.lock.
+ *
+ * Subsystems come and go in a tree (the discovery log changed): only the
+ * event thread adds and removes them.  fs.ctrls has a fixed capacity, so
+ * readers index it without a lock; a removed fctrl is marked gone and
+ * stays allocated until unmount, and its association is freed only after
+ * every worker has passed a quiescent point (worker.qs, odd while it
+ * sleeps in poll()): a worker re-checks gone after each poll() before it
+ * touches fctrl.ctrl.
  */
 #ifndef NVMEOF_FUSE_H
 #define NVMEOF_FUSE_H
@@ -117,16 +127,31 @@ struct fctrl {
 	size_t nr_ns, ns_cap;
 	bool rescan;             /* an event asked for a rescan */
 	unsigned state_gen;      /* bumped on each change of state (atomic) */
+	bool gone;               /* no longer listed: shown nowhere (atomic) */
+	struct fctrl *grave_next; /* replaced in its slot; freed at unmount */
 };
+
+/* At most this many subsystem directories over a mount's life (a subsystem
+ * that comes back takes its old slot). */
+#define MAX_CTRLS 1024
 
 struct worker;
 
 struct fs {
 	struct mount_opts *o;
 	struct fuse_session *se;
-	struct fctrl **ctrls;
-	unsigned nr_ctrls;
+	struct fctrl **ctrls;    /* MAX_CTRLS slots */
+	unsigned nr_ctrls;       /* slots used (atomic: grows while mounted) */
+	struct fctrl *graveyard; /* replaced fctrls */
 	bool multi;              /* the root lists one directory per subsystem */
+	/* a tree's discovery association (NULL when flat or -n) */
+	struct nvmeof_ctrl *disc;
+	bool disc_rescan;        /* under ev_lock: read the log again */
+	unsigned disc_events;    /* Discovery Log Change events (under ev_lock) */
+	unsigned disc_reads, disc_added, disc_removed;
+	uint64_t disc_genctr;
+	int64_t disc_read_ms;    /* wall clock of the last read */
+	char disc_err[600];      /* why the last read or connect failed */
 	uid_t uid;
 	gid_t gid;
 	struct timespec mtime;
@@ -151,6 +176,7 @@ enum node_kind {
 	K_CTRL = 1,      /* a controller directory */
 	K_ID, K_IDBIN, K_STATUS, K_LOGDIR,
 	K_NSDATA, K_NSID, K_NSIDBIN,
+	K_DSTATUS,       /* a tree's root status: the discovery association */
 	K_LOG = 16,      /* K_LOG + 2 * log index (+1: .bin) */
 };
 
@@ -196,6 +222,27 @@ int tree_start_events(struct fs *fs);
 bool tree_stop_events(struct fs *fs); /* false: still busy */
 /* Rescan one controller's namespaces; tells the kernel what changed. */
 int tree_rescan(struct fctrl *fc);
+/* Slot i of fs.ctrls (NULL past the end); a gone one is skipped by all but
+ * the event thread. */
+struct fctrl *tree_ctrl_at(struct fs *fs, unsigned i);
+static inline bool fctrl_gone(const struct fctrl *fc)
+{
+	return __atomic_load_n(&fc->gone, __ATOMIC_SEQ_CST);
+}
+/* A new subsystem directory on connected association c (event thread, or
+ * main before the mount).  On failure c is left to the caller. */
+int tree_add_ctrl(struct fs *fs, struct nvmeof_ctrl *c, char *err,
+		  size_t errlen);
+/* Remove a subsystem directory: its files go, open ones fail with EIO,
+ * its association ends (event thread). */
+void tree_remove_ctrl(struct fs *fs, struct fctrl *fc, const char *why);
+/* Events of the discovery association, and the re-read (main.c). */
+void tree_disc_event_cb(void *arg, uint32_t aen_dw0, const uint32_t *nsids,
+			size_t nr);
+void tree_disc_state_cb(void *arg, const char *state, const char *why);
+void disc_refresh(struct fs *fs);
+/* Wait until every worker has passed a quiescent point (main.c). */
+bool workers_quiesce(struct fs *fs, int timeout_ms);
 
 /* ---- I/O (io.c) ------------------------------------------------------- */
 
@@ -230,6 +277,7 @@ struct worker {
 	uint64_t nwake;          /* poll() returns */
 	uint64_t ntimeout;       /* ... by the in-flight timeout alone */
 	uint64_t neagain;        /* lost the race for a FUSE request */
+	unsigned long qs;        /* odd while in poll(); bumped around it */
 };
 
 extern __thread struct worker *tls_worker;

@@ -321,10 +321,14 @@ static void excl_release(struct fns *ns, uint64_t mask)
 
 void io_poll_all(struct fs *fs, int timeout_ms)
 {
-	unsigned i;
+	unsigned i, n = __atomic_load_n(&fs->nr_ctrls, __ATOMIC_ACQUIRE);
 
-	for (i = 0; i < fs->nr_ctrls; i++)
-		(void)nvmeof_poll(fs->ctrls[i]->ctrl, timeout_ms);
+	for (i = 0; i < n; i++) {
+		struct fctrl *fc = tree_ctrl_at(fs, i);
+
+		if (fc && !fctrl_gone(fc)) /* removed: see tree_remove_ctrl */
+			(void)nvmeof_poll(fc->ctrl, timeout_ms);
+	}
 }
 
 static void inflight_add(struct worker *w, int n)

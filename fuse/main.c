@@ -607,19 +607,16 @@ static void base_opts(const struct mount_opts *o, struct nvmeof_opts *no)
 	no->data_digest = o->data_digest;
 }
 
+/* At mount, before any other thread: the next slot. */
 static struct fctrl *add_ctrl(struct fs *fs, struct nvmeof_ctrl *c)
 {
-	struct fctrl *fc = calloc(1, sizeof *fc);
-	struct fctrl **t;
+	struct fctrl *fc;
 
+	if (fs->nr_ctrls == MAX_CTRLS)
+		return NULL;
+	fc = calloc(1, sizeof *fc);
 	if (!fc)
 		return NULL;
-	t = realloc(fs->ctrls, (fs->nr_ctrls + 1) * sizeof *t);
-	if (!t) {
-		free(fc);
-		return NULL;
-	}
-	fs->ctrls = t;
 	fc->fs = fs;
 	fc->idx = fs->nr_ctrls;
 	fc->ctrl = c;
@@ -635,69 +632,151 @@ static bool wildcard_addr(const char *a)
 	return !*a || !strcmp(a, "0.0.0.0") || !strcmp(a, "::");
 }
 
-/* Without -n: what the discovery controller lists, as nvme connect-all. */
-static int connect_discovered(struct fs *fs, const struct mount_opts *o)
+/* A tree keeps its discovery association with this keep-alive timeout
+ * unless -k gives one (nvme discover --persistent's default). */
+#define DISC_KATO_MS 30000
+
+static void disc_opts(const struct mount_opts *o, struct nvmeof_opts *no)
 {
-	struct nvmeof_disc_log *log = NULL;
+	base_opts(o, no);
+	no->traddr = o->host;
+	no->trsvcid = o->port;
+	no->subnqn = NULL;
+	no->nr_io_queues = 0;
+	no->kato_ms = 0;
+}
+
+static bool is_nvm_tcp(const struct nvmeof_disc_entry *e)
+{
+	return e->subtype == 2 && e->trtype == 3;
+}
+
+/* Follow the referrals of log (up to 4 levels in all, as at mount before
+ * the association was kept) and append what they list. */
+static void follow_referrals(const struct mount_opts *o,
+			     struct nvmeof_disc_log *log)
+{
+	uint64_t i, n = log->numrec;
+
+	for (i = 0; i < n; i++) {
+		const struct nvmeof_disc_entry *e = &log->entries[i];
+		struct nvmeof_disc_log *sub = NULL;
+		struct nvmeof_disc_entry *t;
+		struct nvmeof_opts r;
+
+		if (e->subtype != 1 || e->trtype != 3)
+			continue;
+		disc_opts(o, &r);
+		r.traddr = wildcard_addr(e->traddr) ? o->host : e->traddr;
+		r.trsvcid = e->trsvcid[0] ? e->trsvcid : o->port;
+		if (nvmeof_discover_all(&r, 3, &sub) < 0) {
+			dbg("referral %s:%s: %s", r.traddr, r.trsvcid,
+			    nvmeof_get_error());
+			continue;
+		}
+		t = sub->numrec ? realloc(log->entries,
+					  (size_t)(log->numrec + sub->numrec) *
+						  sizeof *t) : NULL;
+		if (t) {
+			memcpy(t + log->numrec, sub->entries,
+			       (size_t)sub->numrec * sizeof *t);
+			log->entries = t;
+			log->numrec += sub->numrec;
+		}
+		nvmeof_disc_log_free(sub);
+	}
+}
+
+/* Connect to the NVM subsystem of a discovery log entry. */
+static int connect_entry(const struct mount_opts *o,
+			 const struct nvmeof_disc_entry *e,
+			 struct nvmeof_ctrl **cp, char *err, size_t errlen)
+{
 	struct nvmeof_opts no;
-	uint64_t i;
-	unsigned tried = 0;
-	char first_err[600] = "";
 	int rc;
 
 	base_opts(o, &no);
-	no.traddr = o->host;
-	no.trsvcid = o->port;
-	no.subnqn = NULL;
-	no.nr_io_queues = 0;
-	no.kato_ms = 0;
-	rc = nvmeof_discover_all(&no, 4, &log);
+	/* A target listening on every address advertises 0.0.0.0:
+	 * reach it where we reached its discovery controller. */
+	no.traddr = wildcard_addr(e->traddr) ? o->host : e->traddr;
+	no.trsvcid = e->trsvcid[0] ? e->trsvcid : o->port;
+	no.subnqn = e->subnqn;
+	dbg("discovered %s at %s:%s", e->subnqn, no.traddr, no.trsvcid);
+	rc = nvmeof_connect(&no, cp);
+	if (rc < 0)
+		snprintf(err, errlen, "%s at %s:%s: %s", e->subnqn, no.traddr,
+			 no.trsvcid, nvmeof_get_error());
+	return rc;
+}
+
+/* Without -n: what the discovery controller lists, as nvme connect-all.
+ * Several NVM subsystems listed make a tree, which keeps the discovery
+ * association (persistent: keep-alive, reconnect, Discovery Log Change
+ * events) to follow the log; one makes a flat mount, which does not. */
+static int connect_discovered(struct fs *fs, const struct mount_opts *o)
+{
+	struct nvmeof_disc_log *log = NULL;
+	struct nvmeof_ctrl *dc = NULL;
+	struct nvmeof_opts no;
+	uint64_t i, j;
+	unsigned tried = 0, listed = 0;
+	char first_err[600] = "", err[600];
+	int rc;
+
+	disc_opts(o, &no);
+	no.kato_ms = o->kato_s > 0 ? o->kato_s * 1000 : DISC_KATO_MS;
+	no.ctrl_loss_tmo = -1; /* for as long as the tree is mounted */
+	rc = nvmeof_connect(&no, &dc);
+	if (rc == 0)
+		rc = nvmeof_discover(dc, &log);
 	if (rc < 0) {
 		lib_err("discovery: ", o);
+		if (dc)
+			nvmeof_disconnect(dc);
 		return rc;
 	}
+	follow_referrals(o, log);
 	for (i = 0; i < log->numrec; i++) {
 		struct nvmeof_disc_entry *e = &log->entries[i];
 		struct nvmeof_ctrl *c;
 		unsigned k;
 		bool dup = false;
 
-		if (e->subtype != 2 || e->trtype != 3)
+		if (!is_nvm_tcp(e))
 			continue; /* NVM subsystems over TCP only */
+		for (j = 0; j < i; j++)
+			if (is_nvm_tcp(&log->entries[j]) &&
+			    !strcmp(log->entries[j].subnqn, e->subnqn))
+				break;
+		if (j == i)
+			listed++;
 		for (k = 0; k < fs->nr_ctrls; k++)
 			if (!strcmp(fs->ctrls[k]->name, e->subnqn))
 				dup = true; /* another path: one is enough */
 		if (dup)
 			continue;
 		tried++;
-		base_opts(o, &no);
-		/* A target listening on every address advertises 0.0.0.0:
-		 * reach it where we reached its discovery controller. */
-		no.traddr = wildcard_addr(e->traddr) ? o->host : e->traddr;
-		no.trsvcid = e->trsvcid[0] ? e->trsvcid : o->port;
-		no.subnqn = e->subnqn;
-		dbg("discovered %s at %s:%s", e->subnqn, no.traddr, no.trsvcid);
-		rc = nvmeof_connect(&no, &c);
+		rc = connect_entry(o, e, &c, err, sizeof err);
 		if (rc < 0) {
 			if (!first_err[0])
-				snprintf(first_err, sizeof first_err,
-					 "%s at %s:%s: %s", e->subnqn,
-					 no.traddr, no.trsvcid,
-					 nvmeof_get_error());
-			fprintf(stderr, PROG ": warning: %s at %s:%s: %s\n",
-				e->subnqn, no.traddr, no.trsvcid,
-				nvmeof_get_error());
+				snprintf(first_err, sizeof first_err, "%s", err);
+			fprintf(stderr, PROG ": warning: %s\n", err);
 			continue;
 		}
 		if (!add_ctrl(fs, c)) {
 			nvmeof_disconnect(c);
 			nvmeof_disc_log_free(log);
+			nvmeof_disconnect(dc);
 			set_err("out of memory");
 			return -ENOMEM;
 		}
 	}
+	fs->disc_genctr = log->genctr;
+	fs->disc_reads = 1;
+	fs->disc_read_ms = (int64_t)time(NULL) * 1000;
 	nvmeof_disc_log_free(log);
 	if (!fs->nr_ctrls) {
+		nvmeof_disconnect(dc);
 		if (tried)
 			set_err("%s", first_err);
 		else
@@ -705,7 +784,111 @@ static int connect_discovered(struct fs *fs, const struct mount_opts *o)
 				o->host, o->port);
 		return -ENOENT;
 	}
+	fs->multi = listed > 1;
+	if (fs->multi)
+		fs->disc = dc;
+	else
+		nvmeof_disconnect(dc); /* flat, and it stays flat */
 	return 0;
+}
+
+static bool shown(struct fs *fs, const char *nqn)
+{
+	unsigned i;
+
+	for (i = 0; i < fs->nr_ctrls; i++)
+		if (!fctrl_gone(fs->ctrls[i]) && !strcmp(fs->ctrls[i]->name, nqn))
+			return true;
+	return false;
+}
+
+static bool listed_in(const struct nvmeof_disc_log *log, const char *nqn)
+{
+	uint64_t i;
+
+	for (i = 0; i < log->numrec; i++)
+		if (is_nvm_tcp(&log->entries[i]) &&
+		    !strcmp(log->entries[i].subnqn, nqn))
+			return true;
+	return false;
+}
+
+static void disc_error(struct fs *fs, const char *msg)
+{
+	pthread_mutex_lock(&fs->ev_lock);
+	snprintf(fs->disc_err, sizeof fs->disc_err, "%s", msg);
+	pthread_mutex_unlock(&fs->ev_lock);
+}
+
+/* The event thread, on a Discovery Log Change event or a reconnect of the
+ * discovery association: read the log again; a subsystem no longer listed
+ * loses its directory (and association), a new one gets both. */
+void disc_refresh(struct fs *fs)
+{
+	const struct mount_opts *o = fs->o;
+	struct nvmeof_disc_log *log = NULL;
+	char err[600];
+	unsigned i;
+	uint64_t k;
+
+	if (!fs->disc || strcmp(nvmeof_ctrl_state(fs->disc), "live") != 0)
+		return;
+	if (nvmeof_discover(fs->disc, &log) < 0) {
+		snprintf(err, sizeof err, "reading the discovery log: %s",
+			 nvmeof_get_error());
+		note("%s", err);
+		disc_error(fs, err);
+		return;
+	}
+	follow_referrals(o, log);
+	pthread_mutex_lock(&fs->ev_lock);
+	fs->disc_reads++;
+	fs->disc_genctr = log->genctr;
+	fs->disc_read_ms = (int64_t)time(NULL) * 1000;
+	fs->disc_err[0] = 0;
+	pthread_mutex_unlock(&fs->ev_lock);
+	dbg("discovery log: generation %llu, %llu records",
+	    (unsigned long long)log->genctr, (unsigned long long)log->numrec);
+	for (i = 0; i < fs->nr_ctrls && !fs->stopping; i++) {
+		struct fctrl *fc = fs->ctrls[i];
+
+		if (fctrl_gone(fc) || listed_in(log, fc->name))
+			continue;
+		note("%s: no longer in the discovery log: removing it", fc->name);
+		tree_remove_ctrl(fs, fc, "the discovery log no longer lists the subsystem");
+		pthread_mutex_lock(&fs->ev_lock);
+		fs->disc_removed++;
+		pthread_mutex_unlock(&fs->ev_lock);
+	}
+	for (k = 0; k < log->numrec && !fs->stopping; k++) {
+		const struct nvmeof_disc_entry *e = &log->entries[k];
+		struct nvmeof_ctrl *c;
+
+		if (!is_nvm_tcp(e) || shown(fs, e->subnqn))
+			continue;
+		if (connect_entry(o, e, &c, err, sizeof err) < 0) {
+			note("warning: %s", err);
+			disc_error(fs, err);
+			continue;
+		}
+		if (nvmeof_ctrl_nr_io_queues(c) == 0) {
+			snprintf(err, sizeof err,
+				 "%s: the controller granted no I/O queue",
+				 e->subnqn);
+		} else if (tree_add_ctrl(fs, c, err, sizeof err) == 0) {
+			note("%s: listed in the discovery log: added (%s:%s)",
+			     e->subnqn, nvmeof_ctrl_traddr(c),
+			     nvmeof_ctrl_trsvcid(c));
+			pthread_mutex_lock(&fs->ev_lock);
+			fs->disc_added++;
+			pthread_mutex_unlock(&fs->ev_lock);
+			continue;
+		}
+		note("warning: %s", err);
+		disc_error(fs, err);
+		nvmeof_disconnect(c);
+	}
+	nvmeof_disc_log_free(log);
 }
 
 static int connect_all(struct fs *fs, const struct mount_opts *o)
@@ -766,6 +949,7 @@ static uint64_t mono_ms(void)
  * the library reconnects, and is not worth watching while the association
  * is down (a shut-down socket is readable forever). */
 struct wqueue {
+	struct fctrl *fc;        /* the slot's fctrl when last looked at */
 	int fd;
 	unsigned gen;            /* fctrl.state_gen when fd was read */
 	bool reconnecting;
@@ -773,12 +957,50 @@ struct wqueue {
 
 static bool all_live(struct fs *fs)
 {
-	unsigned i;
+	unsigned i, n = __atomic_load_n(&fs->nr_ctrls, __ATOMIC_ACQUIRE);
 
-	for (i = 0; i < fs->nr_ctrls; i++)
-		if (strcmp(nvmeof_ctrl_state(fs->ctrls[i]->ctrl), "live"))
+	for (i = 0; i < n; i++) {
+		struct fctrl *fc = tree_ctrl_at(fs, i);
+
+		if (fc && !fctrl_gone(fc) &&
+		    strcmp(nvmeof_ctrl_state(fc->ctrl), "live"))
 			return false;
+	}
 	return true;
+}
+
+/* The other side of tree_remove_ctrl(): every worker that was not asleep
+ * in poll() when a controller was marked gone has been round its loop
+ * since, so none still uses the controller. */
+bool workers_quiesce(struct fs *fs, int timeout_ms)
+{
+	int i, n = __atomic_load_n(&fs->nr_workers, __ATOMIC_ACQUIRE);
+	unsigned long *snap = calloc((size_t)n + 1, sizeof *snap);
+	uint64_t until = mono_ms() + (uint64_t)timeout_ms;
+	bool done = false;
+
+	if (!snap)
+		return false;
+	for (i = 0; i < n; i++)
+		snap[i] = __atomic_load_n(&fs->workers[i]->qs, __ATOMIC_SEQ_CST);
+	while (!done) {
+		done = true;
+		for (i = 0; i < n; i++)
+			if (!(snap[i] & 1) &&
+			    __atomic_load_n(&fs->workers[i]->qs,
+					    __ATOMIC_SEQ_CST) == snap[i])
+				done = false;
+		if (done || mono_ms() > until)
+			break;
+		usleep(1000);
+	}
+	free(snap);
+	return done;
+}
+
+static void qs_bump(struct worker *w, unsigned long by)
+{
+	__atomic_add_fetch(&w->qs, by, __ATOMIC_SEQ_CST);
 }
 
 static void wqueue_refresh(struct fctrl *fc, struct wqueue *wq)
@@ -793,49 +1015,81 @@ static void wqueue_refresh(struct fctrl *fc, struct wqueue *wq)
 		wq->fd = -1;
 }
 
+/* Room for n controllers in a worker's poll set. */
+static int wq_grow(struct pollfd **pfd, struct wqueue **wq, unsigned *cap,
+		   unsigned n)
+{
+	unsigned ncap = n + 8;
+	struct pollfd *p = realloc(*pfd, (2 + ncap) * sizeof *p);
+	struct wqueue *q;
+
+	if (!p)
+		return -ENOMEM;
+	*pfd = p;
+	q = realloc(*wq, ncap * sizeof *q);
+	if (!q)
+		return -ENOMEM;
+	memset(q + *cap, 0, (ncap - *cap) * sizeof *q);
+	memset(p + 2 + *cap, 0, (ncap - *cap) * sizeof *p);
+	*wq = q;
+	*cap = ncap;
+	return 0;
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct fs *fs = w->fs;
 	struct fuse_session *se = fs->se;
 	struct fuse_buf fbuf;
-	struct pollfd *pfd;
-	struct wqueue *wq;
-	unsigned i, n = 2 + fs->nr_ctrls;
+	struct pollfd *pfd = NULL;
+	struct wqueue *wq = NULL;
+	unsigned i, cap = 0, nc;
 	bool stop = false;
 
 	tls_worker = w;
 	memset(&fbuf, 0, sizeof fbuf);
-	pfd = calloc(n, sizeof *pfd);
-	wq = calloc(fs->nr_ctrls, sizeof *wq);
-	if (!pfd || !wq) {
+	if (wq_grow(&pfd, &wq, &cap, fs->nr_ctrls) < 0) {
 		free(pfd);
 		free(wq);
 		request_stop(fs);
 		return NULL;
-	}
-	pfd[0].fd = fuse_session_fd(se);
-	pfd[0].events = POLLIN;
-	pfd[1].fd = fs->stop_fd;
-	pfd[1].events = POLLIN;
-	/* The first call binds this thread to its I/O queue. */
-	for (i = 0; i < fs->nr_ctrls; i++) {
-		(void)nvmeof_poll_fd(fs->ctrls[i]->ctrl);
-		wqueue_refresh(fs->ctrls[i], &wq[i]);
-		pfd[2 + i].events = POLLIN;
 	}
 	while (!stop) {
 		int inflight = __atomic_load_n(&w->inflight, __ATOMIC_RELAXED);
 		bool down = false, live = false;
 		int r, tmo = -1;
 
-		for (i = 0; i < fs->nr_ctrls; i++) {
-			struct fctrl *fc = fs->ctrls[i];
+		/* Subsystems come and go in a tree (tree_add_ctrl). */
+		nc = __atomic_load_n(&fs->nr_ctrls, __ATOMIC_ACQUIRE);
+		if (nc > cap && wq_grow(&pfd, &wq, &cap, nc) < 0)
+			nc = cap;
+		pfd[0].fd = fuse_session_fd(se);
+		pfd[0].events = POLLIN;
+		pfd[1].fd = fs->stop_fd;
+		pfd[1].events = POLLIN;
+		for (i = 0; i < nc; i++) {
+			struct fctrl *fc = tree_ctrl_at(fs, i);
 
-			if (wq[i].reconnecting ||
-			    __atomic_load_n(&fc->state_gen, __ATOMIC_ACQUIRE) !=
-				    wq[i].gen)
+			pfd[2 + i].fd = -1;
+			pfd[2 + i].events = POLLIN;
+			if (!fc || fctrl_gone(fc)) {
+				wq[i].fc = fc;
+				wq[i].fd = -1;
+				wq[i].reconnecting = false;
+				continue;
+			}
+			if (fc != wq[i].fc) {
+				/* The first call binds this thread to its
+				 * I/O queue. */
+				wq[i].fc = fc;
+				(void)nvmeof_poll_fd(fc->ctrl);
 				wqueue_refresh(fc, &wq[i]);
+			} else if (wq[i].reconnecting ||
+				   __atomic_load_n(&fc->state_gen,
+						   __ATOMIC_ACQUIRE) != wq[i].gen) {
+				wqueue_refresh(fc, &wq[i]);
+			}
 			pfd[2 + i].fd = wq[i].fd;
 			down |= wq[i].reconnecting;
 			live |= wq[i].fd >= 0;
@@ -845,7 +1099,9 @@ static void *worker_main(void *arg)
 			tmo = live || !down ? INFLIGHT_POLL_MS : DOWN_POLL_MS;
 		else if (down)
 			tmo = DOWN_POLL_MS;
-		r = poll(pfd, n, tmo);
+		qs_bump(w, 1); /* quiescent: no controller in use */
+		r = poll(pfd, 2 + nc, tmo);
+		qs_bump(w, 1);
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
@@ -856,19 +1112,23 @@ static void *worker_main(void *arg)
 			w->ntimeout++;
 		if (pfd[1].revents)
 			break;
-		for (i = 0; i < fs->nr_ctrls; i++) {
+		for (i = 0; i < nc; i++) {
+			struct fctrl *fc = wq[i].fc;
 			short rev = pfd[2 + i].fd >= 0 ? pfd[2 + i].revents : 0;
 
+			/* Removed while we slept: not to be touched. */
+			if (!fc || fctrl_gone(fc))
+				continue;
 			if (!rev && !(r == 0 && inflight > 0))
 				continue;
-			(void)nvmeof_poll(fs->ctrls[i]->ctrl, 0);
+			(void)nvmeof_poll(fc->ctrl, 0);
 			/* Hung up: the association is going down, or has
 			 * failed for good: look again at its state (a socket
 			 * that is not live is not watched). */
 			if (rev & (POLLHUP | POLLERR | POLLNVAL))
-				wqueue_refresh(fs->ctrls[i], &wq[i]);
+				wqueue_refresh(fc, &wq[i]);
 		}
-		if (!pfd[0].revents)
+	if (!pfd[0].revents)
 			continue;
 		for (int k = 0; k < RECV_BATCH; k++) {
 			int res;
@@ -906,9 +1166,12 @@ static void *worker_main(void *arg)
 		uint64_t until = mono_ms() + DRAIN_MS;
 
 		while (__atomic_load_n(&w->inflight, __ATOMIC_RELAXED) > 0 &&
-		       mono_ms() < until && all_live(fs))
+		       mono_ms() < until && all_live(fs)) {
 			io_poll_all(fs, 10);
+			qs_bump(w, 2); /* went round: a quiescent point */
+		}
 	}
+	qs_bump(w, 1); /* odd for good: it touches no controller again */
 	dbg("worker %d: %llu requests, %llu wake-ups (%llu by timeout, %llu lost races)",
 	    w->id, (unsigned long long)w->nreq, (unsigned long long)w->nwake,
 	    (unsigned long long)w->ntimeout, (unsigned long long)w->neagain);
@@ -945,7 +1208,9 @@ static int start_workers(struct fs *fs, int nr, unsigned qd)
 			fs->workers[i] = NULL;
 			return -rc;
 		}
-		fs->nr_workers++;
+		/* workers_quiesce() (event thread) may be counting them. */
+		__atomic_store_n(&fs->nr_workers, fs->nr_workers + 1,
+				 __ATOMIC_RELEASE);
 	}
 	return 0;
 }
@@ -1048,10 +1313,24 @@ static void teardown(struct fs *fs, bool mounted)
 		_exit(0);
 	}
 	dbg("unmounted; disconnecting");
-	for (i = 0; i < fs->nr_ctrls; i++) {
-		struct fctrl *fc = fs->ctrls[i];
-		int rc = nvmeof_disconnect(fc->ctrl);
+	if (fs->disc) {
+		if (nvmeof_disconnect(fs->disc) < 0)
+			dbg("disconnect discovery: %s", nvmeof_get_error());
+		fs->disc = NULL;
+	}
+	for (i = 0; i < fs->nr_ctrls || fs->graveyard; i++) {
+		struct fctrl *fc;
+		int rc = 0;
 
+		if (i < fs->nr_ctrls) {
+			fc = fs->ctrls[i];
+		} else {
+			fc = fs->graveyard;
+			fs->graveyard = fc->grave_next;
+		}
+		/* A removed subsystem's association is already gone. */
+		if (fc->ctrl)
+			rc = nvmeof_disconnect(fc->ctrl);
 		if (rc < 0)
 			dbg("disconnect %s: %s", fc->name, nvmeof_get_error());
 		else
@@ -1128,12 +1407,16 @@ static int run(struct mount_opts *o, int report_fd)
 	}
 	fuse_set_log_func(fuse_log_cb);
 
+	fs->ctrls = calloc(MAX_CTRLS, sizeof *fs->ctrls);
+	if (!fs->ctrls) {
+		set_err("out of memory");
+		goto fail;
+	}
 	rc = connect_all(fs, o);
 	if (rc < 0) {
 		g_exit = EX_UNAVAILABLE;
 		goto fail;
 	}
-	fs->multi = fs->nr_ctrls > 1;
 	for (i = 0; i < fs->nr_ctrls; i++) {
 		struct fctrl *fc = fs->ctrls[i];
 		int nq = nvmeof_ctrl_nr_io_queues(fc->ctrl);

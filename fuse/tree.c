@@ -3,7 +3,8 @@
  * The tree: inode numbers, lookup/getattr/readdir/open of every node, the
  * contents of the pseudo-files, and namespace rescans on async events.
  *
- *   (root = the controller, or one directory per subsystem NQN)
+ *   (root = the controller, or one directory per subsystem NQN and a
+ *    status of the discovery association that keeps that list current)
  *     identify  identify.bin  status
  *     log/      error smart firmware changed-ns cmd-effects [ana] (+ .bin)
  *     n1  n1.identify  n1.identify.bin  n2 ...
@@ -167,9 +168,19 @@ static int fetch_log(struct fctrl *fc, int i, uint8_t **out, size_t *lenp)
 
 /* ---- inode numbers -------------------------------------------------------- */
 
+struct fctrl *tree_ctrl_at(struct fs *fs, unsigned idx)
+{
+	if (idx >= __atomic_load_n(&fs->nr_ctrls, __ATOMIC_ACQUIRE))
+		return NULL;
+	return __atomic_load_n(&fs->ctrls[idx], __ATOMIC_ACQUIRE);
+}
+
+/* A slot's fctrl if it is shown. */
 static struct fctrl *ctrl_at(unsigned idx)
 {
-	return idx < g_fs.nr_ctrls ? g_fs.ctrls[idx] : NULL;
+	struct fctrl *fc = tree_ctrl_at(&g_fs, idx);
+
+	return fc && !fctrl_gone(fc) ? fc : NULL;
 }
 
 fuse_ino_t tree_ino(const struct node *n)
@@ -178,6 +189,8 @@ fuse_ino_t tree_ino(const struct node *n)
 
 	if (n->kind == K_ROOT || (n->kind == K_CTRL && !g_fs.multi))
 		return FUSE_ROOT_ID;
+	if (n->kind == K_DSTATUS)
+		return (fuse_ino_t)K_DSTATUS << 32;
 	if (n->kind == K_LOG)
 		kind = K_LOG + 2u * (unsigned)n->log + (n->bin ? 1 : 0);
 	return (fuse_ino_t)(n->fc->idx + 1) << 40 | (fuse_ino_t)kind << 32 |
@@ -197,6 +210,10 @@ int tree_decode(fuse_ino_t ino, struct node *n)
 			n->fc = ctrl_at(0);
 		}
 		return 0;
+	}
+	if (ino == (fuse_ino_t)K_DSTATUS << 32) {
+		n->kind = K_DSTATUS;
+		return g_fs.multi ? 0 : -ENOENT;
 	}
 	n->fc = ctrl_at((unsigned)(ino >> 40) - 1);
 	if (!n->fc)
@@ -361,9 +378,14 @@ static int rescan(struct fctrl *fc, struct change **chp, size_t *nrp)
 		}
 		old = ns->size;
 		if (!ns->present) {
+			static uint64_t gen;
+
 			ns_apply(ns, &infos[i]);
 			__atomic_store_n(&ns->present, true, __ATOMIC_RELAXED);
-			ns->generation++;
+			/* Unique over the mount: a subsystem that comes back
+			 * reuses its inode numbers, not their generations. */
+			ns->generation = __atomic_add_fetch(&gen, 1,
+							    __ATOMIC_RELAXED);
 			ch[nch++] = (struct change){ ns->nsid, CH_ADDED };
 		} else {
 			ns_apply(ns, &infos[i]);
@@ -486,6 +508,40 @@ void tree_state_cb(void *arg, const char *state, const char *why)
 	pthread_mutex_unlock(&fc->fs->ev_lock);
 }
 
+/* The discovery association's events and state (library admin thread):
+ * a Discovery Log Page Change notice, or a reconnect (the log may have
+ * changed meanwhile), has the event thread read the log again. */
+void tree_disc_event_cb(void *arg, uint32_t dw0, const uint32_t *nsids,
+			size_t nr)
+{
+	struct fs *fs = arg;
+
+	(void)nsids;
+	(void)nr;
+	dbg("discovery: async event 0x%08x", dw0);
+	if ((dw0 & 7) != 2 || ((dw0 >> 8) & 0xff) != 0xf0)
+		return; /* only Notice: Discovery Log Page Change */
+	pthread_mutex_lock(&fs->ev_lock);
+	fs->disc_events++;
+	fs->disc_rescan = true;
+	pthread_cond_signal(&fs->ev_cond);
+	pthread_mutex_unlock(&fs->ev_lock);
+}
+
+void tree_disc_state_cb(void *arg, const char *state, const char *why)
+{
+	struct fs *fs = arg;
+
+	note("discovery %s:%s: %s: %s", nvmeof_ctrl_traddr(fs->disc),
+	     nvmeof_ctrl_trsvcid(fs->disc), state, why ? why : "");
+	if (strcmp(state, "live") != 0)
+		return;
+	pthread_mutex_lock(&fs->ev_lock);
+	fs->disc_rescan = true;
+	pthread_cond_signal(&fs->ev_cond);
+	pthread_mutex_unlock(&fs->ev_lock);
+}
+
 static void *ev_thread(void *arg)
 {
 	struct fs *fs = arg;
@@ -495,10 +551,17 @@ static void *ev_thread(void *arg)
 		unsigned i;
 		bool any = false;
 
+		if (fs->disc_rescan) {
+			fs->disc_rescan = false;
+			any = true;
+			pthread_mutex_unlock(&fs->ev_lock);
+			disc_refresh(fs);
+			pthread_mutex_lock(&fs->ev_lock);
+		}
 		for (i = 0; i < fs->nr_ctrls; i++) {
 			struct fctrl *fc = fs->ctrls[i];
 
-			if (!fc->rescan)
+			if (!fc->rescan || fctrl_gone(fc))
 				continue;
 			fc->rescan = false;
 			any = true;
@@ -530,6 +593,15 @@ int tree_start_events(struct fs *fs)
 		nvmeof_set_state_cb(fs->ctrls[i]->ctrl, tree_state_cb,
 				    fs->ctrls[i]);
 	}
+	if (fs->disc) {
+		nvmeof_set_event_cb(fs->disc, tree_disc_event_cb, fs);
+		nvmeof_set_state_cb(fs->disc, tree_disc_state_cb, fs);
+		/* What changed between the first read and now. */
+		pthread_mutex_lock(&fs->ev_lock);
+		fs->disc_rescan = true;
+		pthread_cond_signal(&fs->ev_cond);
+		pthread_mutex_unlock(&fs->ev_lock);
+	}
 	return 0;
 }
 
@@ -538,23 +610,125 @@ bool tree_stop_events(struct fs *fs)
 	struct timespec ts;
 	unsigned i;
 
+	if (fs->ev_running) {
+		pthread_mutex_lock(&fs->ev_lock);
+		fs->stopping = true;
+		pthread_cond_broadcast(&fs->ev_cond);
+		pthread_mutex_unlock(&fs->ev_lock);
+		/* A rescan may wait on the admin queue while it reconnects. */
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += 5;
+		if (pthread_timedjoin_np(fs->ev_thread, NULL, &ts))
+			return false;
+		fs->ev_running = false;
+	}
+	/* The event thread adds and removes: once it has stopped. */
 	for (i = 0; i < fs->nr_ctrls; i++) {
+		if (!fs->ctrls[i]->ctrl)
+			continue;
 		nvmeof_set_event_cb(fs->ctrls[i]->ctrl, NULL, NULL);
 		nvmeof_set_state_cb(fs->ctrls[i]->ctrl, NULL, NULL);
 	}
-	if (!fs->ev_running)
-		return true;
-	pthread_mutex_lock(&fs->ev_lock);
-	fs->stopping = true;
-	pthread_cond_broadcast(&fs->ev_cond);
-	pthread_mutex_unlock(&fs->ev_lock);
-	/* A rescan may wait on the admin queue while it reconnects. */
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += 5;
-	if (pthread_timedjoin_np(fs->ev_thread, NULL, &ts))
-		return false;
-	fs->ev_running = false;
+	if (fs->disc) {
+		nvmeof_set_event_cb(fs->disc, NULL, NULL);
+		nvmeof_set_state_cb(fs->disc, NULL, NULL);
+	}
 	return true;
+}
+
+/* ---- subsystems coming and going (event thread) ------------------------- */
+
+static void inval_root_entry(struct fs *fs, const char *name)
+{
+	if (!fs->se)
+		return;
+	fuse_lowlevel_notify_inval_entry(fs->se, FUSE_ROOT_ID, name,
+					 strlen(name));
+	fuse_lowlevel_notify_inval_inode(fs->se, FUSE_ROOT_ID, 0, 0);
+}
+
+int tree_add_ctrl(struct fs *fs, struct nvmeof_ctrl *c, char *err,
+		  size_t errlen)
+{
+	struct fctrl *fc, *old = NULL;
+	unsigned i, idx, n = fs->nr_ctrls;
+
+	fc = calloc(1, sizeof *fc);
+	if (!fc) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	fc->fs = fs;
+	fc->ctrl = c;
+	snprintf(fc->name, sizeof fc->name, "%s", nvmeof_ctrl_subnqn(c));
+	snprintf(fc->addr, sizeof fc->addr, "%s:%s", nvmeof_ctrl_traddr(c),
+		 nvmeof_ctrl_trsvcid(c));
+	/* A subsystem that comes back takes its old slot (and inodes). */
+	for (i = 0, idx = n; i < n; i++) {
+		if (!strcmp(fs->ctrls[i]->name, fc->name)) {
+			if (!fctrl_gone(fs->ctrls[i])) {
+				snprintf(err, errlen, "%s is mounted already",
+					 fc->name);
+				free(fc);
+				return -EEXIST;
+			}
+			idx = i;
+			old = fs->ctrls[i];
+			break;
+		}
+	}
+	if (idx == MAX_CTRLS) {
+		snprintf(err, errlen, "%u subsystems were mounted already",
+			 MAX_CTRLS);
+		free(fc);
+		return -ENOSPC;
+	}
+	fc->idx = idx;
+	if (tree_ctrl_init(fc, err, errlen) < 0) {
+		tree_ctrl_free(fc);
+		free(fc);
+		return -EIO;
+	}
+	if (fs->ev_running) {
+		nvmeof_set_event_cb(c, tree_event_cb, fc);
+		nvmeof_set_state_cb(c, tree_state_cb, fc);
+	}
+	if (old) {
+		old->grave_next = fs->graveyard;
+		fs->graveyard = old;
+	}
+	__atomic_store_n(&fs->ctrls[idx], fc, __ATOMIC_RELEASE);
+	if (idx == n)
+		__atomic_store_n(&fs->nr_ctrls, n + 1, __ATOMIC_RELEASE);
+	inval_root_entry(fs, fc->name);
+	return 0;
+}
+
+void tree_remove_ctrl(struct fs *fs, struct fctrl *fc, const char *why)
+{
+	struct nvmeof_ctrl *c = fc->ctrl;
+	size_t i;
+
+	/* Gone first: lookups, new opens and the workers' polls stop. */
+	__atomic_store_n(&fc->gone, true, __ATOMIC_SEQ_CST);
+	pthread_rwlock_wrlock(&fc->ns_lock);
+	for (i = 0; i < fc->nr_ns; i++)
+		__atomic_store_n(&fc->ns[i]->present, false, __ATOMIC_RELAXED);
+	pthread_rwlock_unlock(&fc->ns_lock);
+	inval_root_entry(fs, fc->name);
+	/* What is pending fails with EIO now (the state callback says so
+	 * once); nothing waits for a reconnect that cannot succeed. */
+	nvmeof_set_event_cb(c, NULL, NULL);
+	nvmeof_ctrl_fail(c, why);
+	nvmeof_set_state_cb(c, NULL, NULL);
+	if (!workers_quiesce(fs, 10000)) {
+		/* A worker still inside: keep the (failed) handle. */
+		note("%s: a worker is still busy with it; its association stays until unmount",
+		     fc->name);
+		return;
+	}
+	__atomic_store_n(&fc->ctrl, NULL, __ATOMIC_RELEASE);
+	(void)nvmeof_disconnect(c);
 }
 
 /* ---- pseudo-file contents ------------------------------------------------- */
@@ -663,6 +837,84 @@ static int status_text(struct fctrl *fc, char **data, size_t *len)
 	return 0;
 }
 
+static void wall_time(int64_t ms, char *buf, size_t len)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	buf[0] = 0;
+	if (ms > 0 && localtime_r(&t, &tm))
+		strftime(buf, len, "%Y-%m-%d %H:%M:%S %z", &tm);
+}
+
+/* A tree's root status: the discovery association that keeps it current. */
+static int disc_status_text(struct fs *fs, char **data, size_t *len)
+{
+	struct nvmeof_ctrl *c = fs->disc;
+	struct nvmeof_ctrl_status cs;
+	struct sbuf b = { 0 };
+	char t[64];
+	unsigned i, n;
+
+	if (!c) {
+		/* The association could not be made at mount. */
+		sb_printf(&b, "discovery     : none\n");
+	} else {
+		const uint8_t *id = nvmeof_ctrl_identify(c);
+		uint32_t oaes = (uint32_t)id[92] | (uint32_t)id[93] << 8 |
+				(uint32_t)id[94] << 16 | (uint32_t)id[95] << 24;
+
+		nvmeof_ctrl_status(c, &cs);
+		sb_printf(&b, "discovery     : %s:%s\n", nvmeof_ctrl_traddr(c),
+			  nvmeof_ctrl_trsvcid(c));
+		sb_printf(&b, "subnqn        : %s\n", nvmeof_ctrl_subnqn(c));
+		sb_printf(&b, "hostnqn       : %s\n", nvmeof_ctrl_hostnqn(c));
+		sb_printf(&b, "cntlid        : %u\n", nvmeof_ctrl_cntlid(c));
+		sb_printf(&b, "state         : %s\n", cs.state);
+		wall_time(cs.since_ms, t, sizeof t);
+		if (t[0])
+			sb_printf(&b, "state_since   : %s\n", t);
+		sb_printf(&b, "reconnects    : %u\n", cs.reconnects);
+		if (strcmp(cs.state, "live") != 0)
+			sb_printf(&b, "attempts      : %u\n", cs.attempts);
+		if (cs.last_error[0])
+			sb_printf(&b, "last_error    : %s\n", cs.last_error);
+		sb_printf(&b, "keep_alive_ms : %d\n", nvmeof_ctrl_kato_ms(c));
+		/* Without OAES bit 31 no event comes: the list stays as read
+		 * at mount and after each reconnect. */
+		sb_printf(&b, "log_events    : %s\n",
+			  oaes & (1u << 31) ? "yes" : "not supported");
+	}
+	pthread_mutex_lock(&fs->ev_lock);
+	sb_printf(&b, "events        : %u\n", fs->disc_events);
+	sb_printf(&b, "log_reads     : %u\n", fs->disc_reads);
+	sb_printf(&b, "genctr        : %" PRIu64 "\n", fs->disc_genctr);
+	wall_time(fs->disc_read_ms, t, sizeof t);
+	if (t[0])
+		sb_printf(&b, "last_read     : %s\n", t);
+	if (fs->disc_err[0])
+		sb_printf(&b, "read_error    : %s\n", fs->disc_err);
+	sb_printf(&b, "added         : %u\n", fs->disc_added);
+	sb_printf(&b, "removed       : %u\n", fs->disc_removed);
+	pthread_mutex_unlock(&fs->ev_lock);
+	sb_printf(&b, "subsystems    :");
+	n = __atomic_load_n(&fs->nr_ctrls, __ATOMIC_ACQUIRE);
+	for (i = 0; i < n; i++) {
+		struct fctrl *fc = ctrl_at(i);
+
+		if (fc)
+			sb_printf(&b, " %s", fc->name);
+	}
+	sb_printf(&b, "\n");
+	if (b.oom) {
+		free(b.p);
+		return -ENOMEM;
+	}
+	*data = b.p;
+	*len = b.len;
+	return 0;
+}
+
 static int copy_out(const void *src, size_t n, char **data, size_t *len)
 {
 	char *p = malloc(n ? n : 1);
@@ -702,6 +954,8 @@ int tree_content(const struct node *n, char **data, size_t *len)
 		return copy_out(fc->idctrl, sizeof fc->idctrl, data, len);
 	case K_STATUS:
 		return status_text(fc, data, len);
+	case K_DSTATUS:
+		return disc_status_text(&g_fs, data, len);
 	case K_NSID:
 	case K_NSIDBIN:
 		raw = malloc(4096);
@@ -840,10 +1094,17 @@ static int lookup_child(const struct node *dir, const char *name,
 	out->fc = dir->fc;
 	switch (dir->kind) {
 	case K_ROOT:
-		for (i = 0; i < g_fs.nr_ctrls; i++) {
-			if (!strcmp(g_fs.ctrls[i]->name, name)) {
+		if (!strcmp(name, "status")) {
+			out->kind = K_DSTATUS;
+			return 0;
+		}
+		for (i = 0; i < __atomic_load_n(&g_fs.nr_ctrls, __ATOMIC_ACQUIRE);
+		     i++) {
+			struct fctrl *fc = ctrl_at(i);
+
+			if (fc && !strcmp(fc->name, name)) {
 				out->kind = K_CTRL;
-				out->fc = g_fs.ctrls[i];
+				out->fc = fc;
 				return 0;
 			}
 		}
@@ -1059,13 +1320,23 @@ static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	n.fc = dir.fc;
 	switch (dir.kind) {
 	case K_ROOT:
-		for (i = 0; i < g_fs.nr_ctrls; i++) {
-			uint64_t c = 3 + i;
+		if (o < 3) {
+			n.kind = K_DSTATUS;
+			if (!add_ent(req, buf, size, &pos, "status", &n, 3))
+				goto out;
+		}
+		/* A cookie per slot: directories that come and go between
+		 * two calls do not shift the others. */
+		for (i = 0; i < __atomic_load_n(&g_fs.nr_ctrls, __ATOMIC_ACQUIRE);
+		     i++) {
+			uint64_t c = 4 + i;
 
 			if (c <= o)
 				continue;
 			n.kind = K_CTRL;
-			n.fc = g_fs.ctrls[i];
+			n.fc = ctrl_at((unsigned)i);
+			if (!n.fc)
+				continue;
 			if (!add_ent(req, buf, size, &pos, n.fc->name, &n, c))
 				goto out;
 		}
@@ -1290,6 +1561,10 @@ static void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 		fuse_reply_err(req, 0);
 		return;
 	}
+	if (!__atomic_load_n(&h->ns->present, __ATOMIC_RELAXED)) {
+		fuse_reply_err(req, EIO);
+		return;
+	}
 	io_fsync(req, h->ns);
 }
 
@@ -1303,6 +1578,10 @@ static void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode,
 		fuse_reply_err(req, EOPNOTSUPP);
 		return;
 	}
+	if (!__atomic_load_n(&h->ns->present, __ATOMIC_RELAXED)) {
+		fuse_reply_err(req, EIO);
+		return;
+	}
 	io_fallocate(req, h->ns, mode, offset, length);
 }
 
@@ -1314,9 +1593,11 @@ static void op_statfs(fuse_req_t req, fuse_ino_t ino)
 	size_t i;
 
 	(void)ino;
-	for (c = 0; c < g_fs.nr_ctrls; c++) {
-		struct fctrl *fc = g_fs.ctrls[c];
+	for (c = 0; c < __atomic_load_n(&g_fs.nr_ctrls, __ATOMIC_ACQUIRE); c++) {
+		struct fctrl *fc = ctrl_at(c);
 
+		if (!fc)
+			continue;
 		pthread_rwlock_rdlock(&fc->ns_lock);
 		for (i = 0; i < fc->nr_ns; i++) {
 			if (fc->ns[i]->present) {

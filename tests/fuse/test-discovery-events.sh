@@ -1,0 +1,87 @@
+#!/bin/sh
+# A tree mount (several subsystems, no -n) keeps its discovery association
+# and follows Discovery Log Change events: a subsystem added on the target
+# appears as a directory with its data within 2 s; one removed goes, and
+# its open files and the I/O running on it fail with EIO instead of
+# hanging; one that comes back reappears (old open files stay EIO).
+. "$(dirname "$0")/lib.sh"
+need timeout
+
+A=nqn.2026-11.org.example:fuse-a
+B=nqn.2026-11.org.example:fuse-b
+C=nqn.2026-11.org.example:fuse-c
+start_target -n "$A" --ns ram:8M -n "$B" --ns ram:4M
+NO_NQN=1 do_mount -c 1
+
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+# within MS CMD...: CMD becomes true within MS milliseconds
+within() {
+	lim=$1
+	shift
+	t0=$(now_ms)
+	while ! "$@" 2>/dev/null; do
+		[ $(($(now_ms) - t0)) -lt "$lim" ] || return 1
+		sleep 0.05
+	done
+	echo "$* after $(($(now_ms) - t0)) ms" >&2
+}
+has() { [ -e "$MNT/$1" ]; }
+hasnt() { [ ! -e "$MNT/$1" ]; }
+listed() { ls "$MNT" | grep -qxF "$1"; }
+unlisted() { ! ls "$MNT" | grep -qxF "$1"; }
+
+grep -q "^state *: live$" "$MNT/status" || fail "discovery status: $(cat "$MNT/status")"
+grep -q "^log_events *: yes$" "$MNT/status" || fail "no log events: $(cat "$MNT/status")"
+[ "$(live_associations)" -eq 3 ] || fail "expected A, B and the discovery association"
+
+# --- a new subsystem: its directory appears, with the right data
+ctl "ns-add $C auto ram:2M" || fail "ns-add: $(cat "$T/ctl.out")"
+within 2000 listed "$C" || fail "$C did not appear within 2 s: $(ls "$MNT")"
+[ "$(stat -c %s "$MNT/$C/n1")" -eq $((2 * 1024 * 1024)) ] || fail "$C/n1 has the wrong size"
+grep -q "^subnqn *: $C$" "$MNT/$C/status" || fail "$C/status"
+head -c 1048576 /dev/urandom >"$T/p"
+dd if="$T/p" of="$MNT/$C/n1" bs=64k conv=notrunc status=none || fail "write $C/n1"
+cmp -n 1048576 "$T/p" "$MNT/$C/n1" || fail "$C/n1 reads back wrong"
+grep -q "^added *: 1$" "$MNT/status" || fail "root status: $(cat "$MNT/status")"
+[ "$(live_associations)" -eq 4 ] || fail "expected 4 associations with $C"
+
+# --- a subsystem removed: its directory goes, an open file and running
+# I/O get EIO (not a hang)
+dd if="$T/p" of="$MNT/$B/n1" bs=64k conv=notrunc status=none || fail "write $B/n1"
+exec 3<"$MNT/$B/n1"
+(
+	while dd if="$MNT/$B/n1" of=/dev/null bs=64k iflag=direct status=none 2>"$T/reader.err"; do :; done
+	now_ms >"$T/reader.end"
+) &
+RPID=$!
+sleep 0.3
+t_rm=$(now_ms)
+ctl "subsys-remove $B" || fail "subsys-remove: $(cat "$T/ctl.out")"
+within 2000 unlisted "$B" || fail "$B still listed 2 s after its removal"
+hasnt "$B" || fail "$B still there"
+timeout 5 dd bs=4096 count=1 iflag=direct of=/dev/null <&3 2>"$T/err" && fail "reading a removed subsystem's file succeeded"
+grep -q "Input/output error" "$T/err" || fail "reading a removed subsystem's open file: $(cat "$T/err")"
+i=0
+while [ ! -s "$T/reader.end" ]; do
+	i=$((i + 1))
+	[ $i -lt 100 ] || { kill "$RPID"; fail "the reader on $B still runs 5 s after the removal"; }
+	sleep 0.05
+done
+wait "$RPID"
+grep -q "Input/output error" "$T/reader.err" || fail "the reader on $B: $(cat "$T/reader.err")"
+echo "reader ended $(($(cat "$T/reader.end") - t_rm)) ms after the removal" >&2
+grep -q "^removed *: 1$" "$MNT/status" || fail "root status: $(cat "$MNT/status")"
+grep -q "^subsystems *: $A $C$" "$MNT/status" || fail "root status lists: $(cat "$MNT/status")"
+cmp -n 1048576 "$T/p" "$MNT/$C/n1" || fail "$C/n1 unreadable after $B went"
+[ "$(live_associations)" -eq 3 ] || fail "the association of $B was not ended"
+
+# --- it comes back: the directory reappears; the old open file stays EIO
+ctl "ns-add $B auto ram:4M" || fail "ns-add: $(cat "$T/ctl.out")"
+within 2000 listed "$B" || fail "$B did not come back within 2 s"
+[ "$(stat -c %s "$MNT/$B/n1")" -eq $((4 * 1024 * 1024)) ] || fail "$B/n1 has the wrong size"
+cmp -n 4096 "$MNT/$B/n1" "$MNT/$B/n1" || fail "$B/n1 unreadable"
+timeout 5 dd bs=4096 count=1 iflag=direct of=/dev/null <&3 2>"$T/err" && fail "a file opened before the removal reads again"
+exec 3<&-
+do_umount
+[ "$(live_associations)" -eq 0 ] || fail "associations left after unmount"
+exit 0
