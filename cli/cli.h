@@ -102,6 +102,8 @@ struct cli {
 	bool verify;
 	bool no_prefill;       /* --verify without writing the pattern first */
 	uint64_t span;         /* bytes; 0: the whole namespace */
+	bool busy_poll_set;
+	uint32_t busy_poll_us; /* nvmeof_opts.busy_poll_us */
 };
 
 /* nvmeof.c */

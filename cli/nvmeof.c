@@ -66,7 +66,7 @@ enum opt_id {
 	O_HDGST, O_DDGST, O_KATO, O_OUTPUT, O_NSID, O_CNS, O_LID, O_LEN, O_LSP,
 	O_REFERRALS, O_FID, O_VALUE, O_SEL, O_SAVE, O_DEPTH, O_IOSIZE,
 	O_WORKLOAD, O_MIX, O_TIME, O_THREADS, O_NR_IOQ, O_VERIFY, O_NO_PREFILL,
-	O_SPAN,
+	O_SPAN, O_BUSY_POLL,
 };
 
 struct opt_row {
@@ -119,6 +119,8 @@ static const struct opt_row opt_rows[] = {
 	  "with --verify: check what an earlier run wrote, write nothing first" },
 	{ O_SPAN, 0, "span", "SIZE", C_PERF,
 	  "bytes of the namespace to use (default: all of it)" },
+	{ O_BUSY_POLL, 0, "busy-poll", "USEC", C_PERF,
+	  "wait for completions without sleeping for up to USEC microseconds (default 50; 0: sleep at once)" },
 	{ O_OUTPUT, 'o', "output-format", "FMT", C_ALL & ~C_PERF,
 	  "text, json or binary" },
 	{ O_OUTPUT, 0, "output-format", "FMT", C_PERF, "text or json" },
@@ -241,6 +243,8 @@ void cli_opts(struct cli *c, struct nvmeof_opts *o)
 	o->data_digest = c->ddgst;
 	if (c->kato_set)
 		o->kato_ms = (int)(c->kato_s * 1000);
+	if (c->busy_poll_set)
+		o->busy_poll_us = (int)c->busy_poll_us;
 }
 
 size_t cli_ports(struct cli *c, bool discovery, const char *ports[2])
@@ -722,6 +726,11 @@ static int apply(struct cli *c, const struct opt_row *r, const char *arg)
 	case O_SPAN:
 		rc = num_arg(c, r, arg, 512, UINT64_MAX, true, &v);
 		c->span = v;
+		return rc;
+	case O_BUSY_POLL:
+		rc = num_arg(c, r, arg, 0, 1000000, false, &v);
+		c->busy_poll_us = (uint32_t)v;
+		c->busy_poll_set = true;
 		return rc;
 	}
 	return 0;

@@ -42,6 +42,7 @@ void nvmeof_opts_init(struct nvmeof_opts *o)
 	o->fast_io_fail_tmo = -1;
 	o->connect_timeout_ms = 10000;
 	o->io_timeout_ms = 30000;
+	o->busy_poll_us = -1;
 }
 
 /* Copy, truncating to fit. */
@@ -85,6 +86,10 @@ static int connect_queue(struct nvmeof_ctrl *c, uint16_t qid, uint16_t size,
 		.size = size,
 		.max_incapsule = max_incapsule,
 		.io_timeout_ms = c->opts.io_timeout_ms,
+		/* Only I/O queues spin: the admin queue's waits are long. */
+		.busy_poll_ns = !qid ? 0 :
+				c->opts.busy_poll_us < 0 ? NVMEOF_BUSY_POLL_US * 1000u :
+				(uint32_t)MIN(c->opts.busy_poll_us, 1000000) * 1000u,
 	};
 	struct tcp_conn *conn;
 	struct queue *q;

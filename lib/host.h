@@ -144,6 +144,7 @@ struct queue_opts {
 	uint16_t size;          /* entries; at most size - 1 in flight */
 	uint32_t max_incapsule; /* bytes of data a capsule may carry */
 	int io_timeout_ms;
+	uint32_t busy_poll_ns;  /* spin this long before sleeping in poll() */
 };
 
 struct queue {
@@ -155,6 +156,9 @@ struct queue {
 	uint16_t nr_slots;
 	uint32_t max_incapsule;
 	int io_timeout_ms;
+	uint32_t busy_poll_ns;
+	uint8_t spin_misses;    /* consecutive spins that found nothing */
+	uint8_t spin_skip;      /* waits left to sleep at once after misses */
 	struct req *slots;
 	uint16_t *free_ids;     /* stack of free slot indices */
 	uint16_t nr_free;

@@ -75,11 +75,20 @@ struct nvmeof_opts {
 				  * then fail with EIO */
 	int fast_io_fail_tmo;    /* fail pending and new I/O with EIO after this
 				  * many seconds while attempts go on (-1: off) */
+	/* A thread waiting for completions of its I/O queue first checks the
+	 * socket without sleeping for up to this many microseconds (while
+	 * commands are in flight), then sleeps in poll(2): waking a sleeping
+	 * thread (an idle CPU) can cost more than a short I/O.  0: never
+	 * spin; -1: the default (NVMEOF_BUSY_POLL_US). */
+	int busy_poll_us;
 };
+
+#define NVMEOF_BUSY_POLL_US 50
 
 /* Defaults: port 4420, 1 I/O queue, queue size 128, KATO 5 s (0 for
  * discovery), connect timeout 10 s, I/O timeout 30 s, no digests,
- * reconnect delay 10 s, ctrl_loss_tmo 600 s, fast_io_fail_tmo off. */
+ * reconnect delay 10 s, ctrl_loss_tmo 600 s, fast_io_fail_tmo off,
+ * busy_poll_us -1 (NVMEOF_BUSY_POLL_US). */
 void nvmeof_opts_init(struct nvmeof_opts *opts);
 
 /* Connect an association: admin queue, controller enable, Identify, and the

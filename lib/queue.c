@@ -59,6 +59,7 @@ int queue_create(struct tcp_conn *conn, const struct queue_opts *o,
 		q->nr_slots = CID_IDX_MASK + 1;
 	q->max_incapsule = o->max_incapsule;
 	q->io_timeout_ms = o->io_timeout_ms;
+	q->busy_poll_ns = o->busy_poll_ns;
 	q->slots = calloc(q->nr_slots, sizeof *q->slots);
 	q->free_ids = calloc(q->nr_slots, sizeof *q->free_ids);
 	q->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -772,6 +773,48 @@ static void pump(struct queue *q)
 		queue_fail(q, -rc, nvmeof_get_error());
 }
 
+/* After this many spins in a row found nothing (the controller answers
+ * more slowly than the spin lasts), sleep at once for the next
+ * SPIN_BACKOFF waits, then try spinning again. */
+#define SPIN_MISS_LIMIT 8
+#define SPIN_BACKOFF 64
+
+/* How long the poller may spin before it sleeps (lock held): only with
+ * commands in flight (something is coming), never beyond the caller's
+ * deadline, and not while the spins keep missing. */
+static uint64_t spin_budget(struct queue *q, uint64_t now, uint64_t deadline)
+{
+	if (!q->busy_poll_ns || !q->inflight || now >= deadline)
+		return 0;
+	if (q->spin_skip) {
+		q->spin_skip--;
+		return 0;
+	}
+	return MIN((uint64_t)q->busy_poll_ns, deadline - now);
+}
+
+/* Check pfd without sleeping until something is ready or until_ns (lock
+ * released).  Returns poll()'s result: 0 when the time ran out. */
+static int spin_poll(struct pollfd *pfd, nfds_t n, uint64_t until_ns)
+{
+	for (;;) {
+		int r = poll(pfd, n, 0);
+
+		if (r != 0 || now_ns() >= until_ns)
+			return r;
+	}
+}
+
+static void spin_account(struct queue *q, bool hit)
+{
+	if (hit) {
+		q->spin_misses = 0;
+	} else if (++q->spin_misses >= SPIN_MISS_LIMIT) {
+		q->spin_misses = 0;
+		q->spin_skip = SPIN_BACKOFF;
+	}
+}
+
 int queue_wait(struct queue *q, bool (*pred)(void *), void *arg,
 	       int timeout_ms)
 {
@@ -803,7 +846,8 @@ int queue_wait(struct queue *q, bool (*pred)(void *), void *arg,
 				{ .fd = q->wake_fd, .events = POLLIN },
 			};
 			uint64_t wait_ns = deadline - now;
-			int tmo, n;
+			uint64_t spin = spin_budget(q, now, deadline);
+			int tmo, n = 0, spun;
 
 			if (q->tx_head)
 				pfd[0].events |= POLLOUT;
@@ -813,9 +857,15 @@ int queue_wait(struct queue *q, bool (*pred)(void *), void *arg,
 			      (int)((wait_ns + 999999) / 1000000);
 			q->poller = true;
 			pthread_mutex_unlock(&q->lock);
-			n = poll(pfd, 2, tmo);
+			if (spin)
+				n = spin_poll(pfd, 2, now + spin);
+			spun = n;
+			if (n == 0 && tmo != 0)
+				n = poll(pfd, 2, tmo);
 			pthread_mutex_lock(&q->lock);
 			q->poller = false;
+			if (spin && (spun == 0 || pfd[0].revents))
+				spin_account(q, spun > 0);
 			if (n > 0 && pfd[1].revents) {
 				uint64_t v;
 				(void)!read(q->wake_fd, &v, sizeof v);
