@@ -156,6 +156,7 @@ struct queue {
 	uint16_t nr_slots;
 	uint32_t max_incapsule;
 	int io_timeout_ms;
+	uint64_t last_scan_ns;  /* timeouts last looked for (queue_wait) */
 	uint32_t busy_poll_ns;
 	uint8_t spin_misses;    /* consecutive spins that found nothing */
 	uint8_t spin_skip;      /* waits left to sleep at once after misses */

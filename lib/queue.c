@@ -821,7 +821,6 @@ int queue_wait(struct queue *q, bool (*pred)(void *), void *arg,
 	uint64_t start = now_ns();
 	uint64_t deadline = timeout_ms < 0 ? UINT64_MAX :
 			    start + (uint64_t)timeout_ms * 1000000ull;
-	uint64_t last_scan = start;
 
 	for (;;) {
 		uint64_t now;
@@ -838,6 +837,17 @@ int queue_wait(struct queue *q, bool (*pred)(void *), void *arg,
 				continue;
 		}
 		now = now_ns();
+		/* Callers that only look (nvmeof_poll(ctrl, 0) from an event
+		 * loop, as nvmeof-mount does) never sleep in poll() below:
+		 * the timeouts are looked for here too, on the queue's clock,
+		 * not the call's. */
+		if (!q->poller && !q->dead && !q->down &&
+		    now - q->last_scan_ns >= TIMEOUT_SCAN_NS) {
+			q->last_scan_ns = now;
+			check_timeouts(q, now);
+			if (q->dead || q->down)
+				continue;
+		}
 		if (now >= deadline)
 			return -ETIMEDOUT;
 		if (!q->poller && !q->dead && !q->down) {
@@ -872,9 +882,9 @@ int queue_wait(struct queue *q, bool (*pred)(void *), void *arg,
 			}
 			pump(q);
 			now = now_ns();
-			if (now - last_scan >= TIMEOUT_SCAN_NS) {
+			if (now - q->last_scan_ns >= TIMEOUT_SCAN_NS) {
+				q->last_scan_ns = now;
 				check_timeouts(q, now);
-				last_scan = now;
 			}
 			if (q->waiters)
 				pthread_cond_broadcast(&q->cond);
