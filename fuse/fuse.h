@@ -204,6 +204,8 @@ struct fh_pseudo {
 #define FH_PSEUDO_MAGIC 0x70736575
 
 extern const struct fuse_lowlevel_ops tree_ops;
+/* Free the file handles whose RELEASE never came (at teardown). */
+void tree_free_handles(void);
 
 int tree_decode(fuse_ino_t ino, struct node *n);
 fuse_ino_t tree_ino(const struct node *n);

@@ -1341,6 +1341,7 @@ static void teardown(struct fs *fs, bool mounted)
 	free(fs->ctrls);
 	fs->ctrls = NULL;
 	fs->nr_ctrls = 0;
+	tree_free_handles();
 	free_workers(fs);
 	if (fs->se)
 		fuse_session_destroy(fs->se);

@@ -498,8 +498,11 @@ void tree_state_cb(void *arg, const char *state, const char *why)
 	struct fctrl *fc = arg;
 
 	__atomic_add_fetch(&fc->state_gen, 1, __ATOMIC_RELEASE);
-	/* Each change once, in words (issue 5). */
-	note("%s: %s: %s", fc->addr, state, why ? why : "");
+	/* Each change once, in words (issue 5); in a tree, of which one. */
+	if (fc->fs->multi)
+		note("%s %s: %s: %s", fc->addr, fc->name, state, why ? why : "");
+	else
+		note("%s: %s: %s", fc->addr, state, why ? why : "");
 	if (strcmp(state, "live") != 0)
 		return;
 	pthread_mutex_lock(&fc->fs->ev_lock);
@@ -1144,6 +1147,49 @@ static int lookup_child(const struct node *dir, const char *name,
 	}
 }
 
+/* ---- open file handles ------------------------------------------------------ */
+
+/* Every handle is on a list: at unmount the kernel drops the RELEASE
+ * requests it has not handed over yet (a file closed just before), so
+ * teardown frees what is left instead of leaking it. */
+struct fh_track {
+	struct fh_track *prev, *next;
+};
+static struct fh_track fh_all = { &fh_all, &fh_all };
+static pthread_mutex_t fh_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void *fh_alloc(size_t n)
+{
+	struct fh_track *t = malloc(sizeof *t + n);
+
+	if (!t)
+		return NULL;
+	pthread_mutex_lock(&fh_lock);
+	t->next = fh_all.next;
+	t->prev = &fh_all;
+	fh_all.next->prev = t;
+	fh_all.next = t;
+	pthread_mutex_unlock(&fh_lock);
+	return t + 1;
+}
+
+static void fh_free(void *h)
+{
+	struct fh_track *t = (struct fh_track *)h - 1;
+
+	pthread_mutex_lock(&fh_lock);
+	t->prev->next = t->next;
+	t->next->prev = t->prev;
+	pthread_mutex_unlock(&fh_lock);
+	free(t);
+}
+
+void tree_free_handles(void)
+{
+	while (fh_all.next != &fh_all)
+		fh_free(fh_all.next + 1);
+}
+
 /* ---- operations ------------------------------------------------------------ */
 
 static void op_init(void *userdata, struct fuse_conn_info *conn)
@@ -1436,7 +1482,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 			fuse_reply_err(req, EROFS);
 			return;
 		}
-		h = malloc(sizeof *h);
+		h = fh_alloc(sizeof *h);
 		if (!h) {
 			fuse_reply_err(req, ENOMEM);
 			return;
@@ -1448,7 +1494,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fi->keep_cache = 0;
 		fi->direct_io = 0;
 		if (fuse_reply_open(req, fi) != 0)
-			free(h);
+			fh_free(h);
 		return;
 	}
 	if (acc != O_RDONLY) {
@@ -1468,7 +1514,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 			fuse_reply_err(req, fuse_errno(rc));
 			return;
 		}
-		p = malloc(sizeof *p + len);
+		p = fh_alloc(sizeof *p + len);
 		if (!p) {
 			free(data);
 			fuse_reply_err(req, ENOMEM);
@@ -1483,7 +1529,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fi->direct_io = 1;
 		fi->keep_cache = 0;
 		if (fuse_reply_open(req, fi) != 0)
-			free(p);
+			fh_free(p);
 	}
 }
 
@@ -1546,7 +1592,7 @@ static void op_release(fuse_req_t req, fuse_ino_t ino,
 		       struct fuse_file_info *fi)
 {
 	(void)ino;
-	free((void *)(uintptr_t)fi->fh);
+	fh_free((void *)(uintptr_t)fi->fh);
 	fuse_reply_err(req, 0);
 }
 
