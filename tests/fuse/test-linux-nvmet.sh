@@ -5,11 +5,13 @@
 # namespace shows its size, log/ana exists (nvmet reports ANA) and decodes,
 # unaligned writes and punch (nvmet on tmpfs refuses Write Zeroes: the
 # fallback writes zeroes) keep their neighbours, a namespace added in the
-# guest appears.
+# guest appears.  Then, on the same VM, a tree mount (no -n) follows nvmet's
+# Discovery Log Change events: a subsystem unlinked from the port loses its
+# directory, linked again it comes back.
 . "$(dirname "$0")/lib.sh"
 vm="$top_srcdir/tests/interop/nvmet-vm"
 [ -x "$vm" ] || skip "no $vm"
-need python3
+need python3 timeout
 "$vm" prepare >"$T/prepare.log" 2>&1
 rc=$?
 [ $rc -eq 0 ] || { [ $rc -eq 77 ] && skip "nvmet-vm prepare: $(tail -n 1 "$T/prepare.log")"; fail "nvmet-vm prepare: $(tail -n 3 "$T/prepare.log")"; }
@@ -97,5 +99,41 @@ dd if="$MNT/n1" bs=64k skip=640 count=128 iflag=direct status=none | cmp - "$T/d
 [ "$(sed -n 's/^reconnects *: //p' "$MNT/status")" -ge 1 ] ||
 	fail "no reconnect counted: $(cat "$MNT/status")"
 echo "8 MiB written across a 5 s port drop in $(( $(date +%s) - t0 )) s, read back equal"
+do_umount
+
+# A tree: nvmet lists both subsystems on its port.  Unlinking the second
+# from the port (nvmet sends Discovery Log Change to the persistent
+# discovery association) removes its directory within 2 s, and a file open
+# on it gets EIO; linking it again brings the directory back.
+NQN2=nqn.2026-11.org.example:linux-nvmet-2
+NO_NQN=1 do_mount -k 10 -c 1
+ls "$MNT" >"$T/ls"
+[ "$(cat "$T/ls")" = "$(printf '%s\n%s\nstatus' "$NQN" "$NQN2")" ] || fail "tree: $(cat "$T/ls")"
+grep -q "^log_events *: yes$" "$MNT/status" || fail "nvmet's discovery controller: $(cat "$MNT/status")"
+# until_listed yes|no NAME: within 2 s (after the guest command returned)
+until_listed() {
+	i=0
+	while :; do
+		if ls "$MNT" | grep -qxF "$2"; then [ "$1" = yes ] && break
+		else [ "$1" = no ] && break; fi
+		i=$((i + 1))
+		[ $i -lt 20 ] || return 1
+		sleep 0.1
+	done
+	echo "$2 listed: $1 after $((i * 100)) ms or less" >&2
+}
+exec 3<"$MNT/$NQN2/n1"
+"$vm" exec "$T/vm" 'port_unlink $SUBNQN2' >/dev/null || fail "port_unlink in the guest"
+until_listed no "$NQN2" || fail "$NQN2 still listed 2 s after port_unlink"
+timeout 5 dd bs=4096 count=1 iflag=direct of=/dev/null <&3 2>"$T/err" &&
+	fail "reading a file of the unlinked subsystem succeeded"
+grep -q "Input/output error" "$T/err" || fail "reading a file of the unlinked subsystem: $(cat "$T/err")"
+exec 3<&-
+grep -q "^removed *: 1$" "$MNT/status" || fail "root status: $(cat "$MNT/status")"
+"$vm" exec "$T/vm" 'port_link $SUBNQN2' >/dev/null || fail "port_link in the guest"
+until_listed yes "$NQN2" || fail "$NQN2 not back 2 s after port_link"
+[ "$(stat -c %s "$MNT/$NQN2/n1")" -eq $((16 * 1024 * 1024)) ] || fail "$NQN2/n1 size"
+[ "$(head -c 65536 "$MNT/$NQN2/n1" | tr -d '\0' | wc -c)" -eq 0 ] || fail "$NQN2/n1 does not read zeros"
+cmp -n 4096 "$MNT/$NQN/n1" "$MNT/$NQN/n1" || fail "$NQN/n1 unreadable in the tree"
 do_umount
 exit 0
