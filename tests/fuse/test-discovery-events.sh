@@ -3,7 +3,9 @@
 # and follows Discovery Log Change events: a subsystem added on the target
 # appears as a directory with its data within 2 s; one removed goes, and
 # its open files and the I/O running on it fail with EIO instead of
-# hanging; one that comes back reappears (old open files stay EIO).
+# hanging; one that comes back reappears (old open files stay EIO).  When
+# the target restarts with other subsystems, the discovery association
+# reconnects and the tree follows what the log lists then.
 . "$(dirname "$0")/lib.sh"
 need timeout
 
@@ -82,6 +84,24 @@ within 2000 listed "$B" || fail "$B did not come back within 2 s"
 cmp -n 4096 "$MNT/$B/n1" "$MNT/$B/n1" || fail "$B/n1 unreadable"
 timeout 5 dd bs=4096 count=1 iflag=direct of=/dev/null <&3 2>"$T/err" && fail "a file opened before the removal reads again"
 exec 3<&-
+
+# --- the target restarts (same port) with A and a new D: once the
+# discovery association has reconnected (-c 1), B and C are gone, D is there
+D=nqn.2026-11.org.example:fuse-d
+port=$TPORT
+kill "$TPID"
+wait "$TPID" 2>/dev/null
+TPID=
+"$NVMEOF_TARGET" -l "127.0.0.1:$port" --port-file "$T/port" --control "$T/ctl" \
+	-n "$A" --ns ram:8M -n "$D" --ns ram:2M >"$T/target.log" 2>&1 &
+TPID=$!
+within 10000 listed "$D" || fail "$D did not appear after the restart: $(ls "$MNT")"
+within 10000 unlisted "$C" || fail "$C still listed after the restart"
+unlisted "$B" || fail "$B still listed after the restart"
+grep -q "^reconnects *: 1$" "$MNT/status" || fail "root status: $(cat "$MNT/status")"
+within 10000 grep -q "^state *: live$" "$MNT/$A/status" || fail "$A did not come back"
+cmp -n 65536 "$MNT/$A/n1" "$MNT/$A/n1" || fail "$A/n1 unreadable after the restart"
+[ "$(live_associations)" -eq 3 ] || fail "expected A, D and the discovery association"
 do_umount
 [ "$(live_associations)" -eq 0 ] || fail "associations left after unmount"
 exit 0
