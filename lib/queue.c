@@ -517,6 +517,12 @@ static void queue_down(struct queue *q, int err, const char *why)
 	q->down_err = err ? err : EIO;
 	snprintf(q->dead_msg, sizeof q->dead_msg, "%s",
 		 why && *why ? why : strerror(q->down_err));
+	/* The owner hears of it before the socket is shut down: the
+	 * controller then closes the other queues, and their "closed the
+	 * connection" must not be taken for why the association was lost.
+	 * (The owner acts only once it has this queue's lock.) */
+	if (q->on_down)
+		q->on_down(q->owner, q);
 	if (q->conn && q->conn->fd >= 0)
 		shutdown(q->conn->fd, SHUT_RDWR);
 	while (q->tx_head)
@@ -532,8 +538,6 @@ static void queue_down(struct queue *q, int err, const char *why)
 			r->parked = true;
 	}
 	pthread_cond_broadcast(&q->cond);
-	if (q->on_down)
-		q->on_down(q->owner, q);
 }
 
 void queue_fail(struct queue *q, int err, const char *why)
