@@ -1553,6 +1553,7 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	}
 	{
 		struct fh_pseudo *p = (struct fh_pseudo *)(uintptr_t)fi->fh;
+		char *copy;
 
 		if (off < 0 || (size_t)off >= p->len) {
 			fuse_reply_buf(req, NULL, 0);
@@ -1560,7 +1561,17 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		}
 		if (size > p->len - (size_t)off)
 			size = p->len - (size_t)off;
-		fuse_reply_buf(req, p->data + off, size);
+		/* From a copy: the reader may close the file (RELEASE, on
+		 * another worker, frees p) as soon as the reply is in the
+		 * kernel, and ASan's writev reads the buffer after that. */
+		copy = malloc(size);
+		if (!copy) {
+			fuse_reply_err(req, ENOMEM);
+			return;
+		}
+		memcpy(copy, p->data + off, size);
+		fuse_reply_buf(req, copy, size);
+		free(copy);
 	}
 }
 
