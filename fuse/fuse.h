@@ -71,6 +71,7 @@ struct mount_opts {
 	int ctrl_loss_tmo_s;     /* -2: library default; -1: never give up */
 	int fast_io_fail_tmo_s;  /* -2: library default; -1: off */
 	int threads;             /* 0: one per I/O queue */
+	int busy_poll_us;        /* -1: library default */
 	bool hdr_digest, data_digest;
 	bool read_only;
 	bool foreground;
@@ -165,6 +166,7 @@ struct fs {
 	/* workers */
 	struct worker **workers;
 	int nr_workers;
+	uint64_t busy_poll_ns;   /* a worker with commands in flight spins */
 	unsigned max_background;
 };
 

@@ -21,6 +21,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -49,10 +50,11 @@ static int g_exit = 1;            /* start-up failure status */
 #define EX_USAGE 64
 #define EX_UNAVAILABLE 69
 
-/* With a queue's commands in flight, wake up this often even without
- * socket events: data the socket would not take at submit time is sent
- * by the next nvmeof_poll() (the library has no "wants POLLOUT" call). */
-#define INFLIGHT_POLL_MS 1
+/* With commands in flight, wake up this often even without socket
+ * events, so that nvmeof_poll() looks for commands past their timeout.
+ * (Data the socket would not take at submit time is not waited for by
+ * timer: the socket is watched for nvmeof_poll_events(), POLLOUT then.) */
+#define INFLIGHT_POLL_MS 100
 /* While an association reconnects, look for its new sockets this often. */
 #define DOWN_POLL_MS 50
 #define RECV_BATCH 16
@@ -157,6 +159,8 @@ static void usage(FILE *f)
 "      --host-iface=IFACE     connect from this network interface's address\n"
 "  -w, --host-traddr=ADDR     connect from this source address\n"
 "      --threads=N            FUSE worker threads (default: one per I/O queue)\n"
+"      --busy-poll=USEC       with commands in flight, wait for their completions\n"
+"                             without sleeping for up to USEC (default 50; 0: off)\n"
 "      --pidfile=FILE         write the daemon's process ID to FILE once mounted\n"
 "  -r, --read-only            refuse writes (EROFS)\n"
 "  -f, --foreground           do not become a daemon\n"
@@ -165,7 +169,8 @@ static void usage(FILE *f)
 "                             nr_io_queues=, queue_size=, keep_alive_tmo=,\n"
 "                             io_timeout=, reconnect_delay=, ctrl_loss_tmo=,\n"
 "                             fast_io_fail_tmo=, hdr_digest, data_digest, host_iface=,\n"
-"                             host_traddr=, threads=, ro; others go to FUSE\n"
+"                             host_traddr=, threads=, busy_poll=, ro; others go\n"
+"                             to FUSE\n"
 "                             (allow_other, default_permissions, fsname= ...)\n"
 "  -h, --help                 this help\n"
 "      --version              version\n"
@@ -311,6 +316,10 @@ static int parse_o(struct mount_opts *o, const char *list)
 		} else if (key_is(opt, klen, "threads")) {
 			NEED_VAL();
 			rc = parse_int("threads", val, 1, 64, &o->threads);
+		} else if (key_is(opt, klen, "busy_poll")) {
+			NEED_VAL();
+			rc = parse_int("busy_poll", val, 0, 1000000,
+				       &o->busy_poll_us);
 		} else if (key_is(opt, klen, "pidfile")) {
 			NEED_VAL();
 			o->pidfile = strdup(val);
@@ -344,7 +353,7 @@ static int parse_o(struct mount_opts *o, const char *list)
 
 enum {
 	OPT_HOSTNQN = 256, OPT_HOSTID, OPT_IFACE, OPT_IOTMO, OPT_THREADS,
-	OPT_VERSION, OPT_PIDFILE, OPT_FASTFAIL,
+	OPT_VERSION, OPT_PIDFILE, OPT_FASTFAIL, OPT_BUSYPOLL,
 };
 
 static const struct option lopts[] = {
@@ -363,6 +372,7 @@ static const struct option lopts[] = {
 	{ "host-iface", required_argument, NULL, OPT_IFACE },
 	{ "host-traddr", required_argument, NULL, 'w' },
 	{ "threads", required_argument, NULL, OPT_THREADS },
+	{ "busy-poll", required_argument, NULL, OPT_BUSYPOLL },
 	{ "read-only", no_argument, NULL, 'r' },
 	{ "foreground", no_argument, NULL, 'f' },
 	{ "debug", no_argument, NULL, 'd' },
@@ -386,6 +396,7 @@ static int parse_args(struct mount_opts *o, int argc, char **argv)
 	o->reconnect_delay_s = -2;
 	o->ctrl_loss_tmo_s = -2;
 	o->fast_io_fail_tmo_s = -2;
+	o->busy_poll_us = -1;
 	/* mount(8) runs /sbin/mount.fuse.nvmeof SOURCE DIR [-sfnvrw] [-o OPTS]
 	 * [-t TYPE] [-N NS]: another convention, other letters. */
 	o->helper = !strncmp(base, "mount.", 6);
@@ -458,6 +469,10 @@ static int parse_args(struct mount_opts *o, int argc, char **argv)
 			case OPT_THREADS:
 				rc = parse_int("--threads", optarg, 1, 64,
 					       &o->threads);
+				break;
+			case OPT_BUSYPOLL:
+				rc = parse_int("--busy-poll", optarg, 0, 1000000,
+					       &o->busy_poll_us);
 				break;
 			case 'g': o->hdr_digest = true; break;
 			case 'G': o->data_digest = true; break;
@@ -603,6 +618,7 @@ static void base_opts(const struct mount_opts *o, struct nvmeof_opts *no)
 		no->ctrl_loss_tmo = o->ctrl_loss_tmo_s;
 	if (o->fast_io_fail_tmo_s >= -1)
 		no->fast_io_fail_tmo = o->fast_io_fail_tmo_s;
+	no->busy_poll_us = o->busy_poll_us;
 	no->hdr_digest = o->hdr_digest;
 	no->data_digest = o->data_digest;
 }
@@ -953,6 +969,7 @@ struct wqueue {
 	int fd;
 	unsigned gen;            /* fctrl.state_gen when fd was read */
 	bool reconnecting;
+	bool plugged;            /* nvmeof_plug() for a batch of requests */
 };
 
 static bool all_live(struct fs *fs)
@@ -1036,6 +1053,47 @@ static int wq_grow(struct pollfd **pfd, struct wqueue **wq, unsigned *cap,
 	return 0;
 }
 
+/* Commands in flight: look for their completions (and new requests)
+ * without sleeping for up to spin_ns, as the library's queues do (see
+ * busy_poll_us in libnvmeof(3)).  sched_yield() between looks lets fio or
+ * another worker on this CPU run.  0 when the time ran out. */
+static int spin_poll(struct pollfd *pfd, nfds_t n, uint64_t spin_ns)
+{
+	struct timespec ts;
+	uint64_t until;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	until = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec +
+		spin_ns;
+	for (;;) {
+		int r = poll(pfd, n, 0);
+
+		if (r != 0)
+			return r;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		if ((uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec >=
+		    until)
+			return 0;
+		sched_yield();
+	}
+}
+
+/* Requests received in one batch go out in one send per queue. */
+static void plug_all(struct wqueue *wq, unsigned nc, bool plug)
+{
+	unsigned i;
+
+	for (i = 0; i < nc; i++) {
+		if (plug && wq[i].fd >= 0 && wq[i].fc && !fctrl_gone(wq[i].fc)) {
+			nvmeof_plug(wq[i].fc->ctrl);
+			wq[i].plugged = true;
+		} else if (!plug && wq[i].plugged) {
+			(void)nvmeof_unplug(wq[i].fc->ctrl);
+			wq[i].plugged = false;
+		}
+	}
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
@@ -1044,7 +1102,7 @@ static void *worker_main(void *arg)
 	struct fuse_buf fbuf;
 	struct pollfd *pfd = NULL;
 	struct wqueue *wq = NULL;
-	unsigned i, cap = 0, nc;
+	unsigned i, cap = 0, nc, spin_misses = 0, spin_skip = 0;
 	bool stop = false;
 
 	tls_worker = w;
@@ -1091,6 +1149,8 @@ static void *worker_main(void *arg)
 				wqueue_refresh(fc, &wq[i]);
 			}
 			pfd[2 + i].fd = wq[i].fd;
+			if (wq[i].fd >= 0)
+				pfd[2 + i].events |= nvmeof_poll_events(fc->ctrl);
 			down |= wq[i].reconnecting;
 			live |= wq[i].fd >= 0;
 		}
@@ -1100,7 +1160,21 @@ static void *worker_main(void *arg)
 		else if (down)
 			tmo = DOWN_POLL_MS;
 		qs_bump(w, 1); /* quiescent: no controller in use */
-		r = poll(pfd, 2 + nc, tmo);
+		r = 0;
+		if (inflight > 0 && live && fs->busy_poll_ns && !spin_skip) {
+			r = spin_poll(pfd, 2 + nc, fs->busy_poll_ns);
+			/* Misses in a row (a slow controller): sleep at once
+			 * for a while, as the library does. */
+			spin_misses = r ? 0 : spin_misses + 1;
+			if (spin_misses >= 8) {
+				spin_misses = 0;
+				spin_skip = 64;
+			}
+		} else if (spin_skip && inflight > 0) {
+			spin_skip--;
+		}
+		if (r == 0)
+			r = poll(pfd, 2 + nc, tmo);
 		qs_bump(w, 1);
 		if (r < 0) {
 			if (errno == EINTR)
@@ -1130,6 +1204,7 @@ static void *worker_main(void *arg)
 		}
 	if (!pfd[0].revents)
 			continue;
+		plug_all(wq, nc, true);
 		for (int k = 0; k < RECV_BATCH; k++) {
 			int res;
 
@@ -1158,6 +1233,7 @@ static void *worker_main(void *arg)
 			w->cur_rbuf = NULL;
 			w->nreq++;
 		}
+		plug_all(wq, nc, false);
 	}
 	request_stop(fs);
 	/* Whatever we submitted completes before the association goes, if
@@ -1438,6 +1514,8 @@ static int run(struct mount_opts *o, int report_fd)
 		    nvmeof_ctrl_queue_size(fc->ctrl));
 	}
 	nr_workers = o->threads ? o->threads : max_q;
+	fs->busy_poll_ns = (uint64_t)(o->busy_poll_us < 0 ? NVMEOF_BUSY_POLL_US :
+				      o->busy_poll_us) * 1000u;
 	fs->max_background = (unsigned)(max_q * qd);
 	if (fs->max_background < 64)
 		fs->max_background = 64;
