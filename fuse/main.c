@@ -1110,6 +1110,7 @@ static void *worker_main(void *arg)
 	if (wq_grow(&pfd, &wq, &cap, fs->nr_ctrls) < 0) {
 		free(pfd);
 		free(wq);
+		qs_bump(w, 1); /* quiescent for good */
 		request_stop(fs);
 		return NULL;
 	}

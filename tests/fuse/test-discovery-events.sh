@@ -7,7 +7,9 @@
 # the target restarts with other subsystems, the discovery association
 # reconnects and the tree follows what the log lists then.
 . "$(dirname "$0")/lib.sh"
-need timeout
+need timeout python3
+# a failure must not leave fd 3 open on the mount (the unmount would wait)
+trap 'r=$?; exec 3<&-; (exit $r); cleanup' EXIT
 
 A=nqn.2026-11.org.example:fuse-a
 B=nqn.2026-11.org.example:fuse-b
@@ -51,12 +53,25 @@ grep -q "^added *: 1$" "$MNT/status" || fail "root status: $(cat "$MNT/status")"
 # I/O get EIO (not a hang)
 dd if="$T/p" of="$MNT/$B/n1" bs=64k conv=notrunc status=none || fail "write $B/n1"
 exec 3<"$MNT/$B/n1"
-(
-	while dd if="$MNT/$B/n1" of=/dev/null bs=64k iflag=direct status=none 2>"$T/reader.err"; do :; done
-	now_ms >"$T/reader.end"
-) &
+# a reader of one open file, O_DIRECT, round and round until it fails
+python3 - "$MNT/$B/n1" "$T/reader.err" "$T/reader.end" "$T/reader.ready" <<'PYEOF' &
+import mmap, os, sys, time
+m = mmap.mmap(-1, 65536)
+off = 0
+try:
+    fd = os.open(sys.argv[1], os.O_RDONLY | os.O_DIRECT)
+    os.preadv(fd, [m], 0)
+    open(sys.argv[4], "w").close()
+    while True:
+        os.preadv(fd, [m], off)
+        off = (off + 65536) % (4 << 20)
+except OSError as e:
+    open(sys.argv[2], "w").write(os.strerror(e.errno) + "\n")
+open(sys.argv[3], "w").write("%d\n" % (time.time() * 1000))
+PYEOF
 RPID=$!
-sleep 0.3
+within 10000 test -e "$T/reader.ready" || fail "the reader on $B did not start: $(cat "$T/reader.err")"
+sleep 0.2
 t_rm=$(now_ms)
 ctl "subsys-remove $B" || fail "subsys-remove: $(cat "$T/ctl.out")"
 within 2000 unlisted "$B" || fail "$B still listed 2 s after its removal"
@@ -84,6 +99,35 @@ within 2000 listed "$B" || fail "$B did not come back within 2 s"
 cmp -n 4096 "$MNT/$B/n1" "$MNT/$B/n1" || fail "$B/n1 unreadable"
 timeout 5 dd bs=4096 count=1 iflag=direct of=/dev/null <&3 2>"$T/err" && fail "a file opened before the removal reads again"
 exec 3<&-
+
+# --- churn: E comes and goes 10 times while A is read without a pause
+# (each worker binds to every new association; old bindings must not
+# push out A's)
+E=nqn.2026-11.org.example:fuse-e
+rm -f "$T/stop" "$T/reads" "$T/churn.err"
+(
+	while [ ! -e "$T/stop" ]; do
+		dd if="$MNT/$A/n1" of=/dev/null bs=1M iflag=direct status=none 2>"$T/churn.err" || exit 1
+		now_ms >>"$T/reads"
+	done
+	rm -f "$T/churn.err"
+) &
+RPID=$!
+k=0
+while [ $k -lt 10 ]; do
+	k=$((k + 1))
+	ctl "ns-add $E auto ram:1M" || fail "ns-add $E: $(cat "$T/ctl.out")"
+	within 2000 listed "$E" || fail "$E did not appear (round $k)"
+	cmp -n 4096 "$MNT/$E/n1" "$MNT/$E/n1" || fail "$E/n1 unreadable (round $k)"
+	ctl "subsys-remove $E" || fail "subsys-remove $E: $(cat "$T/ctl.out")"
+	within 2000 unlisted "$E" || fail "$E did not go (round $k)"
+done 2>/dev/null
+touch "$T/stop"
+wait "$RPID" || fail "reading $A during the churn: $(cat "$T/churn.err" 2>/dev/null)"
+gap=$(awk 'NR > 1 && $1 - p > m { m = $1 - p } { p = $1 } END { print m + 0 }' "$T/reads")
+echo "$(wc -l <"$T/reads") reads of $A during the churn, longest gap $gap ms" >&2
+[ "$gap" -lt 2000 ] || fail "reads of $A stalled for $gap ms during the churn"
+grep -q "^removed *: 11$" "$MNT/status" || fail "root status: $(cat "$MNT/status")"
 
 # --- the target restarts (same port) with A and a new D: once the
 # discovery association has reconnected (-c 1), B and C are gone, D is there
