@@ -831,6 +831,7 @@ static int status_text(struct fctrl *fc, char **data, size_t *len)
 	sb_printf(&b, "bytes_read    : %" PRIu64 "\n", st.bytes_read);
 	sb_printf(&b, "bytes_written : %" PRIu64 "\n", st.bytes_written);
 	sb_printf(&b, "retries       : %" PRIu64 "\n", st.retries);
+	sb_printf(&b, "aborts        : %" PRIu64 "\n", st.aborts);
 	if (b.oom) {
 		free(b.p);
 		return -ENOMEM;

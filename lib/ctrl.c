@@ -658,6 +658,7 @@ static void send_aborts(struct nvmeof_ctrl *c)
 	n = c->nr_aborts;
 	memcpy(list, c->aborts, n * sizeof list[0]);
 	c->nr_aborts = 0;
+	c->n_aborts += n;
 	pthread_mutex_unlock(&c->ev_lock);
 	for (i = 0; i < n; i++) {
 		/* NVMe Base 2.0 §5.1: CDW10 = SQID | CID << 16.  Whatever the
@@ -1365,6 +1366,9 @@ void nvmeof_ctrl_stats(struct nvmeof_ctrl *c, struct nvmeof_stats *st)
 	add_stats(c->admin, st);
 	for (i = 0; i < c->nr_io; i++)
 		add_stats(c->io[i], st);
+	pthread_mutex_lock(&c->ev_lock);
+	st->aborts = c->n_aborts;
+	pthread_mutex_unlock(&c->ev_lock);
 }
 
 const char *nvmeof_ctrl_state(struct nvmeof_ctrl *c)

@@ -314,6 +314,7 @@ struct nvmeof_ctrl {
 	/* commands to abort: (qid << 16 | cid), filled by queue timeouts */
 	uint32_t aborts[16];
 	unsigned nr_aborts;
+	uint64_t n_aborts;      /* Abort commands sent, ever */
 };
 
 enum { CTRL_LIVE, CTRL_RECONNECTING, CTRL_FAILED };

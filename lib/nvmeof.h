@@ -168,6 +168,7 @@ struct nvmeof_stats {
 	uint64_t bytes_written;
 	uint64_t retries;   /* commands sent again */
 	uint64_t c2h_success; /* reads completed by C2HData SUCCESS alone */
+	uint64_t aborts;    /* Abort commands sent for commands past the I/O timeout */
 };
 void nvmeof_ctrl_stats(struct nvmeof_ctrl *ctrl, struct nvmeof_stats *st);
 

@@ -967,6 +967,7 @@ Test(faults, drop_after_n_is_one_outage, .timeout = 60)
 Test(faults, delay_beyond_io_timeout, .timeout = 30)
 {
 	struct nvmeof_ctrl *c;
+	struct nvmeof_stats stats;
 	uint64_t t0;
 
 	target_start(NULL);
@@ -977,6 +978,9 @@ Test(faults, delay_beyond_io_timeout, .timeout = 30)
 	write_verify(c, 8, 2);
 	cr_assert_lt(now_ms() - t0, 10000);
 	expect_reconnected(c, "got no completion within 800 ms, nor after an Abort");
+	nvmeof_ctrl_stats(c, &stats);
+	cr_assert_geq(stats.aborts, 1, "no Abort was sent");
+	cr_assert_geq(stats.retries, 1, "nothing was sent again");
 	nvmeof_disconnect(c);
 }
 

@@ -152,7 +152,8 @@ grep ': reconnecting: ' "$T/delay.log" | grep -q 'got no completion within 1000 
 	fail "delay: the reason is not the I/O timeout after an Abort: $(cat "$T/delay.log")"
 [ "$(log_count delay)" -ge 1 ] || fail "delay: no reconnect logged: $(cat "$T/delay.log")"
 [ "$(st retries)" -gt 0 ] || fail "delay: status counts no command sent again"
-echo "delay: lost after $lost ms, $(st reconnects) reconnect(s), $(st retries) commands sent again, $(($(now_ms) - T1)) ms"
+[ "$(st aborts)" -gt 0 ] || fail "delay: status counts no Abort"
+echo "delay: lost after $lost ms, $(st reconnects) reconnect(s), $(st aborts) Abort(s), $(st retries) commands sent again, $(($(now_ms) - T1)) ms"
 umount_clean delay
 
 # --- silent: nothing is answered any more, KATO 2 s ------------------------
