@@ -88,6 +88,33 @@ ns_remove() {
 	case "$f" in "$NVMETVM_NSDIR"/*) rm -f "$f" ;; esac
 }
 
+# stall_dev_add NAME SIZE_MB: a memory-backed null_blk device (4096-byte
+# blocks) under a device-mapper linear device whose I/O can be held; prints
+# the dm device (/dev/dm-N) for ns_add_dev.  stall_dev_hold NAME: I/O sent
+# to it from now on waits (nothing fails, nvmet cannot complete it) until
+# stall_dev_release NAME.  stall_dev_remove NAME: the device and its null_blk.
+stall_dev_add() {
+	local b="/sys/kernel/config/nullb/$1" i=0 d
+	[ $# -eq 2 ] || { nvmetvm_err "usage: stall_dev_add NAME SIZE_MB"; return; }
+	mkdir "$b" || return
+	wr "$2" "$b/size" && wr 4096 "$b/blocksize" && wr 1 "$b/memory_backed" &&
+		wr 1 "$b/power" || return
+	# 6.1 names the disk after the configfs item; older kernels nullbN
+	until [ -b "/dev/$1" ] || [ -b "/dev/nullb$(cat "$b/index")" ]; do
+		i=$((i + 1))
+		[ $i -lt 50 ] || { nvmetvm_err "no block device for null_blk $1"; return; }
+		sleep 0.1
+	done
+	if [ -b "/dev/$1" ]; then d=/dev/$1; else d=/dev/nullb$(cat "$b/index"); fi
+	vmhelper dm create "$1" "$d" $(($2 * 2048))
+}
+stall_dev_hold() { vmhelper dm suspend "$1"; }
+stall_dev_release() { vmhelper dm resume "$1"; }
+stall_dev_remove() {
+	vmhelper dm remove "$1" || return
+	rmdir "/sys/kernel/config/nullb/$1"
+}
+
 # port_add [PORTID [TRSVCID]]: a TCP port on 127.0.0.1 (the relay forwards the
 # guest NIC's connections there).
 port_add() {

@@ -1,8 +1,11 @@
 /*
  * Resilience against the Linux kernel's nvmet (in QEMU): the guest drops its
- * port while I/O runs; libnvmeof reconnects by itself and loses nothing, or,
- * past ctrl_loss_tmo, fails the I/O with EIO.  These tests take the port
- * down, so run-interop.sh runs them one at a time, after the others.
+ * port while I/O runs, or holds a namespace's I/O (device-mapper suspend)
+ * past the I/O timeout, so that the host aborts and rebuilds the
+ * association; libnvmeof reconnects by itself and loses nothing, or, past
+ * ctrl_loss_tmo, fails the I/O with EIO.  These tests take the port down
+ * or add a namespace, so run-interop.sh runs them one at a time, after the
+ * others.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -179,4 +182,191 @@ Test(resilience, ctrl_loss_tmo_fails_io_with_eio, .timeout = 120)
 	pthread_join(d.t, NULL);
 	cr_assert_eq(d.rc, 0, "port_drop in the guest");
 	free(b);
+}
+
+/* ---- a namespace whose I/O stalls: Abort, then a new association -------- */
+
+/* Namespace 3 of SUB2: a null_blk under a device-mapper device the guest
+ * can hold (dm suspend): I/O sent to it then waits in the guest's kernel,
+ * where nvmet cannot complete it. */
+#define STALL_NSID 3
+
+static void stall_ns_add(void)
+{
+	cr_assert_eq(guest("d=$(stall_dev_add stall 16) && ns_add_dev \"$SUBNQN2\" 3 \"$d\""),
+		     0, "a stalling namespace in the guest (null_blk, dm)");
+}
+
+static void stall_ns_remove(void)
+{
+	/* Released first: nvmet waits for the held I/O to disable it. */
+	guest("stall_dev_release stall; ns_remove \"$SUBNQN2\" 3; stall_dev_remove stall");
+}
+
+struct stalled_write {
+	struct nvmeof_ctrl *c;
+	const uint8_t *buf;
+	volatile bool done;
+	double secs;
+	int rc;
+	char err[300];
+};
+
+static void *stalled_write_main(void *arg)
+{
+	struct stalled_write *w = arg;
+	double t0 = now_s();
+
+	w->rc = nvmeof_write(w->c, STALL_NSID, 0, 4, w->buf, false);
+	if (w->rc)
+		snprintf(w->err, sizeof w->err, "%s", nvmeof_get_error());
+	w->secs = now_s() - t0;
+	w->done = true;
+	return NULL;
+}
+
+/* Connect to SUB2 with a 1 s I/O timeout, write a known block to the
+ * stalling namespace and read it back. */
+static struct nvmeof_ctrl *stall_connect(int ctrl_loss_tmo, uint8_t *a)
+{
+	struct nvmeof_opts o;
+	struct nvmeof_ctrl *c;
+	uint8_t r[4 * LBA];
+
+	nvmeof_opts_init(&o);
+	o.traddr = "127.0.0.1";
+	o.trsvcid = getenv("NVMEOF_INTEROP_PORT");
+	o.subnqn = SUB2;
+	o.kato_ms = 2000;
+	o.io_timeout_ms = 1000;
+	o.reconnect_delay = 1;
+	o.ctrl_loss_tmo = ctrl_loss_tmo;
+	o.connect_timeout_ms = 3000;
+	cr_assert_not_null(o.trsvcid, "NVMEOF_INTEROP_PORT");
+	cr_assert_eq(nvmeof_connect(&o, &c), 0, "%s", nvmeof_get_error());
+	for (size_t i = 0; i < sizeof r; i++)
+		a[i] = (uint8_t)(i * 7 + 1);
+	cr_assert_eq(nvmeof_write(c, STALL_NSID, 0, 4, a, false), 0, "%s",
+		     nvmeof_get_error());
+	cr_assert_eq(nvmeof_read(c, STALL_NSID, 0, 4, r), 0, "%s",
+		     nvmeof_get_error());
+	cr_assert_eq(memcmp(a, r, sizeof r), 0, "namespace 3 before the stall");
+	return c;
+}
+
+/* Hold the device, start a write of b, and wait until the association is
+ * lost: an Abort sent, then (Linux nvmet answers "not aborted") torn down.
+ * Returns the seconds from the write to the loss. */
+static double stall_until_lost(struct nvmeof_ctrl *c, struct stalled_write *w,
+			       pthread_t *t, const uint8_t *b,
+			       const struct nvmeof_stats *s0)
+{
+	struct nvmeof_ctrl_status st;
+	struct nvmeof_stats s1;
+	double t0, lost;
+
+	cr_assert_eq(guest("stall_dev_hold stall"), 0, "dm suspend in the guest");
+	w->c = c;
+	w->buf = b;
+	t0 = now_s();
+	cr_assert_eq(pthread_create(t, NULL, stalled_write_main, w), 0);
+	do {
+		usleep(20000);
+		nvmeof_ctrl_status(c, &st);
+	} while (!strcmp(st.state, "live") && !w->done && now_s() - t0 < 15);
+	lost = now_s() - t0;
+	nvmeof_ctrl_stats(c, &s1);
+	cr_log_info("lost %.1f s after the write was sent (%s): %s", lost,
+		    st.state, st.last_error);
+	cr_expect(!w->done, "the write returned while the device held it: %d %s",
+		  w->rc, w->err);
+	cr_expect_gt(s1.aborts, s0->aborts, "no Abort was sent");
+	cr_expect_not_null(strstr(st.last_error, "nor after an Abort"),
+			   "lost because: %s", st.last_error);
+	/* io_timeout 1 s, the Abort, 1 s of grace (and slack for TCG) */
+	cr_expect(lost >= 1.5 && lost <= 6.0, "lost after %.1f s", lost);
+	return lost;
+}
+
+/* Linux nvmet's Abort is a "minimum viable" one: it answers at once that
+ * the command was not aborted (dw0 bit 0 set).  So a command the namespace
+ * holds past io_timeout gets an Abort, still has no completion a grace
+ * period later, and the association is torn down.  While the old queue
+ * still has the held I/O, nvmet answers no new Connect (it lets the
+ * teardown finish first): the attempts fail until the device lets go; then
+ * the association is built again, the write is sent again and completes,
+ * no error reaches the caller, and the data read back is what was written. */
+Test(resilience, stalled_io_abort_then_reconnect, .timeout = 120,
+     .init = stall_ns_add, .fini = stall_ns_remove)
+{
+	struct nvmeof_ctrl *c;
+	struct nvmeof_ctrl_status st;
+	struct nvmeof_stats s0, s1;
+	struct stalled_write w = { 0 };
+	uint8_t a[4 * LBA], b[4 * LBA], r[4 * LBA];
+	pthread_t t;
+
+	c = stall_connect(60, a);
+	for (size_t i = 0; i < sizeof b; i++)
+		b[i] = (uint8_t)(i * 13 + 5 + (i >> 9));
+	nvmeof_ctrl_stats(c, &s0);
+	stall_until_lost(c, &w, &t, b, &s0);
+	sleep(2); /* a few reconnect attempts meet the held teardown */
+	cr_assert(!w.done, "the write returned while the device held it");
+	cr_assert_eq(guest("stall_dev_release stall"), 0, "dm resume in the guest");
+	pthread_join(t, NULL);
+	cr_log_info("the write returned after %.1f s: %d", w.secs, w.rc);
+	cr_assert_eq(w.rc, 0, "the held write failed: %s", w.err);
+	cr_assert_eq(nvmeof_read(c, STALL_NSID, 0, 4, r), 0, "%s",
+		     nvmeof_get_error());
+	cr_assert_eq(memcmp(b, r, sizeof r), 0, "read back after the stall");
+	nvmeof_ctrl_status(c, &st);
+	nvmeof_ctrl_stats(c, &s1);
+	cr_log_info("after: state %s, %u reconnect(s), %llu Abort(s), %llu command(s) sent again",
+		    st.state, st.reconnects,
+		    (unsigned long long)(s1.aborts - s0.aborts),
+		    (unsigned long long)(s1.retries - s0.retries));
+	cr_assert_str_eq(st.state, "live");
+	cr_assert_geq(st.reconnects, 1, "the association was not rebuilt");
+	cr_assert_geq(s1.aborts, s0.aborts + 1, "no Abort was sent");
+	cr_assert_gt(s1.retries, s0.retries, "the write was not sent again");
+	cr_assert_eq(nvmeof_disconnect(c), 0, "%s", nvmeof_get_error());
+}
+
+/* The same stall held longer than ctrl_loss_tmo (3 s): the held write
+ * fails with EIO about 3 s after the loss, new I/O fails at once, and the
+ * handle still closes cleanly; the data is the old one or the new one,
+ * never anything else. */
+Test(resilience, stalled_io_past_ctrl_loss_tmo_fails_with_eio, .timeout = 120,
+     .init = stall_ns_add, .fini = stall_ns_remove)
+{
+	struct nvmeof_ctrl *c, *c2;
+	struct nvmeof_stats s0;
+	struct stalled_write w = { 0 };
+	uint8_t a[4 * LBA], b[4 * LBA], r[4 * LBA];
+	pthread_t t;
+	double lost, waited;
+
+	c = stall_connect(3, a);
+	memset(b, 0x5a, sizeof b);
+	nvmeof_ctrl_stats(c, &s0);
+	lost = stall_until_lost(c, &w, &t, b, &s0);
+	pthread_join(t, NULL);
+	waited = w.secs - lost;
+	cr_log_info("the write failed %.1f s after the loss: %s", waited, w.err);
+	cr_assert_eq(w.rc, -EIO, "EIO, got %d (%s)", w.rc, w.err);
+	cr_assert(waited >= 2.0 && waited <= 8.0,
+		  "failed %.1f s after the loss, expected about 3", waited);
+	cr_assert_str_eq(nvmeof_ctrl_state(c), "failed");
+	cr_assert_eq(nvmeof_read(c, STALL_NSID, 0, 1, r), -EIO);
+	nvmeof_disconnect(c);
+	cr_assert_eq(guest("stall_dev_release stall"), 0, "dm resume in the guest");
+	/* A new association sees one of the two writes, whole (the held
+	 * one went on in the guest once released). */
+	c2 = open_resilient(60);
+	cr_assert_eq(nvmeof_read(c2, STALL_NSID, 0, 4, r), 0, "%s",
+		     nvmeof_get_error());
+	cr_assert(!memcmp(a, r, sizeof r) || !memcmp(b, r, sizeof r),
+		  "neither the old data nor the new");
+	cr_assert_eq(nvmeof_disconnect(c2), 0, "%s", nvmeof_get_error());
 }

@@ -15,6 +15,11 @@
  *        status; 124 on timeout, 125 when the channel fails.
  *   vmhelper freeport
  *        (host) print a TCP port that is free on 127.0.0.1 right now.
+ *   vmhelper dm create NAME DEVICE SECTORS | dm suspend NAME |
+ *               dm resume NAME | dm remove NAME
+ *        (guest; busybox has no dmsetup) a device-mapper linear device over
+ *        DEVICE (create prints its /dev/dm-N), and holding its I/O: while it
+ *        is suspended, I/O sent to it waits, and nothing fails, until resume.
  *
  * The control protocol (guest side in guest-init.sh):
  *   host -> guest  "\nNVMETVM-CMD <tok>\n" <command lines> "NVMETVM-END <tok>\n"
@@ -34,7 +39,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/dm-ioctl.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/sysmacros.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -469,8 +477,90 @@ static int usage(void)
 		"usage: %s relay LADDR LPORT DADDR DPORT\n"
 		"       %s connect DADDR DPORT\n"
 		"       %s exec SOCKET TIMEOUT COMMAND\n"
-		"       %s freeport\n", prog, prog, prog, prog);
+		"       %s freeport\n"
+		"       %s dm create NAME DEVICE SECTORS | dm suspend|resume|remove NAME\n",
+		prog, prog, prog, prog, prog);
 	return 2;
+}
+
+/* One device-mapper ioctl on NAME; with a target, a one-line table. */
+static int dm_call(unsigned long req, const char *name, uint32_t flags,
+		   const char *target, uint64_t sectors, const char *params,
+		   dev_t *dev)
+{
+	static union {
+		struct dm_ioctl io;
+		char buf[4096];
+	} u;
+	struct dm_ioctl *io = &u.io;
+	int fd, rc;
+
+	memset(&u, 0, sizeof u);
+	io->version[0] = DM_VERSION_MAJOR;
+	io->data_size = sizeof u;
+	io->data_start = sizeof *io;
+	io->flags = flags;
+	snprintf(io->name, sizeof io->name, "%s", name);
+	if (target) {
+		struct dm_target_spec *sp = (void *)(u.buf + io->data_start);
+
+		/* The kernel finds the first target at data_start. */
+		sp->sector_start = 0;
+		sp->length = sectors;
+		snprintf(sp->target_type, sizeof sp->target_type, "%s", target);
+		snprintf((char *)(sp + 1),
+			 sizeof u - io->data_start - sizeof *sp, "%s", params);
+		io->target_count = 1;
+	}
+	fd = open("/dev/" DM_DIR "/" DM_CONTROL_NODE, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		die("open /dev/" DM_DIR "/" DM_CONTROL_NODE);
+	rc = ioctl(fd, req, io);
+	close(fd);
+	if (rc < 0) {
+		fprintf(stderr, "%s: dm %s: %s\n", prog, name, strerror(errno));
+		return 1;
+	}
+	if (dev)
+		*dev = (dev_t)io->dev;
+	return 0;
+}
+
+static int cmd_dm(int argc, char **argv)
+{
+	const char *op = argv[0], *name = argv[1];
+	dev_t dev = 0;
+
+	if (!strcmp(op, "create") && argc == 4) {
+		char params[600], *end;
+		unsigned long long sectors = strtoull(argv[3], &end, 10);
+
+		if (!*argv[3] || *end || !sectors) {
+			fprintf(stderr, "%s: bad sector count '%s'\n", prog,
+				argv[3]);
+			return 2;
+		}
+		snprintf(params, sizeof params, "%s 0", argv[2]);
+		if (dm_call(DM_DEV_CREATE, name, 0, NULL, 0, NULL, &dev) ||
+		    dm_call(DM_TABLE_LOAD, name, 0, "linear", sectors, params,
+			    NULL) ||
+		    dm_call(DM_DEV_SUSPEND, name, 0, NULL, 0, NULL, NULL)) {
+			dm_call(DM_DEV_REMOVE, name, 0, NULL, 0, NULL, NULL);
+			return 1;
+		}
+		printf("/dev/dm-%u\n", minor(dev));
+		return 0;
+	}
+	if (argc != 2)
+		return usage();
+	if (!strcmp(op, "suspend"))
+		return dm_call(DM_DEV_SUSPEND, name, DM_SUSPEND_FLAG, NULL, 0,
+			       NULL, NULL);
+	if (!strcmp(op, "resume"))
+		return dm_call(DM_DEV_SUSPEND, name, 0, NULL, 0, NULL, NULL);
+	if (!strcmp(op, "remove"))
+		return dm_call(DM_DEV_REMOVE, name, 0, NULL, 0, NULL, NULL);
+	return usage();
 }
 
 int main(int argc, char **argv)
@@ -485,5 +575,7 @@ int main(int argc, char **argv)
 		return cmd_exec(argv + 2);
 	if (!strcmp(argv[1], "freeport") && argc == 2)
 		return cmd_freeport();
+	if (!strcmp(argv[1], "dm") && argc >= 4)
+		return cmd_dm(argc - 2, argv + 2);
 	return usage();
 }
