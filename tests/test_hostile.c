@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -981,6 +982,62 @@ Test(faults, delay_beyond_io_timeout, .timeout = 30)
 	nvmeof_ctrl_stats(c, &stats);
 	cr_assert_geq(stats.aborts, 1, "no Abort was sent");
 	cr_assert_geq(stats.retries, 1, "nothing was sent again");
+	nvmeof_disconnect(c);
+}
+
+struct async_done {
+	bool done;
+	int err;
+	uint16_t status;
+};
+
+static void async_cb(void *arg, int err, uint16_t status)
+{
+	struct async_done *d = arg;
+
+	d->err = err;
+	d->status = status;
+	d->done = true;
+}
+
+/* The same for a caller with its own event loop (as nvmeof-mount): it
+ * waits on nvmeof_poll_fd() and calls nvmeof_poll(ctrl, 0), so the library
+ * never sleeps in poll() itself, and must still notice the timeout. */
+Test(faults, delay_beyond_io_timeout_event_loop, .timeout = 30)
+{
+	struct nvmeof_ctrl *c;
+	struct nvmeof_stats stats;
+	struct async_done d = { 0 };
+	uint8_t w[8 * 4096], r[8 * 4096];
+	uint64_t t0;
+
+	target_start(NULL);
+	c = target_connect(false, false, 0);
+	fill(w, sizeof w, 11);
+	cr_assert_eq(nvmeof_write(c, 1, 32, 8, w, false), 0, "%s",
+		     nvmeof_get_error());
+	cr_assert_eq(control("fault delay:3000"), 0);
+	t0 = now_ms();
+	cr_assert_eq(nvmeof_submit_read(c, 1, 32, 8, r, async_cb, &d), 0, "%s",
+		     nvmeof_get_error());
+	while (!d.done && now_ms() - t0 < 15000) {
+		struct pollfd pfd = { .fd = nvmeof_poll_fd(c),
+				      .events = nvmeof_poll_events(c) };
+
+		if (pfd.fd >= 0)
+			(void)poll(&pfd, 1, 10);
+		else
+			usleep(10000);
+		(void)nvmeof_poll(c, 0);
+	}
+	cr_assert(d.done, "no completion in 15 s: the timeout went unnoticed");
+	cr_assert_eq(d.err, 0, "read: %s", strerror(-d.err));
+	cr_assert_eq(d.status, 0, "read: status 0x%x", d.status);
+	cr_assert_eq(memcmp(w, r, sizeof r), 0, "wrong data");
+	cr_assert_lt(now_ms() - t0, 10000);
+	expect_reconnected(c, "got no completion within 800 ms, nor after an Abort");
+	nvmeof_ctrl_stats(c, &stats);
+	cr_assert_geq(stats.aborts, 1, "no Abort was sent");
 	nvmeof_disconnect(c);
 }
 
