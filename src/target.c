@@ -39,6 +39,7 @@ struct tgt_opts opts = {
 	.max_io_queues = 8,
 	.maxh2cdata = 128 * 1024,
 	.io_incapsule = 8192,
+	.busy_poll_us = 0,
 	.lba_size = 4096,
 };
 
@@ -423,6 +424,8 @@ static void usage(FILE *out)
 		"      --queue-size N       entries per queue, CAP.MQES+1 (default 128)\n"
 		"      --max-h2c-data N     MAXH2CDATA bytes (default 131072)\n"
 		"      --in-capsule N       I/O in-capsule data bytes (default 8192)\n"
+		"      --busy-poll USEC     I/O queues wait for the host without sleeping\n"
+		"                           for up to USEC (default 0: off)\n"
 		"      --fault MODE[:ARG][@io|@admin|@all]   inject faults (repeatable)\n"
 		"  -f, --foreground         stay in the foreground (the default)\n"
 		"      --daemon             detach once listening\n"
@@ -441,7 +444,7 @@ enum {
 	OPT_NS = 256, OPT_READ_ONLY, OPT_DISC_PORT, OPT_CONTROL, OPT_SERIAL,
 	OPT_MODEL, OPT_FIRMWARE, OPT_MDTS, OPT_MAX_IOQ, OPT_QSIZE,
 	OPT_MAXH2C, OPT_INCAPSULE, OPT_LBA, OPT_FAULT, OPT_DAEMON,
-	OPT_PIDFILE, OPT_PORTFILE,
+	OPT_PIDFILE, OPT_PORTFILE, OPT_BUSY_POLL,
 };
 
 static const struct option longopts[] = {
@@ -460,6 +463,7 @@ static const struct option longopts[] = {
 	{ "queue-size", required_argument, NULL, OPT_QSIZE },
 	{ "max-h2c-data", required_argument, NULL, OPT_MAXH2C },
 	{ "in-capsule", required_argument, NULL, OPT_INCAPSULE },
+	{ "busy-poll", required_argument, NULL, OPT_BUSY_POLL },
 	{ "lba-size", required_argument, NULL, OPT_LBA },
 	{ "fault", required_argument, NULL, OPT_FAULT },
 	{ "foreground", no_argument, NULL, 'f' },
@@ -559,6 +563,10 @@ static void parse_args(int argc, char **argv, bool *daemonize,
 								optarg, 0, 1u << 20);
 			if (opts.io_incapsule % 16)
 				die("--in-capsule %s: want a multiple of 16", optarg);
+			break;
+		case OPT_BUSY_POLL:
+			opts.busy_poll_us = (uint32_t)parse_num("--busy-poll",
+								optarg, 0, 1000000);
 			break;
 		case OPT_LBA:
 			opts.lba_size = (uint32_t)parse_num("--lba-size", optarg,

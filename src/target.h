@@ -81,6 +81,7 @@ struct tgt_opts {
 	uint32_t max_io_queues;
 	uint32_t maxh2cdata;
 	uint32_t io_incapsule;   /* in-capsule data bytes on I/O queues */
+	uint32_t busy_poll_us;   /* I/O queues: spin before a blocking recv */
 	uint32_t lba_size;       /* default for --ns */
 	bool read_only;          /* every namespace write protected */
 	const char *config;
@@ -286,6 +287,8 @@ struct tgt_conn {
 	uint8_t *rx;
 	size_t rx_cap, rx_off, rx_len;
 	uint8_t *scratch;           /* one H2CData payload */
+	uint8_t spin_misses;        /* busy-polls in a row that found nothing */
+	uint8_t spin_skip;          /* receives left that sleep at once */
 	struct tgt_slot *slots;
 	int free_slot;
 	uint32_t nslots;
