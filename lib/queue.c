@@ -798,7 +798,9 @@ static uint64_t spin_budget(struct queue *q, uint64_t now, uint64_t deadline)
 }
 
 /* Check pfd without sleeping until something is ready or until_ns (lock
- * released).  Returns poll()'s result: 0 when the time ran out. */
+ * released).  sched_yield() between looks lets another thread that shares
+ * this CPU run (another queue's thread, the application).  Returns
+ * poll()'s result: 0 when the time ran out. */
 static int spin_poll(struct pollfd *pfd, nfds_t n, uint64_t until_ns)
 {
 	for (;;) {
@@ -806,6 +808,7 @@ static int spin_poll(struct pollfd *pfd, nfds_t n, uint64_t until_ns)
 
 		if (r != 0 || now_ns() >= until_ns)
 			return r;
+		sched_yield();
 	}
 }
 
