@@ -694,6 +694,21 @@ static bool admin_wake(void *arg)
 	return c->stopping || ev;
 }
 
+/* Commands past the I/O timeout are found by whoever waits on their
+ * queue; a caller with its own event loop (nvmeof-mount) may not look for
+ * a while when the socket is quiet and other work keeps it busy, so the
+ * admin thread looks too. */
+static void scan_io_timeouts(struct nvmeof_ctrl *c)
+{
+	int i;
+
+	for (i = 0; i < c->nr_io; i++) {
+		pthread_mutex_lock(&c->io[i]->lock);
+		queue_scan_timeouts(c->io[i]);
+		pthread_mutex_unlock(&c->io[i]->lock);
+	}
+}
+
 /* The admin queue's background thread: keep-alive on time, the poller that
  * receives async events while nobody else waits, aborts, and reconnect. */
 static void *admin_thread(void *arg)
@@ -730,6 +745,9 @@ static void *admin_thread(void *arg)
 		}
 		if (tmo > 1000)
 			tmo = 1000;
+		/* Often enough to see I/O time out (scan_io_timeouts). */
+		if (c->opts.io_timeout_ms > 0 && tmo > c->opts.io_timeout_ms / 4)
+			tmo = MAX(c->opts.io_timeout_ms / 4, 50);
 		/* Before waiting: an event that happens now (right after a
 		 * connect) must find an Async Event Request to complete. */
 		arm_aers(c);
@@ -738,6 +756,7 @@ static void *admin_thread(void *arg)
 		pthread_mutex_unlock(&c->admin->lock);
 		if (c->stopping)
 			break;
+		scan_io_timeouts(c);
 		send_aborts(c);
 		pthread_mutex_lock(&c->ev_lock);
 		nev = c->nr_events;

@@ -210,6 +210,9 @@ int queue_wait(struct queue *q, bool (*pred)(void *), void *arg,
 /* The connection failed (lock held): with an on_down owner the queue goes
  * down and parks its commands; without one, every command fails. */
 void queue_fail(struct queue *q, int err, const char *why);
+/* The owner's periodic look for commands past the I/O timeout (lock
+ * held), for callers that rarely or never wait on the queue themselves. */
+void queue_scan_timeouts(struct queue *q);
 /* Take the queue down on the owner's word (another queue failed). */
 void queue_set_down(struct queue *q, int err, const char *why);
 /* While down: fail the parked commands with -err; forever: the queue is

@@ -760,6 +760,17 @@ static void check_timeouts(struct queue *q, uint64_t now)
 	}
 }
 
+void queue_scan_timeouts(struct queue *q)
+{
+	uint64_t now = now_ns();
+
+	if (q->dead || q->down || q->poller ||
+	    now - q->last_scan_ns < TIMEOUT_SCAN_NS)
+		return;
+	q->last_scan_ns = now;
+	check_timeouts(q, now);
+}
+
 /* Receive and send what can be without blocking (lock held). */
 static void pump(struct queue *q)
 {
