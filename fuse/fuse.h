@@ -250,7 +250,8 @@ bool workers_quiesce(struct fs *fs, int timeout_ms);
 
 /* ---- I/O (io.c) ------------------------------------------------------- */
 
-/* A per-worker pool of request contexts and data buffers.  Released from
+/* A per-worker pool of request contexts and size-class buffers (read-
+ * modify-write, and a read too big for its receive buffer).  Released from
  * whichever thread runs the completion, hence the lock (uncontended when
  * each worker owns its queue). */
 #define NR_CLASSES 10        /* 4 KiB .. 2 MiB */
@@ -264,8 +265,6 @@ struct pool {
 	void **bufs[NR_CLASSES];
 	unsigned nbufs[NR_CLASSES];
 	unsigned cap[NR_CLASSES];
-	void **rbufs;            /* FUSE receive buffers */
-	unsigned nrbufs, rcap;
 };
 
 struct worker {
@@ -290,6 +289,14 @@ int pool_init(struct pool *p, unsigned qd);
 /* Answer EIO to the requests whose commands never completed (after the
  * association is gone, so no callback can still come), then free all. */
 void pool_fini(struct pool *p);
+/* The FUSE receive buffers, shared by all workers: at most cap kept free.
+ * io_rbuf_get() returns NULL when none is free (libfuse makes one). */
+int io_rbufs_init(unsigned cap);
+void io_rbufs_fini(void);
+void *io_rbuf_get(void);
+void io_rbuf_put(void *b);
+/* For the status file: receive buffers made, KiB of data buffers held. */
+void io_buffer_stats(unsigned *nr_rbufs, size_t *kib);
 
 void io_read(fuse_req_t req, struct fns *ns, size_t size, off_t off);
 void io_write(fuse_req_t req, struct fns *ns, const char *buf, size_t size,

@@ -5,9 +5,10 @@
  *
  * Reads and aligned writes are asynchronous: the handler submits and
  * returns, the completion callback replies to the kernel.  Their contexts
- * and buffers come from the worker's pool (no malloc once warm).  A write's
- * data stays in the FUSE receive buffer it arrived in: the handler takes
- * that buffer over, the worker receives the next request into another one.
+ * come from the worker's pool (no malloc once warm).  Their data lives in
+ * the FUSE receive buffer the request arrived in: a write's data is there
+ * already, a read's lands there; the handler takes that buffer over, the
+ * worker receives the next request into another one.
  *
  * Unaligned writes, Write Zeroes and deallocation are synchronous (rare,
  * and they must hold their range exclusive across a read and a write).
@@ -17,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/falloc.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,14 +38,116 @@ struct ioctx {
 	fuse_req_t req;
 	struct fns *ns;
 	int op;
-	void *buf;                /* pool buffer (reads) */
+	void *buf;                /* pool buffer (a read not fitting rbuf) */
 	int cls;                  /* its class, -1: malloc()ed, none: -2 */
-	void *rbuf;               /* receive buffer taken over (writes) */
+	void *rbuf;               /* receive buffer taken over */
+	char *data;               /* where a read's data lands */
 	size_t head, len;
 	uint64_t stripes;         /* held shared (writes) */
 };
 
 /* ---- pools -------------------------------------------------------------- */
+
+/*
+ * The receive buffers (1 MiB and a page each, made by libfuse) are shared
+ * by all workers in one free list: there are as many as requests were ever
+ * in flight at once, plus one per worker, and that peak comes as soon as
+ * the load reaches its queue depth.  Lists per worker, or per size, each
+ * grow to their own peak, reached at random times long after (the slow
+ * growth bench/rss-soak.sh measured).  The list is a FIFO: every buffer
+ * takes its turn, so each one's pages are all touched (resident) within
+ * moments, not at the rare times a LIFO reaches down to it.  The size-class
+ * pools below serve only read-modify-write and the rare read that does not
+ * fit.
+ */
+static struct {
+	pthread_mutex_t lock;
+	void **free;              /* a ring: nfree from head */
+	unsigned head, nfree, cap;
+	unsigned total;           /* made (or being made) by libfuse, not freed */
+	size_t size;              /* usable bytes of one, once one came back */
+} rbufs = { .lock = PTHREAD_MUTEX_INITIALIZER };
+static size_t pool_bytes;         /* size-class buffers held (atomic) */
+
+/* Where a read's data can land in receive buffer rb of usable size n:
+ * on the first page boundary past the request (its header is 80 bytes),
+ * as a pool buffer would be: copies to and from it are fastest aligned.
+ * NULL if bytes do not fit from there. */
+static char *rbuf_data(void *rb, size_t n, size_t bytes)
+{
+	uintptr_t a = ((uintptr_t)rb + 128 + 4095) & ~(uintptr_t)4095;
+
+	return a - (uintptr_t)rb + bytes <= n ? (char *)a : NULL;
+}
+
+int io_rbufs_init(unsigned cap)
+{
+	rbufs.free = calloc(cap ? cap : 1, sizeof(void *));
+	rbufs.cap = cap ? cap : 1;
+	rbufs.head = rbufs.nfree = 0;
+	return rbufs.free ? 0 : -ENOMEM;
+}
+
+void io_rbufs_fini(void)
+{
+	unsigned i;
+
+	for (i = 0; i < rbufs.nfree; i++)
+		free(rbufs.free[(rbufs.head + i) % rbufs.cap]);
+	free(rbufs.free);
+	rbufs.free = NULL;
+	rbufs.head = rbufs.nfree = rbufs.cap = 0;
+	rbufs.total = 0;
+	rbufs.size = 0;
+}
+
+void *io_rbuf_get(void)
+{
+	void *b = NULL;
+
+	pthread_mutex_lock(&rbufs.lock);
+	if (rbufs.nfree) {
+		b = rbufs.free[rbufs.head];
+		rbufs.head = (rbufs.head + 1) % rbufs.cap;
+		rbufs.nfree--;
+	} else {
+		rbufs.total++; /* NULL: libfuse makes one */
+	}
+	pthread_mutex_unlock(&rbufs.lock);
+	return b;
+}
+
+void io_rbuf_put(void *b)
+{
+	if (!b)
+		return;
+	pthread_mutex_lock(&rbufs.lock);
+	if (!rbufs.size)
+		rbufs.size = malloc_usable_size(b);
+	if (rbufs.nfree < rbufs.cap) {
+		rbufs.free[(rbufs.head + rbufs.nfree++) % rbufs.cap] = b;
+		b = NULL;
+	} else {
+		rbufs.total--;
+	}
+	pthread_mutex_unlock(&rbufs.lock);
+	free(b);
+}
+
+void io_buffer_stats(unsigned *nr_rbufs, size_t *kib)
+{
+	size_t bytes;
+
+	pthread_mutex_lock(&rbufs.lock);
+	/* From a FUSE request (the status file): its buffer is one too. */
+	if (!rbufs.size && tls_worker && tls_worker->cur_rbuf)
+		rbufs.size = malloc_usable_size(tls_worker->cur_rbuf);
+	*nr_rbufs = rbufs.total;
+	bytes = rbufs.total * rbufs.size;
+	pthread_mutex_unlock(&rbufs.lock);
+	bytes += __atomic_load_n(&pool_bytes, __ATOMIC_RELAXED);
+	*kib = bytes >> 10;
+}
 
 #define CLASS_MIN 4096u
 
@@ -75,9 +179,7 @@ int pool_init(struct pool *p, unsigned qd)
 		if (!p->bufs[c])
 			return -ENOMEM;
 	}
-	p->rcap = qd < 64 ? qd + 1 : 64;
-	p->rbufs = calloc(p->rcap, sizeof(void *));
-	return p->rbufs ? 0 : -ENOMEM;
+	return 0;
 }
 
 void pool_fini(struct pool *p)
@@ -90,18 +192,21 @@ void pool_fini(struct pool *p)
 		n = x->all_next;
 		if (x->in_use && x->req)
 			fuse_reply_err(x->req, EIO);
+		if (x->buf && x->cls >= 0)
+			__atomic_sub_fetch(&pool_bytes, (size_t)CLASS_MIN << x->cls,
+					   __ATOMIC_RELAXED);
 		free(x->buf);
-		free(x->rbuf);
+		io_rbuf_put(x->rbuf);
 		free(x);
 	}
 	for (c = 0; c < NR_CLASSES; c++) {
-		for (i = 0; i < p->nbufs[c]; i++)
+		for (i = 0; i < p->nbufs[c]; i++) {
 			free(p->bufs[c][i]);
+			__atomic_sub_fetch(&pool_bytes, (size_t)CLASS_MIN << c,
+					   __ATOMIC_RELAXED);
+		}
 		free(p->bufs[c]);
 	}
-	for (i = 0; i < p->nrbufs; i++)
-		free(p->rbufs[i]);
-	free(p->rbufs);
 	pthread_mutex_destroy(&p->lock);
 	memset(p, 0, sizeof *p);
 }
@@ -119,8 +224,12 @@ static void *buf_get(struct pool *p, size_t n, int *cls)
 		pthread_mutex_unlock(&p->lock);
 		n = (size_t)CLASS_MIN << c;
 	}
-	if (!b && posix_memalign(&b, 4096, n))
-		b = NULL;
+	if (!b) {
+		if (posix_memalign(&b, 4096, n))
+			return NULL;
+		if (c >= 0)
+			__atomic_add_fetch(&pool_bytes, n, __ATOMIC_RELAXED);
+	}
 	return b;
 }
 
@@ -135,18 +244,10 @@ static void buf_put(struct pool *p, void *b, int c)
 			b = NULL;
 		}
 		pthread_mutex_unlock(&p->lock);
+		if (b)
+			__atomic_sub_fetch(&pool_bytes, (size_t)CLASS_MIN << c,
+					   __ATOMIC_RELAXED);
 	}
-	free(b);
-}
-
-static void rbuf_put(struct pool *p, void *b)
-{
-	pthread_mutex_lock(&p->lock);
-	if (p->nrbufs < p->rcap) {
-		p->rbufs[p->nrbufs++] = b;
-		b = NULL;
-	}
-	pthread_mutex_unlock(&p->lock);
 	free(b);
 }
 
@@ -175,6 +276,7 @@ static struct ioctx *ctx_get(struct worker *w)
 	x->buf = NULL;
 	x->cls = -2;
 	x->rbuf = NULL;
+	x->data = NULL;
 	x->stripes = 0;
 	x->next = NULL;
 	return x;
@@ -187,7 +289,7 @@ static void ctx_put(struct ioctx *x)
 	if (x->buf)
 		buf_put(p, x->buf, x->cls);
 	if (x->rbuf)
-		rbuf_put(p, x->rbuf);
+		io_rbuf_put(x->rbuf);
 	x->buf = x->rbuf = NULL;
 	x->req = NULL;
 	pthread_mutex_lock(&p->lock);
@@ -353,7 +455,7 @@ static void read_done(void *arg, int err, uint16_t status)
 		    status ? nvmeof_status_str(status) : strerror(-err));
 		fuse_reply_err(x->req, fuse_errno(err ? err : -5));
 	} else {
-		fuse_reply_buf(x->req, (char *)x->buf + x->head, x->len);
+		fuse_reply_buf(x->req, x->data + x->head, x->len);
 	}
 	ctx_put(x);
 	inflight_add(w, -1);
@@ -386,11 +488,20 @@ void io_read(fuse_req_t req, struct fns *ns, size_t size, off_t off)
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	x->buf = buf_get(&w->pool, bytes, &x->cls);
-	if (!x->buf) {
-		ctx_put(x);
-		fuse_reply_err(req, ENOMEM);
-		return;
+	if (w->cur_rbuf &&
+	    (x->data = rbuf_data(w->cur_rbuf, malloc_usable_size(w->cur_rbuf),
+				 bytes))) {
+		/* The data lands in the buffer the request came in. */
+		x->rbuf = w->cur_rbuf;
+		w->rbuf_taken = true;
+	} else {
+		x->buf = buf_get(&w->pool, bytes, &x->cls);
+		if (!x->buf) {
+			ctx_put(x);
+			fuse_reply_err(req, ENOMEM);
+			return;
+		}
+		x->data = x->buf;
 	}
 	x->req = req;
 	x->ns = ns;
@@ -399,11 +510,16 @@ void io_read(fuse_req_t req, struct fns *ns, size_t size, off_t off)
 	x->len = size;
 	inflight_add(w, 1);
 	rc = nvmeof_submit_read(ns->fc->ctrl, ns->nsid, slba,
-				(uint32_t)(elba - slba), x->buf, read_done, x);
+				(uint32_t)(elba - slba), x->data, read_done, x);
 	if (rc < 0) {
 		inflight_add(w, -1);
 		dbg("read nsid %u off %lld: %s", ns->nsid, (long long)off,
 		    nvmeof_get_error());
+		if (x->rbuf == w->cur_rbuf) {
+			/* Not submitted: the worker keeps its buffer. */
+			x->rbuf = NULL;
+			w->rbuf_taken = false;
+		}
 		ctx_put(x);
 		fuse_reply_err(req, fuse_errno(rc));
 	}
@@ -447,9 +563,17 @@ static int write_locked(struct fns *ns, const char *data, size_t size,
 	size_t bytes = (size_t)((elba - slba) << shift);
 	size_t head = (size_t)(off & (lba - 1));
 	size_t tail = (size_t)((off + size) & (lba - 1));
-	int cls, rc = 0;
-	char *b = buf_get(&w->pool, bytes, &cls);
+	int cls = -2, rc = 0;
+	char *b = NULL;
 
+	/* Whole blocks (an aligned write that found its range busy): no
+	 * merge, no copy, and no 1 MiB bounce buffer kept in the pool. */
+	if (data && !head && !tail) {
+		rc = nvmeof_write(ns->fc->ctrl, ns->nsid, slba,
+				  (uint32_t)(elba - slba), data, fua);
+		goto out;
+	}
+	b = buf_get(&w->pool, bytes, &cls);
 	if (!b)
 		return -ENOMEM;
 	if (head)
@@ -464,6 +588,7 @@ static int write_locked(struct fns *ns, const char *data, size_t size,
 		rc = nvmeof_write(ns->fc->ctrl, ns->nsid, slba,
 				  (uint32_t)(elba - slba), b, fua);
 	}
+out:
 	if (rc < 0)
 		dbg("write nsid %u off %llu len %zu: %s", ns->nsid,
 		    (unsigned long long)off, size, nvmeof_get_error());

@@ -942,17 +942,6 @@ static void request_stop(struct fs *fs)
 	(void)!write(fs->stop_fd, &one, sizeof one);
 }
 
-static void *rbuf_pop(struct pool *p)
-{
-	void *b = NULL;
-
-	pthread_mutex_lock(&p->lock);
-	if (p->nrbufs)
-		b = p->rbufs[--p->nrbufs];
-	pthread_mutex_unlock(&p->lock);
-	return b;
-}
-
 static uint64_t mono_ms(void)
 {
 	struct timespec ts;
@@ -1210,7 +1199,7 @@ static void *worker_main(void *arg)
 			int res;
 
 			if (!fbuf.mem)
-				fbuf.mem = rbuf_pop(&w->pool);
+				fbuf.mem = io_rbuf_get();
 			fbuf.flags = 0;
 			res = fuse_session_receive_buf(se, &fbuf);
 			if (res == -EAGAIN) {
@@ -1252,7 +1241,7 @@ static void *worker_main(void *arg)
 	dbg("worker %d: %llu requests, %llu wake-ups (%llu by timeout, %llu lost races)",
 	    w->id, (unsigned long long)w->nreq, (unsigned long long)w->nwake,
 	    (unsigned long long)w->ntimeout, (unsigned long long)w->neagain);
-	free(fbuf.mem);
+	io_rbuf_put(fbuf.mem);
 	free(pfd);
 	free(wq);
 	return NULL;
@@ -1262,6 +1251,10 @@ static int start_workers(struct fs *fs, int nr, unsigned qd)
 {
 	int i, rc;
 
+	/* Receive buffers kept free: one per request the kernel may have
+	 * in flight (max_background) and one per worker; any more is freed. */
+	if (io_rbufs_init(fs->max_background + (unsigned)nr) < 0)
+		return -ENOMEM;
 	fs->workers = calloc((size_t)nr, sizeof *fs->workers);
 	if (!fs->workers)
 		return -ENOMEM;
@@ -1323,6 +1316,7 @@ static void free_workers(struct fs *fs)
 	free(fs->workers);
 	fs->workers = NULL;
 	fs->nr_workers = 0;
+	io_rbufs_fini();
 }
 
 /* ---- the daemon ---------------------------------------------------------------- */

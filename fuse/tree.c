@@ -786,7 +786,8 @@ static int status_text(struct fctrl *fc, char **data, size_t *len)
 	struct nvmeof_stats st;
 	struct sbuf b = { 0 };
 	char since[64] = "";
-	size_t i;
+	size_t i, buf_kib;
+	unsigned nbufs;
 
 	nvmeof_ctrl_stats(c, &st);
 	nvmeof_ctrl_status(c, &cs);
@@ -819,6 +820,9 @@ static int status_text(struct fctrl *fc, char **data, size_t *len)
 	sb_printf(&b, "read_only     : %s\n",
 		  g_fs.o->read_only ? "yes" : "no");
 	sb_printf(&b, "workers       : %d\n", g_fs.nr_workers);
+	io_buffer_stats(&nbufs, &buf_kib);
+	sb_printf(&b, "buffers       : %u\n", nbufs);
+	sb_printf(&b, "buffer_kib    : %zu\n", buf_kib);
 	sb_printf(&b, "namespaces    :");
 	pthread_rwlock_rdlock(&fc->ns_lock);
 	for (i = 0; i < fc->nr_ns; i++)
