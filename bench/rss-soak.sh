@@ -6,10 +6,14 @@
 #   aligned    random writes of 4 KiB to 1 MiB, libaio QD16, O_DIRECT
 #   unaligned  random writes of 1000 bytes (read-modify-write in the
 #              daemon), psync, O_DIRECT
-# The daemon's VmRSS and VmHWM (/proc/PID/status) are printed every
-# --interval seconds, then at start, after the first interval (pools
-# warm), at the end, and the growth in between.  Prints figures; never
-# fails on them.
+# The daemon's VmRSS and VmHWM (/proc/PID/status), and from its status
+# file the FUSE receive buffers it made and the KiB of data buffers it
+# holds, are printed every --interval seconds; then RSS at start, after
+# the first interval (pools warm), at the end, and a verdict on the growth
+# under load: from the first sample to the last, per minute, and in the
+# second half of the run.  "flat": the last sample is within 1% of the
+# first; "settled": it is not, but the second half grew less than that;
+# else "growing".  Prints figures; never fails on them.
 #
 #   bench/rss-soak.sh [--duration SECONDS] [--interval SECONDS]
 #                     [--builddir DIR] [--no-install]
@@ -71,18 +75,25 @@ fio --output-format=json --output="$BT/fio.json" \
 FIO_PID=$!
 bench_track "$FIO_PID"
 
-printf '%8s %11s %11s %12s\n' "t (s)" "VmRSS MiB" "VmHWM MiB" commands
-printf '%8d %11s %11s %12s\n' 0 "$(mib "$RSS0")" "$(mib "$HWM0")" "$(bench_status_field "$BT/mnt" commands)"
+# One sample: "commands buffers buffer-MiB" of the status file.
+status_cols() {
+	awk -F' *: *' '{ v[$1] = $2 } END {
+		printf "%12s %8s %8.1f", v["commands"], v["buffers"], v["buffer_kib"] / 1024 }' \
+		"$BT/mnt/status" 2>/dev/null
+}
+printf '%8s %11s %11s %12s %8s %8s\n' "t (s)" "VmRSS MiB" "VmHWM MiB" commands buffers "buf MiB"
+printf '%8d %11s %11s %s\n' 0 "$(mib "$RSS0")" "$(mib "$HWM0")" "$(status_cols)"
 t0=$(date +%s)
-RSS1='' RSSN=$RSS0 HWMN=$HWM0 T_1=0 T_N=0
+RSS1='' RSSN=$RSS0 HWMN=$HWM0 T_N=0
+SAMPLES=
 while bench_alive "$FIO_PID"; do
 	sleep "$INTERVAL"
 	bench_alive "$FIO_PID" || break
 	read -r RSSN HWMN < <(bench_rss "$MPID")
 	T_N=$(($(date +%s) - t0))
-	[ -n "$RSS1" ] || { RSS1=$RSSN; T_1=$T_N; }
-	printf '%8d %11s %11s %12s\n' "$T_N" "$(mib "$RSSN")" "$(mib "$HWMN")" \
-		"$(bench_status_field "$BT/mnt" commands)"
+	[ -n "$RSS1" ] || RSS1=$RSSN
+	SAMPLES="$SAMPLES $T_N:$RSSN"
+	printf '%8d %11s %11s %s\n' "$T_N" "$(mib "$RSSN")" "$(mib "$HWMN")" "$(status_cols)"
 done
 wait "$FIO_PID"
 FIO_RC=$?
@@ -92,9 +103,21 @@ read -r RSSE HWME < <(bench_rss "$MPID")
 
 echo "VmRSS at start (mounted, idle): $(mib "$RSS0") MiB; after the first ${INTERVAL}s: $(mib "$RSS1") MiB;" \
 	"at the end (fio done): $(mib "$RSSE") MiB, last sample under load $(mib "$RSSN") MiB; peak (VmHWM) $(mib "$HWME") MiB"
-awk -v a="$RSS1" -v b="$RSSN" -v t1="$T_1" -v tn="$T_N" 'BEGIN {
-	printf "growth from the first sample to the last under load (%d s): %+d KiB (%+.1f KiB per minute)\n",
-		tn - t1, b - a, (tn > t1 ? (b - a) / ((tn - t1) / 60) : 0) }'
+# The verdict: the growth under load, whole and in the second half.
+echo "${SAMPLES# }" | tr ' ' '\n' | awk -F: '
+	$1 != "" { t[++n] = $1; r[n] = $2 }
+	END {
+		if (n < 2) { print "verdict: too few samples (make --duration longer)"; exit }
+		g = r[n] - r[1]; dt = t[n] - t[1]
+		for (m = 1; m < n && t[m] < (t[1] + t[n]) / 2; m++)
+			;
+		h = r[n] - r[m]; dh = t[n] - t[m]
+		lim = r[1] / 100
+		v = (g <= lim && g >= -lim) ? "flat" : (h <= lim ? "settled" : "growing")
+		printf "growth under load, first sample to last (%d s): %+d KiB (%+.1f KiB per minute); second half (%d s): %+d KiB (%+.1f KiB per minute)\n",
+			dt, g, g * 60 / dt, dh, h, (dh > 0 ? h * 60 / dh : 0)
+		printf "verdict: %s (within 1%% of %.1f MiB is %d KiB)\n", v, r[1] / 1024, lim
+	}'
 read -r ERR W R < <(jq -r '"\([.jobs[].error] | add) \([.jobs[].write.total_ios] | add)" +
 	" \([.jobs[].read.total_ios] | add)"' "$BT/fio.json" 2>/dev/null)
 if [ "$FIO_RC" = 0 ] && [ "${ERR:-1}" = 0 ]; then
