@@ -1092,6 +1092,7 @@ static void *worker_main(void *arg)
 	struct pollfd *pfd = NULL;
 	struct wqueue *wq = NULL;
 	unsigned i, cap = 0, nc, spin_misses = 0, spin_skip = 0;
+	uint64_t last_sweep = mono_ms();
 	bool stop = false;
 
 	tls_worker = w;
@@ -1105,7 +1106,7 @@ static void *worker_main(void *arg)
 	}
 	while (!stop) {
 		int inflight = __atomic_load_n(&w->inflight, __ATOMIC_RELAXED);
-		bool down = false, live = false;
+		bool down = false, live = false, sweep;
 		int r, tmo = -1;
 
 		/* Subsystems come and go in a tree (tree_add_ctrl). */
@@ -1176,6 +1177,15 @@ static void *worker_main(void *arg)
 			w->ntimeout++;
 		if (pfd[1].revents)
 			break;
+		/* Every INFLIGHT_POLL_MS with commands in flight, every queue
+		 * is polled, events or not (timeouts), also when FUSE requests
+		 * keep poll() from timing out. */
+		sweep = false;
+		if (inflight > 0 &&
+		    (r == 0 || mono_ms() - last_sweep >= INFLIGHT_POLL_MS)) {
+			sweep = true;
+			last_sweep = mono_ms();
+		}
 		for (i = 0; i < nc; i++) {
 			struct fctrl *fc = wq[i].fc;
 			short rev = pfd[2 + i].fd >= 0 ? pfd[2 + i].revents : 0;
@@ -1183,7 +1193,7 @@ static void *worker_main(void *arg)
 			/* Removed while we slept: not to be touched. */
 			if (!fc || fctrl_gone(fc))
 				continue;
-			if (!rev && !(r == 0 && inflight > 0))
+			if (!rev && !sweep)
 				continue;
 			(void)nvmeof_poll(fc->ctrl, 0);
 			/* Hung up: the association is going down, or has
