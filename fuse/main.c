@@ -58,6 +58,9 @@ static int g_exit = 1;            /* start-up failure status */
 /* While an association reconnects, look for its new sockets this often. */
 #define DOWN_POLL_MS 50
 #define RECV_BATCH 16
+/* A sched_yield() in a busy-poll that returns this late ran another
+ * thread: the CPU is busy and will not halt. */
+#define SPIN_YIELD_BUSY_NS 20000
 #define DRAIN_MS 10000
 
 /* Once a daemon, messages go to syslog (stderr is /dev/null). */
@@ -942,6 +945,14 @@ static void request_stop(struct fs *fs)
 	(void)!write(fs->stop_fd, &one, sizeof one);
 }
 
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 static uint64_t mono_ms(void)
 {
 	struct timespec ts;
@@ -1044,26 +1055,29 @@ static int wq_grow(struct pollfd **pfd, struct wqueue **wq, unsigned *cap,
 
 /* Commands in flight: look for their completions (and new requests)
  * without sleeping for up to spin_ns, as the library's queues do (see
- * busy_poll_us in libnvmeof(3)).  sched_yield() between looks lets fio or
- * another worker on this CPU run.  0 when the time ran out. */
-static int spin_poll(struct pollfd *pfd, nfds_t n, uint64_t spin_ns)
+ * busy_poll_us in libnvmeof(3)), so that this CPU does not go idle (and
+ * halt) for the few microseconds they take.  sched_yield() between looks
+ * lets fio or another worker on this CPU run; when that took long, the CPU
+ * has other work and will not go idle: *busy is set and the spin ends.
+ * 0 when the time ran out. */
+static int spin_poll(struct pollfd *pfd, nfds_t n, uint64_t spin_ns,
+		     bool *busy)
 {
-	struct timespec ts;
-	uint64_t until;
+	uint64_t now = mono_ns(), until = now + spin_ns;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	until = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec +
-		spin_ns;
 	for (;;) {
 		int r = poll(pfd, n, 0);
 
 		if (r != 0)
 			return r;
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		if ((uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec >=
-		    until)
+		now = mono_ns();
+		if (now >= until)
 			return 0;
 		sched_yield();
+		if (mono_ns() - now > SPIN_YIELD_BUSY_NS) {
+			*busy = true;
+			return 0;
+		}
 	}
 }
 
@@ -1153,11 +1167,16 @@ static void *worker_main(void *arg)
 		qs_bump(w, 1); /* quiescent: no controller in use */
 		r = 0;
 		if (inflight > 0 && live && fs->busy_poll_ns && !spin_skip) {
-			r = spin_poll(pfd, 2 + nc, fs->busy_poll_ns);
-			/* Misses in a row (a slow controller): sleep at once
-			 * for a while, as the library does. */
+			bool busy = false;
+
+			r = spin_poll(pfd, 2 + nc, fs->busy_poll_ns, &busy);
+			/* Misses in a row (a slow controller), or a CPU with
+			 * other work while several commands are in flight
+			 * (their completions come soon anyway): sleep at once
+			 * for a while.  With one command in flight (psync)
+			 * the spin is what keeps its latency down. */
 			spin_misses = r ? 0 : spin_misses + 1;
-			if (spin_misses >= 8) {
+			if (spin_misses >= 8 || (busy && inflight > 1)) {
 				spin_misses = 0;
 				spin_skip = 64;
 			}
