@@ -661,13 +661,28 @@ static void send_aborts(struct nvmeof_ctrl *c)
 	c->n_aborts += n;
 	pthread_mutex_unlock(&c->ev_lock);
 	for (i = 0; i < n; i++) {
-		/* NVMe Base 2.0 §5.1: CDW10 = SQID | CID << 16.  Whatever the
-		 * answer, the queue fails the association if the command
-		 * still has no completion after a grace period. */
+		/* NVMe Base 2.0 §5.1: CDW10 = SQID | CID << 16.  "Not
+		 * aborted" (dw0 bit 0) ends the association at once; an
+		 * aborted command completes with Command Abort Requested and
+		 * is sent again; with no answer, the queue fails the
+		 * association if the command still has no completion after a
+		 * grace period. */
 		struct nvme_sqe sqe = { .opcode = NVME_ADMIN_ABORT };
+		unsigned qid = list[i] >> 16;
+		uint32_t dw0 = 0;
+		struct queue *q;
 
-		sqe.cdw10 = htole32((list[i] >> 16) | (list[i] & 0xffff) << 16);
-		(void)q_admin(c, c->admin, &sqe, NULL, 0, NULL);
+		sqe.cdw10 = htole32(qid | (list[i] & 0xffff) << 16);
+		if (q_admin(c, c->admin, &sqe, NULL, 0, &dw0) < 0 ||
+		    !(dw0 & 1))
+			continue;
+		q = qid == 0 ? c->admin :
+		    qid <= (unsigned)c->nr_io ? c->io[qid - 1] : NULL;
+		if (!q)
+			continue;
+		pthread_mutex_lock(&q->lock);
+		queue_abort_refused(q, (uint16_t)(list[i] & 0xffff));
+		pthread_mutex_unlock(&q->lock);
 	}
 }
 

@@ -130,6 +130,7 @@ struct req {
 	const char *errmsg;     /* why err, when the queue knows better */
 	bool ddgst_bad;         /* this try's data failed its digest */
 	uint8_t ddgst_tries;    /* sent again for a data digest error */
+	uint8_t abort_tries;    /* sent again after the controller aborted it */
 	uint64_t start_ns;
 	struct req *done_next;
 	req_done_fn done;
@@ -210,6 +211,7 @@ int queue_wait(struct queue *q, bool (*pred)(void *), void *arg,
 /* The connection failed (lock held): with an on_down owner the queue goes
  * down and parks its commands; without one, every command fails. */
 void queue_fail(struct queue *q, int err, const char *why);
+void queue_abort_refused(struct queue *q, uint16_t cid);
 /* The owner's periodic look for commands past the I/O timeout (lock
  * held), for callers that rarely or never wait on the queue themselves. */
 void queue_scan_timeouts(struct queue *q);

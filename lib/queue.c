@@ -341,13 +341,31 @@ void queue_submit(struct queue *q, struct req *r)
  * completes it with Data Transfer Error, which its block layer retries). */
 #define DDGST_RETRIES 3
 
+/* A command that passed the I/O timeout and that the controller aborted
+ * at our request (Command Abort Requested, DNR clear) is sent again as
+ * well, a few times: the caller asked for the I/O, not for an Abort. */
+#define ABORT_RETRIES 2
+
+static bool aborted_by_us(const struct req *r, int err, uint16_t status)
+{
+	return !err && r->abort_ns && !(status & NVME_SF_DNR_BIT) &&
+	       NVME_SF_SCT(status) == NVME_SCT_GENERIC &&
+	       NVME_SF_SC(status) == NVME_SC_ABORT_REQ;
+}
+
 static void complete(struct queue *q, struct req *r, int err, uint16_t status)
 {
-	if (r->ddgst_bad && !err && !status && r->ddgst_tries < DDGST_RETRIES) {
+	bool ddgst = r->ddgst_bad && !err && !status &&
+		     r->ddgst_tries < DDGST_RETRIES;
+	bool aborted = aborted_by_us(r, err, status) &&
+		       r->abort_tries < ABORT_RETRIES;
+
+	if (ddgst || aborted) {
 		r->ddgst_bad = false;
 		r->err = 0;
 		r->errmsg = NULL;
-		r->ddgst_tries++;
+		r->ddgst_tries += ddgst;
+		r->abort_tries += aborted;
 		r->start_ns = now_ns();
 		r->abort_ns = 0;
 		prepare_capsule(q, r);
@@ -758,6 +776,23 @@ static void check_timeouts(struct queue *q, uint64_t now)
 		queue_fail(q, ETIMEDOUT, why);
 		return;
 	}
+}
+
+/* The controller answered the Abort of command cid with "not aborted"
+ * (NVMe Base 2.0 5.1: CQE dword 0 bit 0).  If the command still has no
+ * completion, the Abort failed and the association goes now, rather than
+ * after the grace an aborted command gets to complete (lock held). */
+void queue_abort_refused(struct queue *q, uint16_t cid)
+{
+	struct req *r = lookup(q, cid);
+	char why[320];
+
+	if (!r || !r->abort_ns || q->down || q->dead)
+		return;
+	snprintf(why, sizeof why,
+		 "%s: queue %u: command ID %u (opcode 0x%02x) got no completion within %d ms, nor after an Abort (the controller did not abort it)",
+		 q->conn->peer, q->qid, r->cid, r->sqe.opcode, q->io_timeout_ms);
+	queue_fail(q, ETIMEDOUT, why);
 }
 
 void queue_scan_timeouts(struct queue *q)

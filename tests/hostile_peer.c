@@ -51,6 +51,8 @@ struct hp {
 	bool fired;
 	unsigned bad_reads;     /* HP_BAD_DDGST_4X: reads damaged so far */
 	unsigned io_cmds;
+	struct hconn *held_conn; /* HP_IO_ABORTABLE: the Read held */
+	uint16_t held_cid;
 	uint64_t genctr;
 	uint16_t next_cntlid;
 };
@@ -628,8 +630,25 @@ static int admin_cmd(struct hconn *c, const uint8_t *sqe, uint16_t cid)
 			return 0;
 		}
 		return send_rsp(c, cid, 0, 0, 0);
-	case NVME_ADMIN_ABORT:
-		return send_rsp(c, cid, 0, 1, 0); /* not aborted */
+	case NVME_ADMIN_ABORT: {
+		struct hconn *held;
+		uint16_t held_cid;
+
+		pthread_mutex_lock(&p->lock);
+		held = p->held_conn;
+		held_cid = p->held_cid;
+		if (held && held->qid == (cdw10 & 0xffff) &&
+		    held_cid == cdw10 >> 16)
+			p->held_conn = NULL;
+		else
+			held = NULL;
+		pthread_mutex_unlock(&p->lock);
+		/* The held Read is the only command on its queue, so its
+		 * thread is waiting in recv(): this is the only writer. */
+		if (held && send_rsp(held, held_cid, NVME_SC_ABORT_REQ, 0, 0) < 0)
+			return -1;
+		return send_rsp(c, cid, 0, held ? 0 : 1, 0); /* dw0 bit 0: not aborted */
+	}
 	}
 	return send_rsp(c, cid, NVME_SC_INVALID_OPCODE | 0x4000, 0, 0);
 }
@@ -637,7 +656,7 @@ static int admin_cmd(struct hconn *c, const uint8_t *sqe, uint16_t cid)
 static bool is_read_mode(enum hp_mode m)
 {
 	return (m >= HP_RSP_BAD_HLEN && m <= HP_C2H_SUCCESS_SHORT) ||
-	       (m >= HP_R2T_FOR_READ && m <= HP_IO_SLOW);
+	       (m >= HP_R2T_FOR_READ && m <= HP_IO_ABORTABLE);
 }
 
 static bool is_r2t_write_mode(enum hp_mode m)
@@ -774,6 +793,12 @@ static int read_cmd(struct hconn *c, uint16_t cid, const uint8_t *data,
 			return -1;
 		return send_rsp(c, cid, 0, 0, 0);
 	case HP_IO_SILENT:
+		return 0;
+	case HP_IO_ABORTABLE:
+		pthread_mutex_lock(&p->lock);
+		p->held_conn = c;
+		p->held_cid = cid;
+		pthread_mutex_unlock(&p->lock);
 		return 0;
 	case HP_IO_SLOW: {
 		uint8_t *all = malloc(len + 256);

@@ -65,6 +65,9 @@ enum hp_mode {
 	HP_BAD_DDGST_4X,    /* the same, on the first four Reads */
 	HP_IO_SILENT,       /* the Read is never answered */
 	HP_IO_SLOW,         /* the Read's answer one byte every 100 ms */
+	HP_IO_ABORTABLE,    /* the Read is held until an Abort names it;
+			     * then it ends with Command Abort Requested and
+			     * the Abort answers "aborted" */
 	/* discovery log page */
 	HP_DISC_NUMREC_HUGE,
 	HP_DISC_SHORT,      /* NUMREC 3, but the page holds 2 entries */

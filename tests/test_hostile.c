@@ -290,7 +290,7 @@ IO_CASE(data_digest_wrong_every_try, .mode = HP_BAD_DDGST_4X, .hdgst = true,
 
 /* time */
 IO_CASE(read_never_answered, .mode = HP_IO_SILENT,
-	.want_msg = "got no completion within 1000 ms, nor after an Abort")
+	.want_msg = "got no completion within 1000 ms, nor after an Abort (the controller did not abort it)")
 IO_CASE(read_answered_one_byte_at_a_time, .mode = HP_IO_SLOW,
 	.want_msg = "got no completion within 1000 ms")
 
@@ -319,6 +319,39 @@ Test(hostile, data_digest_wrong_once_is_retried, .timeout = 20)
 	cr_assert_eq(st.retries, 1, "%" PRIu64 " commands sent again",
 		     st.retries);
 	cr_assert_str_eq(nvmeof_ctrl_state(b), "live");
+	nvmeof_disconnect(b);
+	hp_stop(bp);
+}
+
+/* A read past the I/O timeout that the controller aborts when asked
+ * (Command Abort Requested, the Abort answering "aborted") is sent again:
+ * the caller gets the right data, and the association stays. */
+Test(hostile, read_aborted_on_request_is_sent_again, .timeout = 20)
+{
+	struct hp *bp = hp_start(HP_IO_ABORTABLE);
+	struct nvmeof_opts o;
+	struct nvmeof_ctrl *b;
+	struct nvmeof_stats st;
+	struct nvmeof_ctrl_status cs;
+	uint8_t buf[4 * HP_LBA];
+	int rc;
+
+	cr_assert(bp);
+	opts_for(&o, hp_port(bp), NULL);
+	b = connect_ok(&o);
+	memset(buf, 0xee, sizeof buf);
+	rc = nvmeof_read(b, 1, 0, 4, buf);
+	cr_assert(hp_fired(bp), "the controller did not hold the read");
+	cr_assert_eq(rc, 0, "read: %s", nvmeof_get_error());
+	for (uint32_t i = 0; i < sizeof buf; i++)
+		cr_assert_eq(buf[i], hp_pattern(i), "byte %u", i);
+	nvmeof_ctrl_stats(b, &st);
+	cr_assert_eq(st.aborts, 1, "%" PRIu64 " Aborts sent", st.aborts);
+	cr_assert_eq(st.retries, 1, "%" PRIu64 " commands sent again",
+		     st.retries);
+	nvmeof_ctrl_status(b, &cs);
+	cr_assert_eq(cs.reconnects, 0, "%u reconnects", cs.reconnects);
+	cr_assert_str_eq(cs.state, "live");
 	nvmeof_disconnect(b);
 	hp_stop(bp);
 }
