@@ -131,6 +131,7 @@ struct req {
 	bool ddgst_bad;         /* this try's data failed its digest */
 	uint8_t ddgst_tries;    /* sent again for a data digest error */
 	uint8_t abort_tries;    /* sent again after the controller aborted it */
+	uint8_t timeouts;       /* times it outlived the I/O timeout */
 	uint64_t start_ns;
 	struct req *done_next;
 	req_done_fn done;

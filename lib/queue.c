@@ -527,6 +527,12 @@ static const struct tcp_rx_ops rx_ops = { .on_hdr = on_hdr, .on_data = on_data }
 
 /* The connection is gone but the association may come back: keep every
  * command, unsent, for queue_adopt() (lock held). */
+/* A command that outlives the I/O timeout on this many associations in a
+ * row fails with ETIMEDOUT when the last one is torn down, instead of
+ * being sent again forever to a controller that never completes it
+ * (Linux's nvme_max_retries is 5 too). */
+#define MAX_TIMEOUTS 5
+
 static void queue_down(struct queue *q, int err, const char *why)
 {
 	unsigned i;
@@ -550,10 +556,14 @@ static void queue_down(struct queue *q, int err, const char *why)
 
 		if (!r->busy || !r->in_flight)
 			continue;
-		if (r->no_park)
+		if (r->timeouts >= MAX_TIMEOUTS) {
+			r->errmsg = "the command outlived the I/O timeout on 5 associations; given up";
+			complete(q, r, -ETIMEDOUT, 0);
+		} else if (r->no_park) {
 			complete(q, r, -q->down_err, 0);
-		else
+		} else {
 			r->parked = true;
+		}
 	}
 	pthread_cond_broadcast(&q->cond);
 }
@@ -763,6 +773,8 @@ static void check_timeouts(struct queue *q, uint64_t now)
 			continue;
 		if (!r->abort_ns && q->on_timeout) {
 			r->abort_ns = now;
+			if (r->timeouts < UINT8_MAX)
+				r->timeouts++;
 			q->on_timeout(q->owner, q, r->cid);
 			continue;
 		}

@@ -678,6 +678,9 @@ static int read_cmd(struct hconn *c, uint16_t cid, const uint8_t *data,
 		pthread_mutex_unlock(&p->lock);
 		if (!rc)
 			return answer_data(c, cid, data, len);
+	} else if (p->mode == HP_IO_SILENT_ALWAYS) {
+		mark(p);
+		return 0;
 	} else if (!trigger(p, is_read_mode(p->mode))) {
 		return answer_data(c, cid, data, len);
 	}

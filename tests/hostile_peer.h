@@ -68,6 +68,7 @@ enum hp_mode {
 	HP_IO_ABORTABLE,    /* the Read is held until an Abort names it;
 			     * then it ends with Command Abort Requested and
 			     * the Abort answers "aborted" */
+	HP_IO_SILENT_ALWAYS, /* no Read is ever answered, on any association */
 	/* discovery log page */
 	HP_DISC_NUMREC_HUGE,
 	HP_DISC_SHORT,      /* NUMREC 3, but the page holds 2 entries */

@@ -356,6 +356,44 @@ Test(hostile, read_aborted_on_request_is_sent_again, .timeout = 20)
 	hp_stop(bp);
 }
 
+/* A read that no association ever completes is not sent again forever:
+ * after it outlived the I/O timeout on 5 associations it fails with
+ * ETIMEDOUT, and the association, rebuilt, stays. */
+Test(hostile, read_never_answered_anywhere_gives_up, .timeout = 60)
+{
+	struct hp *bp = hp_start(HP_IO_SILENT_ALWAYS);
+	struct nvmeof_opts o;
+	struct nvmeof_ctrl *b;
+	struct nvmeof_stats st;
+	struct nvmeof_ctrl_status cs;
+	uint8_t buf[HP_LBA];
+	uint64_t t0;
+	int rc;
+
+	cr_assert(bp);
+	opts_for(&o, hp_port(bp), NULL);
+	o.io_timeout_ms = 300;
+	o.ctrl_loss_tmo = -1;
+	b = connect_ok(&o);
+	t0 = now_ms();
+	rc = nvmeof_read(b, 1, 0, 1, buf);
+	cr_assert(hp_fired(bp), "the controller did not misbehave");
+	expect_error(rc, ETIMEDOUT, "outlived the I/O timeout on 5 associations",
+		     "read");
+	nvmeof_ctrl_stats(b, &st);
+	nvmeof_ctrl_status(b, &cs);
+	cr_log_info("gave up after %" PRIu64 " ms: %" PRIu64 " Aborts, %" PRIu64
+		    " resends, %u reconnects", now_ms() - t0, st.aborts,
+		    st.retries, cs.reconnects);
+	cr_assert_eq(st.aborts, 5, "%" PRIu64 " Aborts sent", st.aborts);
+	/* the read 4 times (and the Async Event Request too) */
+	cr_assert_geq(st.retries, 4, "%" PRIu64 " commands sent again",
+		      st.retries);
+	cr_assert_geq(cs.reconnects, 4, "%u reconnects", cs.reconnects);
+	nvmeof_disconnect(b);
+	hp_stop(bp);
+}
+
 /* Two completions for one command: the first is right and is taken; the
  * second ends the association. */
 Test(hostile, rsp_twice_for_one_command, .timeout = 20)
