@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "hostile_peer.h"
+#include "target_proc.h"
 #include "nvmeof.h"
 
 #define HOSTNQN "nqn.2014-08.org.nvmexpress:uuid:0c4a1e70-5d2b-4f3e-9a61-7b8c9d0e1f23"
@@ -764,105 +765,30 @@ Test(hostile, keep_alive_never_answered, .timeout = 20)
 #define TBLOCKS 2048u /* 8 MiB of 4096-byte blocks */
 
 static struct {
-	pid_t pid;
+	struct tproc t;
 	char dir[80];
-	char ctl[100];
 	char port[16];
 } T;
 
-static const char *target_path(void)
-{
-	static char p[512];
-	const char *b = getenv("NVMEOF_BUILDDIR");
-
-	if (getenv("NVMEOF_TARGET") && *getenv("NVMEOF_TARGET"))
-		return getenv("NVMEOF_TARGET");
-	snprintf(p, sizeof p, "%s/src/nvmeof-target",
-		 b && *b ? b : TOP_BUILDDIR);
-	return p;
-}
-
 static void target_start(const char *fault)
 {
-	char portfile[160], err[160];
-	const char *argv[20];
-	int n = 0;
+	const char *args[] = { "-n", TNQN, "--ns", "ram:8M",
+			       fault ? "--fault" : NULL, fault, NULL };
+	char msg[256];
 
 	snprintf(T.dir, sizeof T.dir, "%s/hostile.XXXXXX",
 		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 	cr_assert_not_null(mkdtemp(T.dir));
-	snprintf(portfile, sizeof portfile, "%s/port", T.dir);
-	snprintf(T.ctl, sizeof T.ctl, "%s/ctl", T.dir);
-	snprintf(err, sizeof err, "%s/stderr", T.dir);
-	argv[n++] = target_path();
-	argv[n++] = "-l";
-	argv[n++] = "127.0.0.1:0";
-	argv[n++] = "--port-file";
-	argv[n++] = portfile;
-	argv[n++] = "--control";
-	argv[n++] = T.ctl;
-	argv[n++] = "-n";
-	argv[n++] = TNQN;
-	argv[n++] = "--ns";
-	argv[n++] = "ram:8M";
-	if (fault) {
-		argv[n++] = "--fault";
-		argv[n++] = fault;
-	}
-	argv[n] = NULL;
-	T.pid = fork();
-	cr_assert(T.pid >= 0);
-	if (T.pid == 0) {
-		int e = open(err, O_CREAT | O_WRONLY | O_TRUNC, 0600);
-
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (e >= 0) {
-			dup2(e, 1);
-			dup2(e, 2);
-		}
-		execv(argv[0], (char **)argv);
-		_exit(127);
-	}
-	for (int i = 0; i < 1000; i++) {
-		FILE *f = fopen(portfile, "r");
-		int port = 0, status;
-
-		if (f) {
-			if (fscanf(f, "%d", &port) != 1)
-				port = 0;
-			fclose(f);
-			if (port > 0) {
-				snprintf(T.port, sizeof T.port, "%d", port);
-				return;
-			}
-		}
-		cr_assert_eq(waitpid(T.pid, &status, WNOHANG), 0,
-			     "%s exited at start (see %s)", argv[0], err);
-		usleep(10000);
-	}
-	cr_assert_fail("no port file from %s", argv[0]);
+	cr_assert_eq(tproc_start(&T.t, T.dir, args, msg, sizeof msg), 0, "%s",
+		     msg);
+	snprintf(T.port, sizeof T.port, "%d", T.t.port);
 }
 
 static void target_stop(void)
 {
 	char p[200];
-	int status;
 
-	if (T.pid > 0) {
-		kill(T.pid, SIGTERM);
-		for (int i = 0; i < 500; i++) {
-			if (waitpid(T.pid, &status, WNOHANG) == T.pid) {
-				T.pid = 0;
-				break;
-			}
-			usleep(10000);
-		}
-		if (T.pid > 0) {
-			kill(T.pid, SIGKILL);
-			waitpid(T.pid, &status, 0);
-			T.pid = 0;
-		}
-	}
+	tproc_stop(&T.t);
 	for (const char *const *f = (const char *const[]){ "port", "ctl", "stderr", NULL };
 	     *f; f++) {
 		snprintf(p, sizeof p, "%s/%s", T.dir, *f);
@@ -875,36 +801,7 @@ static void target_stop(void)
  * it runs on the library's admin thread too. */
 static int control(const char *cmd)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct timeval tv = { 5, 0 };
-	char buf[512];
-	size_t len = 0;
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), rc = -1;
-
-	if (fd < 0)
-		return -1;
-	snprintf(sa.sun_path, sizeof sa.sun_path, "%s", T.ctl);
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0 &&
-	    write(fd, cmd, strlen(cmd)) == (ssize_t)strlen(cmd) &&
-	    write(fd, "\n", 1) == 1) {
-		while (len < sizeof buf - 1) {
-			ssize_t n = read(fd, buf + len, sizeof buf - 1 - len);
-
-			if (n <= 0)
-				break;
-			len += (size_t)n;
-			buf[len] = '\0';
-			if (strstr(buf, "ok\n")) {
-				rc = 0;
-				break;
-			}
-			if (strstr(buf, "error:"))
-				break;
-		}
-	}
-	close(fd);
-	return rc;
+	return tproc_control(&T.t, cmd, NULL, 0);
 }
 
 /* What the state callback saw; it disarms the faults when the association

@@ -27,6 +27,7 @@
 #include "internal.h"
 #include "nvme_spec.h"
 #include "pdu.h"
+#include "target_proc.h"
 
 #define NQN "nqn.2026-11.org.example:raw-test"
 #define HOSTNQN "nqn.2014-08.org.nvmexpress:uuid:6b1c41a4-9f0c-4d6e-8d1b-4a7d3e2f1c00"
@@ -38,127 +39,43 @@
 /* ---- the target process ------------------------------------------------- */
 
 static struct {
-	pid_t pid;
-	int port;
+	struct tproc t;
+	int port;       /* the port the raw host connects to */
 	char dir[90];
-	char ctl[100];
 } T;
-
-static const char *target_path(void)
-{
-	const char *p = getenv("NVMEOF_TARGET");
-
-	if (p && *p)
-		return p;
-#ifdef TOP_BUILDDIR
-	return TOP_BUILDDIR "/src/nvmeof-target";
-#else
-	return "../src/nvmeof-target";
-#endif
-}
 
 static void start_target(const char *extra1, const char *extra2)
 {
-	char portfile[200], file[200], err[200];
-	const char *argv[40];
-	int n = 0, fd;
+	char file[200], msg[256];
+	const char *args[] = {
+		"-n", NQN, "--serial", SERIAL, "--model", MODEL,
+		"--firmware", FIRMWARE,
+		"--ns", "ram:16M",      /* 1 */
+		"--ns", file,           /* 2 */
+		"--ns", "null:1G",      /* 3 */
+		"--ns", "ram:1M,ro",    /* 4 */
+		"-v", extra1, extra2, NULL
+	};
+	int fd;
 
 	if (!T.dir[0]) {
 		snprintf(T.dir, sizeof T.dir, "%s/tgtraw.XXXXXX",
 			 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 		cr_assert_not_null(mkdtemp(T.dir), "mkdtemp: %s", strerror(errno));
 	}
-	snprintf(portfile, sizeof portfile, "%s/port", T.dir);
-	snprintf(T.ctl, sizeof T.ctl, "%s/ctl", T.dir);
 	snprintf(file, sizeof file, "%s/ns2.img", T.dir);
-	snprintf(err, sizeof err, "%s/stderr", T.dir);
 	fd = open(file, O_CREAT | O_RDWR, 0600);
 	cr_assert(fd >= 0 && ftruncate(fd, 8 << 20) == 0);
 	close(fd);
-
-	unlink(portfile); /* of a target that ran before */
-	argv[n++] = target_path();
-	argv[n++] = "-l";
-	argv[n++] = "127.0.0.1:0";
-	argv[n++] = "--port-file";
-	argv[n++] = portfile;
-	argv[n++] = "--control";
-	argv[n++] = T.ctl;
-	argv[n++] = "-n";
-	argv[n++] = NQN;
-	argv[n++] = "--serial";
-	argv[n++] = SERIAL;
-	argv[n++] = "--model";
-	argv[n++] = MODEL;
-	argv[n++] = "--firmware";
-	argv[n++] = FIRMWARE;
-	argv[n++] = "--ns";
-	argv[n++] = "ram:16M";          /* 1 */
-	argv[n++] = "--ns";
-	argv[n++] = file;               /* 2 */
-	argv[n++] = "--ns";
-	argv[n++] = "null:1G";          /* 3 */
-	argv[n++] = "--ns";
-	argv[n++] = "ram:1M,ro";        /* 4 */
-	argv[n++] = "-v";
-	if (extra1)
-		argv[n++] = extra1;
-	if (extra2)
-		argv[n++] = extra2;
-	argv[n] = NULL;
-
-	T.pid = fork();
-	cr_assert(T.pid >= 0);
-	if (T.pid == 0) {
-		int e = open(err, O_CREAT | O_WRONLY | O_TRUNC, 0600);
-
-		/* gone with the test, even one killed by a timeout */
-		prctl(PR_SET_PDEATHSIG, SIGTERM);
-		if (e >= 0) {
-			dup2(e, 1);
-			dup2(e, 2);
-		}
-		execv(argv[0], (char **)argv);
-		fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
-		_exit(127);
-	}
-	for (int i = 0; i < 500; i++) {
-		FILE *f = fopen(portfile, "r");
-		int status;
-
-		if (f) {
-			int ok = fscanf(f, "%d", &T.port) == 1;
-
-			fclose(f);
-			if (ok && T.port > 0)
-				return;
-		}
-		cr_assert_eq(waitpid(T.pid, &status, WNOHANG), 0,
-			     "%s exited at start (see %s)", argv[0], err);
-		usleep(10000);
-	}
-	cr_assert_fail("no port file from %s", argv[0]);
+	cr_assert_eq(tproc_start(&T.t, T.dir, args, msg, sizeof msg), 0, "%s",
+		     msg);
+	T.port = T.t.port;
 }
 
 /* SIGTERM; returns the exit status (0: clean) */
 static int stop_target(void)
 {
-	int status = -1;
-
-	if (T.pid <= 0)
-		return -1;
-	kill(T.pid, SIGTERM);
-	for (int i = 0; i < 1000; i++) {
-		if (waitpid(T.pid, &status, WNOHANG) == T.pid)
-			break;
-		usleep(10000);
-	}
-	if (waitpid(T.pid, &status, WNOHANG) == 0) {
-		kill(T.pid, SIGKILL);
-		waitpid(T.pid, &status, 0);
-	}
-	T.pid = 0;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	return tproc_stop(&T.t);
 }
 
 static void cleanup_dir(void)
@@ -179,7 +96,7 @@ static void cleanup_dir(void)
 
 static void teardown(void)
 {
-	if (T.pid > 0)
+	if (T.t.pid > 0)
 		stop_target();
 	cleanup_dir();
 }
@@ -215,30 +132,10 @@ static int port_line(int n)
 /* One control-socket command; returns its whole answer. */
 static char *control(const char *cmd)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	static char buf[8192];
-	size_t len = 0;
-	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
-	struct timeval tv = { 5, 0 };
 
-	snprintf(sa.sun_path, sizeof sa.sun_path, "%s", T.ctl);
-	cr_assert(fd >= 0);
-	cr_assert_eq(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0,
-		     "control connect: %s", strerror(errno));
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-	cr_assert(write(fd, cmd, strlen(cmd)) == (ssize_t)strlen(cmd));
-	cr_assert(write(fd, "\n", 1) == 1);
-	for (;;) {
-		ssize_t n = read(fd, buf + len, sizeof buf - 1 - len);
-
-		cr_assert(n > 0, "control: no answer to '%s'", cmd);
-		len += (size_t)n;
-		buf[len] = '\0';
-		if (strstr(buf, "ok\n") == buf || strstr(buf, "\nok\n") ||
-		    strstr(buf, "error:"))
-			break;
-	}
-	close(fd);
+	cr_assert_geq(tproc_control(&T.t, cmd, buf, sizeof buf), 0,
+		      "control: no answer to '%s'", cmd);
 	return buf;
 }
 
@@ -994,14 +891,14 @@ Test(target, startup_errors)
 	finish();
 	snprintf(cmd, sizeof cmd,
 		 "'%s' -l 127.0.0.1:0 --ns /nonexistent/nvmeof-raw.img 2>%s/stderr",
-		 target_path(), T.dir);
+		 tproc_path(), T.dir);
 	rc = system(cmd);
 	cr_expect(WIFEXITED(rc) && WEXITSTATUS(rc) == 1, "exit status %d", rc);
 	snprintf(cmd, sizeof cmd,
 		 "grep -q 'cannot open /nonexistent/nvmeof-raw.img: No such file or directory' %s/stderr",
 		 T.dir);
 	cr_expect_eq(system(cmd), 0, "the message names the file");
-	snprintf(cmd, sizeof cmd, "'%s' --ns ram:12Q 2>/dev/null", target_path());
+	snprintf(cmd, sizeof cmd, "'%s' --ns ram:12Q 2>/dev/null", tproc_path());
 	rc = system(cmd);
 	cr_expect(WIFEXITED(rc) && WEXITSTATUS(rc) == 1, "bad size");
 }
@@ -1244,7 +1141,7 @@ Test(target, config_file_and_sighup)
 		  "  ns 1 ram:1M\n"
 		  "  ns 2 null:8M\n"
 		  "  ns 3 ram:2M\n");
-	kill(T.pid, SIGHUP);
+	kill(T.t.pid, SIGHUP);
 	for (int i = 0; i < 200; i++) {
 		list = control("list");
 		if (!strstr(list, "cfg-b"))
