@@ -19,6 +19,7 @@
  * Lock order (outer first): fctrl.ns_lock (rwlock, the namespace table)
  * -> stripe.m (range locks of one namespace, taken in ascending index)
  * -> pool.lock (free lists).  Callbacks take only stripe.m and pool.lock.
+ * The receive buffers' lock (io.c) is a leaf: nothing is taken under it.
  *
  * Subsystems come and go in a tree (the discovery log changed): only the
  * event thread adds and removes them.  fs.ctrls has a fixed capacity, so
