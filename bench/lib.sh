@@ -5,6 +5,9 @@
 #
 #   bench_install_deps          scripts/install-deps and scripts/bench-packages
 #   bench_build                 the optimised tree build-bench/ (no sanitizers)
+#   bench_programs INSTALL DIR  both as the soak scripts' --no-install and
+#                               --builddir DIR ask (DIR "": build-bench/)
+#   bench_usage                 the script's header comment, as --help
 #   bench_init                  a temporary directory $BT and the cleanup trap
 #   bench_target CPU ARGS...    nvmeof-target on 127.0.0.1, port chosen by
 #                               the kernel: sets TPID, TADDR, TCTL
@@ -146,6 +149,26 @@ bench_cleanup() {
 
 # bench_init: $BT, a fresh temporary directory, removed at exit with
 # everything mounted and started (set BENCH_KEEP=1 to keep it).
+# bench_programs INSTALL BUILDDIR: install the packages unless INSTALL is
+# empty; then the programs of BUILDDIR, or of build-bench/ built now.
+bench_programs() {
+	if [ -n "$1" ]; then
+		bench_install_deps || bench_die "could not install the packages"
+	fi
+	if [ -n "$2" ]; then
+		top_builddir=$(cd "$2" && pwd) || exit 1
+		bench_bins
+	else
+		bench_build || bench_die "build failed"
+	fi
+}
+
+# bench_usage: the comment at the top of the script (from line 3 to the
+# first "set -"), without its "# ".
+bench_usage() {
+	sed -n '3,/^set -/p' "$0" | sed -e '/^set -/d' -e 's/^# \{0,1\}//'
+}
+
 bench_init() {
 	BT=$(mktemp -d "${TMPDIR:-/tmp}/nvmeof-bench.XXXXXX") || exit 1
 	trap 'bench_cleanup' EXIT

@@ -33,6 +33,8 @@ MODE="kill"
 DOWN=1
 BUILDDIR=
 INSTALL=1
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "$0")/lib.sh"
 while [ $# -gt 0 ]; do
 	case $1 in
 	--duration) DURATION=${2:?}; shift ;;
@@ -41,7 +43,7 @@ while [ $# -gt 0 ]; do
 	--down) DOWN=${2:?}; shift ;;
 	--builddir) BUILDDIR=${2:?}; shift ;;
 	--no-install) INSTALL= ;;
-	-h | --help) sed -n '3,/^set -uo/p' "$0" | sed -e '/^set -uo/d' -e 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) bench_usage; exit 0 ;;
 	*) echo "outages.sh: unknown option $1 (see --help)" >&2; exit 64 ;;
 	esac
 	shift
@@ -49,15 +51,7 @@ done
 case "$DURATION$OUTAGES$DOWN" in *[!0-9]*) echo "outages.sh: numbers, please" >&2; exit 64 ;; esac
 case $MODE in kill | drop | restart) ;; *) echo "outages.sh: --mode kill, drop or restart" >&2; exit 64 ;; esac
 
-# shellcheck source-path=SCRIPTDIR source=lib.sh
-. "$(dirname "$0")/lib.sh"
-if [ -n "$INSTALL" ]; then bench_install_deps || bench_die "could not install the packages"; fi
-if [ -n "$BUILDDIR" ]; then
-	top_builddir=$(cd "$BUILDDIR" && pwd) || exit 1
-	bench_bins
-else
-	bench_build || bench_die "build failed"
-fi
+bench_programs "$INSTALL" "$BUILDDIR"
 for c in fio jq socat ss; do command -v "$c" >/dev/null || bench_die "$c is missing"; done
 
 INTERVAL_MS=$((DURATION * 1000 / (OUTAGES + 1)))

@@ -28,13 +28,15 @@ DURATION=600
 INTERVAL=10
 BUILDDIR=
 INSTALL=1
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "$0")/lib.sh"
 while [ $# -gt 0 ]; do
 	case $1 in
 	--duration) DURATION=${2:?}; shift ;;
 	--interval) INTERVAL=${2:?}; shift ;;
 	--builddir) BUILDDIR=${2:?}; shift ;;
 	--no-install) INSTALL= ;;
-	-h | --help) sed -n '3,/^set -uo/p' "$0" | sed -e '/^set -uo/d' -e 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) bench_usage; exit 0 ;;
 	*) echo "rss-soak.sh: unknown option $1 (see --help)" >&2; exit 64 ;;
 	esac
 	shift
@@ -45,15 +47,7 @@ if [ "$INTERVAL" -lt 1 ] || [ "$DURATION" -lt "$INTERVAL" ]; then
 	exit 64
 fi
 
-# shellcheck source-path=SCRIPTDIR source=lib.sh
-. "$(dirname "$0")/lib.sh"
-if [ -n "$INSTALL" ]; then bench_install_deps || bench_die "could not install the packages"; fi
-if [ -n "$BUILDDIR" ]; then
-	top_builddir=$(cd "$BUILDDIR" && pwd) || exit 1
-	bench_bins
-else
-	bench_build || bench_die "build failed"
-fi
+bench_programs "$INSTALL" "$BUILDDIR"
 for c in fio jq; do command -v "$c" >/dev/null || bench_die "$c is missing"; done
 
 bench_init
