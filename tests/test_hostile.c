@@ -295,6 +295,21 @@ IO_CASE(read_never_answered, .mode = HP_IO_SILENT,
 IO_CASE(read_answered_one_byte_at_a_time, .mode = HP_IO_SLOW,
 	.want_msg = "got no completion within 1000 ms")
 
+/* The peer misbehaves on a 4-block read that must still succeed, whole
+ * and right. */
+static void read_right_data(struct nvmeof_ctrl *b, struct hp *bp)
+{
+	uint8_t buf[4 * HP_LBA];
+	int rc;
+
+	memset(buf, 0xee, sizeof buf);
+	rc = nvmeof_read(b, 1, 0, 4, buf);
+	cr_assert(hp_fired(bp), "the controller did not misbehave");
+	cr_assert_eq(rc, 0, "read: %s", nvmeof_get_error());
+	for (uint32_t i = 0; i < sizeof buf; i++)
+		cr_assert_eq(buf[i], hp_pattern(i), "byte %u", i);
+}
+
 /* A read damaged once on the way is sent again: the caller gets the right
  * data, never an error, and the association stays. */
 Test(hostile, data_digest_wrong_once_is_retried, .timeout = 20)
@@ -303,19 +318,12 @@ Test(hostile, data_digest_wrong_once_is_retried, .timeout = 20)
 	struct nvmeof_opts o;
 	struct nvmeof_ctrl *b;
 	struct nvmeof_stats st;
-	uint8_t buf[4 * HP_LBA];
-	int rc;
 
 	cr_assert(bp);
 	opts_for(&o, hp_port(bp), NULL);
 	o.hdr_digest = o.data_digest = true;
 	b = connect_ok(&o);
-	memset(buf, 0xee, sizeof buf);
-	rc = nvmeof_read(b, 1, 0, 4, buf);
-	cr_assert(hp_fired(bp), "the controller did not misbehave");
-	cr_assert_eq(rc, 0, "read: %s", nvmeof_get_error());
-	for (uint32_t i = 0; i < sizeof buf; i++)
-		cr_assert_eq(buf[i], hp_pattern(i), "byte %u", i);
+	read_right_data(b, bp);
 	nvmeof_ctrl_stats(b, &st);
 	cr_assert_eq(st.retries, 1, "%" PRIu64 " commands sent again",
 		     st.retries);
@@ -334,18 +342,11 @@ Test(hostile, read_aborted_on_request_is_sent_again, .timeout = 20)
 	struct nvmeof_ctrl *b;
 	struct nvmeof_stats st;
 	struct nvmeof_ctrl_status cs;
-	uint8_t buf[4 * HP_LBA];
-	int rc;
 
 	cr_assert(bp);
 	opts_for(&o, hp_port(bp), NULL);
 	b = connect_ok(&o);
-	memset(buf, 0xee, sizeof buf);
-	rc = nvmeof_read(b, 1, 0, 4, buf);
-	cr_assert(hp_fired(bp), "the controller did not hold the read");
-	cr_assert_eq(rc, 0, "read: %s", nvmeof_get_error());
-	for (uint32_t i = 0; i < sizeof buf; i++)
-		cr_assert_eq(buf[i], hp_pattern(i), "byte %u", i);
+	read_right_data(b, bp);
 	nvmeof_ctrl_stats(b, &st);
 	cr_assert_eq(st.aborts, 1, "%" PRIu64 " Aborts sent", st.aborts);
 	cr_assert_eq(st.retries, 1, "%" PRIu64 " commands sent again",
