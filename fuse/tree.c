@@ -1538,6 +1538,26 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	}
 }
 
+/* fi's namespace handle, when its namespace is still there.  Otherwise
+ * NULL, with the request answered: not_data for a handle of another kind
+ * (a pseudo-file), EIO when the namespace was removed under the open file,
+ * as for a disk that went away. */
+static struct fh_data *live_data(fuse_req_t req, struct fuse_file_info *fi,
+				 int not_data)
+{
+	struct fh_data *h = (struct fh_data *)(uintptr_t)fi->fh;
+
+	if (h->magic != FH_DATA_MAGIC) {
+		fuse_reply_err(req, not_data);
+		return NULL;
+	}
+	if (!__atomic_load_n(&h->ns->present, __ATOMIC_RELAXED)) {
+		fuse_reply_err(req, EIO);
+		return NULL;
+	}
+	return h;
+}
+
 static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		    struct fuse_file_info *fi)
 {
@@ -1545,15 +1565,10 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 
 	(void)ino;
 	if (magic == FH_DATA_MAGIC) {
-		struct fh_data *h = (struct fh_data *)(uintptr_t)fi->fh;
+		struct fh_data *h = live_data(req, fi, 0);
 
-		/* The namespace was removed under the open file: EIO, as
-		 * for a disk that went away. */
-		if (!__atomic_load_n(&h->ns->present, __ATOMIC_RELAXED)) {
-			fuse_reply_err(req, EIO);
-			return;
-		}
-		io_read(req, h->ns, size, off);
+		if (h)
+			io_read(req, h->ns, size, off);
 		return;
 	}
 	{
@@ -1583,18 +1598,11 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
 		     size_t size, off_t off, struct fuse_file_info *fi)
 {
-	struct fh_data *h = (struct fh_data *)(uintptr_t)fi->fh;
+	struct fh_data *h = live_data(req, fi, EBADF);
 
 	(void)ino;
-	if (h->magic != FH_DATA_MAGIC) {
-		fuse_reply_err(req, EBADF);
-		return;
-	}
-	if (!__atomic_load_n(&h->ns->present, __ATOMIC_RELAXED)) {
-		fuse_reply_err(req, EIO);
-		return;
-	}
-	io_write(req, h->ns, buf, size, off, h->flags | fi->flags);
+	if (h)
+		io_write(req, h->ns, buf, size, off, h->flags | fi->flags);
 }
 
 static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -1619,32 +1627,23 @@ static void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 
 	(void)ino;
 	(void)datasync;
-	if (h->magic != FH_DATA_MAGIC || h->ns->ro) {
+	if (h->magic == FH_DATA_MAGIC && h->ns->ro) {
 		fuse_reply_err(req, 0);
 		return;
 	}
-	if (!__atomic_load_n(&h->ns->present, __ATOMIC_RELAXED)) {
-		fuse_reply_err(req, EIO);
-		return;
-	}
-	io_fsync(req, h->ns);
+	h = live_data(req, fi, 0);
+	if (h)
+		io_fsync(req, h->ns);
 }
 
 static void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode,
 			 off_t offset, off_t length, struct fuse_file_info *fi)
 {
-	struct fh_data *h = (struct fh_data *)(uintptr_t)fi->fh;
+	struct fh_data *h = live_data(req, fi, EOPNOTSUPP);
 
 	(void)ino;
-	if (h->magic != FH_DATA_MAGIC) {
-		fuse_reply_err(req, EOPNOTSUPP);
-		return;
-	}
-	if (!__atomic_load_n(&h->ns->present, __ATOMIC_RELAXED)) {
-		fuse_reply_err(req, EIO);
-		return;
-	}
-	io_fallocate(req, h->ns, mode, offset, length);
+	if (h)
+		io_fallocate(req, h->ns, mode, offset, length);
 }
 
 static void op_statfs(fuse_req_t req, fuse_ino_t ino)
