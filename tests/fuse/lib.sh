@@ -129,6 +129,19 @@ start_target() {
 		--model "$TEST_MODEL" "$@"
 }
 
+# st FIELD: a field of the mount's status file (MNT/status).
+st() { sed -n "s/^$1 *: //p" "$MNT/status"; }
+
+# until_state STATE: wait up to 30 s until status says STATE.
+until_state() {
+	i=0
+	until [ "$(st state)" = "$1" ]; do
+		i=$((i + 1))
+		[ $i -lt 300 ] || fail "state is '$(st state)', waited for '$1'"
+		sleep 0.1
+	done
+}
+
 # ctl COMMAND: one line to the target's control socket; output in $T/ctl.out.
 ctl() {
 	if command -v socat >/dev/null 2>&1; then

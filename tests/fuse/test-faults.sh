@@ -29,7 +29,6 @@ stop_fio() {
 	FIO=
 }
 trap 'rc_=$?; stop_fio; (exit $rc_); cleanup' EXIT
-st() { sed -n "s/^$1 *: //p" "$MNT/status"; }
 fault() { ctl "fault $1" || fail "fault $1: $(cat "$T/ctl.out")"; }
 
 # mount_fg NAME [options]: nvmeof-mount in the foreground, its log (each

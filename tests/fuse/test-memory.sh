@@ -12,7 +12,6 @@ start_target
 do_mount -i 2
 
 QD=8
-st() { sed -n "s/^$1 *: //p" "$MNT/status"; }
 run_fio() {
 	fio --name=mem --filename="$MNT/n1" --size=32M --rw=randrw \
 		--bsrange=4k-1m --ioengine=libaio --iodepth=$QD --direct=1 \

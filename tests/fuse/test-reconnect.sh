@@ -10,15 +10,6 @@ cp "$T/ns.img" "$T/expect"
 start_target -n "$TEST_NQN" --ns "$T/ns.img"
 port=$TPORT
 do_mount -c 1 -k 2 --io-timeout 5
-st() { sed -n "s/^$1 *: //p" "$MNT/status"; }
-until_state() {
-	i=0
-	until [ "$(st state)" = "$1" ]; do
-		i=$((i + 1))
-		[ $i -lt 300 ] || fail "state is '$(st state)', waited for '$1'"
-		sleep 0.1
-	done
-}
 cmp -n 1048576 "$MNT/n1" "$T/expect" || fail "first read"
 
 kill "$TPID"

@@ -14,15 +14,6 @@ until is_mounted "$MNT"; do
 	[ $i -lt 200 ] || fail "not mounted: $(cat "$T/log")"
 	sleep 0.05
 done
-st() { sed -n "s/^$1 *: //p" "$MNT/status"; }
-until_state() {
-	i=0
-	until [ "$(st state)" = "$1" ]; do
-		i=$((i + 1))
-		[ $i -lt 300 ] || fail "state is '$(st state)', waited for '$1'"
-		sleep 0.1
-	done
-}
 kill "$TPID"
 wait "$TPID" 2>/dev/null
 TPID=

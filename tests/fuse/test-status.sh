@@ -7,7 +7,6 @@ hostnqn="nqn.2014-08.org.nvmexpress:uuid:8c2f3a5e-0f4f-4d8e-9d59-0a6f2f2d1c11"
 hostid="8c2f3a5e-0f4f-4d8e-9d59-0a6f2f2d1c11"
 do_mount -i 1 -Q 32 -k 7 --hostnqn "$hostnqn" --hostid "$hostid"
 
-st() { sed -n "s/^$1 *: //p" "$MNT/status"; }
 [ "$(st address)" = "$ADDR" ] || fail "address: $(st address)"
 [ "$(st subnqn)" = "$TEST_NQN" ] || fail "subnqn: $(st subnqn)"
 [ "$(st hostnqn)" = "$hostnqn" ] || fail "hostnqn: $(st hostnqn)"
