@@ -86,7 +86,7 @@ echo "  nvmeof-mount -c 1 on $TADDR, namespace $NS_SPEC"
 L=$(now_ms)
 fio --name=outages --filename="$FILE" --rw=randwrite --bsrange=4k-128k \
 	--ioengine=libaio --iodepth=16 --direct=1 --size=256M \
-	--verify=crc32c --verify_backlog=64 --verify_fatal=1 \
+	--verify=crc32c --verify_backlog=64 --verify_fatal=1 --verify_state_save=0 \
 	--time_based --runtime="$DURATION" \
 	--write_iops_log="$BT/io" --log_avg_msec=1 \
 	--output-format=json --output="$BT/fio.json" >"$BT/fio.out" 2>&1 &

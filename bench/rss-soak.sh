@@ -61,7 +61,7 @@ echo "rss-soak: nvmeof-mount pid $MPID ($(bench_status_field "$BT/mnt" io_queues
 	"$(bench_status_field "$BT/mnt" queue_size)), fio verify for ${DURATION}s, RSS every ${INTERVAL}s"
 fio --output-format=json --output="$BT/fio.json" \
 	--filename="$FILE" --direct=1 --time_based --runtime="$DURATION" \
-	--verify=crc32c --verify_backlog=64 --verify_fatal=1 \
+	--verify=crc32c --verify_backlog=64 --verify_fatal=1 --verify_state_save=0 \
 	--name=aligned --rw=randwrite --bsrange=4k-1M --ioengine=libaio --iodepth=16 \
 	--offset=0 --size=768M \
 	--name=unaligned --rw=randwrite --bs=1000 --ioengine=psync \
