@@ -11,9 +11,10 @@
  * The parent exits 0 only once the mount answers.
  *
  * Workers: our own loop instead of fuse_session_loop_mt().  Each worker
- * polls the FUSE device (shared, non-blocking: a read that loses the race
- * gets EAGAIN) and its own I/O queue of every controller; FUSE requests
- * submit and return, queue events run the completions, which reply.
+ * waits on the FUSE device (shared, non-blocking: a read that loses the
+ * race gets EAGAIN) and its own I/O queue of every controller; FUSE
+ * requests submit and return, queue events run the completions, which
+ * reply.  A request wakes one sleeping worker, not all (see wset_wait).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -27,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
@@ -970,6 +972,10 @@ struct wqueue {
 	unsigned gen;            /* fctrl.state_gen when fd was read */
 	bool reconnecting;
 	bool plugged;            /* nvmeof_plug() for a batch of requests */
+	/* what the worker's epoll set holds for this queue (wset_sync) */
+	int reg_fd;              /* -1: nothing */
+	short reg_events;
+	unsigned reg_gen;
 };
 
 static bool all_live(struct fs *fs)
@@ -1047,6 +1053,8 @@ static int wq_grow(struct pollfd **pfd, struct wqueue **wq, unsigned *cap,
 	if (!q)
 		return -ENOMEM;
 	memset(q + *cap, 0, (ncap - *cap) * sizeof *q);
+	for (unsigned i = *cap; i < ncap; i++)
+		q[i].reg_fd = -1;
 	memset(p + 2 + *cap, 0, (ncap - *cap) * sizeof *p);
 	*wq = q;
 	*cap = ncap;
@@ -1081,6 +1089,92 @@ static int spin_poll(struct pollfd *pfd, nfds_t n, uint64_t spin_ns,
 	}
 }
 
+/* The blocking wait of a worker is an epoll_wait(), so that the FUSE
+ * device can be watched with EPOLLEXCLUSIVE: a new request wakes one
+ * sleeping worker, the first in line, instead of every worker.  With
+ * poll() all of them woke for each request, all but one read nothing, and
+ * the workers took turns: at queue depth 1 each request went to the other
+ * I/O queue, so neither queue's thread in the target stayed warm.  Now the
+ * first worker takes the requests while it keeps up, and the next one is
+ * woken only while it is busy.  (The busy-poll still uses poll() with no
+ * timeout, which waits on nothing.)
+ *
+ * Slots 0 and 1 of pfd (FUSE device, stop eventfd) are registered once;
+ * wset_sync() brings the queues' sockets (slots 2..) up to date. */
+#define WSET_EVENTS 64
+
+static int wset_init(int epfd, struct pollfd *pfd)
+{
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLEXCLUSIVE };
+
+	ev.data.u32 = 0;
+	if (epoll_ctl(epfd, EPOLL_CTL_ADD, pfd[0].fd, &ev) < 0)
+		return -errno;
+	ev.events = EPOLLIN;
+	ev.data.u32 = 1;
+	if (epoll_ctl(epfd, EPOLL_CTL_ADD, pfd[1].fd, &ev) < 0)
+		return -errno;
+	return 0;
+}
+
+static void wset_sync(int epfd, const struct pollfd *pfd, struct wqueue *wq,
+		      unsigned nc)
+{
+	unsigned i, j;
+
+	for (i = 0; i < nc; i++) {
+		struct wqueue *q = &wq[i];
+		const struct pollfd *p = &pfd[2 + i];
+		struct epoll_event ev = { .events = (uint32_t)p->events };
+
+		ev.data.u32 = 2 + i;
+		if (q->reg_fd == p->fd && (p->fd < 0 || (q->reg_gen == q->gen &&
+							  q->reg_events == p->events)))
+			continue;
+		/* Same socket, other events. */
+		if (p->fd >= 0 && q->reg_fd == p->fd && q->reg_gen == q->gen &&
+		    epoll_ctl(epfd, EPOLL_CTL_MOD, p->fd, &ev) == 0) {
+			q->reg_events = p->events;
+			continue;
+		}
+		if (q->reg_fd >= 0) {
+			/* Gone (a closed socket left the set by itself), or
+			 * another socket: the old number may be a newer socket
+			 * of another queue by now, which then registers again. */
+			(void)epoll_ctl(epfd, EPOLL_CTL_DEL, q->reg_fd, NULL);
+			for (j = 0; j < nc; j++)
+				if (j != i && wq[j].reg_fd == q->reg_fd)
+					wq[j].reg_fd = -1;
+			q->reg_fd = -1;
+		}
+		if (p->fd < 0)
+			continue;
+		if (epoll_ctl(epfd, EPOLL_CTL_ADD, p->fd, &ev) == 0 ||
+		    (errno == EEXIST &&
+		     epoll_ctl(epfd, EPOLL_CTL_MOD, p->fd, &ev) == 0)) {
+			q->reg_fd = p->fd;
+			q->reg_events = p->events;
+			q->reg_gen = q->gen;
+		}
+		/* Else it is not watched; the in-flight sweep still polls it. */
+	}
+}
+
+/* poll()'s contract on the worker's set: revents filled, count returned. */
+static int wset_wait(int epfd, struct pollfd *pfd, nfds_t n, int tmo)
+{
+	struct epoll_event ev[WSET_EVENTS];
+	nfds_t k;
+	int i, r = epoll_wait(epfd, ev, WSET_EVENTS, tmo);
+
+	for (k = 0; k < n; k++)
+		pfd[k].revents = 0;
+	for (i = 0; i < r; i++)
+		if (ev[i].data.u32 < n)
+			pfd[ev[i].data.u32].revents = (short)ev[i].events;
+	return r;
+}
+
 /* Requests received in one batch go out in one send per queue. */
 static void plug_all(struct wqueue *wq, unsigned nc, bool plug)
 {
@@ -1108,15 +1202,21 @@ static void *worker_main(void *arg)
 	unsigned i, cap = 0, nc, spin_misses = 0, spin_skip = 0;
 	uint64_t last_sweep = mono_ms();
 	bool stop = false;
+	int epfd = epoll_create1(EPOLL_CLOEXEC);
 
 	tls_worker = w;
 	memset(&fbuf, 0, sizeof fbuf);
-	if (wq_grow(&pfd, &wq, &cap, fs->nr_ctrls) < 0) {
-		free(pfd);
-		free(wq);
-		qs_bump(w, 1); /* quiescent for good */
-		request_stop(fs);
-		return NULL;
+	if (epfd < 0 || wq_grow(&pfd, &wq, &cap, fs->nr_ctrls) < 0) {
+		note("worker %d: %s", w->id, strerror(epfd < 0 ? errno : ENOMEM));
+		goto fail;
+	}
+	pfd[0].fd = fuse_session_fd(se);
+	pfd[0].events = POLLIN;
+	pfd[1].fd = fs->stop_fd;
+	pfd[1].events = POLLIN;
+	if (wset_init(epfd, pfd) < 0) {
+		note("worker %d: epoll: %s", w->id, strerror(errno));
+		goto fail;
 	}
 	while (!stop) {
 		int inflight = __atomic_load_n(&w->inflight, __ATOMIC_RELAXED);
@@ -1127,10 +1227,6 @@ static void *worker_main(void *arg)
 		nc = __atomic_load_n(&fs->nr_ctrls, __ATOMIC_ACQUIRE);
 		if (nc > cap && wq_grow(&pfd, &wq, &cap, nc) < 0)
 			nc = cap;
-		pfd[0].fd = fuse_session_fd(se);
-		pfd[0].events = POLLIN;
-		pfd[1].fd = fs->stop_fd;
-		pfd[1].events = POLLIN;
 		for (i = 0; i < nc; i++) {
 			struct fctrl *fc = tree_ctrl_at(fs, i);
 
@@ -1183,8 +1279,10 @@ static void *worker_main(void *arg)
 		} else if (spin_skip && inflight > 0) {
 			spin_skip--;
 		}
-		if (r == 0)
-			r = poll(pfd, 2 + nc, tmo);
+		if (r == 0) {
+			wset_sync(epfd, pfd, wq, nc);
+			r = wset_wait(epfd, pfd, 2 + nc, tmo);
+		}
 		qs_bump(w, 1);
 		if (r < 0) {
 			if (errno == EINTR)
@@ -1273,6 +1371,15 @@ static void *worker_main(void *arg)
 	io_rbuf_put(fbuf.mem);
 	free(pfd);
 	free(wq);
+	close(epfd);
+	return NULL;
+fail:
+	if (epfd >= 0)
+		close(epfd);
+	free(pfd);
+	free(wq);
+	qs_bump(w, 1); /* quiescent for good */
+	request_stop(fs);
 	return NULL;
 }
 
