@@ -89,6 +89,12 @@ struct tgt_opts {
 };
 extern struct tgt_opts opts;
 
+/* --busy-poll, which the control socket may change while queues run. */
+static inline uint32_t busy_poll_us(void)
+{
+	return __atomic_load_n(&opts.busy_poll_us, __ATOMIC_RELAXED);
+}
+
 static inline uint64_t tgt_mdts_bytes(void)
 {
 	return opts.mdts ? (4096ull << opts.mdts) : 0;

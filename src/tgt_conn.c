@@ -20,6 +20,7 @@
 #endif
 #include <errno.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -30,6 +31,9 @@
 #include "target.h"
 
 #define RX_MIN_CAP (64 * 1024)
+/* A sched_yield() in a busy-poll that returns this late ran another thread:
+ * this CPU has other work and will not halt, so spinning only delays it. */
+#define SPIN_YIELD_BUSY_NS 20000
 #define RX_DIRECT_MIN 4096
 
 /* ---- faults ------------------------------------------------------------- */
@@ -150,11 +154,11 @@ static int wait_writable(struct tgt_conn *c)
 	/* The host is draining the socket: often a matter of microseconds
 	 * (see rx_spin). */
 	n = 0;
-	if (opts.busy_poll_us) {
-		uint64_t until = now_ns() + (uint64_t)opts.busy_poll_us * 1000u;
+	if (busy_poll_us()) {
+		uint64_t until = now_ns() + (uint64_t)busy_poll_us() * 1000u;
 
 		while ((n = poll(&pfd, 1, 0)) == 0 && now_ns() < until)
-			;
+			sched_yield();
 	}
 	if (n == 0)
 		n = poll(&pfd, 1, -1);
@@ -500,12 +504,14 @@ static int admin_wait(struct tgt_conn *c)
  * host's next command, often a few microseconds away, does not have to
  * wake a sleeping thread (on a VM whose idle vCPUs halt, that costs more
  * than the command).  After 8 spins in a row that found nothing (a host
- * slower than that, such as one behind FUSE at queue depth 1), the next 64
- * receives sleep at once.  Returns recv()'s result; -1 with EAGAIN when
- * the time ran out. */
+ * slower than that), the next 64 receives sleep at once.  sched_yield()
+ * between looks lets the other queues' threads on this CPU run; when one
+ * did (the yield came back late), the CPU will not halt anyway and the
+ * spin only takes time from them: the next 64 receives sleep at once too.
+ * Returns recv()'s result; -1 with EAGAIN when the time ran out. */
 static ssize_t rx_spin(struct tgt_conn *c)
 {
-	uint64_t until = now_ns() + (uint64_t)opts.busy_poll_us * 1000u;
+	uint64_t until = now_ns() + (uint64_t)busy_poll_us() * 1000u;
 	bool spun = false;
 
 	if (c->spin_skip) {
@@ -521,7 +527,9 @@ static ssize_t rx_spin(struct tgt_conn *c)
 				c->spin_misses = 0;
 			return n;
 		}
-		if (now_ns() >= until) {
+		uint64_t now = now_ns();
+
+		if (now >= until) {
 			if (spun && ++c->spin_misses >= 8) {
 				c->spin_misses = 0;
 				c->spin_skip = 64;
@@ -530,6 +538,13 @@ static ssize_t rx_spin(struct tgt_conn *c)
 			return n;
 		}
 		spun = true;
+		sched_yield();
+		if (now_ns() - now > SPIN_YIELD_BUSY_NS) {
+			c->spin_misses = 0;
+			c->spin_skip = 64;
+			errno = EAGAIN;
+			return -1;
+		}
 	}
 }
 
@@ -549,7 +564,7 @@ static int rx_fill(struct tgt_conn *c)
 			return -1;
 		if (c->rx_len != before)
 			return 0;
-		if (c->evfd < 0 && opts.busy_poll_us) {
+		if (c->evfd < 0 && busy_poll_us()) {
 			n = rx_spin(c);
 			if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 				n = recv(c->fd, c->rx + c->rx_len,

@@ -225,6 +225,7 @@ static const char help_text[] =
 	"fault off [MODE]                      disarm all faults, or one\n"
 	"fault list                            armed faults\n"
 	"stats                                 per-association counters, CPU per I/O\n"
+	"busy-poll [USEC]                      I/O queues' busy-poll (0: off), or show it\n"
 	"reload                                re-read the -c configuration file\n"
 	"quit                                  close this control connection\n";
 
@@ -410,6 +411,22 @@ int control_exec(const char *line, FILE *out)
 				    "usage: fault MODE[:ARG][@io|@admin|@all] | fault off [MODE] | fault list");
 		if (fault_add(w[1], e, sizeof e) < 0)
 			return fail(out, e);
+		return ok(out);
+	}
+	if (!strcmp(w[0], "busy-poll")) {
+		char *end;
+		unsigned long us;
+
+		if (n == 1) {
+			fprintf(out, "busy-poll %u\n", busy_poll_us());
+			return ok(out);
+		}
+		errno = 0;
+		us = strtoul(w[1], &end, 10);
+		if (n != 2 || errno || end == w[1] || *end || w[1][0] == '-' ||
+		    us > 1000000)
+			return fail(out, "usage: busy-poll [USEC], 0 to 1000000");
+		__atomic_store_n(&opts.busy_poll_us, (uint32_t)us, __ATOMIC_RELAXED);
 		return ok(out);
 	}
 	snprintf(e, sizeof e, "unknown command '%s' (try help)", w[0]);

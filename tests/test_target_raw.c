@@ -882,6 +882,40 @@ Test(target, faults_from_the_control_socket)
 	finish();
 }
 
+/* The I/O queues' busy-poll can be changed while they run (bench/run
+ * turns it off for its scaling rows), and I/O goes on either way. */
+Test(target, busy_poll_from_the_control_socket)
+{
+	struct rc a, io;
+	uint8_t buf[BS];
+	int i;
+
+	admin_up(&a, NQN, false, false, 0);
+	io_up(&io, &a, 1);
+	cr_assert_str_eq(control("busy-poll"), "busy-poll 0\nok\n");
+	cr_assert_str_eq(control("busy-poll 50"), "ok\n");
+	cr_assert_str_eq(control("busy-poll"), "busy-poll 50\nok\n");
+	for (i = 0; i < 20; i++)
+		cr_assert_eq(rw(&io, NVME_NVM_READ, 1, 0, 1, buf, X_IN), 0,
+			     "read %d with busy-poll 50", i);
+	cr_assert_str_eq(control("busy-poll 0"), "ok\n");
+	cr_assert_eq(rw(&io, NVME_NVM_READ, 1, 0, 1, buf, X_IN), 0,
+		     "a read with busy-poll off again");
+	cr_expect_str_eq(control("busy-poll -1"),
+			 "error: usage: busy-poll [USEC], 0 to 1000000\n");
+	cr_expect_str_eq(control("busy-poll 1000001"),
+			 "error: usage: busy-poll [USEC], 0 to 1000000\n");
+	cr_expect_str_eq(control("busy-poll 5x"),
+			 "error: usage: busy-poll [USEC], 0 to 1000000\n");
+	cr_expect_str_eq(control("busy-poll 1 2"),
+			 "error: usage: busy-poll [USEC], 0 to 1000000\n");
+	cr_expect_str_eq(control("busy-poll"), "busy-poll 0\nok\n",
+			 "a refused value changes nothing");
+	close(io.fd);
+	close(a.fd);
+	finish();
+}
+
 Test(target, startup_errors)
 {
 	/* a file that is not there: one line, non-zero exit */
