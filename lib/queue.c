@@ -840,6 +840,11 @@ static void pump(struct queue *q)
  * SPIN_BACKOFF waits, then try spinning again. */
 #define SPIN_MISS_LIMIT 8
 #define SPIN_BACKOFF 64
+/* A sched_yield() in the spin that returns this late ran another thread
+ * for a time slice: this CPU has other work and will not go idle (and
+ * halt) meanwhile.  (Shorter turns are other queues' threads doing their
+ * completions: spinning through them costs less than sleeping.) */
+#define SPIN_YIELD_BUSY_NS 200000ull
 
 /* How long the poller may spin before it sleeps (lock held): only with
  * commands in flight (something is coming), never beyond the caller's
@@ -857,22 +862,38 @@ static uint64_t spin_budget(struct queue *q, uint64_t now, uint64_t deadline)
 
 /* Check pfd without sleeping until something is ready or until_ns (lock
  * released).  sched_yield() between looks lets another thread that shares
- * this CPU run (another queue's thread, the application).  Returns
- * poll()'s result: 0 when the time ran out. */
-static int spin_poll(struct pollfd *pfd, nfds_t n, uint64_t until_ns)
+ * this CPU run (another queue's thread, the application); when one did
+ * (the yield came back late), the CPU has other work: *busy is set and the
+ * spin ends.  Returns poll()'s result: 0 when the time ran out. */
+static int spin_poll(struct pollfd *pfd, nfds_t n, uint64_t until_ns,
+		     bool *busy)
 {
 	for (;;) {
 		int r = poll(pfd, n, 0);
+		uint64_t now = now_ns();
 
-		if (r != 0 || now_ns() >= until_ns)
+		if (r != 0 || now >= until_ns)
 			return r;
 		sched_yield();
+		if (now_ns() - now > SPIN_YIELD_BUSY_NS) {
+			*busy = true;
+			return 0;
+		}
 	}
 }
 
-static void spin_account(struct queue *q, bool hit)
+/* After a spin: misses in a row (a slow controller), or a CPU that ran
+ * another thread for a time slice while we yielded (it has other work and
+ * will not go idle; each further yield would hand it another slice while
+ * our completions wait), make the next SPIN_BACKOFF waits sleep at once:
+ * a completion then wakes the thread, which preempts the other work.  A
+ * spin cut short that way is no miss. */
+static void spin_account(struct queue *q, bool hit, bool busy)
 {
-	if (hit) {
+	if (busy) {
+		q->spin_misses = 0;
+		q->spin_skip = SPIN_BACKOFF;
+	} else if (hit) {
 		q->spin_misses = 0;
 	} else if (++q->spin_misses >= SPIN_MISS_LIMIT) {
 		q->spin_misses = 0;
@@ -923,6 +944,7 @@ int queue_wait(struct queue *q, bool (*pred)(void *), void *arg,
 			uint64_t wait_ns = deadline - now;
 			uint64_t spin = spin_budget(q, now, deadline);
 			int tmo, n = 0, spun;
+			bool busy = false;
 
 			if (q->tx_head)
 				pfd[0].events |= POLLOUT;
@@ -933,14 +955,14 @@ int queue_wait(struct queue *q, bool (*pred)(void *), void *arg,
 			q->poller = true;
 			pthread_mutex_unlock(&q->lock);
 			if (spin)
-				n = spin_poll(pfd, 2, now + spin);
+				n = spin_poll(pfd, 2, now + spin, &busy);
 			spun = n;
 			if (n == 0 && tmo != 0)
 				n = poll(pfd, 2, tmo);
 			pthread_mutex_lock(&q->lock);
 			q->poller = false;
 			if (spin && (spun == 0 || pfd[0].revents))
-				spin_account(q, spun > 0);
+				spin_account(q, spun > 0, busy);
 			if (n > 0 && pfd[1].revents) {
 				uint64_t v;
 				(void)!read(q->wake_fd, &v, sizeof v);
