@@ -1267,12 +1267,12 @@ static void *worker_main(void *arg)
 
 			r = spin_poll(pfd, 2 + nc, fs->busy_poll_ns, &busy);
 			/* Misses in a row (a slow controller), or a CPU with
-			 * other work while several commands are in flight
-			 * (their completions come soon anyway): sleep at once
-			 * for a while.  With one command in flight (psync)
-			 * the spin is what keeps its latency down. */
-			spin_misses = r ? 0 : spin_misses + 1;
-			if (spin_misses >= 8 || (busy && inflight > 1)) {
+			 * other work (it will not go idle, and each yield
+			 * would hand it the CPU again while our completions
+			 * wait): sleep at once for a while; a completion then
+			 * wakes us ahead of that work. */
+			spin_misses = r || busy ? 0 : spin_misses + 1;
+			if (spin_misses >= 8 || busy) {
 				spin_misses = 0;
 				spin_skip = 64;
 			}
