@@ -31,9 +31,11 @@
 #include "target.h"
 
 #define RX_MIN_CAP (64 * 1024)
-/* A sched_yield() in a busy-poll that returns this late ran another thread:
- * this CPU has other work and will not halt, so spinning only delays it. */
-#define SPIN_YIELD_BUSY_NS 20000
+/* A sched_yield() in a busy-poll that returns this late ran another thread
+ * for a time slice: this CPU has other work and will not halt, so spinning
+ * only delays it.  (Another queue's thread doing its commands takes tens
+ * of microseconds: spinning through that costs less than sleeping.) */
+#define SPIN_YIELD_BUSY_NS 200000
 #define RX_DIRECT_MIN 4096
 
 /* ---- faults ------------------------------------------------------------- */
