@@ -3,7 +3,8 @@
  * nvmeof(8): what the files of the command-line tool share.  nvmeof.c
  * parses the command line once (one option table for every subcommand),
  * maps failures to exit codes and connects; cmds.c and perf.c hold the
- * subcommands.  Only <nvmeof.h> of the library is used.
+ * subcommands.  Only <nvmeof.h> of the library is used, and the decoder of
+ * common/describe.h.
  */
 #ifndef NVMEOF_CLI_H
 #define NVMEOF_CLI_H
@@ -12,6 +13,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "describe.h"
 #include "nvmeof.h"
 
 /* sysexits(3) codes, documented in nvmeof(8) EXIT STATUS. */

@@ -2,7 +2,7 @@
 /*
  * nvmeof(8) subcommands other than perf: discover, identify, log, list,
  * get-feature, set-feature, gen-hostnqn, show-hostnqn.  Every payload is
- * decoded by nvmeof_describe(), the library's one decoder.
+ * decoded by nvmeof_describe() (common/describe.c), the one decoder.
  */
 #ifdef HAVE_CONFIG_H
 #include <config.h>
