@@ -74,6 +74,10 @@ struct cli {
 	bool hdgst, ddgst;
 	bool kato_set;
 	uint32_t kato_s;
+	int ctrl_loss_tmo;    /* default 0: no reconnect; -1: forever */
+	int reconnect_delay;  /* -1: the library's default */
+	int fast_io_fail_tmo; /* -1: off */
+	bool connected;       /* an association stood (cli_connect) */
 	enum out_fmt fmt;
 	/* identify, log, features, perf */
 	bool nsid_set;
@@ -129,6 +133,8 @@ size_t cli_ports(struct cli *c, bool discovery, const char *ports[2]);
  * refused_before: the port tried first, when both were refused. */
 int cli_connect_fail(struct cli *c, int rc, const char *refused_before);
 int cli_disconnect(struct nvmeof_ctrl *ctrl);
+/* The state callback cli_connect() installs (arg: the struct cli). */
+void cli_state_cb(void *arg, const char *state, const char *why);
 
 /* output */
 void out_json_string(FILE *f, const char *s);

@@ -66,7 +66,7 @@ enum opt_id {
 	O_HDGST, O_DDGST, O_KATO, O_OUTPUT, O_NSID, O_CNS, O_LID, O_LEN, O_LSP,
 	O_REFERRALS, O_FID, O_VALUE, O_SEL, O_SAVE, O_DEPTH, O_IOSIZE,
 	O_WORKLOAD, O_MIX, O_TIME, O_THREADS, O_NR_IOQ, O_VERIFY, O_NO_PREFILL,
-	O_SPAN, O_BUSY_POLL,
+	O_SPAN, O_BUSY_POLL, O_CTRL_LOSS_TMO, O_RECONNECT_DELAY, O_FAST_IO_FAIL_TMO,
 };
 
 struct opt_row {
@@ -133,6 +133,12 @@ static const struct opt_row opt_rows[] = {
 	{ O_DDGST, 'G', "data-digest", NULL, C_NET, "data digest (CRC32C)" },
 	{ O_KATO, 'k', "keep-alive-tmo", "SECONDS", C_NET,
 	  "keep-alive timeout (0: none)" },
+	{ O_CTRL_LOSS_TMO, 0, "ctrl-loss-tmo", "SECONDS", C_NET,
+	  "reconnect for up to SECONDS after a lost connection (default 0: fail at once; -1: forever)" },
+	{ O_RECONNECT_DELAY, 0, "reconnect-delay", "SECONDS", C_NET,
+	  "seconds between reconnect attempts (default 10)" },
+	{ O_FAST_IO_FAIL_TMO, 0, "fast-io-fail-tmo", "SECONDS", C_NET,
+	  "fail I/O after SECONDS while reconnecting (default -1: off)" },
 	{ O_HELP, 'h', "help", NULL, C_ALL, "show this help" },
 };
 
@@ -140,14 +146,22 @@ static const char *prog = "nvmeof";
 
 /* ---- messages and exit codes ------------------------------------------- */
 
+/* One line, written at once: the library's admin thread may report a
+ * change of state (cli_state_cb) while the main thread reports an error. */
 static void vmsg(struct cli *c, const char *fmt, va_list ap)
 {
+	char line[2048];
+	int n;
+
 	if (c && c->cmd)
-		fprintf(stderr, "%s: %s: ", prog, c->cmd->name);
+		n = snprintf(line, sizeof line, "%s: %s: ", prog, c->cmd->name);
 	else
-		fprintf(stderr, "%s: ", prog);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+		n = snprintf(line, sizeof line, "%s: ", prog);
+	if (n < 0 || (size_t)n >= sizeof line)
+		n = 0;
+	vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);
+	strcat(line, "\n");
+	fputs(line, stderr);
 }
 
 void cli_err(struct cli *c, const char *fmt, ...)
@@ -223,9 +237,21 @@ static void fail_msg(struct cli *c, const char *what, int rc)
 int cli_fail(struct cli *c, const char *what)
 {
 	int rc = -nvmeof_get_errno();
+	uint16_t status = nvmeof_last_status();
 
 	fail_msg(c, what, rc);
-	return cli_exit_code(rc, nvmeof_last_status());
+	/* The connection went after connecting, and nothing waited for it. */
+	if (!status && c && c->connected && c->ctrl_loss_tmo == 0) {
+		switch (-rc) {
+		case EIO: case ECONNRESET: case ECONNABORTED: case EPIPE:
+		case ENOTCONN: case ESHUTDOWN: case ETIMEDOUT:
+			cli_err(c, "the connection was lost and reconnecting is off (--ctrl-loss-tmo 0); --ctrl-loss-tmo SECONDS rides through an outage");
+			break;
+		default:
+			break;
+		}
+	}
+	return cli_exit_code(rc, status);
 }
 
 /* ---- connecting ----------------------------------------------------------- */
@@ -245,6 +271,12 @@ void cli_opts(struct cli *c, struct nvmeof_opts *o)
 		o->kato_ms = (int)(c->kato_s * 1000);
 	if (c->busy_poll_set)
 		o->busy_poll_us = (int)c->busy_poll_us;
+	/* One-shot commands: a lost connection is an error at once, as with
+	 * nvme discover, unless --ctrl-loss-tmo asks to ride it out. */
+	o->ctrl_loss_tmo = c->ctrl_loss_tmo;
+	if (c->reconnect_delay >= 0)
+		o->reconnect_delay = c->reconnect_delay;
+	o->fast_io_fail_tmo = c->fast_io_fail_tmo;
 }
 
 size_t cli_ports(struct cli *c, bool discovery, const char *ports[2])
@@ -300,11 +332,34 @@ int cli_connect(struct cli *c, const char *traddr, const char *trsvcid,
 		if (rc != -ECONNREFUSED)
 			break;
 	}
-	return rc ? cli_connect_fail(c, rc, n > 1 ? ports[0] : NULL) : 0;
+	if (rc)
+		return cli_connect_fail(c, rc, n > 1 ? ports[0] : NULL);
+	nvmeof_set_state_cb(*ctrlp, cli_state_cb, c);
+	c->connected = true;
+	return 0;
+}
+
+/* Each change of the association's state, as it happens: a lost
+ * connection (and, with --ctrl-loss-tmo, each reconnect) is said on
+ * stderr before the command's own error. */
+void cli_state_cb(void *arg, const char *state, const char *why)
+{
+	struct cli *c = arg;
+
+	if (!strcmp(state, "live"))
+		cli_err(c, "connection live again: %s", why ? why : "");
+	else
+		cli_err(c, "connection %s: %s%s", state, why ? why : "",
+			c->ctrl_loss_tmo == 0 && !strcmp(state, "failed") ?
+			" (--ctrl-loss-tmo SECONDS rides through an outage)" : "");
 }
 
 int cli_disconnect(struct nvmeof_ctrl *ctrl)
 {
+	if (!ctrl)
+		return 0;
+	/* Our own shutdown is no news. */
+	nvmeof_set_state_cb(ctrl, NULL, NULL);
 	/* A shutdown that does not complete is not the command's failure. */
 	(void)nvmeof_disconnect(ctrl);
 	return 0;
@@ -605,6 +660,24 @@ static int parse_nqn_arg(struct cli *c, const struct opt_row *r, const char *arg
 	return 0;
 }
 
+/* Seconds for the reconnect options: 0 to 86400, or -1 when minus_one
+ * (forever / off, as nvme-cli takes it). */
+static int tmo_arg(struct cli *c, const struct opt_row *r, const char *arg,
+		   bool minus_one, int *out)
+{
+	uint64_t v;
+	int rc;
+
+	if (minus_one && !strcmp(arg, "-1")) {
+		*out = -1;
+		return 0;
+	}
+	rc = num_arg(c, r, arg, 0, 86400, false, &v);
+	if (rc == 0)
+		*out = (int)v;
+	return rc;
+}
+
 /* Apply one option; 0, EXIT_USAGE (message said) or -1 for --help. */
 static int apply(struct cli *c, const struct opt_row *r, const char *arg)
 {
@@ -727,6 +800,15 @@ static int apply(struct cli *c, const struct opt_row *r, const char *arg)
 		rc = num_arg(c, r, arg, 512, UINT64_MAX, true, &v);
 		c->span = v;
 		return rc;
+	case O_CTRL_LOSS_TMO:
+		return tmo_arg(c, r, arg, true, &c->ctrl_loss_tmo);
+	case O_RECONNECT_DELAY:
+		rc = tmo_arg(c, r, arg, false, &c->reconnect_delay);
+		if (rc == 0 && c->reconnect_delay == 0)
+			return cli_usage_error(c, "--reconnect-delay: 0 is out of range (1 to 86400)");
+		return rc;
+	case O_FAST_IO_FAIL_TMO:
+		return tmo_arg(c, r, arg, true, &c->fast_io_fail_tmo);
 	case O_BUSY_POLL:
 		rc = num_arg(c, r, arg, 0, 1000000, false, &v);
 		c->busy_poll_us = (uint32_t)v;
@@ -748,6 +830,9 @@ static void defaults(struct cli *c)
 	c->mix = 50;
 	c->seconds = 10;
 	c->threads = 1;
+	c->ctrl_loss_tmo = 0;
+	c->reconnect_delay = -1;
+	c->fast_io_fail_tmo = -1;
 }
 
 /* Parse argv (argv[0] is the subcommand).  0, EXIT_USAGE, or -1 for help. */
