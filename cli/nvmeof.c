@@ -658,7 +658,7 @@ static void main_usage(FILE *f)
 		   "A userspace NVMe/TCP host: talk to an NVMe over Fabrics target\n"
 		   "without the kernel's initiator.\n\nCommands:\n", prog);
 	for (i = 0; i < ARRAY_SIZE(cmds); i++)
-		fprintf(f, "  %-13s %s\n", cmds[i].name, cmds[i].summary);
+		fprintf(f, "  %-15s %s\n", cmds[i].name, cmds[i].summary);
 	fprintf(f, "\n'%s COMMAND --help' shows the options of a command;"
 		   " nvmeof(8) has the rest.\n"
 		   "  -h, --help     show this help\n"
