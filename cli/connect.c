@@ -288,6 +288,8 @@ static int do_mount(struct cli *c, const char *traddr, const char *trsvcid,
 {
 	char prog[PATH_MAX], addr[320], kato[16], clt[16], rd[16], fift[16];
 	const char *argv[MAX_ARGS];
+	struct stat sb;
+	bool made;
 	int n = 0, st, i;
 	pid_t pid;
 
@@ -353,6 +355,7 @@ static int do_mount(struct cli *c, const char *traddr, const char *trsvcid,
 		printf("%s: already connected (a fuse.nvmeof mount)\n", dir);
 		return 0;
 	}
+	made = stat(dir, &sb) != 0;
 	{
 		int e = mkdir_p(dir);
 
@@ -383,7 +386,8 @@ static int do_mount(struct cli *c, const char *traddr, const char *trsvcid,
 
 		/* nvmeof-mount said why on stderr; its sysexits code is ours */
 		cli_err(c, "nvmeof-mount of %s at %s failed (exit %d)", subnqn, dir, code);
-		rmdir(dir); /* only if we made it empty: rmdir fails otherwise */
+		if (made)
+			rmdir(dir); /* the mount point we made, still empty */
 		return code == 127 ? EXIT_UNAVAILABLE : code >= 64 && code <= 78 ? code : EXIT_IOERR;
 	}
 	printf("%s: connected %s at %s\n", dir, subnqn, addr);

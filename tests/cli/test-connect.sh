@@ -57,6 +57,9 @@ fusermount3 -u "$T/mnt" || fail "fusermount3 -u $T/mnt"
 expect 69 connect "$ADDR" -n nqn.2026-11.org.example:nothing --base "$T/run"
 err_has "nvmeof-mount of nqn.2026-11.org.example:nothing"
 [ -d "$T/run/nqn.2026-11.org.example-nothing" ] && fail "the failed mount point was left behind"
+# a directory of the user's own stays, mounted or not
+expect 69 connect "$ADDR" -n nqn.2026-11.org.example:nothing -m "$T/mnt"
+[ -d "$T/mnt" ] || fail "a failed connect removed the user's directory $T/mnt"
 
 # connect-all from discovery.conf: the second subsystem, the first skipped
 cat >"$T/etc/discovery.conf" <<CONF
