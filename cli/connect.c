@@ -8,7 +8,8 @@
  * options.
  *
  * Every path can be moved for tests: NVMEOF_ETC_DIR (config.json,
- * discovery.conf, as for hostnqn), NVMEOF_RUN_DIR (the mount base),
+ * discovery.conf, as for hostnqn), NVMEOF_CONFIG_JSON (config.json, or
+ * "none"), NVMEOF_RUN_DIR (the mount base),
  * NVMEOF_MOUNT (the nvmeof-mount program), and the options --config,
  * --discovery-conf, --base, --mountpoint.
  */
@@ -127,10 +128,13 @@ int cli_config_defaults(struct cli *c)
 	char path[PATH_MAX];
 	struct json_object *root, *host, *subs;
 	const char *file = c->config_file;
-	bool given = file != NULL;
+	bool given;
 	const char *s;
 	size_t i, j, k;
 
+	if (!file && (s = getenv("NVMEOF_CONFIG_JSON")) && *s)
+		file = s;
+	given = file != NULL;
 	if (given && !strcmp(file, "none"))
 		return 0;
 	if (!file)

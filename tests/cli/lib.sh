@@ -13,6 +13,10 @@ top_builddir=${NVMEOF_BUILDDIR:-$(pwd)}
 : "${NVMEOF_TARGET:=$top_builddir/src/nvmeof-target}"
 : "${JSON_QUERY:=$top_builddir/tests/cli/json_query}"
 MAN8="$top_srcdir/man/nvmeof.8"
+# The host's /etc/nvme/config.json (if any) changes nothing here; the
+# tests of config.json set their own.
+NVMEOF_CONFIG_JSON=none
+export NVMEOF_CONFIG_JSON
 # shellcheck source=../target-lib.sh
 . "$top_srcdir/tests/target-lib.sh"
 

@@ -14,6 +14,7 @@ echo "aaaaaaaa-2222-3333-4444-555555555555" >"$T/etc/hostid"
 # never the real /etc/nvme: the identity files and config.json come from here
 NVMEOF_ETC_DIR="$T/etc"
 export NVMEOF_ETC_DIR
+unset NVMEOF_CONFIG_JSON
 
 # -- addressing
 expect 0 discover -t tcp $A
@@ -151,4 +152,9 @@ expect 78 identify "$ADDR" -n "$TEST_NQN"
 err_has "hostnqn"
 expect 78 identify "$ADDR" -n "$TEST_NQN" --config "$T/missing.json"
 rm -f "$T/etc/config.json"
+# NVMEOF_CONFIG_JSON moves it
+printf '[ { "hostnqn": "%s.env" } ]' "$TEST_NQN" >"$T/env.json"
+NVMEOF_CONFIG_JSON="$T/env.json" "$NVMEOF" connect "$ADDR" -n "$TEST_NQN" --dry-run >"$T/out" 2>"$T/err" ||
+	fail "NVMEOF_CONFIG_JSON: connect --dry-run failed"
+out_has "--hostnqn $TEST_NQN.env"
 echo "nvme-cli names and addressing: ok"
