@@ -3,7 +3,8 @@
  * nvmeof(8): what the files of the command-line tool share.  nvmeof.c
  * parses the command line once (one option table for every subcommand),
  * maps failures to exit codes and connects; cmds.c and perf.c hold the
- * subcommands.  Only <nvmeof.h> of the library is used.
+ * subcommands.  Only <nvmeof.h> of the library is used, and the decoder of
+ * common/describe.h.
  */
 #ifndef NVMEOF_CLI_H
 #define NVMEOF_CLI_H
@@ -12,6 +13,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "describe.h"
 #include "nvmeof.h"
 
 /* sysexits(3) codes, documented in nvmeof(8) EXIT STATUS. */
@@ -43,6 +45,20 @@ enum {
 	C_PERF = 1u << 6,
 	C_GEN = 1u << 7,
 	C_SHOW = 1u << 8,
+	/* nvme-cli's names */
+	C_IDCTRL = 1u << 9,
+	C_IDNS = 1u << 10,
+	C_SMART = 1u << 11,
+	C_ERRLOG = 1u << 12,
+	C_FWLOG = 1u << 13,
+	C_GETLOG = 1u << 14,
+	C_REGS = 1u << 15,
+	C_APT = 1u << 16,
+	C_IOPT = 1u << 17,
+	/* on top of nvmeof-mount */
+	C_CONNECT = 1u << 18,
+	C_CONNALL = 1u << 19,
+	C_LSUBSYS = 1u << 20,
 };
 
 struct cli;
@@ -64,6 +80,9 @@ struct cli {
 	char host[256];
 	char port[16];
 	bool port_given;
+	/* nvme-cli's addressing: -t tcp -a ADDR -s PORT */
+	const char *traddr_opt;
+	const char *trsvcid_opt;
 	const char *subnqn;
 	const char *hostnqn;
 	const char *hostid;
@@ -72,6 +91,11 @@ struct cli {
 	bool hdgst, ddgst;
 	bool kato_set;
 	uint32_t kato_s;
+	int ctrl_loss_tmo;    /* default 0: no reconnect; -1: forever */
+	int reconnect_delay;  /* -1: the library's default */
+	int fast_io_fail_tmo; /* -1: off */
+	bool connected;       /* an association stood (cli_connect) */
+	bool clt_set, rd_set, fift_set; /* given on the command line */
 	enum out_fmt fmt;
 	/* identify, log, features, perf */
 	bool nsid_set;
@@ -82,6 +106,28 @@ struct cli {
 	bool len_set;
 	uint64_t len;
 	uint8_t lsp;
+	/* get-log */
+	uint64_t lpo;
+	bool rae;
+	uint8_t csi;
+	uint32_t xfer;         /* bytes per Get Log Page (0: 4096) */
+	/* admin-passthru, io-passthru */
+	bool opcode_set;
+	uint8_t opcode;
+	uint8_t flags;
+	uint32_t cdw[16];      /* 2, 3, 10..15 used */
+	uint32_t data_len;
+	const char *input_file;
+	bool raw_binary;
+	bool pt_read, pt_write;
+	/* connect, connect-all, list-subsys */
+	const char *mountpoint;
+	const char *base_dir;  /* default /run/nvmeof */
+	const char *config_file;    /* default /etc/nvme/config.json */
+	const char *discovery_conf; /* default /etc/nvme/discovery.conf */
+	bool dry_run;
+	bool read_only;
+	const char *mount_prog;     /* default nvmeof-mount */
 	/* features */
 	int fid;             /* -1: not given */
 	bool value_set;
@@ -127,6 +173,8 @@ size_t cli_ports(struct cli *c, bool discovery, const char *ports[2]);
  * refused_before: the port tried first, when both were refused. */
 int cli_connect_fail(struct cli *c, int rc, const char *refused_before);
 int cli_disconnect(struct nvmeof_ctrl *ctrl);
+/* The state callback cli_connect() installs (arg: the struct cli). */
+void cli_state_cb(void *arg, const char *state, const char *why);
 
 /* output */
 void out_json_string(FILE *f, const char *s);
@@ -147,6 +195,24 @@ int cmd_get_feature(struct cli *c);
 int cmd_set_feature(struct cli *c);
 int cmd_gen_hostnqn(struct cli *c);
 int cmd_show_hostnqn(struct cli *c);
+
+/* nvmecli.c: nvme-cli's names */
+int cmd_id_ctrl(struct cli *c);
+int cmd_id_ns(struct cli *c);
+int cmd_smart_log(struct cli *c);
+int cmd_error_log(struct cli *c);
+int cmd_fw_log(struct cli *c);
+int cmd_get_log(struct cli *c);
+int cmd_show_regs(struct cli *c);
+int cmd_admin_passthru(struct cli *c);
+int cmd_io_passthru(struct cli *c);
+
+/* connect.c: on top of nvmeof-mount */
+int cmd_connect(struct cli *c);
+int cmd_connect_all(struct cli *c);
+int cmd_list_subsys(struct cli *c);
+/* Host NQN / host ID from config.json when the command line gave none. */
+int cli_config_defaults(struct cli *c);
 
 /* perf.c */
 int cmd_perf(struct cli *c);

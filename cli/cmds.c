@@ -2,7 +2,7 @@
 /*
  * nvmeof(8) subcommands other than perf: discover, identify, log, list,
  * get-feature, set-feature, gen-hostnqn, show-hostnqn.  Every payload is
- * decoded by nvmeof_describe(), the library's one decoder.
+ * decoded by nvmeof_describe() (common/describe.c), the one decoder.
  */
 #ifdef HAVE_CONFIG_H
 #include <config.h>
@@ -113,6 +113,55 @@ static void disc_table(const struct nvmeof_disc_log *log)
 	}
 }
 
+/* nvme-cli's (libnvme's) words for the discovery log fields, so that
+ * scripts written for "nvme discover -o json" read ours. */
+static const char *nc_word(unsigned v, const char *const *names, size_t n)
+{
+	return v < n && names[v] ? names[v] : "unrecognized";
+}
+
+static void disc_json(const struct nvmeof_disc_log *log)
+{
+	static const char *const trtypes[] = { NULL, "rdma", "fc", "tcp" };
+	static const char *const adrfams[] = { "pci", "ipv4", "ipv6", "infiniband",
+					       "fibre-channel" };
+	static const char *const subtypes[] = { NULL, "discovery subsystem referral",
+						"nvme subsystem", "current discovery subsystem" };
+	static const char *const treqs[] = { "not specified", "required", "not required",
+					     "reserved" };
+	static const char *const eflags[] = { "none", "explicit discovery connections",
+					      "duplicate discovery information",
+					      "explicit discovery connections, duplicate discovery information" };
+	static const char *const sectypes[] = { "none", "tls", "tls13" };
+	uint64_t i;
+
+	printf("{\n  \"genctr\": %" PRIu64 ",\n  \"numrec\": %" PRIu64
+	       ",\n  \"recfmt\": %u,\n  \"records\": [", log->genctr, log->numrec,
+	       log->recfmt);
+	for (i = 0; i < log->numrec; i++) {
+		const struct nvmeof_disc_entry *e = &log->entries[i];
+
+		printf("%s\n    {\n      \"trtype\": \"%s\",\n      \"adrfam\": \"%s\","
+		       "\n      \"subtype\": \"%s\",\n      \"treq\": \"%s%s\","
+		       "\n      \"portid\": %u,\n      \"trsvcid\": ",
+		       i ? "," : "", nc_word(e->trtype == 0xfe ? 4 : e->trtype, trtypes, 4),
+		       nc_word(e->adrfam, adrfams, 5), nc_word(e->subtype, subtypes, 4),
+		       treqs[e->treq & 3],
+		       e->treq & 4 ? ", sq flow control disable supported" : "", e->portid);
+		out_json_string(stdout, e->trsvcid);
+		printf(",\n      \"subnqn\": ");
+		out_json_string(stdout, e->subnqn);
+		printf(",\n      \"traddr\": ");
+		out_json_string(stdout, e->traddr);
+		printf(",\n      \"eflags\": \"%s\"", nc_word(e->eflags, eflags, 4));
+		if (e->trtype == TRTYPE_TCP)
+			printf(",\n      \"sectype\": \"%s\"", nc_word(e->sectype, sectypes, 3));
+		printf(",\n      \"cntlid\": %u,\n      \"asqsz\": %u\n    }", e->cntlid,
+		       e->asqsz);
+	}
+	printf("%s]\n}\n", log->numrec ? "\n  " : "");
+}
+
 /* The discovery log of c's target (following referrals if asked). */
 static int get_disc_log(struct cli *c, struct nvmeof_disc_log **logp)
 {
@@ -157,8 +206,11 @@ int cmd_discover(struct cli *c)
 	rc = get_disc_log(c, &log);
 	if (rc)
 		return rc;
-	if (c->fmt == OUT_TEXT) {
-		disc_table(log);
+	if (c->fmt == OUT_TEXT || c->fmt == OUT_JSON) {
+		if (c->fmt == OUT_TEXT)
+			disc_table(log);
+		else
+			disc_json(log);
 		nvmeof_disc_log_free(log);
 		return 0;
 	}
@@ -168,12 +220,7 @@ int cmd_discover(struct cli *c)
 		cli_err(c, "out of memory");
 		return EXIT_OSERR;
 	}
-	if (c->fmt == OUT_BINARY)
-		rc = out_binary(raw, len);
-	else
-		rc = out_described(c, nvmeof_describe(NVMEOF_DESC_LOG_DISCOVERY, raw, len,
-						      NVMEOF_DESCRIBE_JSON),
-				   "discovery log");
+	rc = out_binary(raw, len);
 	free(raw);
 	return rc;
 }
@@ -474,7 +521,8 @@ int cmd_list(struct cli *c)
 	}
 	if (c->fmt == OUT_JSON)
 		printf("%s]\n}\n", st.first_subsys ? "" : "\n  ");
-	else if (st.first_subsys)
+	else if (st.first_subsys && !rc)
+		/* not after an error: the error said what happened */
 		printf("no NVM subsystems\n");
 	return rc;
 }

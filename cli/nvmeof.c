@@ -22,8 +22,14 @@
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-#define C_NET (C_DISCOVER | C_IDENTIFY | C_LOG | C_LIST | C_GETF | C_SETF | C_PERF)
-#define C_ALL (C_NET | C_GEN | C_SHOW)
+#define C_NVMECLI (C_IDCTRL | C_IDNS | C_SMART | C_ERRLOG | C_FWLOG | C_GETLOG | \
+		   C_REGS | C_APT | C_IOPT)
+#define C_NET (C_DISCOVER | C_IDENTIFY | C_LOG | C_LIST | C_GETF | C_SETF | C_PERF | \
+	       C_NVMECLI | C_CONNECT | C_CONNALL)
+#define C_ALL (C_NET | C_GEN | C_SHOW | C_LSUBSYS)
+#define C_NSID (C_IDENTIFY | C_LOG | C_GETF | C_SETF | C_PERF | C_IDNS | C_SMART | \
+		C_ERRLOG | C_GETLOG | C_APT | C_IOPT)
+#define C_PT (C_APT | C_IOPT)
 #define F_TEXT (1u << OUT_TEXT)
 #define F_JSON (1u << OUT_JSON)
 #define F_BIN (1u << OUT_BINARY)
@@ -54,6 +60,43 @@ static const struct cli_cmd cmds[] = {
 	  "print a new random host NQN", false, F_TEXT | F_JSON },
 	{ "show-hostnqn", C_SHOW, cmd_show_hostnqn, "[options]",
 	  "print the host NQN (and host ID) in use", false, F_TEXT | F_JSON },
+	/* nvme-cli's names and output */
+	{ "id-ctrl", C_IDCTRL, cmd_id_ctrl, "host[:port] [-n NQN] [options]",
+	  "Identify Controller (as nvme id-ctrl)", true, F_TEXT | F_JSON | F_BIN },
+	{ "id-ns", C_IDNS, cmd_id_ns, "host[:port] -n NQN [--namespace-id N] [options]",
+	  "Identify Namespace (as nvme id-ns)", true, F_TEXT | F_JSON | F_BIN },
+	{ "smart-log", C_SMART, cmd_smart_log, "host[:port] -n NQN [options]",
+	  "SMART / Health Information log (as nvme smart-log)", true,
+	  F_TEXT | F_JSON | F_BIN },
+	{ "error-log", C_ERRLOG, cmd_error_log, "host[:port] -n NQN [-e ENTRIES] [options]",
+	  "Error Information log (as nvme error-log)", true, F_TEXT | F_JSON | F_BIN },
+	{ "fw-log", C_FWLOG, cmd_fw_log, "host[:port] -n NQN [options]",
+	  "Firmware Slot Information log (as nvme fw-log)", true,
+	  F_TEXT | F_JSON | F_BIN },
+	{ "get-log", C_GETLOG, cmd_get_log,
+	  "host[:port] [-n NQN] -i LID -l LEN [--lsp N] [--lpo N] [--rae] [--csi N] [options]",
+	  "any log page, raw, read in pieces (as nvme get-log)", true,
+	  F_TEXT | F_JSON | F_BIN },
+	{ "show-regs", C_REGS, cmd_show_regs, "host[:port] [-n NQN] [options]",
+	  "CAP, VS, CC and CSTS by Property Get, decoded (as nvme show-regs)", true,
+	  F_TEXT | F_JSON },
+	{ "admin-passthru", C_APT, cmd_admin_passthru,
+	  "host[:port] [-n NQN] -O OPCODE [--cdw10 V ...] [-l LEN [-r | --write -i FILE]] [options]",
+	  "a raw admin command (as nvme admin-passthru)", true, F_TEXT | F_BIN },
+	{ "io-passthru", C_IOPT, cmd_io_passthru,
+	  "host[:port] -n NQN -O OPCODE --namespace-id N [--cdw10 V ...] [-l LEN] [options]",
+	  "a raw I/O command: flush, write, read, write zeroes (as nvme io-passthru)",
+	  true, F_TEXT | F_BIN },
+	/* on top of nvmeof-mount */
+	{ "connect", C_CONNECT, cmd_connect,
+	  "host[:port] -n NQN [--mountpoint DIR] [options]",
+	  "mount a subsystem with nvmeof-mount (as nvme connect)", true, F_TEXT },
+	{ "connect-all", C_CONNALL, cmd_connect_all, "[host[:port]] [options]",
+	  "mount every NVM subsystem a discovery controller lists (as nvme connect-all)",
+	  true, F_TEXT },
+	{ "list-subsys", C_LSUBSYS, cmd_list_subsys, "[options]",
+	  "the local nvmeof-mount mounts, their subsystems and paths (as nvme list-subsys)",
+	  false, F_TEXT | F_JSON },
 };
 
 /* ---- the option table --------------------------------------------------
@@ -66,7 +109,11 @@ enum opt_id {
 	O_HDGST, O_DDGST, O_KATO, O_OUTPUT, O_NSID, O_CNS, O_LID, O_LEN, O_LSP,
 	O_REFERRALS, O_FID, O_VALUE, O_SEL, O_SAVE, O_DEPTH, O_IOSIZE,
 	O_WORKLOAD, O_MIX, O_TIME, O_THREADS, O_NR_IOQ, O_VERIFY, O_NO_PREFILL,
-	O_SPAN, O_BUSY_POLL,
+	O_SPAN, O_BUSY_POLL, O_CTRL_LOSS_TMO, O_RECONNECT_DELAY, O_FAST_IO_FAIL_TMO,
+	O_TRANSPORT, O_TRADDR, O_TRSVCID, O_LOG_ENTRIES, O_LPO, O_RAE, O_CSI, O_XFER,
+	O_OPCODE, O_FLAGS, O_CDW2, O_CDW3, O_CDW10, O_CDW11, O_CDW12, O_CDW13,
+	O_CDW14, O_CDW15, O_DATA_LEN, O_INPUT_FILE, O_RAW_BINARY, O_PT_READ,
+	O_PT_WRITE, O_MOUNTPOINT, O_BASE, O_CONFIG, O_DISC_CONF, O_DRY_RUN,
 };
 
 struct opt_row {
@@ -79,20 +126,53 @@ struct opt_row {
 };
 
 static const struct opt_row opt_rows[] = {
-	{ O_NQN, 'n', "nqn", "NQN", C_IDENTIFY | C_LOG | C_GETF | C_SETF,
+	{ O_NQN, 'n', "nqn", "NQN", C_IDENTIFY | C_LOG | C_GETF | C_SETF | C_IDCTRL |
+	  C_GETLOG | C_REGS | C_APT,
 	  "subsystem NQN (without it: the discovery controller)" },
 	{ O_NQN, 'n', "nqn", "NQN", C_LIST,
 	  "subsystem NQN (without it: every one the discovery log lists)" },
-	{ O_NQN, 'n', "nqn", "NQN", C_PERF, "subsystem NQN (required)" },
-	{ O_NSID, 0, "nsid", "N", C_IDENTIFY | C_LOG | C_GETF | C_SETF | C_PERF,
-	  "namespace ID" },
-	{ O_NSID, 0, "ns", "N", C_IDENTIFY | C_LOG | C_GETF | C_SETF | C_PERF,
-	  "the same as --nsid" },
+	{ O_NQN, 'n', "nqn", "NQN", C_PERF | C_IDNS | C_SMART | C_ERRLOG | C_FWLOG |
+	  C_IOPT | C_CONNECT, "subsystem NQN (required)" },
+	{ O_NSID, 0, "nsid", "N", C_NSID, "namespace ID" },
+	{ O_NSID, 0, "ns", "N", C_NSID, "the same as --nsid" },
+	{ O_NSID, 0, "namespace-id", "N", C_NSID, "the same as --nsid (nvme-cli's name)" },
 	{ O_CNS, 0, "cns", "CNS", C_IDENTIFY,
 	  "Identify CNS value (default: 0 with --nsid, else 1)" },
 	{ O_LID, 'l', "lid", "ID", C_LOG, "log page identifier (0-255, or 0x..)" },
 	{ O_LEN, 0, "len", "BYTES", C_LOG, "bytes to read (multiple of 4)" },
-	{ O_LSP, 0, "lsp", "N", C_LOG, "log specific field (0-127)" },
+	{ O_LSP, 0, "lsp", "N", C_LOG | C_GETLOG, "log specific field (0-127)" },
+	{ O_LID, 'i', "log-id", "ID", C_GETLOG, "log page identifier (0-255, or 0x..)" },
+	{ O_LEN, 'l', "log-len", "BYTES", C_GETLOG, "bytes to read (multiple of 4)" },
+	{ O_LPO, 0, "lpo", "OFFSET", C_GETLOG, "log page offset in bytes (multiple of 4)" },
+	{ O_RAE, 'r', "rae", NULL, C_GETLOG, "retain an asynchronous event" },
+	{ O_CSI, 0, "csi", "CSI", C_GETLOG, "command set identifier (0-255)" },
+	{ O_XFER, 'x', "xfer-len", "BYTES", C_GETLOG,
+	  "read the log in pieces of BYTES (multiple of 4; default 4096)" },
+	{ O_LOG_ENTRIES, 'e', "log-entries", "N", C_ERRLOG,
+	  "entries of 64 bytes to read (default 64)" },
+	{ O_OPCODE, 'O', "opcode", "OPCODE", C_PT, "command opcode (required)" },
+	{ O_FLAGS, 0, "flags", "FLAGS", C_PT, "command dword 0 bits 15:8" },
+	{ O_CDW2, 0, "cdw2", "V", C_PT, "command dword 2" },
+	{ O_CDW3, 0, "cdw3", "V", C_PT, "command dword 3" },
+	{ O_CDW10, 0, "cdw10", "V", C_PT, "command dword 10" },
+	{ O_CDW11, 0, "cdw11", "V", C_PT, "command dword 11" },
+	{ O_CDW12, 0, "cdw12", "V", C_PT, "command dword 12" },
+	{ O_CDW13, 0, "cdw13", "V", C_PT, "command dword 13" },
+	{ O_CDW14, 0, "cdw14", "V", C_PT, "command dword 14" },
+	{ O_CDW15, 0, "cdw15", "V", C_PT, "command dword 15" },
+	{ O_DATA_LEN, 'l', "data-len", "BYTES", C_PT, "data transfer length" },
+	{ O_PT_READ, 'r', "read", NULL, C_PT, "data moves from the controller (the default with -l)" },
+	{ O_PT_WRITE, 0, "write", NULL, C_PT, "data moves to the controller, from --input-file" },
+	{ O_INPUT_FILE, 'i', "input-file", "FILE", C_PT, "the data to write" },
+	{ O_RAW_BINARY, 'b', "raw-binary", NULL, C_PT, "print the data read as raw bytes" },
+	{ O_MOUNTPOINT, 'm', "mountpoint", "DIR", C_CONNECT,
+	  "mount here (default: BASE/NQN with ':' turned into '-')" },
+	{ O_BASE, 0, "base", "DIR", C_CONNECT | C_CONNALL,
+	  "where mount points are made (default /run/nvmeof)" },
+	{ O_DISC_CONF, 0, "discovery-conf", "FILE", C_CONNALL,
+	  "discovery controllers to ask without an address (default /etc/nvme/discovery.conf)" },
+	{ O_DRY_RUN, 0, "dry-run", NULL, C_CONNECT | C_CONNALL,
+	  "print the nvmeof-mount commands instead of running them" },
 	{ O_REFERRALS, 'r', "referrals", NULL, C_DISCOVER | C_LIST,
 	  "follow referrals to other discovery controllers" },
 	{ O_FID, 'f', "feature-id", "FID", C_GETF | C_SETF, "feature identifier (1-255)" },
@@ -122,17 +202,40 @@ static const struct opt_row opt_rows[] = {
 	{ O_BUSY_POLL, 0, "busy-poll", "USEC", C_PERF,
 	  "wait for completions without sleeping for up to USEC microseconds (default 50; 0: sleep at once)" },
 	{ O_OUTPUT, 'o', "output-format", "FMT", C_ALL & ~C_PERF,
-	  "text, json or binary" },
+	  "text (or normal), json or binary" },
 	{ O_OUTPUT, 0, "output-format", "FMT", C_PERF, "text or json" },
-	{ O_HOSTNQN, 0, "hostnqn", "NQN", C_NET,
+	{ O_TRANSPORT, 't', "transport", "tcp", C_NET & ~C_PERF,
+	  "transport: only tcp (nvme-cli's -t)" },
+	{ O_TRANSPORT, 0, "transport", "tcp", C_PERF, "transport: only tcp" },
+	{ O_TRADDR, 'a', "traddr", "ADDR", C_NET,
+	  "target address, instead of host[:port]" },
+	{ O_TRSVCID, 's', "trsvcid", "PORT", C_NET & ~(C_GETF | C_SETF), "target port" },
+	{ O_TRSVCID, 0, "trsvcid", "PORT", C_GETF | C_SETF, "target port" },
+	{ O_HOSTNQN, 'q', "hostnqn", "NQN", C_NET & ~C_PERF,
 	  "host NQN (default: /etc/nvme/hostnqn)" },
-	{ O_HOSTID, 0, "hostid", "UUID", C_NET, "host ID (default: /etc/nvme/hostid)" },
-	{ O_HOST_TRADDR, 0, "host-traddr", "ADDR", C_NET, "connect from this source address" },
-	{ O_HOST_IFACE, 0, "host-iface", "IFACE", C_NET, "connect from this interface" },
+	{ O_HOSTNQN, 0, "hostnqn", "NQN", C_PERF, "host NQN (default: /etc/nvme/hostnqn)" },
+	{ O_HOSTID, 'I', "hostid", "UUID", C_NET, "host ID (default: /etc/nvme/hostid)" },
+	{ O_HOST_TRADDR, 'w', "host-traddr", "ADDR", C_NET & ~C_PERF,
+	  "connect from this source address" },
+	{ O_HOST_TRADDR, 0, "host-traddr", "ADDR", C_PERF, "connect from this source address" },
+	{ O_HOST_IFACE, 'f', "host-iface", "IFACE", C_NET & ~(C_GETF | C_SETF),
+	  "connect from this interface" },
+	{ O_HOST_IFACE, 0, "host-iface", "IFACE", C_GETF | C_SETF,
+	  "connect from this interface" },
 	{ O_HDGST, 'g', "hdr-digest", NULL, C_NET, "header digest (CRC32C)" },
 	{ O_DDGST, 'G', "data-digest", NULL, C_NET, "data digest (CRC32C)" },
 	{ O_KATO, 'k', "keep-alive-tmo", "SECONDS", C_NET,
 	  "keep-alive timeout (0: none)" },
+	{ O_CTRL_LOSS_TMO, 0, "ctrl-loss-tmo", "SECONDS", C_NET & ~(C_CONNECT | C_CONNALL),
+	  "reconnect for up to SECONDS after a lost connection (default 0: fail at once; -1: forever)" },
+	{ O_CTRL_LOSS_TMO, 0, "ctrl-loss-tmo", "SECONDS", C_CONNECT | C_CONNALL,
+	  "the mount reconnects for up to SECONDS (default: nvmeof-mount's, 600; -1: forever)" },
+	{ O_RECONNECT_DELAY, 0, "reconnect-delay", "SECONDS", C_NET,
+	  "seconds between reconnect attempts (default 10)" },
+	{ O_FAST_IO_FAIL_TMO, 0, "fast-io-fail-tmo", "SECONDS", C_NET,
+	  "fail I/O after SECONDS while reconnecting (default -1: off)" },
+	{ O_CONFIG, 'J', "config", "FILE", C_NET,
+	  "nvme-cli's JSON configuration (default /etc/nvme/config.json; 'none': none)" },
 	{ O_HELP, 'h', "help", NULL, C_ALL, "show this help" },
 };
 
@@ -140,14 +243,22 @@ static const char *prog = "nvmeof";
 
 /* ---- messages and exit codes ------------------------------------------- */
 
+/* One line, written at once: the library's admin thread may report a
+ * change of state (cli_state_cb) while the main thread reports an error. */
 static void vmsg(struct cli *c, const char *fmt, va_list ap)
 {
+	char line[2048];
+	int n;
+
 	if (c && c->cmd)
-		fprintf(stderr, "%s: %s: ", prog, c->cmd->name);
+		n = snprintf(line, sizeof line, "%s: %s: ", prog, c->cmd->name);
 	else
-		fprintf(stderr, "%s: ", prog);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+		n = snprintf(line, sizeof line, "%s: ", prog);
+	if (n < 0 || (size_t)n >= sizeof line)
+		n = 0;
+	vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);
+	strcat(line, "\n");
+	fputs(line, stderr);
 }
 
 void cli_err(struct cli *c, const char *fmt, ...)
@@ -223,9 +334,21 @@ static void fail_msg(struct cli *c, const char *what, int rc)
 int cli_fail(struct cli *c, const char *what)
 {
 	int rc = -nvmeof_get_errno();
+	uint16_t status = nvmeof_last_status();
 
 	fail_msg(c, what, rc);
-	return cli_exit_code(rc, nvmeof_last_status());
+	/* The connection went after connecting, and nothing waited for it. */
+	if (!status && c && c->connected && c->ctrl_loss_tmo == 0) {
+		switch (-rc) {
+		case EIO: case ECONNRESET: case ECONNABORTED: case EPIPE:
+		case ENOTCONN: case ESHUTDOWN: case ETIMEDOUT:
+			cli_err(c, "the connection was lost and reconnecting is off (--ctrl-loss-tmo 0); --ctrl-loss-tmo SECONDS rides through an outage");
+			break;
+		default:
+			break;
+		}
+	}
+	return cli_exit_code(rc, status);
 }
 
 /* ---- connecting ----------------------------------------------------------- */
@@ -245,6 +368,12 @@ void cli_opts(struct cli *c, struct nvmeof_opts *o)
 		o->kato_ms = (int)(c->kato_s * 1000);
 	if (c->busy_poll_set)
 		o->busy_poll_us = (int)c->busy_poll_us;
+	/* One-shot commands: a lost connection is an error at once, as with
+	 * nvme discover, unless --ctrl-loss-tmo asks to ride it out. */
+	o->ctrl_loss_tmo = c->ctrl_loss_tmo;
+	if (c->reconnect_delay >= 0)
+		o->reconnect_delay = c->reconnect_delay;
+	o->fast_io_fail_tmo = c->fast_io_fail_tmo;
 }
 
 size_t cli_ports(struct cli *c, bool discovery, const char *ports[2])
@@ -300,11 +429,34 @@ int cli_connect(struct cli *c, const char *traddr, const char *trsvcid,
 		if (rc != -ECONNREFUSED)
 			break;
 	}
-	return rc ? cli_connect_fail(c, rc, n > 1 ? ports[0] : NULL) : 0;
+	if (rc)
+		return cli_connect_fail(c, rc, n > 1 ? ports[0] : NULL);
+	nvmeof_set_state_cb(*ctrlp, cli_state_cb, c);
+	c->connected = true;
+	return 0;
+}
+
+/* Each change of the association's state, as it happens: a lost
+ * connection (and, with --ctrl-loss-tmo, each reconnect) is said on
+ * stderr before the command's own error. */
+void cli_state_cb(void *arg, const char *state, const char *why)
+{
+	struct cli *c = arg;
+
+	if (!strcmp(state, "live"))
+		cli_err(c, "connection live again: %s", why ? why : "");
+	else
+		cli_err(c, "connection %s: %s%s", state, why ? why : "",
+			c->ctrl_loss_tmo == 0 && !strcmp(state, "failed") ?
+			" (--ctrl-loss-tmo SECONDS rides through an outage)" : "");
 }
 
 int cli_disconnect(struct nvmeof_ctrl *ctrl)
 {
+	if (!ctrl)
+		return 0;
+	/* Our own shutdown is no news. */
+	nvmeof_set_state_cb(ctrl, NULL, NULL);
 	/* A shutdown that does not complete is not the command's failure. */
 	(void)nvmeof_disconnect(ctrl);
 	return 0;
@@ -508,7 +660,7 @@ static void main_usage(FILE *f)
 		   "A userspace NVMe/TCP host: talk to an NVMe over Fabrics target\n"
 		   "without the kernel's initiator.\n\nCommands:\n", prog);
 	for (i = 0; i < ARRAY_SIZE(cmds); i++)
-		fprintf(f, "  %-13s %s\n", cmds[i].name, cmds[i].summary);
+		fprintf(f, "  %-15s %s\n", cmds[i].name, cmds[i].summary);
 	fprintf(f, "\n'%s COMMAND --help' shows the options of a command;"
 		   " nvmeof(8) has the rest.\n"
 		   "  -h, --help     show this help\n"
@@ -552,6 +704,8 @@ static int parse_output(struct cli *c, const struct opt_row *r, const char *arg)
 	char label[64];
 	size_t i;
 
+	if (!strcmp(arg, "normal")) /* nvme-cli's word for text */
+		arg = "text";
 	for (i = 0; i < ARRAY_SIZE(names); i++) {
 		if (strcmp(arg, names[i]))
 			continue;
@@ -603,6 +757,24 @@ static int parse_nqn_arg(struct cli *c, const struct opt_row *r, const char *arg
 				       nvmeof_get_error());
 	*dst = arg;
 	return 0;
+}
+
+/* Seconds for the reconnect options: 0 to 86400, or -1 when minus_one
+ * (forever / off, as nvme-cli takes it). */
+static int tmo_arg(struct cli *c, const struct opt_row *r, const char *arg,
+		   bool minus_one, int *out)
+{
+	uint64_t v;
+	int rc;
+
+	if (minus_one && !strcmp(arg, "-1")) {
+		*out = -1;
+		return 0;
+	}
+	rc = num_arg(c, r, arg, 0, 86400, false, &v);
+	if (rc == 0)
+		*out = (int)v;
+	return rc;
 }
 
 /* Apply one option; 0, EXIT_USAGE (message said) or -1 for --help. */
@@ -727,6 +899,114 @@ static int apply(struct cli *c, const struct opt_row *r, const char *arg)
 		rc = num_arg(c, r, arg, 512, UINT64_MAX, true, &v);
 		c->span = v;
 		return rc;
+	case O_CTRL_LOSS_TMO:
+		c->clt_set = true;
+		return tmo_arg(c, r, arg, true, &c->ctrl_loss_tmo);
+	case O_RECONNECT_DELAY:
+		c->rd_set = true;
+		rc = tmo_arg(c, r, arg, false, &c->reconnect_delay);
+		if (rc == 0 && c->reconnect_delay == 0)
+			return cli_usage_error(c, "--reconnect-delay: 0 is out of range (1 to 86400)");
+		return rc;
+	case O_FAST_IO_FAIL_TMO:
+		c->fift_set = true;
+		return tmo_arg(c, r, arg, true, &c->fast_io_fail_tmo);
+	case O_TRANSPORT:
+		if (strcmp(arg, "tcp"))
+			return cli_usage_error(c, "-t/--transport: '%s' is not supported (only tcp)",
+					       arg);
+		return 0;
+	case O_TRADDR:
+		if (!*arg)
+			return cli_usage_error(c, "-a/--traddr: the address is empty");
+		c->traddr_opt = arg;
+		return 0;
+	case O_TRSVCID:
+		rc = num_arg(c, r, arg, 1, 65535, false, &v);
+		c->trsvcid_opt = arg;
+		return rc;
+	case O_LOG_ENTRIES:
+		rc = num_arg(c, r, arg, 1, 4096, false, &v);
+		c->len = v * 64;
+		c->len_set = true;
+		return rc;
+	case O_LPO:
+		rc = num_arg(c, r, arg, 0, UINT64_MAX, false, &v);
+		if (rc == 0 && v % 4)
+			return cli_usage_error(c, "--lpo: %s is not a multiple of 4", arg);
+		c->lpo = v;
+		return rc;
+	case O_RAE:
+		c->rae = true;
+		return 0;
+	case O_CSI:
+		rc = num_arg(c, r, arg, 0, 255, false, &v);
+		c->csi = (uint8_t)v;
+		return rc;
+	case O_XFER:
+		rc = num_arg(c, r, arg, 4, 64u << 20, true, &v);
+		if (rc == 0 && v % 4)
+			return cli_usage_error(c, "-x/--xfer-len: %s is not a multiple of 4", arg);
+		c->xfer = (uint32_t)v;
+		return rc;
+	case O_OPCODE:
+		rc = num_arg(c, r, arg, 0, 255, false, &v);
+		c->opcode = (uint8_t)v;
+		c->opcode_set = true;
+		return rc;
+	case O_FLAGS:
+		rc = num_arg(c, r, arg, 0, 255, false, &v);
+		c->flags = (uint8_t)v;
+		return rc;
+	case O_CDW2: case O_CDW3: case O_CDW10: case O_CDW11: case O_CDW12:
+	case O_CDW13: case O_CDW14: case O_CDW15: {
+		static const struct { enum opt_id id; unsigned dw; } map[] = {
+			{ O_CDW2, 2 }, { O_CDW3, 3 }, { O_CDW10, 10 }, { O_CDW11, 11 },
+			{ O_CDW12, 12 }, { O_CDW13, 13 }, { O_CDW14, 14 }, { O_CDW15, 15 },
+		};
+		size_t k;
+
+		rc = num_arg(c, r, arg, 0, 0xfffffffful, false, &v);
+		for (k = 0; k < ARRAY_SIZE(map); k++)
+			if (map[k].id == r->id)
+				c->cdw[map[k].dw] = (uint32_t)v;
+		return rc;
+	}
+	case O_DATA_LEN:
+		rc = num_arg(c, r, arg, 0, 16u << 20, true, &v);
+		c->data_len = (uint32_t)v;
+		return rc;
+	case O_PT_READ:
+		c->pt_read = true;
+		return 0;
+	case O_PT_WRITE:
+		c->pt_write = true;
+		return 0;
+	case O_INPUT_FILE:
+		c->input_file = arg;
+		return 0;
+	case O_RAW_BINARY:
+		c->raw_binary = true;
+		return 0;
+	case O_MOUNTPOINT:
+		if (!*arg)
+			return cli_usage_error(c, "--mountpoint: the directory is empty");
+		c->mountpoint = arg;
+		return 0;
+	case O_BASE:
+		if (!*arg)
+			return cli_usage_error(c, "--base: the directory is empty");
+		c->base_dir = arg;
+		return 0;
+	case O_CONFIG:
+		c->config_file = arg;
+		return 0;
+	case O_DISC_CONF:
+		c->discovery_conf = arg;
+		return 0;
+	case O_DRY_RUN:
+		c->dry_run = true;
+		return 0;
 	case O_BUSY_POLL:
 		rc = num_arg(c, r, arg, 0, 1000000, false, &v);
 		c->busy_poll_us = (uint32_t)v;
@@ -748,6 +1028,9 @@ static void defaults(struct cli *c)
 	c->mix = 50;
 	c->seconds = 10;
 	c->threads = 1;
+	c->ctrl_loss_tmo = 0;
+	c->reconnect_delay = -1;
+	c->fast_io_fail_tmo = -1;
 }
 
 /* Parse argv (argv[0] is the subcommand).  0, EXIT_USAGE, or -1 for help. */
@@ -811,13 +1094,28 @@ static int parse(struct cli *c, int argc, char **argv)
 	}
 
 	if (c->cmd->address) {
-		if (optind >= argc)
-			return cli_usage_error(c, "no target address (host[:port])");
 		if (optind + 1 < argc)
 			return cli_usage_error(c, "unexpected argument '%s'", argv[optind + 1]);
-		if (nvmeof_parse_address(argv[optind], c->host, sizeof c->host, c->port,
-					 sizeof c->port, "") < 0)
-			return cli_usage_error(c, "%s", nvmeof_get_error());
+		if (optind < argc && c->traddr_opt)
+			return cli_usage_error(c, "the target is given twice: '%s' and -a %s",
+					       argv[optind], c->traddr_opt);
+		if (optind < argc) {
+			if (nvmeof_parse_address(argv[optind], c->host, sizeof c->host,
+						 c->port, sizeof c->port, "") < 0)
+				return cli_usage_error(c, "%s", nvmeof_get_error());
+			if (c->port[0] && c->trsvcid_opt)
+				return cli_usage_error(c, "the port is given twice: '%s' and -s %s",
+						       argv[optind], c->trsvcid_opt);
+		} else if (c->traddr_opt) {
+			/* -a takes a bare address: an IPv6 one has colons */
+			if (strlen(c->traddr_opt) >= sizeof c->host)
+				return cli_usage_error(c, "-a/--traddr: the address is too long");
+			snprintf(c->host, sizeof c->host, "%s", c->traddr_opt);
+		} else if (c->cmd->bit != C_CONNALL) {
+			return cli_usage_error(c, "no target address (host[:port], or -a ADDR [-s PORT])");
+		}
+		if (c->trsvcid_opt)
+			snprintf(c->port, sizeof c->port, "%s", c->trsvcid_opt);
 		c->port_given = c->port[0] != '\0';
 	} else if (optind < argc) {
 		return cli_usage_error(c, "unexpected argument '%s'", argv[optind]);
@@ -856,5 +1154,10 @@ int main(int argc, char **argv)
 	}
 	if (rc)
 		return rc;
+	if (c.cmd->bit & C_NET) {
+		rc = cli_config_defaults(&c);
+		if (rc)
+			return rc;
+	}
 	return out_finish(c.cmd->run(&c));
 }

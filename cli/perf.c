@@ -33,7 +33,14 @@
 #define HIST_SUB (1u << HIST_SUB_BITS)
 #define HIST_BUCKETS ((64u - HIST_SUB_BITS + 1u) * HIST_SUB)
 #define MAX_MISMATCH_REPORTS 5
-#define DRAIN_LIMIT_NS (60ull * 1000000000ull)
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
+#define MAX(a, b) ((a) > (b) ? (a) : (b))
+/* After the end of the run, commands in flight get this long to complete;
+ * then the association is ended (nvmeof_ctrl_fail) so that perf stops
+ * within SECONDS + 2 s whatever the target does, a silent one included. */
+#define DRAIN_GRACE_NS (1000ull * 1000000ull)
+/* The wait for the library to fail what is left is bounded too. */
+#define FAIL_WAIT_NS (5000ull * 1000000ull)
 #define PATTERN_MAGIC 0x6e766d656f660000ull /* "nvmeof\0\0" */
 
 struct worker;
@@ -74,6 +81,8 @@ struct worker {
 	uint64_t lat_sum_ns;
 	uint64_t cpu_ns;
 	uint64_t elapsed_ns;   /* of the timed run: SECONDS unless it failed */
+	uint64_t unanswered;   /* in flight when the run's grace ran out */
+	bool hard;             /* hard_stop(): failed slots are the unanswered */
 	int first_err;
 	uint16_t first_status;
 	char errmsg[256];
@@ -92,6 +101,17 @@ struct perf {
 	pthread_barrier_t barrier;
 	bool prefill;
 	int setup_err;
+	/* The timed run, and when the association was not live in it
+	 * (written by the library's admin thread, in the state callback). */
+	uint64_t start_ns, end_ns;
+	pthread_mutex_t st_lock;
+	bool timed;            /* the timed run has started */
+	uint64_t down_since;   /* 0: live */
+	uint64_t down_ns;      /* not live within [start_ns, end_ns] */
+	unsigned losses, reconnects;
+	bool failed;           /* the association ended for good */
+	int hard_stopped;      /* nvmeof_ctrl_fail() was called at the end */
+	int keep_buffers;      /* commands never completed: do not free */
 };
 
 static uint64_t now_ns(void)
@@ -328,7 +348,9 @@ static void reap(struct worker *w)
 		struct slot *next = s->next;
 
 		w->inflight--;
-		if (s->err || s->status) {
+		if (w->hard) {
+			/* one of the unanswered, counted by hard_stop() */
+		} else if (s->err || s->status) {
 			record_error(w, s->err, s->status, s->read ? "read" : "write", s->lba);
 		} else {
 			if (s->read && w->p->c->verify)
@@ -349,6 +371,85 @@ static void reap(struct worker *w)
 		w->idle = s;
 		s = next;
 	}
+}
+
+/* ---- the association's state during the run -------------------------- */
+
+/* How much of [a, b) lies within the timed run (st_lock held). */
+static uint64_t in_run(const struct perf *p, uint64_t a, uint64_t b)
+{
+	uint64_t lo, hi;
+
+	if (!p->timed)
+		return 0;
+	lo = MAX(a, p->start_ns);
+	hi = MIN(b, p->end_ns);
+	return hi > lo ? hi - lo : 0;
+}
+
+/* Each loss and reconnect, said as it happens, and timed so that the
+ * figures count only the time the association was live. */
+static void perf_state_cb(void *arg, const char *state, const char *why)
+{
+	struct perf *p = arg;
+	uint64_t now = now_ns();
+	bool live = !strcmp(state, "live"), ours;
+	double at;
+
+	ours = __atomic_load_n(&p->hard_stopped, __ATOMIC_ACQUIRE);
+	pthread_mutex_lock(&p->st_lock);
+	at = p->timed && now > p->start_ns ? (double)(now - p->start_ns) / 1e9 : 0;
+	if (!live && !p->down_since && !ours) {
+		p->down_since = now;
+		p->losses++;
+	} else if (live && p->down_since) {
+		p->down_ns += in_run(p, p->down_since, now);
+		p->down_since = 0;
+		p->reconnects++;
+	}
+	if (!strcmp(state, "failed"))
+		p->failed = true;
+	pthread_mutex_unlock(&p->st_lock);
+	if (ours)
+		return; /* perf ended it: hard_stop() says why */
+	if (live)
+		cli_err(p->c, "%.2f s: connection live again: %s", at, why ? why : "");
+	else
+		cli_err(p->c, "%.2f s: connection %s: %s%s", at, state, why ? why : "",
+			p->c->ctrl_loss_tmo == 0 && !strcmp(state, "failed") ?
+			" (--ctrl-loss-tmo SECONDS rides through an outage)" : "");
+}
+
+/* Commands still in flight after the grace: end the association (every
+ * pending command completes with EIO, its callback runs) and take the
+ * slots back.  Several threads may get here: the library fails it once. */
+static void hard_stop(struct worker *w)
+{
+	struct perf *p = w->p;
+	uint64_t until;
+	char why[160];
+
+	w->unanswered = w->inflight;
+	snprintf(why, sizeof why,
+		 "%u command%s still had no completion %.1f s after the end of the run",
+		 w->inflight, w->inflight == 1 ? "" : "s", (double)DRAIN_GRACE_NS / 1e9);
+	if (!w->first_err) {
+		w->first_err = -ETIMEDOUT;
+		snprintf(w->errmsg, sizeof w->errmsg, "%s", why);
+	}
+	w->hard = true;
+	w->errors += w->unanswered;
+	__atomic_store_n(&p->hard_stopped, 1, __ATOMIC_RELEASE);
+	nvmeof_ctrl_fail(p->ctrl, "perf: the run is over and commands are still unanswered");
+	until = now_ns() + FAIL_WAIT_NS;
+	reap(w);
+	while (w->inflight && now_ns() < until) {
+		(void)nvmeof_poll(p->ctrl, 10);
+		reap(w);
+	}
+	if (w->inflight)
+		/* The library still holds buffers: keep them (perf exits). */
+		__atomic_store_n(&p->keep_buffers, 1, __ATOMIC_RELEASE);
 }
 
 /* Run until end_ns (or, in a prefill, until the region is written), then
@@ -399,21 +500,29 @@ static int run(struct worker *w, uint64_t end_ns)
 	rc = rc > 0 ? 0 : rc;
 	if (!p->prefill) {
 		uint64_t now = now_ns(), stop_ns = now < end_ns ? now : end_ns;
-		uint64_t start = end_ns - (uint64_t)p->c->seconds * 1000000000ull;
+		uint64_t start = p->start_ns;
 
 		w->elapsed_ns = stop_ns > start ? stop_ns - start : 0;
 	}
 	/* Drain: these complete after the end and are not counted (but a read
-	 * is still checked, and an error is still an error). */
-	drain_until = now_ns() + DRAIN_LIMIT_NS;
+	 * is still checked, and an error is still an error).  The timed run
+	 * drains until its end plus the grace, never longer: a target that
+	 * stops answering must not keep perf waiting. */
+	drain_until = (p->prefill ? now_ns() + 30000ull * 1000000ull :
+		       MAX(now_ns(), end_ns) + DRAIN_GRACE_NS);
 	reap(w);
-	while (w->inflight && now_ns() < drain_until) {
-		if (nvmeof_poll(p->ctrl, 100) < 0 && !w->errors)
+	while (w->inflight) {
+		uint64_t now = now_ns();
+
+		if (now >= drain_until)
+			break;
+		if (nvmeof_poll(p->ctrl, (int)MIN((drain_until - now) / 1000000u + 1, 100)) < 0 &&
+		    !w->errors)
 			record_error(w, -nvmeof_get_errno(), 0, "polling", NO_LBA);
 		reap(w);
 	}
-	if (w->inflight && !w->errors)
-		record_error(w, -ETIMEDOUT, 0, "waiting for the last commands", NO_LBA);
+	if (w->inflight)
+		hard_stop(w);
 	return rc;
 }
 
@@ -433,7 +542,7 @@ static void *worker_main(void *arg)
 	}
 	/* Phase 2, timed: everyone starts at the main thread's signal. */
 	pthread_barrier_wait(&p->barrier);
-	end = now_ns() + (uint64_t)p->c->seconds * 1000000000ull;
+	end = p->end_ns;
 	cpu0 = thread_cpu_ns();
 	w->counting = true;
 	if (!w->errors)
@@ -580,9 +689,19 @@ static void json_figures(const struct figures *f)
 	       f->errors, f->mismatches);
 }
 
-static void report(struct perf *p, struct worker *ws, double secs, uint64_t proc_cpu_ns,
-		   uint64_t proc_user_ns, uint64_t proc_sys_ns, uint64_t ns_bytes)
+/* A thread's run time less the time the association was not live. */
+static double thread_live(const struct worker *w, double down)
 {
+	double s = (double)w->elapsed_ns / 1e9;
+
+	return s > down ? s - down : 0;
+}
+
+static void report(struct perf *p, struct worker *ws, double secs, double down,
+		   uint64_t proc_cpu_ns, uint64_t proc_user_ns, uint64_t proc_sys_ns,
+		   uint64_t ns_bytes)
+{
+	double live = secs > down ? secs - down : 0;
 	struct cli *c = p->c;
 	uint64_t *all = calloc(HIST_BUCKETS, sizeof *all);
 	uint64_t ios = 0, lat = 0, cpu = 0, errors = 0, mism = 0;
@@ -601,7 +720,7 @@ static void report(struct perf *p, struct worker *ws, double secs, uint64_t proc
 		errors += ws[t].errors;
 		mism += ws[t].mismatches;
 	}
-	figures(p, all, ios, lat, cpu, secs, &tot);
+	figures(p, all, ios, lat, cpu, live, &tot);
 	tot.errors = errors;
 	tot.mismatches = mism;
 
@@ -615,19 +734,22 @@ static void report(struct perf *p, struct worker *ws, double secs, uint64_t proc
 		printf(",\n  \"nsid\": %u,\n  \"lba_size\": %u,\n  \"ns_bytes\": %" PRIu64
 		       ",\n  \"workload\": \"%s\",\n  \"rwmixread\": %u,\n  \"io_size\": %" PRIu64
 		       ",\n  \"queue_depth\": %u,\n  \"threads\": %u,\n  \"io_queues\": %d"
-		       ",\n  \"queue_size\": %d,\n  \"seconds\": %.3f,\n  \"verify\": %s"
+		       ",\n  \"queue_size\": %d,\n  \"seconds\": %.3f,\n  \"live_seconds\": %.3f"
+		       ",\n  \"down_seconds\": %.3f,\n  \"losses\": %u,\n  \"reconnects\": %u"
+		       ",\n  \"verify\": %s"
 		       ",\n  \"header_digest\": %s,\n  \"data_digest\": %s,\n  \"per_thread\": [",
 		       p->nsid, p->lba_size, ns_bytes, workload_name(c->workload),
 		       c->workload == W_RW || c->workload == W_RANDRW ? c->mix :
 		       c->workload == W_READ || c->workload == W_RANDREAD ? 100 : 0,
 		       c->io_size, c->depth, c->threads, nvmeof_ctrl_nr_io_queues(p->ctrl),
-		       nvmeof_ctrl_queue_size(p->ctrl), secs, c->verify ? "true" : "false",
+		       nvmeof_ctrl_queue_size(p->ctrl), secs, live, down, p->losses,
+		       p->reconnects, c->verify ? "true" : "false",
 		       c->hdgst ? "true" : "false", c->ddgst ? "true" : "false");
 		for (t = 0; t < c->threads; t++) {
 			struct worker *w = &ws[t];
 
 			figures(p, w->hist, w->ios, w->lat_sum_ns, w->cpu_ns,
-				(double)w->elapsed_ns / 1e9, &f);
+				thread_live(w, down), &f);
 			f.errors = w->errors;
 			f.mismatches = w->mismatches;
 			printf("%s\n    {\"thread\": %u, \"reads\": %" PRIu64 ", \"writes\": %" PRIu64
@@ -655,7 +777,7 @@ static void report(struct perf *p, struct worker *ws, double secs, uint64_t proc
 			char name[16];
 
 			figures(p, ws[t].hist, ws[t].ios, ws[t].lat_sum_ns, ws[t].cpu_ns,
-				(double)ws[t].elapsed_ns / 1e9, &f);
+				thread_live(&ws[t], down), &f);
 			snprintf(name, sizeof name, "%u", t);
 			text_row(name, &f);
 		}
@@ -663,6 +785,10 @@ static void report(struct perf *p, struct worker *ws, double secs, uint64_t proc
 		printf("host CPU per I/O: %.3f us in the I/O threads, %.3f us for the whole process (user %.3f s, sys %.3f s, %" PRIu64 " I/Os)\n",
 		       tot.cpu_per_io, ios ? (double)proc_cpu_ns / (double)ios / 1000.0 : 0.0,
 		       (double)proc_user_ns / 1e9, (double)proc_sys_ns / 1e9, ios);
+		if (p->losses || down > 0)
+			printf("association: not live for %.2f s of the %.2f s run (lost %u time%s, reconnected %u); the figures count the %.2f s it was live\n",
+			       down, secs, p->losses, p->losses == 1 ? "" : "s",
+			       p->reconnects, live);
 		if (errors)
 			printf("errors: %" PRIu64 "\n", errors);
 		if (c->verify)
@@ -683,7 +809,7 @@ int cmd_perf(struct cli *c)
 	uint32_t per_queue = (c->threads + nq - 1) / nq;
 	uint64_t want_qsize = (uint64_t)c->depth * per_queue + 1, ns_bytes = 0;
 	uint64_t mism = 0;
-	double secs;
+	double secs, down;
 	int rc, e;
 
 	if (!c->subnqn)
@@ -703,6 +829,8 @@ int cmd_perf(struct cli *c)
 			 &p.ctrl);
 	if (rc)
 		return rc;
+	pthread_mutex_init(&p.st_lock, NULL);
+	nvmeof_set_state_cb(p.ctrl, perf_state_cb, &p);
 	if ((uint32_t)nvmeof_ctrl_nr_io_queues(p.ctrl) < nq)
 		cli_err(c, "warning: asked for %u I/O queues, the controller granted %d", nq,
 			nvmeof_ctrl_nr_io_queues(p.ctrl));
@@ -744,6 +872,13 @@ int cmd_perf(struct cli *c)
 		p.prefill = false;
 	}
 	getrusage(RUSAGE_SELF, &ru0);
+	pthread_mutex_lock(&p.st_lock);
+	p.start_ns = now_ns();
+	p.end_ns = p.start_ns + (uint64_t)c->seconds * 1000000000ull;
+	p.timed = true;
+	if (p.down_since)
+		p.down_since = p.start_ns;
+	pthread_mutex_unlock(&p.st_lock);
 	pthread_barrier_wait(&p.barrier); /* go */
 	pthread_barrier_wait(&p.barrier); /* every thread past its end */
 	getrusage(RUSAGE_SELF, &ru1);
@@ -756,11 +891,16 @@ int cmd_perf(struct cli *c)
 	for (t = 0; t < c->threads; t++)
 		if ((double)ws[t].elapsed_ns / 1e9 > secs)
 			secs = (double)ws[t].elapsed_ns / 1e9;
+	pthread_mutex_lock(&p.st_lock);
+	if (p.down_since)
+		p.down_ns += in_run(&p, p.down_since, p.start_ns + (uint64_t)(secs * 1e9));
+	down = (double)p.down_ns / 1e9;
+	pthread_mutex_unlock(&p.st_lock);
 	{
 		uint64_t u = rusage_ns(&ru1.ru_utime) - rusage_ns(&ru0.ru_utime);
 		uint64_t s = rusage_ns(&ru1.ru_stime) - rusage_ns(&ru0.ru_stime);
 
-		report(&p, ws, secs, u + s, u, s, ns_bytes);
+		report(&p, ws, secs, down, u + s, u, s, ns_bytes);
 	}
 	rc = 0;
 	for (t = 0; t < c->threads; t++) {
@@ -787,6 +927,8 @@ int cmd_perf(struct cli *c)
 	}
 out:
 	cli_disconnect(p.ctrl);
-	workers_free(ws, c->threads);
+	pthread_mutex_destroy(&p.st_lock);
+	if (!__atomic_load_n(&p.keep_buffers, __ATOMIC_ACQUIRE))
+		workers_free(ws, c->threads);
 	return rc;
 }

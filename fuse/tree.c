@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "describe.h"
 #include "fuse.h"
 
 #define ENTRY_TIMEOUT 1.0

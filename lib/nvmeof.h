@@ -350,33 +350,6 @@ int nvmeof_nqn_validate(const char *nqn);
 int nvmeof_parse_address(const char *s, char *host, size_t hostlen,
 			 char *port, size_t portlen, const char *default_port);
 
-/* ---- text for people and scripts (one decoder for CLI and FUSE) -------- */
-
-enum nvmeof_describe_kind {
-	NVMEOF_DESC_ID_CTRL,
-	NVMEOF_DESC_ID_NS,
-	NVMEOF_DESC_NS_LIST,
-	NVMEOF_DESC_NS_DESC,
-	NVMEOF_DESC_LOG_ERROR,
-	NVMEOF_DESC_LOG_SMART,
-	NVMEOF_DESC_LOG_FIRMWARE,
-	NVMEOF_DESC_LOG_CHANGED_NS,
-	NVMEOF_DESC_LOG_CMD_EFFECTS,
-	NVMEOF_DESC_LOG_ANA,
-	NVMEOF_DESC_LOG_DISCOVERY,
-};
-#define NVMEOF_DESCRIBE_JSON 0x1
-
-/* Decode a payload into text ("field : value" lines, names as nvme-cli
- * prints them) or JSON.  Returns a malloc()ed NUL-terminated string, or
- * NULL with errno set (EINVAL: payload too short for its kind). */
-char *nvmeof_describe(enum nvmeof_describe_kind kind, const void *data,
-		      size_t len, unsigned flags);
-/* Log page ID -> kind (-1 if no decoder), and a short name ("smart"). */
-int nvmeof_describe_log_kind(uint8_t lid);
-/* A feature's completion dword 0 in words, e.g. "Number of Queues: 4 SQ, 4 CQ". */
-char *nvmeof_describe_feature(uint8_t fid, uint32_t dw0, unsigned flags);
-
 #ifdef __cplusplus
 }
 #endif

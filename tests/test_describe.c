@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "describe.h"
 #include "json_check.h"
 #include "nvme_spec.h"
 #include "nvmeof.h"

@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "hostile_peer.h"
+#include "describe.h"
 #include "target_proc.h"
 #include "nvmeof.h"
 

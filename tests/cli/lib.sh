@@ -13,6 +13,10 @@ top_builddir=${NVMEOF_BUILDDIR:-$(pwd)}
 : "${NVMEOF_TARGET:=$top_builddir/src/nvmeof-target}"
 : "${JSON_QUERY:=$top_builddir/tests/cli/json_query}"
 MAN8="$top_srcdir/man/nvmeof.8"
+# The host's /etc/nvme/config.json (if any) changes nothing here; the
+# tests of config.json set their own.
+NVMEOF_CONFIG_JSON=none
+export NVMEOF_CONFIG_JSON
 # shellcheck source=../target-lib.sh
 . "$top_srcdir/tests/target-lib.sh"
 
@@ -82,4 +86,47 @@ err_has() { grep -qF -- "$1" "$T/err" || fail "stderr lacks '$1'"; }
 # json KEY...: validate stdout as JSON and print the values at KEYs.
 json() {
 	"$JSON_QUERY" "$@" <"$T/out" || fail "JSON check failed for $*"
+}
+
+# ctl COMMAND: one line to the control socket of a target started with
+# --control "$T/ctl"; its answer in $T/ctl.out; true when it said "ok".
+ctl() {
+	if command -v socat >/dev/null 2>&1; then
+		printf '%s\n' "$*" | socat -t 5 - "UNIX-CONNECT:$T/ctl" >"$T/ctl.out" 2>&1
+	else
+		python3 - "$T/ctl" "$*" >"$T/ctl.out" 2>&1 <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(10)
+s.connect(sys.argv[1])
+s.sendall((sys.argv[2] + "\n").encode())
+buf = b""
+while not (buf.endswith(b"ok\n") or b"error:" in buf):
+    d = s.recv(65536)
+    if not d:
+        break
+    buf += d
+sys.stdout.write(buf.decode())
+PY
+	fi
+	tail -n 1 "$T/ctl.out" | grep -q '^ok$'
+}
+
+# now_ms: a monotonic-enough clock for hang guards (never for results).
+now_ms() {
+	echo $(($(date +%s%N) / 1000000))
+}
+
+# wait_io_association: until the target (started with --control) holds an
+# association that has done I/O on an I/O queue, or fail after 20 s (a hang guard).
+wait_io_association() {
+	_i=0
+	while :; do
+		ctl stats || fail "control socket: stats failed: $(cat "$T/ctl.out")"
+		# "state=live queues=2 io=517679": an I/O queue, I/O done
+		grep -qE 'state=live queues=([2-9]|[1-9][0-9]+) io=[1-9]' "$T/ctl.out" && return 0
+		_i=$((_i + 1))
+		[ $_i -lt 400 ] || fail "no live I/O association at the target after 20 s: $(cat "$T/ctl.out")"
+		sleep 0.05
+	done
 }

@@ -73,3 +73,24 @@ bad "--lid is required" log 127.0.0.1
 bad "-f/--feature-id is required" get-feature 127.0.0.1
 bad "-V/--value is required" set-feature 127.0.0.1 -f 7
 bad "needs a namespace (--nsid)" identify 127.0.0.1 --cns 0
+
+# the reconnect options (issue 14) and nvme-cli's names (issue 19)
+bad "--ctrl-loss-tmo: '-2' is negative" identify 127.0.0.1 --ctrl-loss-tmo -2
+bad "--ctrl-loss-tmo: 86401 is out of range" identify 127.0.0.1 --ctrl-loss-tmo 86401
+bad "--reconnect-delay: 0 is out of range" perf 127.0.0.1 -n $N --reconnect-delay 0
+bad "--reconnect-delay: '-1' is negative" perf 127.0.0.1 -n $N --reconnect-delay -1
+bad "--fast-io-fail-tmo: 'x' is not a whole number" list 127.0.0.1 --fast-io-fail-tmo x
+bad "-t/--transport: 'rdma' is not supported" discover -t rdma -a 127.0.0.1
+bad "-s/--trsvcid: 65536 is out of range" discover -a 127.0.0.1 -s 65536
+bad "-a/--traddr: the address is empty" discover -a ''
+bad "--lpo: 6 is not a multiple of 4" get-log 127.0.0.1 -i 2 -l 512 --lpo 6
+bad "-x/--xfer-len: 6 is not a multiple of 4" get-log 127.0.0.1 -i 2 -l 512 -x 6
+bad "-O/--opcode: 256 is out of range" admin-passthru 127.0.0.1 -O 256
+bad "--cdw10: '-1' is negative" admin-passthru 127.0.0.1 -O 6 --cdw10 -1
+bad "--write and -i/--input-file need -l/--data-len" admin-passthru 127.0.0.1 -O 9 --write
+bad "-r/--read and --write exclude each other" admin-passthru 127.0.0.1 -O 9 -l 4 -r --write
+bad "--namespace-id is required" io-passthru 127.0.0.1 -n $N -O 2
+bad "-n/--nqn is required" connect 127.0.0.1
+bad "unknown option '--mountpoint'" connect-all 127.0.0.1 --mountpoint /x
+bad "unexpected argument '127.0.0.1'" list-subsys 127.0.0.1
+bad "unknown format 'yaml'" list-subsys -o yaml

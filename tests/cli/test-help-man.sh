@@ -13,7 +13,7 @@ for cmd in $cmds; do
 	expect 0 "$cmd" --help
 	head -n 1 "$T/out" | grep -q "^Usage: nvmeof $cmd " || fail "$cmd --help: no usage line"
 	# "  -q, --queue-depth DEPTH  ..." and "      --verify  ..."
-	sed -n 's/^  \(-[A-Za-z]\), \(--[a-z-]*\).*/\1 \2/p; s/^      \(--[a-z-]*\).*/\1/p' \
+	sed -n 's/^  \(-[A-Za-z]\), \(--[a-z0-9-]*\).*/\1 \2/p; s/^      \(--[a-z0-9-]*\).*/\1/p' \
 		"$T/out" >"$T/opts"
 	[ -s "$T/opts" ] || fail "$cmd --help lists no options"
 	for opt in $(cat "$T/opts"); do

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "../json_check.h"
+#include "describe.h"
 #include "fuzz.h"
 #include "nvmeof.h"
 

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "describe.h"
 #include "internal.h"
 #include "nvme_spec.h"
 

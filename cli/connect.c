@@ -1,0 +1,718 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * nvme-cli's fabrics commands on top of nvmeof-mount: connect (mount one
+ * subsystem), connect-all (every NVM subsystem a discovery controller
+ * lists; without an address, the controllers of discovery.conf),
+ * list-subsys (the local fuse.nvmeof mounts), and nvme-cli's
+ * /etc/nvme/config.json (json-c) for the host identity and per-subsystem
+ * options.
+ *
+ * Every path can be moved for tests: NVMEOF_ETC_DIR (config.json,
+ * discovery.conf, as for hostnqn), NVMEOF_CONFIG_JSON (config.json, or
+ * "none"), NVMEOF_RUN_DIR (the mount base),
+ * NVMEOF_MOUNT (the nvmeof-mount program), and the options --config,
+ * --discovery-conf, --base, --mountpoint.
+ */
+#ifdef HAVE_CONFIG_H
+#include <config.h>
+#endif
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "cli.h"
+
+#define SUBTYPE_NVME 2
+#define TRTYPE_TCP 3
+
+static const char *etc_path(const char *name, char *buf, size_t n)
+{
+	const char *d = getenv("NVMEOF_ETC_DIR");
+
+	snprintf(buf, n, "%s/%s", d && *d ? d : "/etc/nvme", name);
+	return buf;
+}
+
+/* ---- config.json ------------------------------------------------------------ */
+
+/* What config.json says; strings live here until exit. */
+static struct {
+	char hostnqn[NVMEOF_NQN_MAX + 1];
+	char hostid[64];
+	char host_traddr[256];
+	char host_iface[64];
+} cfg;
+
+static const char *jstr(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+static bool jint(struct json_object *o, const char *key, int *out)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_int))
+		return false;
+	*out = json_object_get_int(v);
+	return true;
+}
+
+static bool jbool(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) &&
+	       json_object_is_type(v, json_type_boolean) && json_object_get_boolean(v);
+}
+
+/* A port of c's subsystem at c's address: its options, where the command
+ * line gave none (nvme-cli's precedence). */
+static void apply_port(struct cli *c, struct json_object *port)
+{
+	const char *s;
+	int v;
+
+	if ((s = jstr(port, "transport")) && strcmp(s, "tcp"))
+		return;
+	if ((s = jstr(port, "traddr")) && strcmp(s, c->host))
+		return;
+	if ((s = jstr(port, "trsvcid")) && c->port_given && strcmp(s, c->port))
+		return;
+	if (!c->host_traddr && (s = jstr(port, "host_traddr"))) {
+		snprintf(cfg.host_traddr, sizeof cfg.host_traddr, "%s", s);
+		c->host_traddr = cfg.host_traddr;
+	}
+	if (!c->host_iface && (s = jstr(port, "host_iface"))) {
+		snprintf(cfg.host_iface, sizeof cfg.host_iface, "%s", s);
+		c->host_iface = cfg.host_iface;
+	}
+	if (jbool(port, "hdr_digest"))
+		c->hdgst = true;
+	if (jbool(port, "data_digest"))
+		c->ddgst = true;
+	if (!c->kato_set && jint(port, "keep_alive_tmo", &v) && v >= 0 && v <= 65535) {
+		c->kato_s = (uint32_t)v;
+		c->kato_set = true;
+	}
+	if (!c->clt_set && jint(port, "ctrl_loss_tmo", &v) && v >= -1) {
+		c->ctrl_loss_tmo = v;
+		c->clt_set = true;
+	}
+	if (!c->rd_set && jint(port, "reconnect_delay", &v) && v > 0) {
+		c->reconnect_delay = v;
+		c->rd_set = true;
+	}
+	if (!c->fift_set && jint(port, "fast_io_fail_tmo", &v) && v >= -1) {
+		c->fast_io_fail_tmo = v;
+		c->fift_set = true;
+	}
+}
+
+int cli_config_defaults(struct cli *c)
+{
+	char path[PATH_MAX];
+	struct json_object *root, *host, *subs;
+	const char *file = c->config_file;
+	bool given;
+	const char *s;
+	size_t i, j, k;
+
+	if (!file && (s = getenv("NVMEOF_CONFIG_JSON")) && *s)
+		file = s;
+	given = file != NULL;
+	if (given && !strcmp(file, "none"))
+		return 0;
+	if (!file)
+		file = etc_path("config.json", path, sizeof path);
+	if (access(file, F_OK) != 0) {
+		if (!given)
+			return 0;
+		cli_err(c, "%s: %s", file, strerror(errno));
+		return EXIT_CONFIG;
+	}
+	root = json_object_from_file(file);
+	if (!root) {
+		cli_err(c, "%s: not valid JSON: %s", file, json_util_get_last_err());
+		return EXIT_CONFIG;
+	}
+	/* nvme-cli's layout: an array of hosts, each with its subsystems. */
+	if (!json_object_is_type(root, json_type_array)) {
+		cli_err(c, "%s: expected an array of hosts (nvme-cli's config.json)", file);
+		json_object_put(root);
+		return EXIT_CONFIG;
+	}
+	for (i = 0; i < json_object_array_length(root); i++) {
+		host = json_object_array_get_idx(root, i);
+		if (!json_object_is_type(host, json_type_object))
+			continue;
+		if (!c->hostnqn && (s = jstr(host, "hostnqn"))) {
+			if (nvmeof_nqn_validate(s) < 0) {
+				cli_err(c, "%s: hostnqn: %s", file, nvmeof_get_error());
+				json_object_put(root);
+				return EXIT_CONFIG;
+			}
+			snprintf(cfg.hostnqn, sizeof cfg.hostnqn, "%s", s);
+			c->hostnqn = cfg.hostnqn;
+		}
+		if (!c->hostid && (s = jstr(host, "hostid"))) {
+			snprintf(cfg.hostid, sizeof cfg.hostid, "%s", s);
+			c->hostid = cfg.hostid;
+		}
+		if (!c->subnqn || !json_object_object_get_ex(host, "subsystems", &subs) ||
+		    !json_object_is_type(subs, json_type_array))
+			continue;
+		for (j = 0; j < json_object_array_length(subs); j++) {
+			struct json_object *sub = json_object_array_get_idx(subs, j), *ports;
+
+			if (!json_object_is_type(sub, json_type_object) ||
+			    !(s = jstr(sub, "nqn")) || strcmp(s, c->subnqn) ||
+			    !json_object_object_get_ex(sub, "ports", &ports) ||
+			    !json_object_is_type(ports, json_type_array))
+				continue;
+			for (k = 0; k < json_object_array_length(ports); k++) {
+				struct json_object *p = json_object_array_get_idx(ports, k);
+
+				if (json_object_is_type(p, json_type_object))
+					apply_port(c, p);
+			}
+		}
+	}
+	json_object_put(root);
+	return 0;
+}
+
+/* ---- connect ------------------------------------------------------------------ */
+
+/* The mount point for a subsystem: BASE/NQN with ':' and '/' made '-',
+ * so that tools that read ':' as a protocol (qemu-img) take the path. */
+static void mount_dir(struct cli *c, const char *subnqn, char *out, size_t n)
+{
+	const char *base = c->base_dir;
+	size_t i, o;
+
+	if (!base)
+		base = getenv("NVMEOF_RUN_DIR");
+	if (!base || !*base)
+		base = "/run/nvmeof";
+	o = (size_t)snprintf(out, n, "%s/", base);
+	for (i = 0; subnqn[i] && o + 1 < n; i++)
+		out[o++] = subnqn[i] == ':' || subnqn[i] == '/' ? '-' : subnqn[i];
+	out[o < n ? o : n - 1] = '\0';
+}
+
+static int mkdir_p(const char *path)
+{
+	char tmp[PATH_MAX];
+	size_t i;
+
+	if (snprintf(tmp, sizeof tmp, "%s", path) >= (int)sizeof tmp)
+		return -ENAMETOOLONG;
+	for (i = 1; tmp[i]; i++) {
+		if (tmp[i] != '/')
+			continue;
+		tmp[i] = '\0';
+		if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		tmp[i] = '/';
+	}
+	if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+/* nvmeof-mount: $NVMEOF_MOUNT, else beside this program, else $PATH. */
+static const char *mount_prog(char *buf, size_t n)
+{
+	const char *e = getenv("NVMEOF_MOUNT");
+	ssize_t len;
+	char *slash;
+
+	if (e && *e)
+		return e;
+	len = readlink("/proc/self/exe", buf, n - 1);
+	if (len > 0) {
+		buf[len] = '\0';
+		slash = strrchr(buf, '/');
+		if (slash && (size_t)(slash - buf) + sizeof "/nvmeof-mount" <= n) {
+			strcpy(slash, "/nvmeof-mount");
+			if (access(buf, X_OK) == 0)
+				return buf;
+			/* a libtool build: cli/.libs/lt-nvmeof -> fuse/nvmeof-mount */
+		}
+	}
+	return "nvmeof-mount";
+}
+
+/* Is dir a fuse.nvmeof mount point now (/proc/self/mountinfo)? */
+static bool is_our_mount(const char *dir)
+{
+	char line[8192], real[PATH_MAX];
+	bool found = false;
+	FILE *f;
+
+	if (!realpath(dir, real))
+		return false;
+	f = fopen("/proc/self/mountinfo", "r");
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof line, f)) {
+		char mnt[PATH_MAX], fstype[64];
+		const char *sep = strstr(line, " - ");
+
+		if (!sep || sscanf(line, "%*s %*s %*s %*s %4095s", mnt) != 1 ||
+		    sscanf(sep + 3, "%63s", fstype) != 1)
+			continue;
+		found = !strcmp(fstype, "fuse.nvmeof") && !strcmp(mnt, real);
+	}
+	fclose(f);
+	return found;
+}
+
+#define MAX_ARGS 48
+
+/* Mount subnqn at traddr:trsvcid on dir with nvmeof-mount: 0 or an exit
+ * code (message said). */
+static int do_mount(struct cli *c, const char *traddr, const char *trsvcid,
+		    const char *subnqn, const char *dir)
+{
+	char prog[PATH_MAX], addr[320], kato[16], clt[16], rd[16], fift[16];
+	const char *argv[MAX_ARGS];
+	struct stat sb;
+	bool made;
+	int n = 0, st, i;
+	pid_t pid;
+
+	argv[n++] = mount_prog(prog, sizeof prog);
+	argv[n++] = "-n";
+	argv[n++] = subnqn;
+	if (c->hostnqn) {
+		argv[n++] = "--hostnqn";
+		argv[n++] = c->hostnqn;
+	}
+	if (c->hostid) {
+		argv[n++] = "--hostid";
+		argv[n++] = c->hostid;
+	}
+	if (c->host_traddr) {
+		argv[n++] = "--host-traddr";
+		argv[n++] = c->host_traddr;
+	}
+	if (c->host_iface) {
+		argv[n++] = "--host-iface";
+		argv[n++] = c->host_iface;
+	}
+	if (c->kato_set) {
+		snprintf(kato, sizeof kato, "%u", c->kato_s);
+		argv[n++] = "--keep-alive-tmo";
+		argv[n++] = kato;
+	}
+	/* A mount is meant to last: nvmeof-mount's reconnect defaults
+	 * (ctrl-loss-tmo 600 s) unless asked otherwise. */
+	if (c->clt_set) {
+		snprintf(clt, sizeof clt, "%d", c->ctrl_loss_tmo);
+		argv[n++] = "--ctrl-loss-tmo";
+		argv[n++] = clt;
+	}
+	if (c->rd_set) {
+		snprintf(rd, sizeof rd, "%d", c->reconnect_delay);
+		argv[n++] = "--reconnect-delay";
+		argv[n++] = rd;
+	}
+	if (c->fift_set) {
+		snprintf(fift, sizeof fift, "%d", c->fast_io_fail_tmo);
+		argv[n++] = "--fast-io-fail-tmo";
+		argv[n++] = fift;
+	}
+	if (c->hdgst)
+		argv[n++] = "--hdr-digest";
+	if (c->ddgst)
+		argv[n++] = "--data-digest";
+	snprintf(addr, sizeof addr, strchr(traddr, ':') ? "[%s]:%s" : "%s:%s", traddr,
+		 trsvcid && *trsvcid ? trsvcid : "4420");
+	argv[n++] = addr;
+	argv[n++] = dir;
+	argv[n] = NULL;
+
+	if (c->dry_run) {
+		for (i = 0; i < n; i++)
+			printf("%s%s", i ? " " : "", argv[i]);
+		putchar('\n');
+		return 0;
+	}
+	if (is_our_mount(dir)) {
+		/* as a second nvme connect would fail, but idempotent for scripts */
+		printf("%s: already connected (a fuse.nvmeof mount)\n", dir);
+		return 0;
+	}
+	made = stat(dir, &sb) != 0;
+	{
+		int e = mkdir_p(dir);
+
+		if (e < 0) {
+			cli_err(c, "%s: %s", dir, strerror(-e));
+			return EXIT_IOERR;
+		}
+	}
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0) {
+		cli_err(c, "fork: %s", strerror(errno));
+		return EXIT_OSERR;
+	}
+	if (pid == 0) {
+		execvp(argv[0], (char *const *)argv);
+		fprintf(stderr, "nvmeof: %s: %s: %s\n", c->cmd->name, argv[0], strerror(errno));
+		_exit(127);
+	}
+	while (waitpid(pid, &st, 0) < 0) {
+		if (errno != EINTR) {
+			cli_err(c, "waitpid: %s", strerror(errno));
+			return EXIT_OSERR;
+		}
+	}
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		int code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+
+		/* nvmeof-mount said why on stderr; its sysexits code is ours */
+		cli_err(c, "nvmeof-mount of %s at %s failed (exit %d)", subnqn, dir, code);
+		if (made)
+			rmdir(dir); /* the mount point we made, still empty */
+		return code == 127 ? EXIT_UNAVAILABLE : code >= 64 && code <= 78 ? code : EXIT_IOERR;
+	}
+	printf("%s: connected %s at %s\n", dir, subnqn, addr);
+	return 0;
+}
+
+int cmd_connect(struct cli *c)
+{
+	char dir[PATH_MAX];
+
+	if (!c->subnqn)
+		return cli_usage_error(c, "-n/--nqn is required");
+	if (c->mountpoint)
+		snprintf(dir, sizeof dir, "%s", c->mountpoint);
+	else
+		mount_dir(c, c->subnqn, dir, sizeof dir);
+	return do_mount(c, c->host, c->port_given ? c->port : "4420", c->subnqn, dir);
+}
+
+/* ---- connect-all ------------------------------------------------------------- */
+
+/* Connect every NVM subsystem of the discovery log of c's address. */
+static int connect_log(struct cli *c, unsigned *count)
+{
+	struct nvmeof_disc_log *log;
+	struct nvmeof_ctrl *ctrl;
+	int rc, r;
+	uint64_t i;
+
+	rc = cli_connect(c, NULL, NULL, NULL, 0, 0, &ctrl);
+	if (rc)
+		return rc;
+	if (nvmeof_discover(ctrl, &log) < 0) {
+		rc = cli_fail(c, "reading the discovery log");
+		cli_disconnect(ctrl);
+		return rc;
+	}
+	cli_disconnect(ctrl);
+	c->connected = false;
+	for (i = 0; i < log->numrec; i++) {
+		const struct nvmeof_disc_entry *e = &log->entries[i];
+		char dir[PATH_MAX];
+
+		if (e->subtype != SUBTYPE_NVME || e->trtype != TRTYPE_TCP)
+			continue;
+		mount_dir(c, e->subnqn, dir, sizeof dir);
+		if (!c->dry_run && is_our_mount(dir)) {
+			printf("%s: %s already connected\n", dir, e->subnqn);
+			continue;
+		}
+		r = do_mount(c, e->traddr, e->trsvcid, e->subnqn, dir);
+		if (r && !rc)
+			rc = r;
+		if (!r)
+			(*count)++;
+	}
+	nvmeof_disc_log_free(log);
+	return rc;
+}
+
+/* One line of discovery.conf (nvme-cli's format: the options of nvme
+ * discover, "--traddr=A" or "-a A"; '#' starts a comment) into c. */
+static int conf_line(struct cli *c, char *line, const char *file, unsigned lineno)
+{
+	char *tok[32], *save = NULL, *t;
+	int n = 0, i;
+
+	if ((t = strchr(line, '#')))
+		*t = '\0';
+	for (t = strtok_r(line, " \t\r\n", &save); t && n < 32; t = strtok_r(NULL, " \t\r\n", &save))
+		tok[n++] = t;
+	if (!n)
+		return 1; /* nothing on this line */
+	c->host[0] = '\0';
+	c->port[0] = '\0';
+	c->port_given = false;
+	for (i = 0; i < n; i++) {
+		char *key = tok[i], *val = strchr(key, '=');
+
+		if (val)
+			*val++ = '\0';
+		else if (key[0] == '-' && i + 1 < n && tok[i + 1][0] != '-')
+			val = tok[++i];
+		if (!val) {
+			continue; /* a flag we do not need (e.g. --persistent) */
+		} else if (!strcmp(key, "-t") || !strcmp(key, "--transport")) {
+			if (strcmp(val, "tcp")) {
+				cli_err(c, "%s:%u: transport '%s' is not supported (only tcp)", file,
+					lineno, val);
+				return -1;
+			}
+		} else if (!strcmp(key, "-a") || !strcmp(key, "--traddr")) {
+			snprintf(c->host, sizeof c->host, "%s", val);
+		} else if (!strcmp(key, "-s") || !strcmp(key, "--trsvcid")) {
+			snprintf(c->port, sizeof c->port, "%s", val);
+			c->port_given = true;
+		} else if (!strcmp(key, "-w") || !strcmp(key, "--host-traddr")) {
+			c->host_traddr = val;
+		} else if (!strcmp(key, "-f") || !strcmp(key, "--host-iface")) {
+			c->host_iface = val;
+		} else if (!strcmp(key, "-q") || !strcmp(key, "--hostnqn")) {
+			c->hostnqn = val;
+		} else if (!strcmp(key, "-I") || !strcmp(key, "--hostid")) {
+			c->hostid = val;
+		}
+	}
+	if (!c->host[0]) {
+		cli_err(c, "%s:%u: no --traddr", file, lineno);
+		return -1;
+	}
+	return 0;
+}
+
+int cmd_connect_all(struct cli *c)
+{
+	char path[PATH_MAX], line[1024];
+	const char *file = c->discovery_conf;
+	unsigned count = 0, lineno = 0, tried = 0;
+	int rc = 0, r;
+	FILE *f;
+
+	if (c->host[0]) {
+		rc = connect_log(c, &count);
+		printf("connected %u subsystem%s\n", count, count == 1 ? "" : "s");
+		return rc;
+	}
+	if (!file)
+		file = etc_path("discovery.conf", path, sizeof path);
+	f = fopen(file, "r");
+	if (!f) {
+		cli_err(c, "no address given, and %s: %s", file, strerror(errno));
+		return errno == ENOENT ? EXIT_USAGE : EXIT_CONFIG;
+	}
+	while (fgets(line, sizeof line, f)) {
+		struct cli each = *c;
+
+		lineno++;
+		r = conf_line(&each, line, file, lineno);
+		if (r > 0)
+			continue;
+		if (r < 0) {
+			rc = rc ? rc : EXIT_CONFIG;
+			continue;
+		}
+		tried++;
+		r = connect_log(&each, &count);
+		if (r && !rc)
+			rc = r;
+	}
+	fclose(f);
+	if (!tried && !rc) {
+		cli_err(c, "%s lists no discovery controller", file);
+		rc = EXIT_CONFIG;
+	}
+	printf("connected %u subsystem%s\n", count, count == 1 ? "" : "s");
+	return rc;
+}
+
+/* ---- list-subsys ------------------------------------------------------------ */
+
+/* "key : value" of a pseudo-file (status, identify); out "" if absent. */
+static void field(const char *file, const char *key, char *out, size_t n)
+{
+	char line[1024];
+	size_t kl = strlen(key);
+	FILE *f = fopen(file, "r");
+
+	out[0] = '\0';
+	if (!f)
+		return;
+	while (fgets(line, sizeof line, f)) {
+		char *p = line + kl;
+
+		if (strncmp(line, key, kl) || (*p != ' ' && *p != ':'))
+			continue;
+		while (*p == ' ')
+			p++;
+		if (*p != ':')
+			continue;
+		p++;
+		while (*p == ' ')
+			p++;
+		p[strcspn(p, "\n")] = '\0';
+		/* trailing blanks of a fixed-width field (sn, mn, fr) */
+		while (*p && isspace((unsigned char)p[strlen(p) - 1]))
+			p[strlen(p) - 1] = '\0';
+		snprintf(out, n, "%s", p);
+		break;
+	}
+	fclose(f);
+}
+
+struct lsub {
+	bool first;
+	unsigned count;
+};
+
+static int ns_cmp(const void *a, const void *b)
+{
+	unsigned x = *(const unsigned *)a, y = *(const unsigned *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* One controller directory (the mount point, or a subsystem's directory
+ * of a discovery mount) that has a status file. */
+static void list_one(struct cli *c, struct lsub *ls, const char *mnt, const char *dir)
+{
+	char f[PATH_MAX + 16], subnqn[300], addr[320], state[32], cntlid[16];
+	char sn[64], mn[96], fr[32];
+	unsigned ns[256];
+	size_t nns = 0, i;
+	struct dirent *de;
+	DIR *d;
+
+	snprintf(f, sizeof f, "%s/status", dir);
+	field(f, "subnqn", subnqn, sizeof subnqn);
+	field(f, "address", addr, sizeof addr);
+	field(f, "state", state, sizeof state);
+	field(f, "cntlid", cntlid, sizeof cntlid);
+	snprintf(f, sizeof f, "%s/identify", dir);
+	field(f, "sn", sn, sizeof sn);
+	field(f, "mn", mn, sizeof mn);
+	field(f, "fr", fr, sizeof fr);
+	d = opendir(dir);
+	while (d && (de = readdir(d)) && nns < 256) {
+		char *end;
+		unsigned long v;
+
+		if (de->d_name[0] != 'n' || !isdigit((unsigned char)de->d_name[1]))
+			continue;
+		v = strtoul(de->d_name + 1, &end, 10);
+		if (*end == '\0' && v <= 0xffffffffu)
+			ns[nns++] = (unsigned)v;
+	}
+	if (d)
+		closedir(d);
+	qsort(ns, nns, sizeof ns[0], ns_cmp);
+	ls->count++;
+	if (c->fmt == OUT_JSON) {
+		printf("%s\n    {\n      \"NQN\": ", ls->first ? "" : ",");
+		out_json_string(stdout, subnqn);
+		printf(",\n      \"Mountpoint\": ");
+		out_json_string(stdout, mnt);
+		printf(",\n      \"Directory\": ");
+		out_json_string(stdout, dir);
+		printf(",\n      \"SerialNumber\": ");
+		out_json_string(stdout, sn);
+		printf(",\n      \"ModelNumber\": ");
+		out_json_string(stdout, mn);
+		printf(",\n      \"Firmware\": ");
+		out_json_string(stdout, fr);
+		printf(",\n      \"Namespaces\": [");
+		for (i = 0; i < nns; i++)
+			printf("%s%u", i ? ", " : "", ns[i]);
+		printf("],\n      \"Paths\": [\n        {\"Transport\": \"tcp\", \"Address\": ");
+		out_json_string(stdout, addr);
+		printf(", \"Cntlid\": ");
+		out_json_string(stdout, cntlid);
+		printf(", \"State\": ");
+		out_json_string(stdout, state);
+		printf("}\n      ]\n    }");
+	} else {
+		printf("%s%s - NQN=%s\n", ls->first ? "" : "\n", dir, subnqn);
+		printf("  serial=%s model=%s firmware=%s\n", sn, mn, fr);
+		printf("  namespaces:");
+		for (i = 0; i < nns; i++)
+			printf(" n%u", ns[i]);
+		printf("%s\n", nns ? "" : " none");
+		printf("\\\n +- tcp traddr=%s cntlid=%s %s\n", addr, cntlid, state);
+	}
+	ls->first = false;
+}
+
+int cmd_list_subsys(struct cli *c)
+{
+	struct lsub ls = { .first = true };
+	char line[8192];
+	FILE *f = fopen("/proc/self/mountinfo", "r");
+
+	if (!f) {
+		cli_err(c, "/proc/self/mountinfo: %s", strerror(errno));
+		return EXIT_OSERR;
+	}
+	if (c->fmt == OUT_JSON)
+		printf("{\n  \"Subsystems\": [");
+	while (fgets(line, sizeof line, f)) {
+		char mnt[PATH_MAX], fstype[64], st[PATH_MAX + 16];
+		const char *sep = strstr(line, " - ");
+		struct dirent *de;
+		DIR *d;
+
+		if (!sep || sscanf(line, "%*s %*s %*s %*s %4095s", mnt) != 1 ||
+		    sscanf(sep + 3, "%63s", fstype) != 1 || strcmp(fstype, "fuse.nvmeof"))
+			continue;
+		/* mountinfo escapes blanks as \040: such paths are listed as is */
+		snprintf(st, sizeof st, "%s/status", mnt);
+		if (access(st, F_OK) == 0) {
+			list_one(c, &ls, mnt, mnt);
+			continue;
+		}
+		/* a discovery mount: one directory per subsystem */
+		d = opendir(mnt);
+		while (d && (de = readdir(d))) {
+			char sub[PATH_MAX + 256];
+			char subst[PATH_MAX + 256 + 8];
+
+			if (de->d_name[0] == '.')
+				continue;
+			snprintf(sub, sizeof sub, "%s/%s", mnt, de->d_name);
+			snprintf(subst, sizeof subst, "%s/status", sub);
+			if (access(subst, F_OK) == 0)
+				list_one(c, &ls, mnt, sub);
+		}
+		if (d)
+			closedir(d);
+	}
+	fclose(f);
+	if (c->fmt == OUT_JSON)
+		printf("%s]\n}\n", ls.first ? "" : "\n  ");
+	else if (!ls.count)
+		printf("no nvmeof-mount mounts\n");
+	return 0;
+}
