@@ -301,6 +301,13 @@ struct nvmeof_ctrl {
 	int64_t since_ms;
 	uint64_t down_ns;
 	unsigned attempts, reconnects;
+	unsigned losses, attempts_total, requests;
+	int64_t next_attempt_ms;
+	bool reconnects_on;     /* queues report losses to us (not one-shot) */
+	/* nvmeof_ctrl_reconnect(): asked (under ev_lock), with a new address */
+	bool reconnect_asked, attempt_now;
+	unsigned asked_seq, started_seq;
+	char new_traddr[256], new_trsvcid[32];
 	char last_error[256];
 	nvmeof_state_cb state_cb;
 	void *state_arg;
