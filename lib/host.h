@@ -74,6 +74,11 @@ struct tcp_connect_params {
 
 /* Connect, exchange ICReq/ICResp; returns 0 with *out allocated. */
 int tcp_connect(const struct tcp_connect_params *p, struct tcp_conn **out);
+/* The same with the addresses already resolved: each in turn until one
+ * answers (tests give their own list). */
+struct addrinfo;
+int tcp_connect_addrs(const struct addrinfo *ai,
+		      const struct tcp_connect_params *p, struct tcp_conn **out);
 void tcp_close(struct tcp_conn *c);
 /* Send a TermReq for a protocol error we detected, then shut the socket. */
 void tcp_terminate(struct tcp_conn *c, uint16_t fes, uint32_t fei,
