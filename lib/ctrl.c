@@ -30,8 +30,6 @@
 #define NR_AER 1
 
 static uint64_t next_ctrl_id = 1;
-static void live_add(uint64_t id);
-static void live_del(uint64_t id);
 
 void nvmeof_opts_init(struct nvmeof_opts *o)
 {
@@ -1261,105 +1259,6 @@ int nvmeof_disconnect(struct nvmeof_ctrl *c)
 	live_del(c->id);
 	free(c);
 	return rc;
-}
-
-/* ---- binding threads to I/O queues -------------------------------------- */
-
-#define TLS_BINDINGS 8
-static __thread struct {
-	uint64_t id;
-	struct queue *q;
-} tls_bind[TLS_BINDINGS];
-static __thread unsigned tls_next;
-
-/* The handles not yet disconnected: a thread's full table gives up the
- * binding of one of those gone first (subsystems that come and go would
- * otherwise fill it with dead ones and evict a live binding, whose
- * commands in flight the thread would then no longer poll).  Looked at
- * only when a binding is made. */
-static pthread_mutex_t live_lock = PTHREAD_MUTEX_INITIALIZER;
-static uint64_t *live_ids;
-static size_t nr_live, live_cap;
-
-static void live_add(uint64_t id)
-{
-	pthread_mutex_lock(&live_lock);
-	if (nr_live == live_cap) {
-		size_t cap = live_cap ? live_cap * 2 : 16;
-		uint64_t *t = realloc(live_ids, cap * sizeof *t);
-
-		if (t) {
-			live_ids = t;
-			live_cap = cap;
-		}
-	}
-	if (nr_live < live_cap)
-		live_ids[nr_live++] = id;
-	pthread_mutex_unlock(&live_lock);
-}
-
-static void live_del(uint64_t id)
-{
-	size_t i;
-
-	pthread_mutex_lock(&live_lock);
-	for (i = 0; i < nr_live; i++)
-		if (live_ids[i] == id) {
-			live_ids[i] = live_ids[--nr_live];
-			break;
-		}
-	if (!nr_live) {
-		free(live_ids);
-		live_ids = NULL;
-		live_cap = 0;
-	}
-	pthread_mutex_unlock(&live_lock);
-}
-
-/* A full table's slot to reuse: one of a disconnected handle, else in turn. */
-static unsigned evict_slot(void)
-{
-	unsigned slot;
-	size_t i;
-
-	pthread_mutex_lock(&live_lock);
-	for (slot = 0; slot < TLS_BINDINGS; slot++) {
-		for (i = 0; i < nr_live && live_ids[i] != tls_bind[slot].id; i++)
-			;
-		if (i == nr_live)
-			break;
-	}
-	pthread_mutex_unlock(&live_lock);
-	return slot < TLS_BINDINGS ? slot : tls_next++ % TLS_BINDINGS;
-}
-
-struct queue *ctrl_thread_queue(struct nvmeof_ctrl *c)
-{
-	unsigned slot, idx;
-	struct queue *q;
-
-	/* A small associative table: a thread may use several controllers
-	 * (a mount of several subsystems) without them evicting each other. */
-	for (slot = 0; slot < TLS_BINDINGS; slot++)
-		if (tls_bind[slot].id == c->id)
-			return tls_bind[slot].q;
-	if (!c->nr_io) {
-		nvmeof_err(ENOTSUP, "%s has no I/O queues",
-			   c->discovery ? "a discovery controller" :
-					  "this association");
-		return NULL;
-	}
-	idx = __atomic_fetch_add(&c->next_bind, 1, __ATOMIC_RELAXED) %
-	      (unsigned)c->nr_io;
-	q = c->io[idx];
-	__atomic_fetch_add(&q->users, 1, __ATOMIC_RELAXED);
-	for (slot = 0; slot < TLS_BINDINGS && tls_bind[slot].id; slot++)
-		;
-	if (slot == TLS_BINDINGS)
-		slot = evict_slot();
-	tls_bind[slot].id = c->id;
-	tls_bind[slot].q = q;
-	return q;
 }
 
 /* ---- namespace cache ---------------------------------------------------- */

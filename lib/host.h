@@ -337,8 +337,16 @@ struct nvmeof_ctrl {
 
 enum { CTRL_LIVE, CTRL_RECONNECTING, CTRL_FAILED };
 
+/* ---- bindings.c: threads to I/O queues ---------------------------------- */
+
 /* The I/O queue the calling thread is bound to (binds on first use). */
 struct queue *ctrl_thread_queue(struct nvmeof_ctrl *c);
+/* Handles not yet disconnected (a thread's bindings to others go). */
+void live_add(uint64_t id);
+void live_del(uint64_t id);
+
+/* ---- ctrl.c ------------------------------------------------------------- */
+
 /* LBA shift of a namespace, looked up by Identify on first use. */
 int ctrl_lba_shift(struct nvmeof_ctrl *c, uint32_t nsid, uint32_t *shift);
 void ctrl_ns_forget(struct nvmeof_ctrl *c, uint32_t nsid);
