@@ -653,9 +653,10 @@ static void reconnect(struct nvmeof_ctrl *c)
 			c->need_reconnect = false;
 			pthread_mutex_unlock(&c->ev_lock);
 			snprintf(msg, sizeof msg,
-				 "reconnected to %s:%s after %u attempt%s and %.1f s (cntlid %u)",
-				 c->traddr, c->trsvcid, n, n == 1 ? "" : "s",
-				 (double)(now_ns() - down_ns) / 1e9, c->cntlid);
+				 "reconnected after %u attempt%s and %.1f s (cntlid %u, %s:%s)",
+				 n, n == 1 ? "" : "s",
+				 (double)(now_ns() - down_ns) / 1e9, c->cntlid,
+				 c->traddr, c->trsvcid);
 			set_state(c, CTRL_LIVE, msg);
 			return;
 		}
