@@ -901,15 +901,17 @@ static void stop_admin_thread(struct nvmeof_ctrl *c)
 /* ---- the link under the association (libnl-route) --------------------- */
 
 /* The interface whose address the connection leaves from. */
-static int iface_of_socket(int fd, char *name, size_t len)
+static int iface_of_conn(struct tcp_conn *conn, char *name, size_t len)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof ss;
 	struct ifaddrs *ifa, *i;
 	int rc = -ENODEV;
 
-	if (getsockname(fd, (struct sockaddr *)&ss, &sl) < 0)
-		return -errno;
+	rc = conn->t->ops->local_addr(conn->t, &ss, &sl);
+	if (rc < 0)
+		return rc;
+	rc = -ENODEV;
 	if (getifaddrs(&ifa) < 0)
 		return -errno;
 	for (i = ifa; i; i = i->ifa_next) {
@@ -975,7 +977,7 @@ static void start_link_watch(struct nvmeof_ctrl *c)
 {
 	if (c->host_iface[0])
 		copy_str(c->link_ifname, sizeof c->link_ifname, c->host_iface);
-	else if (iface_of_socket(c->admin->conn->fd, c->link_ifname,
+	else if (iface_of_conn(c->admin->conn, c->link_ifname,
 				 sizeof c->link_ifname) < 0)
 		return;
 	c->link_watch = nl_watch_open(c->link_ifname, link_changed, c);

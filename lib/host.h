@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Internal structures of the host side: a TCP connection (tcp.c), a queue
- * pair on it (queue.c) and the association that owns the queues (ctrl.c).
- * Layering: ctrl/admin/io/discovery see struct queue and SQEs only; queue.c
- * sees PDUs; only tcp.c sees the socket.
+ * Internal structures of the host side.  Layers, each seeing only the one
+ * below:
+ *   ctrl/admin/io/discovery/fabrics  struct queue and SQEs
+ *   queue.c    the queue core: command slots, completions, waiting
+ *   tcp_pdu.c  NVMe/TCP: PDUs, R2T/H2CData, C2HData, digests
+ *   transport  a byte stream: struct transport_ops (transport.h), plain
+ *              TCP in tcp.c; only tcp.c sees a socket
  */
 #ifndef NVMEOF_HOST_H
 #define NVMEOF_HOST_H
@@ -17,29 +20,16 @@
 #include "internal.h"
 #include "nvme_spec.h"
 #include "pdu.h"
+#include "transport.h"
 
-/* ---- tcp.c: one TCP connection speaking NVMe/TCP ------------------------ */
+/* ---- tcp_pdu.c: NVMe/TCP on a transport --------------------------------- */
 
 #define TCP_RBUF_SIZE (64 * 1024)
 
-struct tcp_conn;
-
-/* What the receive machine asks of its owner for each PDU. */
-struct tcp_rx_ops {
-	/* A whole header section arrived (digest checked).  For a PDU with
-	 * data, return where the data goes in *dst (data_len bytes); returning
-	 * NULL *dst discards it.  Return 0 or a negative errno (a protocol
-	 * error: the message is already recorded with nvmeof_err()). */
-	int (*on_hdr)(void *ctx, const struct pdu_info *info, const uint8_t *hdr,
-		      uint8_t **dst);
-	/* The data of the current PDU arrived; ddgst_ok false on a data
-	 * digest mismatch. */
-	int (*on_data)(void *ctx, const struct pdu_info *info,
-		       const uint8_t *hdr, bool ddgst_ok);
-};
-
+/* One NVMe/TCP connection: what ICReq/ICResp agreed and the receive state
+ * machine, over a transport that carries the bytes. */
 struct tcp_conn {
-	int fd;
+	struct transport *t;
 	char peer[80];          /* "addr:port" for messages */
 	bool hdgst, ddgst;      /* negotiated */
 	uint32_t tx_align;      /* (CPDA + 1) * 4 */
@@ -59,10 +49,10 @@ struct tcp_conn {
 	uint32_t crc;
 	uint8_t dgst[NVME_TCP_DIGEST_LEN];
 	uint32_t dgst_got;
-	uint64_t rx_bytes, tx_bytes;
 };
 
 struct tcp_connect_params {
+	const struct transport_ops *ops; /* NULL: plain TCP */
 	const char *traddr;
 	const char *trsvcid;
 	const char *host_iface;
@@ -72,23 +62,26 @@ struct tcp_connect_params {
 	uint32_t maxr2t; /* 0's based, as in ICReq */
 };
 
-/* Connect, exchange ICReq/ICResp; returns 0 with *out allocated. */
+/* Connect the transport, exchange ICReq/ICResp; 0 with *out allocated. */
 int tcp_connect(const struct tcp_connect_params *p, struct tcp_conn **out);
-/* The same with the addresses already resolved: each in turn until one
- * answers (tests give their own list). */
-struct addrinfo;
-int tcp_connect_addrs(const struct addrinfo *ai,
-		      const struct tcp_connect_params *p, struct tcp_conn **out);
+/* A connection on a connected transport, before ICReq (tests). */
+int tcp_conn_new(struct transport *t, struct tcp_conn **out);
+/* Close the connection and its transport. */
 void tcp_close(struct tcp_conn *c);
-/* Send a TermReq for a protocol error we detected, then shut the socket. */
+/* Send a TermReq for a protocol error we detected, then shut it down. */
 void tcp_terminate(struct tcp_conn *c, uint16_t fes, uint32_t fei,
 		   const void *bad_hdr, size_t bad_len);
-/* Process what has arrived without blocking.  Returns the number of PDUs
- * completed (≥ 0), or a negative errno when the connection is finished
- * (message recorded). */
-int tcp_rx(struct tcp_conn *c, const struct tcp_rx_ops *ops, void *ctx);
-/* Send without blocking; returns bytes sent (maybe 0) or a negative errno. */
-ssize_t tcp_sendv(struct tcp_conn *c, const struct iovec *iov, int iovcnt);
+
+struct queue;
+struct req;
+/* The data path of a queue (lock held).  Build r's CapsuleCmd. */
+void tcp_pdu_prepare(struct queue *q, struct req *r);
+/* Send what is queued as far as the transport takes it, several PDUs per
+ * call.  0 or a negative errno (connection failed, message recorded). */
+int tcp_pdu_flush(struct queue *q);
+/* Process what has arrived without blocking: PDUs completed (≥ 0), or a
+ * negative errno when the connection is finished (message recorded). */
+int tcp_pdu_rx(struct queue *q);
 
 /* ---- queue.c: a queue pair ------------------------------------------------ */
 
@@ -99,6 +92,7 @@ struct req;
 typedef void (*req_done_fn)(struct req *r, int err, uint16_t status);
 
 enum req_dir { REQ_NONE, REQ_TO_HOST, REQ_TO_CTRL };
+enum { TX_CAPSULE = 1, TX_H2C = 2 }; /* what a request's txhdr is */
 
 struct req {
 	struct nvme_sqe sqe;
@@ -197,6 +191,12 @@ struct queue {
 
 int queue_create(struct tcp_conn *conn, const struct queue_opts *o,
 		 struct queue **out);
+/* For the data path (lock held): the command in flight with this CID, or
+ * NULL; its completion; the send list. */
+struct req *queue_lookup(struct queue *q, uint16_t cid);
+void queue_complete(struct queue *q, struct req *r, int err, uint16_t status);
+void queue_tx_push(struct queue *q, struct req *r);
+void queue_tx_pop(struct queue *q);
 void queue_destroy(struct queue *q);
 
 /* Take a free request (lock held).  Returns NULL if none is free. */

@@ -478,7 +478,7 @@ int nvmeof_poll_fd(struct nvmeof_ctrl *c)
 	if (!q)
 		return -nvmeof_get_errno();
 	pthread_mutex_lock(&q->lock);
-	fd = q->down || q->dead ? -1 : q->conn->fd;
+	fd = q->down || q->dead ? -1 : transport_fd(q->conn->t);
 	pthread_mutex_unlock(&q->lock);
 	return fd;
 }
