@@ -138,6 +138,7 @@ struct req {
 	void *arg2;
 	nvmeof_cb ucb;          /* the caller's callback (io.c) */
 	void *uarg;
+	const char **uwhy;      /* where a sync caller wants errmsg (io.c) */
 };
 
 struct queue_opts {
@@ -181,8 +182,6 @@ struct queue {
 	void (*on_timeout)(void *owner, struct queue *q, uint16_t cid);
 	void *owner;
 	char dead_msg[256];
-	uint16_t sqhd;
-	unsigned users;         /* threads bound to this queue */
 	/* counters (under lock) */
 	uint64_t n_cmds, n_errors, n_read, n_written, n_retries;
 	uint64_t n_callbacks;

@@ -50,6 +50,9 @@ int queue_create(struct tcp_conn *conn, const struct queue_opts *o,
 	q->conn = conn;
 	q->qid = o->qid;
 	q->size = o->size;
+	/* At most size - 1 commands in flight: the controller's submission
+	 * queue can never be full, so the host need not follow SQHD (NVMe
+	 * Base 2.0 §4.1 SQ flow control) to know it may submit. */
 	q->nr_slots = o->size > 1 ? o->size - 1 : 1;
 	if (q->nr_slots > CID_IDX_MASK + 1)
 		q->nr_slots = CID_IDX_MASK + 1;

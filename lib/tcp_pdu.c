@@ -361,7 +361,6 @@ static int on_hdr(struct queue *q, const struct pdu_info *info,
 		if (r->tx_queued)
 			return proto_err(q, "CapsuleResp for command ID %u before the host finished sending it",
 					 cid);
-		q->sqhd = le16toh(cqe.sqhd);
 		r->dw0 = le32toh(cqe.dw0);
 		r->dw1 = le32toh(cqe.dw1);
 		sf = (uint16_t)(le16toh(cqe.status) >> 1);
