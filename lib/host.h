@@ -8,12 +8,37 @@
  *   transport  a byte stream: struct transport_ops (transport.h), plain
  *              TCP in tcp.c; only tcp.c sees a socket
  */
+/*
+ * Locks, and the order in which they nest (take the earlier first; never
+ * the other way round):
+ *
+ *   1. queue.lock      everything in a struct queue.  At most one queue's
+ *                      lock at a time: ctrl_for_each_queue() takes them in
+ *                      turn, never two together.
+ *   2. ctrl.ev_lock    state, events, aborts, reconnect requests and
+ *                      counters of an association.  Taken inside a queue's
+ *                      lock by its on_down/on_timeout callbacks; so no
+ *                      queue lock may be taken while ev_lock is held.
+ *   3. ctrl.ns_lock    writers of the namespace cache, and id_ctrl when a
+ *                      reconnect rewrites it: a leaf.
+ *      live_lock       bindings.c's set of live handles: a leaf.
+ *
+ * No library lock is held while a caller's callback runs: completions run
+ * with the queue's lock released (run_completions), the state and event
+ * callbacks with none held.
+ *
+ * The I/O path (submit, poll, a synchronous call) takes one lock: the
+ * lock of the calling thread's queue, uncontended when threads and queues
+ * match one to one.  Finding that queue (bindings.c, a thread-local table)
+ * and the namespace's LBA size (ns_cache.c, a sequence counter) take none.
+ */
 #ifndef NVMEOF_HOST_H
 #define NVMEOF_HOST_H
 
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
@@ -282,9 +307,9 @@ struct nvmeof_ctrl {
 	int nr_io;
 	int qsize;
 	unsigned next_bind;
-	pthread_mutex_t ns_lock;
-	struct ns_cache *ns;
-	size_t nr_ns, ns_cap;
+	pthread_mutex_t ns_lock; /* writers of ns_tab, id_ctrl on reconnect */
+	struct ns_table *ns_tab; /* LBA sizes: readers take no lock (ns_cache.c) */
+	unsigned ns_seq;
 	/* keep-alive + async events */
 	pthread_t ka_thread;
 	bool ka_running;
@@ -336,6 +361,16 @@ struct nvmeof_ctrl {
 
 enum { CTRL_LIVE, CTRL_RECONNECTING, CTRL_FAILED };
 
+/* ---- admin.c: admin commands on a queue (bring-up, the admin thread) -- */
+
+/* Synchronous; data (len > 0) moves to the host. */
+int admin_cmd_q(struct queue *q, struct nvme_sqe *sqe, void *buf,
+		uint32_t len, uint32_t *dw0, int timeout_ms);
+int admin_identify_q(struct queue *q, uint8_t cns, uint32_t nsid,
+		     uint16_t cntid, void *buf, int timeout_ms);
+int admin_set_features_q(struct queue *q, uint8_t fid, uint32_t cdw11,
+			 uint32_t *dw0, int timeout_ms);
+
 /* ---- bindings.c: threads to I/O queues ---------------------------------- */
 
 /* The I/O queue the calling thread is bound to (binds on first use). */
@@ -346,12 +381,70 @@ void live_del(uint64_t id);
 
 /* ---- ctrl.c ------------------------------------------------------------- */
 
-/* LBA shift of a namespace, looked up by Identify on first use. */
-int ctrl_lba_shift(struct nvmeof_ctrl *c, uint32_t nsid, uint32_t *shift);
-void ctrl_ns_forget(struct nvmeof_ctrl *c, uint32_t nsid);
-void ctrl_ns_set(struct nvmeof_ctrl *c, uint32_t nsid, uint32_t shift);
+#define ADMIN_QUEUE_SIZE 32
+#define ADMIN_INCAPSULE 8192 /* NVMe/TCP §3.3.1: 8 KiB on the admin queue */
+
+/* Copy, truncating to fit. */
+static inline void copy_str(char *dst, size_t len, const char *src)
+{
+	size_t n = src ? strnlen(src, len - 1) : 0;
+
+	if (n)
+		memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+static inline int ctrl_admin_timeout(const struct nvmeof_ctrl *c)
+{
+	return c->opts.io_timeout_ms > 0 ? c->opts.io_timeout_ms : 30000;
+}
+
+/* ctrl.c: bring-up steps, shared with reconnect.c. */
+int ctrl_connect_queue(struct nvmeof_ctrl *c, uint16_t qid, uint16_t size,
+		       uint32_t max_incapsule, struct queue **out);
+int ctrl_enable(struct nvmeof_ctrl *c, struct queue *q);
+int ctrl_identify(struct nvmeof_ctrl *c, struct queue *q,
+		  struct nvme_id_ctrl *id);
+int ctrl_set_nr_queues(struct nvmeof_ctrl *c, struct queue *q, int want,
+		       int *granted);
+void ctrl_set_async_events(struct nvmeof_ctrl *c, struct queue *q);
+const char *ctrl_state_name(int st);
+int64_t wall_ms(void);
 /* Largest data length of one I/O command (MDTS, NLB width, our cap). */
 uint32_t ctrl_max_cmd_bytes(struct nvmeof_ctrl *c, uint32_t shift);
-int ctrl_admin_timeout(struct nvmeof_ctrl *c);
+
+/* ---- reconnect.c ---------------------------------------------------------- */
+
+void ctrl_set_state(struct nvmeof_ctrl *c, int st, const char *why);
+/* Queue callbacks (queue lock held: they take ev_lock, no queue lock). */
+void ctrl_on_down(void *owner, struct queue *q);
+void ctrl_for_each_queue(struct nvmeof_ctrl *c,
+			 void (*fn)(struct queue *q, void *arg), void *arg);
+void ctrl_take_down(struct queue *q, void *why);
+/* Run on the admin thread: reconnect after a loss (returns live or
+ * failed); nvmeof_ctrl_fail()'s work. */
+void ctrl_reconnect_run(struct nvmeof_ctrl *c);
+bool ctrl_fail_asked(struct nvmeof_ctrl *c);
+void ctrl_do_fail(struct nvmeof_ctrl *c);
+void ctrl_link_watch_start(struct nvmeof_ctrl *c);
+void ctrl_link_watch_stop(struct nvmeof_ctrl *c);
+
+/* ---- admin_thread.c ------------------------------------------------------ */
+
+int admin_thread_start(struct nvmeof_ctrl *c);
+void admin_thread_stop(struct nvmeof_ctrl *c);
+void admin_thread_wake(struct nvmeof_ctrl *c);
+/* Wait up to ms for a wake-up (link came back, a request, disconnect). */
+void admin_thread_sleep(struct nvmeof_ctrl *c, int ms);
+void ctrl_on_timeout(void *owner, struct queue *q, uint16_t cid);
+
+/* ---- ns_cache.c ----------------------------------------------------------- */
+
+/* LBA shift of a namespace, looked up by Identify on first use. */
+int ctrl_lba_shift(struct nvmeof_ctrl *c, uint32_t nsid, uint32_t *shift);
+/* Forget one namespace (nsid 0: all of them). */
+void ctrl_ns_forget(struct nvmeof_ctrl *c, uint32_t nsid);
+void ctrl_ns_set(struct nvmeof_ctrl *c, uint32_t nsid, uint32_t shift);
+void ctrl_ns_free(struct nvmeof_ctrl *c);
 
 #endif
