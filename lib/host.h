@@ -42,6 +42,7 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
+#include "busy_poll.h"
 #include "internal.h"
 #include "nvme_spec.h"
 #include "pdu.h"
@@ -184,9 +185,7 @@ struct queue {
 	uint32_t max_incapsule;
 	int io_timeout_ms;
 	uint64_t last_scan_ns;  /* timeouts last looked for (queue_wait) */
-	uint32_t busy_poll_ns;
-	uint8_t spin_misses;    /* consecutive spins that found nothing */
-	uint8_t spin_skip;      /* waits left to sleep at once after misses */
+	struct busy_poll bp;    /* the poller's spin before poll() */
 	struct req *slots;
 	uint16_t *free_ids;     /* stack of free slot indices */
 	uint16_t nr_free;

@@ -33,10 +33,7 @@ __thread bool queue_tls_no_park;
 
 uint64_t now_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	return busy_poll_clock_ns();
 }
 
 int queue_create(struct tcp_conn *conn, const struct queue_opts *o,
@@ -58,7 +55,7 @@ int queue_create(struct tcp_conn *conn, const struct queue_opts *o,
 		q->nr_slots = CID_IDX_MASK + 1;
 	q->max_incapsule = o->max_incapsule;
 	q->io_timeout_ms = o->io_timeout_ms;
-	q->busy_poll_ns = o->busy_poll_ns;
+	busy_poll_init(&q->bp, o->busy_poll_ns);
 	q->slots = calloc(q->nr_slots, sizeof *q->slots);
 	q->free_ids = calloc(q->nr_slots, sizeof *q->free_ids);
 	q->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -571,72 +568,6 @@ static void pump(struct queue *q)
 		queue_fail(q, -rc, nvmeof_get_error());
 }
 
-/* After this many spins in a row found nothing (the controller answers
- * more slowly than the spin lasts), sleep at once for the next
- * SPIN_BACKOFF waits, then try spinning again. */
-#define SPIN_MISS_LIMIT 8
-#define SPIN_BACKOFF 64
-/* A sched_yield() in the spin that returns this late ran another thread
- * for a time slice: this CPU has other work and will not go idle (and
- * halt) meanwhile.  (Shorter turns are other queues' threads doing their
- * completions: spinning through them costs less than sleeping.) */
-#define SPIN_YIELD_BUSY_NS 200000ull
-
-/* How long the poller may spin before it sleeps (lock held): only with
- * commands in flight (something is coming), never beyond the caller's
- * deadline, and not while the spins keep missing. */
-static uint64_t spin_budget(struct queue *q, uint64_t now, uint64_t deadline)
-{
-	if (!q->busy_poll_ns || !q->inflight || now >= deadline)
-		return 0;
-	if (q->spin_skip) {
-		q->spin_skip--;
-		return 0;
-	}
-	return MIN((uint64_t)q->busy_poll_ns, deadline - now);
-}
-
-/* Check pfd without sleeping until something is ready or until_ns (lock
- * released).  sched_yield() between looks lets another thread that shares
- * this CPU run (another queue's thread, the application); when one did
- * (the yield came back late), the CPU has other work: *busy is set and the
- * spin ends.  Returns poll()'s result: 0 when the time ran out. */
-static int spin_poll(struct pollfd *pfd, nfds_t n, uint64_t until_ns,
-		     bool *busy)
-{
-	for (;;) {
-		int r = poll(pfd, n, 0);
-		uint64_t now = now_ns();
-
-		if (r != 0 || now >= until_ns)
-			return r;
-		sched_yield();
-		if (now_ns() - now > SPIN_YIELD_BUSY_NS) {
-			*busy = true;
-			return 0;
-		}
-	}
-}
-
-/* After a spin: misses in a row (a slow controller), or a CPU that ran
- * another thread for a time slice while we yielded (it has other work and
- * will not go idle; each further yield would hand it another slice while
- * our completions wait), make the next SPIN_BACKOFF waits sleep at once:
- * a completion then wakes the thread, which preempts the other work.  A
- * spin cut short that way is no miss. */
-static void spin_account(struct queue *q, bool hit, bool busy)
-{
-	if (busy) {
-		q->spin_misses = 0;
-		q->spin_skip = SPIN_BACKOFF;
-	} else if (hit) {
-		q->spin_misses = 0;
-	} else if (++q->spin_misses >= SPIN_MISS_LIMIT) {
-		q->spin_misses = 0;
-		q->spin_skip = SPIN_BACKOFF;
-	}
-}
-
 int queue_wait(struct queue *q, bool (*pred)(void *), void *arg,
 	       int timeout_ms)
 {
@@ -678,7 +609,8 @@ int queue_wait(struct queue *q, bool (*pred)(void *), void *arg,
 				{ .fd = q->wake_fd, .events = POLLIN },
 			};
 			uint64_t wait_ns = deadline - now;
-			uint64_t spin = spin_budget(q, now, deadline);
+			uint64_t spin = busy_poll_budget(&q->bp, q->inflight > 0,
+							 now, deadline);
 			int tmo, n = 0, spun;
 			bool busy = false;
 
@@ -691,14 +623,15 @@ int queue_wait(struct queue *q, bool (*pred)(void *), void *arg,
 			q->poller = true;
 			pthread_mutex_unlock(&q->lock);
 			if (spin)
-				n = spin_poll(pfd, 2, now + spin, &busy);
+				n = busy_poll_spin(&q->bp, pfd, 2, now + spin,
+						   &busy);
 			spun = n;
 			if (n == 0 && tmo != 0)
 				n = poll(pfd, 2, tmo);
 			pthread_mutex_lock(&q->lock);
 			q->poller = false;
 			if (spin && (spun == 0 || pfd[0].revents))
-				spin_account(q, spun > 0, busy);
+				busy_poll_account(&q->bp, spun > 0, busy);
 			if (n > 0 && pfd[1].revents) {
 				uint64_t v;
 				(void)!read(q->wake_fd, &v, sizeof v);
