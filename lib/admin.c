@@ -58,9 +58,9 @@ int nvmeof_get_log_page(struct nvmeof_ctrl *c, uint8_t lid, uint32_t nsid,
 	uint32_t chunk = LOG_CHUNK;
 
 	if (!len || len % 4 || offset % 4)
-		return nvmeof_err(EINVAL,
-				  "log page length %zu and offset %llu must be non-zero multiples of 4",
-				  len, (unsigned long long)offset);
+		return set_error(EINVAL,
+				 "log page length %zu and offset %llu must be non-zero multiples of 4",
+				 len, (unsigned long long)offset);
 	if (c->mdts_bytes && c->mdts_bytes < chunk)
 		chunk = c->mdts_bytes;
 	while (len) {
@@ -95,7 +95,7 @@ int nvmeof_get_features(struct nvmeof_ctrl *c, uint8_t fid, uint32_t nsid,
 	struct nvme_sqe sqe = { .opcode = NVME_ADMIN_GET_FEATURES };
 
 	if (len > UINT32_MAX)
-		return nvmeof_err(EINVAL, "feature buffer too large");
+		return set_error(EINVAL, "feature buffer too large");
 	sqe.nsid = htole32(nsid);
 	sqe.cdw10 = htole32((uint32_t)fid | (uint32_t)(sel & 7) << 8);
 	sqe.cdw11 = htole32(cdw11);
@@ -109,7 +109,7 @@ int nvmeof_set_features(struct nvmeof_ctrl *c, uint8_t fid, uint32_t nsid,
 	struct nvme_sqe sqe = { .opcode = NVME_ADMIN_SET_FEATURES };
 
 	if (len > UINT32_MAX)
-		return nvmeof_err(EINVAL, "feature buffer too large");
+		return set_error(EINVAL, "feature buffer too large");
 	sqe.nsid = htole32(nsid);
 	sqe.cdw10 = htole32((uint32_t)fid | (save ? 1u << 31 : 0));
 	sqe.cdw11 = htole32(cdw11);
@@ -130,7 +130,7 @@ int nvmeof_admin_cmd(struct nvmeof_ctrl *c, const void *sqe_in, void *buf,
 	struct nvme_sqe sqe;
 
 	if (len > UINT32_MAX)
-		return nvmeof_err(EINVAL, "admin data buffer too large");
+		return set_error(EINVAL, "admin data buffer too large");
 	memcpy(&sqe, sqe_in, sizeof sqe);
 	return admin_sync(c, &sqe, buf, (uint32_t)len,
 			  write ? REQ_TO_CTRL : REQ_TO_HOST, result);

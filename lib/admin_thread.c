@@ -322,8 +322,8 @@ int admin_thread_start(struct nvmeof_ctrl *c)
 	int rc = pthread_create(&c->ka_thread, NULL, admin_thread, c);
 
 	if (rc)
-		return nvmeof_err(rc, "cannot start the admin thread: %s",
-				  strerror(rc));
+		return set_error(rc, "cannot start the admin thread: %s",
+				 strerror(rc));
 	c->ka_running = true;
 	return 0;
 }

@@ -158,14 +158,14 @@ struct queue *ctrl_thread_queue(struct nvmeof_ctrl *c)
 			return b->q;
 	}
 	if (!c->nr_io) {
-		nvmeof_err(ENOTSUP, "%s has no I/O queues",
-			   c->discovery ? "a discovery controller" :
+		set_error(ENOTSUP, "%s has no I/O queues",
+			  c->discovery ? "a discovery controller" :
 					  "this association");
 		return NULL;
 	}
 	/* Load at most one half: probes stay short. */
 	if ((!t->slot || (t->used + 1) * 2 > t->mask + 1) && !grow(t)) {
-		nvmeof_err(ENOMEM, "out of memory");
+		set_error(ENOMEM, "out of memory");
 		return NULL;
 	}
 	idx = __atomic_fetch_add(&c->next_bind, 1, __ATOMIC_RELAXED) %

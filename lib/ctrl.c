@@ -105,31 +105,31 @@ int ctrl_enable(struct nvmeof_ctrl *c, struct queue *q)
 
 	rc = fabrics_prop_get(q, NVME_REG_CAP, true, &c->cap, tmo);
 	if (rc < 0)
-		return nvmeof_err(-rc, "Property Get CAP: %s", nvmeof_get_error());
+		return set_error(-rc, "Property Get CAP: %s", nvmeof_get_error());
 	rc = fabrics_prop_get(q, NVME_REG_VS, false, &csts, tmo);
 	if (rc < 0)
-		return nvmeof_err(-rc, "Property Get VS: %s", nvmeof_get_error());
+		return set_error(-rc, "Property Get VS: %s", nvmeof_get_error());
 	c->vs = (uint32_t)csts;
 	cc = NVME_CC_EN | NVME_CC_CSS_NVM | NVME_CC_IOSQES(6) | NVME_CC_IOCQES(4);
 	rc = fabrics_prop_set(q, NVME_REG_CC, false, cc, tmo);
 	if (rc < 0)
-		return nvmeof_err(-rc, "Property Set CC.EN: %s", nvmeof_get_error());
+		return set_error(-rc, "Property Set CC.EN: %s", nvmeof_get_error());
 	deadline = now_ns() +
 		   (uint64_t)MAX(NVME_CAP_TO(c->cap), 1u) * 500000000ull;
 	for (;;) {
 		rc = fabrics_prop_get(q, NVME_REG_CSTS, false, &csts, tmo);
 		if (rc < 0)
-			return nvmeof_err(-rc, "Property Get CSTS: %s",
-					  nvmeof_get_error());
+			return set_error(-rc, "Property Get CSTS: %s",
+					 nvmeof_get_error());
 		if (csts & NVME_CSTS_CFS)
-			return nvmeof_err(EIO, "%s: controller fatal status (CSTS.CFS) while enabling",
-					  q->conn->peer);
+			return set_error(EIO, "%s: controller fatal status (CSTS.CFS) while enabling",
+					 q->conn->peer);
 		if (csts & NVME_CSTS_RDY)
 			return 0;
 		if (now_ns() > deadline)
-			return nvmeof_err(ETIMEDOUT,
-					  "%s: controller not ready (CSTS.RDY) within CAP.TO = %u ms",
-					  q->conn->peer, NVME_CAP_TO(c->cap) * 500);
+			return set_error(ETIMEDOUT,
+					 "%s: controller not ready (CSTS.RDY) within CAP.TO = %u ms",
+					 q->conn->peer, NVME_CAP_TO(c->cap) * 500);
 		sleep_ms(wait_ms);
 		wait_ms = MIN(wait_ms * 2, 100u);
 	}
@@ -143,7 +143,7 @@ int ctrl_identify(struct nvmeof_ctrl *c, struct queue *q,
 				  c->opts.connect_timeout_ms);
 
 	if (rc < 0)
-		return nvmeof_err(-rc, "Identify Controller: %s", nvmeof_get_error());
+		return set_error(-rc, "Identify Controller: %s", nvmeof_get_error());
 	return 0;
 }
 
@@ -156,8 +156,8 @@ int ctrl_set_nr_queues(struct nvmeof_ctrl *c, struct queue *q, int want,
 	rc = admin_set_features_q(q, NVME_FEAT_NUM_QUEUES, v | v << 16, &dw0,
 				  c->opts.connect_timeout_ms);
 	if (rc < 0)
-		return nvmeof_err(-rc, "Set Features Number of Queues: %s",
-				  nvmeof_get_error());
+		return set_error(-rc, "Set Features Number of Queues: %s",
+				 nvmeof_get_error());
 	*granted = (int)MIN(dw0 & 0xffff, dw0 >> 16) + 1;
 	return 0;
 }
@@ -202,7 +202,7 @@ static int setup_identity(struct nvmeof_ctrl *c, const struct nvmeof_opts *o)
 	if (o->hostnqn && *o->hostnqn) {
 		rc = nvmeof_nqn_validate(o->hostnqn);
 		if (rc < 0)
-			return nvmeof_err(EINVAL, "host NQN: %s", nvmeof_get_error());
+			return set_error(EINVAL, "host NQN: %s", nvmeof_get_error());
 		copy_str(c->hostnqn, sizeof c->hostnqn, o->hostnqn);
 	} else {
 		rc = nvmeof_default_hostnqn(buf, sizeof buf);
@@ -218,8 +218,8 @@ static int setup_identity(struct nvmeof_ctrl *c, const struct nvmeof_opts *o)
 			return rc;
 	}
 	if (uuid_parse(c->hostid_str, c->hostid) < 0)
-		return nvmeof_err(EINVAL, "host ID '%s' is not a UUID",
-				  c->hostid_str);
+		return set_error(EINVAL, "host ID '%s' is not a UUID",
+				 c->hostid_str);
 	return 0;
 }
 
@@ -229,21 +229,21 @@ int nvmeof_connect(const struct nvmeof_opts *o, struct nvmeof_ctrl **ctrlp)
 	int rc, i, want, granted = 0;
 	uint32_t mps;
 
-	nvmeof_err_clear();
+	clear_error();
 	if (!o || !o->traddr || !*o->traddr)
-		return nvmeof_err(EINVAL, "no target address given");
+		return set_error(EINVAL, "no target address given");
 	if (o->subnqn && *o->subnqn && nvmeof_nqn_validate(o->subnqn) < 0)
-		return nvmeof_err(EINVAL, "subsystem NQN: %s", nvmeof_get_error());
+		return set_error(EINVAL, "subsystem NQN: %s", nvmeof_get_error());
 	if (o->queue_size && (o->queue_size < 2 || o->queue_size > 1024))
-		return nvmeof_err(EINVAL, "queue size %d is outside 2..1024",
-				  o->queue_size);
+		return set_error(EINVAL, "queue size %d is outside 2..1024",
+				 o->queue_size);
 	if (o->nr_io_queues < 0 || o->nr_io_queues > 128)
-		return nvmeof_err(EINVAL, "number of I/O queues %d is outside 0..128",
-				  o->nr_io_queues);
+		return set_error(EINVAL, "number of I/O queues %d is outside 0..128",
+				 o->nr_io_queues);
 
 	c = calloc(1, sizeof *c);
 	if (!c)
-		return nvmeof_err(ENOMEM, "out of memory");
+		return set_error(ENOMEM, "out of memory");
 	c->id = __atomic_fetch_add(&next_ctrl_id, 1, __ATOMIC_RELAXED);
 	live_add(c->id);
 	c->opts = *o;
@@ -312,7 +312,7 @@ int nvmeof_connect(const struct nvmeof_opts *o, struct nvmeof_ctrl **ctrlp)
 			c->qsize = (int)mqes;
 		c->io = calloc((size_t)c->nr_io, sizeof *c->io);
 		if (!c->io) {
-			rc = nvmeof_err(ENOMEM, "out of memory");
+			rc = set_error(ENOMEM, "out of memory");
 			goto fail;
 		}
 		for (i = 0; i < c->nr_io; i++) {
@@ -320,8 +320,8 @@ int nvmeof_connect(const struct nvmeof_opts *o, struct nvmeof_ctrl **ctrlp)
 					   (uint16_t)c->qsize, c->io_incapsule,
 					   &c->io[i]);
 			if (rc < 0) {
-				rc = nvmeof_err(-rc, "I/O queue %d: %s", i + 1,
-						nvmeof_get_error());
+				rc = set_error(-rc, "I/O queue %d: %s", i + 1,
+					       nvmeof_get_error());
 				goto fail;
 			}
 		}
@@ -362,8 +362,8 @@ fail:
 		copy_str(msg, sizeof msg, nvmeof_get_error());
 		c->shutdown_done = true; /* no shutdown on a half-made association */
 		nvmeof_disconnect(c);
-		rc = nvmeof_err(e ? e : -rc, "%s", msg);
-		nvmeof_set_status(st); /* the caller may look at the NVMe status */
+		rc = set_error(e ? e : -rc, "%s", msg);
+		set_last_status(st); /* the caller may look at the NVMe status */
 		return rc;
 	}
 }
@@ -390,9 +390,9 @@ static int shutdown_ctrl(struct nvmeof_ctrl *c)
 		if ((csts & NVME_CSTS_SHST_MASK) == NVME_CSTS_SHST_CMPLT)
 			return 0;
 		if (now_ns() > deadline)
-			return nvmeof_err(ETIMEDOUT,
-					  "controller did not report shutdown complete within %llu ms",
-					  (unsigned long long)limit_ms);
+			return set_error(ETIMEDOUT,
+					 "controller did not report shutdown complete within %llu ms",
+					 (unsigned long long)limit_ms);
 		sleep_ms(wait_ms);
 		wait_ms = MIN(wait_ms * 2, 100u);
 	}

@@ -441,7 +441,7 @@ static void f_u128(struct out *o, const char *name, const uint8_t le[16])
 
 static int too_short(const char *what, size_t need, size_t len)
 {
-	return nvmeof_err(EINVAL, "%s: %zu bytes, need at least %zu", what, len, need);
+	return set_error(EINVAL, "%s: %zu bytes, need at least %zu", what, len, need);
 }
 
 /* ---- table-driven fields ---------------------------------------------------- */
@@ -778,9 +778,9 @@ static int d_ns_desc(struct out *o, const uint8_t *p, size_t len)
 		if (nidt == 0) /* zero-filled tail: end of the list */
 			break;
 		if (nidl > len - off - 4)
-			return nvmeof_err(EINVAL,
-					  "Namespace Identification Descriptor at offset %zu: NIDL %u runs past the %zu bytes read",
-					  off, nidl, len);
+			return set_error(EINVAL,
+					 "Namespace Identification Descriptor at offset %zu: NIDL %u runs past the %zu bytes read",
+					 off, nidl, len);
 		if (nidt == NVME_NIDT_EUI64 && nidl == 8)
 			f_hex_bytes(o, "eui64", nid, 8);
 		else if (nidt == NVME_NIDT_NGUID && nidl == 16)
@@ -1133,15 +1133,15 @@ static int d_log_ana(struct out *o, const uint8_t *p, size_t len)
 		uint8_t state;
 
 		if (len - off < gsz)
-			return nvmeof_err(EINVAL,
-					  "ANA log: group descriptor %u of %u at offset %zu runs past the %zu bytes read",
-					  g, ngrps, off, len);
+			return set_error(EINVAL,
+					 "ANA log: group descriptor %u of %u at offset %zu runs past the %zu bytes read",
+					 g, ngrps, off, len);
 		nnsids = le32_get(d + ANA_G(nnsids));
 		/* count against the room left: nnsids * 4 could overflow */
 		if (nnsids > (len - off - gsz) / 4)
-			return nvmeof_err(EINVAL,
-					  "ANA log: group %u lists %" PRIu32 " namespaces, more than the %zu bytes read hold",
-					  g, nnsids, len);
+			return set_error(EINVAL,
+					 "ANA log: group %u lists %" PRIu32 " namespaces, more than the %zu bytes read hold",
+					 g, nnsids, len);
 		state = d[ANA_G(state)] & 0xf;
 		t_line(o, "===== ANA group descriptor %u =====", g);
 		o_open(o, NULL, '{');
@@ -1290,7 +1290,7 @@ static char *finish(struct out *o, int rc)
 		sb_putc(&o->sb, '\n');
 	}
 	if (rc == 0 && o->sb.oom)
-		rc = nvmeof_err(ENOMEM, "describe: out of memory");
+		rc = set_error(ENOMEM, "describe: out of memory");
 	if (rc < 0) {
 		free(o->sb.p);
 		errno = -rc;
@@ -1330,17 +1330,17 @@ char *nvmeof_describe(enum nvmeof_describe_kind kind, const void *data,
 	struct out o;
 
 	if ((unsigned)kind >= ARRAY_SIZE(decoders) || !decoders[kind]) {
-		errno = -nvmeof_err(EINVAL, "describe: unknown kind %d", (int)kind);
+		errno = -set_error(EINVAL, "describe: unknown kind %d", (int)kind);
 		return NULL;
 	}
 	if (!data && len) {
-		errno = -nvmeof_err(EINVAL, "describe: no data");
+		errno = -set_error(EINVAL, "describe: no data");
 		return NULL;
 	}
 	if (!data)
 		data = ""; /* len 0: every decoder reports it too short */
 	if (!out_init(&o, flags)) {
-		errno = -nvmeof_err(ENOMEM, "describe: out of memory");
+		errno = -set_error(ENOMEM, "describe: out of memory");
 		return NULL;
 	}
 	return finish(&o, decoders[kind](&o, data, len));
@@ -1518,7 +1518,7 @@ char *nvmeof_describe_feature(uint8_t fid, uint32_t dw0, unsigned flags)
 	struct out o;
 
 	if (!out_init(&o, flags)) {
-		errno = -nvmeof_err(ENOMEM, "describe: out of memory");
+		errno = -set_error(ENOMEM, "describe: out of memory");
 		return NULL;
 	}
 	if (!name) {

@@ -75,31 +75,31 @@ int nvmeof_disc_log_decode(const void *buf, size_t len,
 	size_t room, i;
 
 	if (!logp)
-		return nvmeof_err(EINVAL, "discovery log: no result pointer");
+		return set_error(EINVAL, "discovery log: no result pointer");
 	*logp = NULL;
 	if (!buf || len < DISC_HDR_SIZE)
-		return nvmeof_err(EINVAL,
-				  "discovery log: %zu bytes, shorter than the %zu-byte header",
-				  buf ? len : 0, DISC_HDR_SIZE);
+		return set_error(EINVAL,
+				 "discovery log: %zu bytes, shorter than the %zu-byte header",
+				 buf ? len : 0, DISC_HDR_SIZE);
 
 	genctr = le64_get(p + offsetof(struct nvmf_disc_log_hdr, genctr));
 	numrec = le64_get(p + offsetof(struct nvmf_disc_log_hdr, numrec));
 	/* Compare counts, never numrec * 1024: that can overflow. */
 	room = (len - DISC_HDR_SIZE) / DISC_ENTRY_SIZE;
 	if (numrec > room)
-		return nvmeof_err(EINVAL,
-				  "discovery log: %" PRIu64 " records announced, but %zu bytes hold only %zu",
-				  numrec, len, room);
+		return set_error(EINVAL,
+				 "discovery log: %" PRIu64 " records announced, but %zu bytes hold only %zu",
+				 numrec, len, room);
 
 	log = calloc(1, sizeof *log);
 	if (!log)
-		return nvmeof_err(ENOMEM, "discovery log: out of memory");
+		return set_error(ENOMEM, "discovery log: out of memory");
 	/* One element at least, so that entries is never NULL. */
 	log->entries = calloc(numrec ? (size_t)numrec : 1, sizeof *log->entries);
 	if (!log->entries) {
 		free(log);
-		return nvmeof_err(ENOMEM, "discovery log: out of memory for %" PRIu64 " entries",
-				  numrec);
+		return set_error(ENOMEM, "discovery log: out of memory for %" PRIu64 " entries",
+				 numrec);
 	}
 	log->genctr = genctr;
 	log->numrec = numrec;

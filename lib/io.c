@@ -37,7 +37,7 @@ struct sync_io {
 
 static int status_err(uint16_t status)
 {
-	return status ? -nvmeof_status_errno(status) : 0;
+	return status ? -status_errno(status) : 0;
 }
 
 static void finish_parent(struct io_parent *p)
@@ -99,7 +99,7 @@ static int submit_parts(struct queue *q, uint32_t nsid, unsigned n,
 		p = malloc(sizeof *p);
 		if (!p) {
 			free(owned);
-			return nvmeof_err(ENOMEM, "out of memory");
+			return set_error(ENOMEM, "out of memory");
 		}
 		p->cb = cb;
 		p->arg = arg;
@@ -203,9 +203,9 @@ static int submit_rw(struct nvmeof_ctrl *c, uint8_t opcode, uint32_t nsid,
 	int rc;
 
 	if (!nlb)
-		return nvmeof_err(EINVAL, "zero blocks asked for");
+		return set_error(EINVAL, "zero blocks asked for");
 	if (slba + nlb < slba)
-		return nvmeof_err(EINVAL, "LBA range wraps around");
+		return set_error(EINVAL, "LBA range wraps around");
 	q = ctrl_thread_queue(c);
 	if (!q)
 		return -nvmeof_get_errno();
@@ -216,8 +216,8 @@ static int submit_rw(struct nvmeof_ctrl *c, uint8_t opcode, uint32_t nsid,
 	x.dir = opcode == NVME_NVM_READ ? REQ_TO_HOST : REQ_TO_CTRL;
 	if (x.has_data) {
 		if (((uint64_t)nlb << x.shift) > UINT32_MAX * 4ull)
-			return nvmeof_err(EINVAL, "%u blocks is too large a request",
-					  nlb);
+			return set_error(EINVAL, "%u blocks is too large a request",
+					 nlb);
 		x.max_nlb = ctrl_max_cmd_bytes(c, x.shift) >> x.shift;
 	} else {
 		x.max_nlb = 65536; /* NLB field width */
@@ -285,14 +285,14 @@ static int submit_dsm(struct nvmeof_ctrl *c, uint32_t nsid,
 	unsigned i;
 
 	if (!nr || nr > NVME_DSM_MAX_RANGES)
-		return nvmeof_err(EINVAL, "%u ranges: Dataset Management takes 1..256",
-				  nr);
+		return set_error(EINVAL, "%u ranges: Dataset Management takes 1..256",
+				 nr);
 	q = ctrl_thread_queue(c);
 	if (!q)
 		return -nvmeof_get_errno();
 	d = calloc(nr, sizeof *d);
 	if (!d)
-		return nvmeof_err(ENOMEM, "out of memory");
+		return set_error(ENOMEM, "out of memory");
 	for (i = 0; i < nr; i++) {
 		d[i].nlb = htole32(ranges[i].nlb);
 		d[i].slba = htole64(ranges[i].slba);
@@ -342,17 +342,17 @@ static int sync_wait(struct nvmeof_ctrl *c, struct sync_io *s, int rc,
 	while (!sync_done(s))
 		(void)queue_wait(q, sync_done, s, -1);
 	if (s->status)
-		rc = nvmeof_err_status_set(s->status, CMDSET_NVM,
-					   "%s of %u blocks at LBA %" PRIu64 " on namespace %u",
-					   what, nlb, slba, nsid);
+		rc = set_error_status_cmdset(s->status, CMDSET_NVM,
+					     "%s of %u blocks at LBA %" PRIu64 " on namespace %u",
+					     what, nlb, slba, nsid);
 	else if (s->err && q->dead)
 		rc = queue_dead_err(q);
 	else if (s->err && s->errmsg)
-		rc = nvmeof_err(-s->err, "%s of %u blocks at LBA %" PRIu64 " on namespace %u: %s: %s",
-				what, nlb, slba, nsid, q->conn->peer, s->errmsg);
+		rc = set_error(-s->err, "%s of %u blocks at LBA %" PRIu64 " on namespace %u: %s: %s",
+			       what, nlb, slba, nsid, q->conn->peer, s->errmsg);
 	else if (s->err)
-		rc = nvmeof_err(-s->err, "%s of %u blocks at LBA %" PRIu64 " on namespace %u: %s",
-				what, nlb, slba, nsid, strerror(-s->err));
+		rc = set_error(-s->err, "%s of %u blocks at LBA %" PRIu64 " on namespace %u: %s",
+			       what, nlb, slba, nsid, strerror(-s->err));
 	pthread_mutex_unlock(&q->lock);
 	return rc;
 }

@@ -171,7 +171,7 @@ int nvmeof_ns_list(struct nvmeof_ctrl *c, uint32_t **nsids, size_t *count)
 	*count = 0;
 	page = malloc(4096);
 	if (!page)
-		return nvmeof_err(ENOMEM, "out of memory");
+		return set_error(ENOMEM, "out of memory");
 	for (;;) {
 		size_t i;
 
@@ -186,9 +186,9 @@ int nvmeof_ns_list(struct nvmeof_ctrl *c, uint32_t **nsids, size_t *count)
 			/* §5.17.2.2: IDs ascend and exceed the one asked
 			 * for; anything else would loop forever. */
 			if (id <= last || id == 0xffffffff) {
-				rc = nvmeof_err(EPROTO,
-						"active namespace list is not ascending (%u after %u)",
-						id, last);
+				rc = set_error(EPROTO,
+					       "active namespace list is not ascending (%u after %u)",
+					       id, last);
 				goto out;
 			}
 			if (n == cap) {
@@ -196,7 +196,7 @@ int nvmeof_ns_list(struct nvmeof_ctrl *c, uint32_t **nsids, size_t *count)
 				uint32_t *t = realloc(out, nc * sizeof *t);
 
 				if (!t) {
-					rc = nvmeof_err(ENOMEM, "out of memory");
+					rc = set_error(ENOMEM, "out of memory");
 					goto out;
 				}
 				out = t;
@@ -248,10 +248,10 @@ int nvmeof_ns_info(struct nvmeof_ctrl *c, uint32_t nsid,
 	int rc;
 
 	if (!nsid || nsid == 0xffffffff)
-		return nvmeof_err(EINVAL, "namespace ID %u is not valid", nsid);
+		return set_error(EINVAL, "namespace ID %u is not valid", nsid);
 	id = malloc(sizeof *id);
 	if (!id)
-		return nvmeof_err(ENOMEM, "out of memory");
+		return set_error(ENOMEM, "out of memory");
 	rc = nvmeof_identify(c, NVME_CNS_NS, nsid, 0, id);
 	if (rc < 0)
 		goto out;
@@ -261,26 +261,26 @@ int nvmeof_ns_info(struct nvmeof_ctrl *c, uint32_t nsid,
 	info->ncap = le64toh(id->ncap);
 	info->nuse = le64toh(id->nuse);
 	if (!info->nsze) {
-		rc = nvmeof_err(ENOENT, "namespace %u is not active", nsid);
+		rc = set_error(ENOENT, "namespace %u is not active", nsid);
 		goto out;
 	}
 	idx = nvme_id_ns_flbas_index(id->flbas, id->nlbaf);
 	if (idx > id->nlbaf || idx >= 64) {
-		rc = nvmeof_err(EPROTO,
-				"namespace %u: formatted LBA index %u beyond its %u formats",
-				nsid, idx, id->nlbaf + 1u);
+		rc = set_error(EPROTO,
+			       "namespace %u: formatted LBA index %u beyond its %u formats",
+			       nsid, idx, id->nlbaf + 1u);
 		goto out;
 	}
 	lbads = id->lbaf[idx].lbads;
 	if (lbads < 9 || lbads > 24) {
-		rc = nvmeof_err(EPROTO,
-				"namespace %u: unsupported LBA data size 2^%u bytes",
-				nsid, lbads);
+		rc = set_error(EPROTO,
+			       "namespace %u: unsupported LBA data size 2^%u bytes",
+			       nsid, lbads);
 		goto out;
 	}
 	if (info->nsze > (UINT64_MAX >> lbads)) {
-		rc = nvmeof_err(EPROTO, "namespace %u: size overflows 64 bits",
-				nsid);
+		rc = set_error(EPROTO, "namespace %u: size overflows 64 bits",
+			       nsid);
 		goto out;
 	}
 	info->lba_size = 1u << lbads;
@@ -293,7 +293,7 @@ int nvmeof_ns_info(struct nvmeof_ctrl *c, uint32_t nsid,
 	/* Descriptors are optional before NVMe 1.3: failure is not an error. */
 	if (nvmeof_identify(c, NVME_CNS_NS_DESC_LIST, nsid, 0, id) == 0)
 		parse_ns_desc((const uint8_t *)id, info);
-	nvmeof_err_clear();
+	clear_error();
 	rc = 0;
 out:
 	free(id);

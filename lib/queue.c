@@ -43,7 +43,7 @@ int queue_create(struct tcp_conn *conn, const struct queue_opts *o,
 	unsigned i;
 
 	if (!q)
-		return nvmeof_err(ENOMEM, "out of memory");
+		return set_error(ENOMEM, "out of memory");
 	q->conn = conn;
 	q->qid = o->qid;
 	q->size = o->size;
@@ -67,7 +67,7 @@ int queue_create(struct tcp_conn *conn, const struct queue_opts *o,
 		free(q->slots);
 		free(q->free_ids);
 		free(q);
-		return nvmeof_err(e, "cannot create queue: %s", strerror(e));
+		return set_error(e, "cannot create queue: %s", strerror(e));
 	}
 	/* Hand out low indices first: a stack popped from the end. */
 	for (i = 0; i < q->nr_slots; i++)
@@ -719,7 +719,7 @@ struct req *queue_get_req_wait(struct queue *q, int timeout_ms, int *rc)
 
 int queue_dead_err(struct queue *q)
 {
-	return nvmeof_err(q->dead, "association failed: %s", q->dead_msg);
+	return set_error(q->dead, "association failed: %s", q->dead_msg);
 }
 
 int queue_sync_cmd(struct queue *q, struct nvme_sqe *sqe, void *buf,
@@ -741,8 +741,8 @@ int queue_sync_cmd(struct queue *q, struct nvme_sqe *sqe, void *buf,
 		if (q->dead)
 			rc = queue_dead_err(q);
 		else
-			rc = nvmeof_err(-rc, "no free command slot: %s",
-					strerror(-rc));
+			rc = set_error(-rc, "no free command slot: %s",
+				       strerror(-rc));
 		pthread_mutex_unlock(&q->lock);
 		return rc;
 	}
@@ -767,15 +767,15 @@ int queue_sync_cmd(struct queue *q, struct nvme_sqe *sqe, void *buf,
 	}
 	if (s.err) {
 		if (s.errmsg)
-			rc = nvmeof_err(-s.err, "%s: %s", q->conn->peer,
-					s.errmsg);
+			rc = set_error(-s.err, "%s: %s", q->conn->peer,
+				       s.errmsg);
 		else if (q->dead)
 			rc = queue_dead_err(q);
 		else
-			rc = nvmeof_err(-s.err, "%s", strerror(-s.err));
+			rc = set_error(-s.err, "%s", strerror(-s.err));
 	} else if (s.status) {
-		rc = nvmeof_err_status(s.status, "%s: opcode 0x%02x failed",
-				       q->conn->peer, sqe->opcode);
+		rc = set_error_status(s.status, "%s: opcode 0x%02x failed",
+				      q->conn->peer, sqe->opcode);
 	} else {
 		rc = 0;
 	}

@@ -92,7 +92,7 @@ static int try_reconnect(struct nvmeof_ctrl *c)
 	if (!qi || !id) {
 		free(qi);
 		free(id);
-		return nvmeof_err(ENOMEM, "out of memory");
+		return set_error(ENOMEM, "out of memory");
 	}
 	rc = ctrl_connect_queue(c, 0, ADMIN_QUEUE_SIZE, ADMIN_INCAPSULE, &qa);
 	if (rc < 0)
@@ -108,8 +108,8 @@ static int try_reconnect(struct nvmeof_ctrl *c)
 		if (rc < 0)
 			goto out;
 		if (granted < c->nr_io) {
-			rc = nvmeof_err(EIO, "the controller now grants %d I/O queues, %d are in use",
-					granted, c->nr_io);
+			rc = set_error(EIO, "the controller now grants %d I/O queues, %d are in use",
+				       granted, c->nr_io);
 			goto out;
 		}
 	}
@@ -117,8 +117,8 @@ static int try_reconnect(struct nvmeof_ctrl *c)
 		rc = ctrl_connect_queue(c, (uint16_t)(i + 1), (uint16_t)c->qsize,
 				   c->io_incapsule, &qi[i]);
 		if (rc < 0) {
-			rc = nvmeof_err(-rc, "I/O queue %d: %s", i + 1,
-					nvmeof_get_error());
+			rc = set_error(-rc, "I/O queue %d: %s", i + 1,
+				       nvmeof_get_error());
 			goto out;
 		}
 	}
@@ -361,22 +361,22 @@ int nvmeof_ctrl_reconnect(struct nvmeof_ctrl *c, const char *traddr,
 	struct timespec until;
 	unsigned seq;
 
-	nvmeof_err_clear();
+	clear_error();
 	if (!c)
-		return nvmeof_err(EINVAL, "no controller");
+		return set_error(EINVAL, "no controller");
 	if (traddr && (!*traddr || strlen(traddr) >= sizeof c->new_traddr))
-		return nvmeof_err(EINVAL, "bad target address '%s'", traddr);
+		return set_error(EINVAL, "bad target address '%s'", traddr);
 	if (trsvcid && (!*trsvcid || strlen(trsvcid) >= sizeof c->new_trsvcid))
-		return nvmeof_err(EINVAL, "bad port '%s'", trsvcid);
+		return set_error(EINVAL, "bad port '%s'", trsvcid);
 	pthread_mutex_lock(&c->ev_lock);
 	if (c->fail_req || c->stopping || c->state == CTRL_FAILED) {
 		pthread_mutex_unlock(&c->ev_lock);
-		return nvmeof_err(ENOTCONN, "the association has ended: %s",
-				  c->last_error[0] ? c->last_error : "failed");
+		return set_error(ENOTCONN, "the association has ended: %s",
+				 c->last_error[0] ? c->last_error : "failed");
 	}
 	if (!c->reconnects_on || !c->ka_running) {
 		pthread_mutex_unlock(&c->ev_lock);
-		return nvmeof_err(ENOTSUP, "this association does not reconnect (a one-shot discovery controller)");
+		return set_error(ENOTSUP, "this association does not reconnect (a one-shot discovery controller)");
 	}
 	if (traddr)
 		copy_str(c->new_traddr, sizeof c->new_traddr, traddr);
@@ -521,7 +521,7 @@ void ctrl_link_watch_start(struct nvmeof_ctrl *c)
 		return;
 	c->link_watch = nl_watch_open(c->link_ifname, link_changed, c);
 	if (!c->link_watch) {
-		nvmeof_err_clear();
+		clear_error();
 		return;
 	}
 	c->link_stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);

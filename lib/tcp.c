@@ -80,9 +80,9 @@ static int bind_source(int fd, int family, const struct transport_params *p)
 
 		rc = getaddrinfo(p->host_traddr, NULL, &hints, &ai);
 		if (rc)
-			return nvmeof_err(EINVAL,
-					  "host address '%s' is not a numeric address of the target's family: %s",
-					  p->host_traddr, gai_strerror(rc));
+			return set_error(EINVAL,
+					 "host address '%s' is not a numeric address of the target's family: %s",
+					 p->host_traddr, gai_strerror(rc));
 		memcpy(&ss, ai->ai_addr, ai->ai_addrlen);
 		sl = ai->ai_addrlen;
 		freeaddrinfo(ai);
@@ -93,8 +93,8 @@ static int bind_source(int fd, int family, const struct transport_params *p)
 		char a[80];
 
 		fmt_peer((struct sockaddr *)&ss, a, sizeof a);
-		return nvmeof_err(errno, "cannot bind to source address %s: %s",
-				  a, strerror(errno));
+		return set_error(errno, "cannot bind to source address %s: %s",
+				 a, strerror(errno));
 	}
 	return 0;
 }
@@ -114,7 +114,7 @@ static int connect_one(const struct addrinfo *ai,
 	if (fd < 0) {
 		/* EAFNOSUPPORT (no IPv6 here): another address may do */
 		*fatal = errno != EAFNOSUPPORT;
-		return nvmeof_err(errno, "socket: %s", strerror(errno));
+		return set_error(errno, "socket: %s", strerror(errno));
 	}
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	rc = bind_source(fd, ai->ai_family, p);
@@ -158,8 +158,8 @@ static ssize_t tcp_t_sendv(struct transport *t, const struct iovec *iov,
 	if (n < 0) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK)
 			return 0;
-		return nvmeof_err(errno, "%s: send: %s", t->peer,
-				  strerror(errno));
+		return set_error(errno, "%s: send: %s", t->peer,
+				 strerror(errno));
 	}
 	t->tx_bytes += (uint64_t)n;
 	return n;
@@ -234,7 +234,7 @@ int transport_tcp_from_fd(int fd, const char *peer, struct transport **out)
 	struct tcp_transport *tt = calloc(1, sizeof *tt);
 
 	if (!tt)
-		return nvmeof_err(ENOMEM, "out of memory");
+		return set_error(ENOMEM, "out of memory");
 	tt->t.ops = &transport_tcp;
 	tt->fd = fd;
 	snprintf(tt->t.peer, sizeof tt->t.peer, "%s", peer ? peer : "?");
@@ -252,9 +252,9 @@ static int tcp_t_connect(const struct transport_params *p,
 
 	rc = getaddrinfo(p->traddr, p->trsvcid, &hints, &res);
 	if (rc)
-		return nvmeof_err(rc == EAI_SYSTEM ? errno : EHOSTUNREACH,
-				  "cannot resolve %s port %s: %s", p->traddr,
-				  p->trsvcid, gai_strerror(rc));
+		return set_error(rc == EAI_SYSTEM ? errno : EHOSTUNREACH,
+				 "cannot resolve %s port %s: %s", p->traddr,
+				 p->trsvcid, gai_strerror(rc));
 	rc = transport_tcp_connect_addrs(res, p, out);
 	freeaddrinfo(res);
 	return rc;
@@ -283,11 +283,11 @@ int transport_tcp_connect_addrs(const struct addrinfo *res,
 	}
 	if (fd < 0) {
 		if (last == ETIMEDOUT)
-			return nvmeof_err(ETIMEDOUT,
-					  "cannot connect to %s: no answer within %d ms",
-					  last_peer, p->timeout_ms);
-		return nvmeof_err(last, "cannot connect to %s: %s", last_peer,
-				  strerror(last));
+			return set_error(ETIMEDOUT,
+					 "cannot connect to %s: no answer within %d ms",
+					 last_peer, p->timeout_ms);
+		return set_error(last, "cannot connect to %s: %s", last_peer,
+				 strerror(last));
 	}
 	if (getpeername(fd, (struct sockaddr *)&ss, &sl) == 0)
 		fmt_peer((struct sockaddr *)&ss, last_peer, sizeof last_peer);

@@ -86,8 +86,8 @@ static int send_all(struct transport *t, const void *buf, size_t len,
 		}
 		rc = wait_io(t, POLLOUT, timeout_ms);
 		if (rc < 0)
-			return nvmeof_err(-rc, "%s: send: %s", t->peer,
-					  strerror(-rc));
+			return set_error(-rc, "%s: send: %s", t->peer,
+					 strerror(-rc));
 	}
 	return 0;
 }
@@ -103,30 +103,30 @@ static int ic_exchange(struct tcp_conn *c, const struct tcp_connect_params *p)
 	pdu_build_icreq(buf, 0, p->hdgst, p->ddgst, p->maxr2t);
 	rc = send_all(c->t, buf, sizeof buf, p->timeout_ms);
 	if (rc < 0)
-		return nvmeof_err(-rc, "%s: sending ICReq: %s", c->peer,
-				  nvmeof_get_error());
+		return set_error(-rc, "%s: sending ICReq: %s", c->peer,
+				 nvmeof_get_error());
 	rc = recv_all(c->t, buf, 8, p->timeout_ms);
 	if (rc < 0)
 		goto io_err;
 	if (pdu_validate_hdr(buf, PDU_FROM_CTRL, NULL, &info, &perr) < 0)
-		return nvmeof_err(EPROTO, "%s: bad answer to ICReq: %s",
-				  c->peer, perr.msg);
+		return set_error(EPROTO, "%s: bad answer to ICReq: %s",
+				 c->peer, perr.msg);
 	if (info.type == NVME_TCP_C2H_TERM) {
 		uint8_t t[NVME_TCP_TERM_MAX_PLEN];
 
 		rc = recv_all(c->t, t + 8, info.plen - 8, p->timeout_ms);
 		memcpy(t, buf, 8);
-		return nvmeof_err(ECONNREFUSED,
-				  "%s: controller refused the connection (C2HTermReq: %s)",
-				  c->peer,
-				  rc < 0 ? "?" : pdu_fes_name(le16_get(t + 8)));
+		return set_error(ECONNREFUSED,
+				 "%s: controller refused the connection (C2HTermReq: %s)",
+				 c->peer,
+				 rc < 0 ? "?" : pdu_fes_name(le16_get(t + 8)));
 	}
 	rc = recv_all(c->t, buf + 8, NVME_TCP_IC_HLEN - 8, p->timeout_ms);
 	if (rc < 0)
 		goto io_err;
 	if (pdu_check_icresp(buf, &perr) < 0) {
 		tcp_terminate(c, perr.fes, perr.fei, buf, NVME_TCP_IC_HLEN);
-		return nvmeof_err(EPROTO, "%s: %s", c->peer, perr.msg);
+		return set_error(EPROTO, "%s: %s", c->peer, perr.msg);
 	}
 	/* The controller may only turn on a digest the host asked for. */
 	c->hdgst = buf[11] & NVME_TCP_HDGST_ENABLE;
@@ -134,9 +134,9 @@ static int ic_exchange(struct tcp_conn *c, const struct tcp_connect_params *p)
 	if ((c->hdgst && !p->hdgst) || (c->ddgst && !p->ddgst)) {
 		tcp_terminate(c, NVME_TCP_FES_INVALID_HDR, 11, buf,
 			      NVME_TCP_IC_HLEN);
-		return nvmeof_err(EPROTO,
-				  "%s: ICResp enables a digest the host did not ask for (DGST 0x%02x)",
-				  c->peer, buf[11]);
+		return set_error(EPROTO,
+				 "%s: ICResp enables a digest the host did not ask for (DGST 0x%02x)",
+				 c->peer, buf[11]);
 	}
 	c->tx_align = ((uint32_t)buf[10] + 1) * 4;
 	c->maxh2cdata = le32_get(buf + 12);
@@ -148,15 +148,15 @@ static int ic_exchange(struct tcp_conn *c, const struct tcp_connect_params *p)
 	return 0;
 io_err:
 	if (rc == -ECONNRESET)
-		return nvmeof_err(ECONNRESET,
-				  "%s: connection closed during connection initialization (not an NVMe/TCP controller?)",
-				  c->peer);
+		return set_error(ECONNRESET,
+				 "%s: connection closed during connection initialization (not an NVMe/TCP controller?)",
+				 c->peer);
 	if (rc == -ETIMEDOUT)
-		return nvmeof_err(ETIMEDOUT,
-				  "%s: no ICResp within %d ms (not an NVMe/TCP controller?)",
-				  c->peer, p->timeout_ms);
-	return nvmeof_err(-rc, "%s: receiving ICResp: %s", c->peer,
-			  strerror(-rc));
+		return set_error(ETIMEDOUT,
+				 "%s: no ICResp within %d ms (not an NVMe/TCP controller?)",
+				 c->peer, p->timeout_ms);
+	return set_error(-rc, "%s: receiving ICResp: %s", c->peer,
+			 strerror(-rc));
 }
 
 /* Connect the transport, then ICReq → ICResp (§3.3). */
@@ -197,7 +197,7 @@ int tcp_conn_new(struct transport *t, struct tcp_conn **out)
 
 	if (!c || !(c->rbuf = malloc(TCP_RBUF_SIZE))) {
 		free(c);
-		return nvmeof_err(ENOMEM, "out of memory");
+		return set_error(ENOMEM, "out of memory");
 	}
 	c->t = t;
 	snprintf(c->peer, sizeof c->peer, "%s", t->peer);
@@ -337,8 +337,8 @@ static int proto_err(struct queue *q, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	return nvmeof_err(EPROTO, "%s: queue %u: %s", q->conn->peer, q->qid,
-			  msg);
+	return set_error(EPROTO, "%s: queue %u: %s", q->conn->peer, q->qid,
+			 msg);
 }
 
 static int on_hdr(struct queue *q, const struct pdu_info *info,
@@ -485,7 +485,7 @@ void tcp_terminate(struct tcp_conn *c, uint16_t fes, uint32_t fei,
 	iov.iov_len = n;
 	/* Best effort: the connection is finished whatever happens. */
 	if (transport_sendv(c->t, &iov, 1) < 0)
-		nvmeof_err_clear();
+		clear_error();
 	transport_shutdown(c->t);
 }
 
@@ -532,15 +532,15 @@ static int rx_take(struct tcp_conn *c, uint8_t *dst, uint32_t want)
 static int rx_closed(struct tcp_conn *c, int rc)
 {
 	if (rc == -ECONNRESET)
-		return nvmeof_err(ECONNRESET, "%s: the controller closed the connection",
-				  c->peer);
-	return nvmeof_err(-rc, "%s: receive: %s", c->peer, strerror(-rc));
+		return set_error(ECONNRESET, "%s: the controller closed the connection",
+				 c->peer);
+	return set_error(-rc, "%s: receive: %s", c->peer, strerror(-rc));
 }
 
 static int rx_protocol_error(struct tcp_conn *c, const struct pdu_error *e)
 {
 	tcp_terminate(c, e->fes, e->fei, c->hdr, c->hdr_got);
-	return nvmeof_err(EPROTO, "%s: %s", c->peer, e->msg);
+	return set_error(EPROTO, "%s: %s", c->peer, e->msg);
 }
 
 /* Process what has arrived without blocking.  Returns the number of PDUs
@@ -580,11 +580,11 @@ static int tcp_rx(struct queue *q)
 				if (c->hdr_got < c->info.plen)
 					continue;
 				transport_shutdown(c->t);
-				return nvmeof_err(ECONNABORTED,
-						  "%s: controller terminated the connection (C2HTermReq: %s, FEI %u)",
-						  c->peer,
-						  pdu_fes_name(le16_get(c->hdr + 8)),
-						  le32_get(c->hdr + 10));
+				return set_error(ECONNABORTED,
+						 "%s: controller terminated the connection (C2HTermReq: %s, FEI %u)",
+						 c->peer,
+						 pdu_fes_name(le16_get(c->hdr + 8)),
+						 le32_get(c->hdr + 10));
 			}
 			if (!pdu_hdgst_ok(c->hdr, &c->info)) {
 				struct pdu_error e = {

@@ -96,8 +96,8 @@ static void connect_through(int stale_err)
 
 	/* What an earlier failed reconnect attempt left on this thread. */
 	if (stale_err)
-		nvmeof_err(stale_err, "cannot connect to [::1]:%d: %s", T.port,
-			   strerror(stale_err));
+		set_error(stale_err, "cannot connect to [::1]:%d: %s", T.port,
+			  strerror(stale_err));
 	rc = transport_tcp_connect_addrs(make_list(&a, T.port), &p, &conn);
 	cr_assert_eq(rc, 0, "stale error %d: %s", stale_err, nvmeof_get_error());
 	snprintf(want, sizeof want, "127.0.0.1:%d", T.port);
