@@ -130,7 +130,7 @@ struct nvmeof_ctrl_status {
 	unsigned reconnects;     /* successful reconnects since connect */
 	char last_error[256];    /* why it was last lost ("" if never) */
 	/* Reconnect back-off (libnvmeof(3)): */
-	unsigned losses;         /* times the association was lost */
+	unsigned losses;         /* times it was lost (or a reconnect asked for) */
 	unsigned attempts_total; /* reconnect attempts since connect */
 	unsigned requests;       /* reconnects asked with nvmeof_ctrl_reconnect() */
 	int64_t next_attempt_ms; /* wall clock of the next attempt (0: none planned) */

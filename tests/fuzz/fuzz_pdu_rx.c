@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The host's PDU receive path fed a byte stream as if from a controller:
- * the NVMe/TCP receive path and the queue (lib/tcp_pdu.c, lib/queue.c) on one end of
- * a socketpair, the fuzz input written into the other end in chunks, with a
- * table of commands in flight (reads, writes by R2T, an in-capsule write, a
- * command without data) against which every CapsuleResp, C2HData and R2T
- * is checked.  What the host sends (capsules, H2CData) is read and dropped.
+ * the NVMe/TCP receive path and the queue (lib/tcp_pdu.c, lib/queue.c) on
+ * one end of a socketpair, the fuzz input written into the other end in
+ * chunks, with a table of commands in flight (reads, writes by R2T, an
+ * in-capsule write, a command without data) against which every
+ * CapsuleResp, C2HData and R2T is checked.  What the host sends
+ * (capsules, H2CData) is read and dropped.
  *
  * Input: a 16-byte header, then the controller's byte stream.
  *   [0]     bit 0 header digests, bit 1 data digests, bit 2 fix digests up
