@@ -219,6 +219,7 @@ static void give_up(struct nvmeof_ctrl *c, const char *msg)
 {
 	ctrl_for_each_queue(c, fail_forever, (void *)msg);
 	pthread_mutex_lock(&c->ev_lock);
+	c->state = CTRL_FAILED; /* with need_reconnect: a request is refused */
 	c->need_reconnect = false;
 	c->next_attempt_ms = 0;
 	pthread_mutex_unlock(&c->ev_lock);
@@ -360,6 +361,7 @@ int nvmeof_ctrl_reconnect(struct nvmeof_ctrl *c, const char *traddr,
 {
 	struct timespec until;
 	unsigned seq;
+	bool drop;
 
 	clear_error();
 	if (!c)
@@ -385,13 +387,21 @@ int nvmeof_ctrl_reconnect(struct nvmeof_ctrl *c, const char *traddr,
 	c->requests++;
 	c->reconnect_asked = true;
 	seq = ++c->asked_seq;
-	if (!c->need_reconnect) {
+	drop = !c->need_reconnect;
+	if (drop) {
 		c->need_reconnect = true;
 		c->down_ns = now_ns();
 		copy_str(c->last_error, sizeof c->last_error,
 			 "a reconnect was asked for");
 	}
 	pthread_mutex_unlock(&c->ev_lock);
+	/* Live until now: the admin thread is not adopting connections (it
+	 * clears need_reconnect only once it is done), so the queues go down
+	 * here and now, also when the admin thread waits for a command.
+	 * Otherwise they are down already, or the admin thread's reconnect
+	 * takes the new ones down when it sees the request. */
+	if (drop)
+		ctrl_for_each_queue(c, ctrl_take_down, "a reconnect was asked for");
 	admin_thread_wake(c);
 	pthread_mutex_lock(&c->admin->lock);
 	pthread_cond_broadcast(&c->admin->cond);

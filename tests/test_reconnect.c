@@ -316,6 +316,62 @@ Test(reconnect, moves_to_new_address, .timeout = 60)
 	cr_assert_eq(nvmeof_disconnect(c), 0, "%s", nvmeof_get_error());
 }
 
+struct pending {
+	int done, err;
+};
+
+static void pending_cb(void *arg, int err, uint16_t status)
+{
+	struct pending *p = arg;
+
+	p->err = err ? err : status ? -EIO : 0;
+	p->done = 1;
+}
+
+/* A reconnect asked for while a command waits for an answer the target
+ * holds back (20 s): the connection goes at once, the command is sent
+ * again on the new association and completes there, long before the
+ * held answer would have come. */
+Test(reconnect, request_drops_now_and_resends, .timeout = 60)
+{
+	const char *const args[] = { "-n", NQN, "--ns", "ram:8M", NULL };
+	static uint8_t buf[8 * 4096];
+	struct nvmeof_ctrl_status st;
+	struct nvmeof_stats stats;
+	struct pending pd = { 0 };
+	struct nvmeof_ctrl *c;
+	uint64_t until;
+
+	start_target(0, "a", args);
+	c = connect_to(T[0].port, 30);
+	write_read(c, 0, 6);
+	cr_assert_eq(tproc_control(&T[0], "fault delay:20000", NULL, 0), 0);
+	cr_assert_eq(nvmeof_submit_read(c, 1, 0, 8, buf, pending_cb, &pd), 0,
+		     "%s", nvmeof_get_error());
+	cr_assert_eq(nvmeof_poll(c, 200), 0, "the held answer came");
+	cr_assert_eq(tproc_control(&T[0], "fault off", NULL, 0), 0);
+	cr_assert_eq(nvmeof_ctrl_reconnect(c, NULL, NULL), 0, "%s",
+		     nvmeof_get_error());
+	until = now_ms() + 15000; /* hang guard, below the 20 s hold */
+	while (!pd.done && now_ms() < until)
+		cr_assert_geq(nvmeof_poll(c, 100), 0, "%s", nvmeof_get_error());
+	cr_assert(pd.done, "the read did not complete after the reconnect");
+	cr_assert_eq(pd.err, 0);
+	{
+		uint8_t w[8 * 4096];
+
+		fill(w, sizeof w, 6);
+		cr_assert_eq(memcmp(w, buf, sizeof buf), 0);
+	}
+	cr_assert(wait_state(c, "live", 10000));
+	nvmeof_ctrl_status(c, &st);
+	nvmeof_ctrl_stats(c, &stats);
+	cr_assert_eq(st.reconnects, 1);
+	cr_assert_eq(st.requests, 1);
+	cr_assert_geq(stats.retries, 1, "the read was not sent again");
+	cr_assert_eq(nvmeof_disconnect(c), 0, "%s", nvmeof_get_error());
+}
+
 /* A one-shot discovery controller does not reconnect. */
 Test(reconnect, one_shot_discovery_refuses, .timeout = 30)
 {
