@@ -49,8 +49,8 @@ int ctrl_connect_queue(struct nvmeof_ctrl *c, uint16_t qid, uint16_t size,
 			 uint32_t max_incapsule, struct queue **out)
 {
 	struct tcp_connect_params tp = {
-		.traddr = c->traddr,
-		.trsvcid = c->trsvcid,
+		.traddr = ctrl_traddr(c),
+		.trsvcid = ctrl_trsvcid(c),
 		.host_iface = c->host_iface,
 		.host_traddr = c->host_traddr,
 		.timeout_ms = c->opts.connect_timeout_ms,
@@ -437,6 +437,12 @@ int nvmeof_disconnect(struct nvmeof_ctrl *c)
 	queue_destroy(c->admin);
 	free(c->io);
 	ctrl_ns_free(c);
+	while (c->moved) {
+		struct ctrl_addr *a = c->moved;
+
+		c->moved = a->older;
+		free(a);
+	}
 	pthread_mutex_destroy(&c->ns_lock);
 	pthread_mutex_destroy(&c->ev_lock);
 	pthread_cond_destroy(&c->fail_cond);
@@ -460,8 +466,8 @@ const void *nvmeof_ctrl_identify(struct nvmeof_ctrl *c) { return &c->id_ctrl; }
 uint16_t nvmeof_ctrl_cntlid(struct nvmeof_ctrl *c) { return c->cntlid; }
 const char *nvmeof_ctrl_subnqn(struct nvmeof_ctrl *c) { return c->subnqn; }
 const char *nvmeof_ctrl_hostnqn(struct nvmeof_ctrl *c) { return c->hostnqn; }
-const char *nvmeof_ctrl_traddr(struct nvmeof_ctrl *c) { return c->traddr; }
-const char *nvmeof_ctrl_trsvcid(struct nvmeof_ctrl *c) { return c->trsvcid; }
+const char *nvmeof_ctrl_traddr(struct nvmeof_ctrl *c) { return ctrl_traddr(c); }
+const char *nvmeof_ctrl_trsvcid(struct nvmeof_ctrl *c) { return ctrl_trsvcid(c); }
 int nvmeof_ctrl_nr_io_queues(struct nvmeof_ctrl *c) { return c->nr_io; }
 int nvmeof_ctrl_queue_size(struct nvmeof_ctrl *c) { return c->qsize; }
 uint32_t nvmeof_ctrl_mdts_bytes(struct nvmeof_ctrl *c) { return c->mdts_bytes; }
@@ -526,8 +532,8 @@ void nvmeof_ctrl_status(struct nvmeof_ctrl *c, struct nvmeof_ctrl_status *st)
 	st->attempts_total = c->attempts_total;
 	st->requests = c->requests;
 	st->next_attempt_ms = c->next_attempt_ms;
-	copy_str(st->traddr, sizeof st->traddr, c->traddr);
-	copy_str(st->trsvcid, sizeof st->trsvcid, c->trsvcid);
+	copy_str(st->traddr, sizeof st->traddr, ctrl_traddr(c));
+	copy_str(st->trsvcid, sizeof st->trsvcid, ctrl_trsvcid(c));
 	pthread_mutex_unlock(&c->ev_lock);
 }
 

@@ -286,6 +286,14 @@ struct ns_cache {
 	uint32_t lba_shift;
 };
 
+/* An address an association moved to (nvmeof_ctrl_reconnect()): never
+ * changed once published, kept until disconnect, so that the strings
+ * nvmeof_ctrl_traddr() handed out stay valid and whole. */
+struct ctrl_addr {
+	char traddr[256], trsvcid[32];
+	struct ctrl_addr *older;
+};
+
 struct nvmeof_ctrl {
 	uint64_t id;            /* unique per handle, for thread bindings */
 	struct nvmeof_opts opts;
@@ -336,6 +344,7 @@ struct nvmeof_ctrl {
 	bool reconnect_asked, attempt_now;
 	unsigned asked_seq, started_seq;
 	char new_traddr[256], new_trsvcid[32];
+	struct ctrl_addr *moved; /* NULL: still traddr/trsvcid above */
 	char last_error[256];
 	nvmeof_state_cb state_cb;
 	void *state_arg;
@@ -391,6 +400,21 @@ static inline void copy_str(char *dst, size_t len, const char *src)
 	if (n)
 		memcpy(dst, src, n);
 	dst[n] = '\0';
+}
+
+/* Where the association goes now. */
+static inline const char *ctrl_traddr(struct nvmeof_ctrl *c)
+{
+	struct ctrl_addr *a = __atomic_load_n(&c->moved, __ATOMIC_ACQUIRE);
+
+	return a ? a->traddr : c->traddr;
+}
+
+static inline const char *ctrl_trsvcid(struct nvmeof_ctrl *c)
+{
+	struct ctrl_addr *a = __atomic_load_n(&c->moved, __ATOMIC_ACQUIRE);
+
+	return a ? a->trsvcid : c->trsvcid;
 }
 
 static inline int ctrl_admin_timeout(const struct nvmeof_ctrl *c)

@@ -157,7 +157,8 @@ int nvmeof_ctrl_fail(struct nvmeof_ctrl *ctrl, const char *why);
 
 /* Drop the connection now and reconnect at once (no first delay), to
  * traddr and/or trsvcid when not NULL; a new address is kept for later
- * reconnects (nvmeof_ctrl_traddr() then names it).  Commands without a
+ * reconnects (nvmeof_ctrl_traddr() then names it; what it named before
+ * stays valid until nvmeof_disconnect()).  Commands without a
  * completion are sent again on the new association, as after any loss;
  * the ctrl_loss_tmo and fast_io_fail_tmo clocks start again.  Returns 0
  * once the reconnect is under way, -ENOTCONN once the association has

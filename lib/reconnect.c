@@ -208,10 +208,19 @@ static bool take_request(struct nvmeof_ctrl *c, uint64_t *down_ns)
 /* Use the address nvmeof_ctrl_reconnect() gave (ev_lock held). */
 static void take_new_address(struct nvmeof_ctrl *c)
 {
-	if (c->new_traddr[0])
-		copy_str(c->traddr, sizeof c->traddr, c->new_traddr);
-	if (c->new_trsvcid[0])
-		copy_str(c->trsvcid, sizeof c->trsvcid, c->new_trsvcid);
+	struct ctrl_addr *a;
+
+	if (!c->new_traddr[0] && !c->new_trsvcid[0])
+		return;
+	a = calloc(1, sizeof *a);
+	if (!a)
+		return; /* the next attempt tries again */
+	copy_str(a->traddr, sizeof a->traddr,
+		 c->new_traddr[0] ? c->new_traddr : ctrl_traddr(c));
+	copy_str(a->trsvcid, sizeof a->trsvcid,
+		 c->new_trsvcid[0] ? c->new_trsvcid : ctrl_trsvcid(c));
+	a->older = c->moved;
+	__atomic_store_n(&c->moved, a, __ATOMIC_RELEASE);
 	c->new_traddr[0] = c->new_trsvcid[0] = '\0';
 }
 
@@ -330,7 +339,7 @@ void ctrl_reconnect_run(struct nvmeof_ctrl *c)
 				 "reconnected after %u attempt%s and %.1f s (cntlid %u, %s:%s)",
 				 n, n == 1 ? "" : "s",
 				 (double)(now_ns() - down_ns) / 1e9, c->cntlid,
-				 c->traddr, c->trsvcid);
+				 ctrl_traddr(c), ctrl_trsvcid(c));
 			ctrl_set_state(c, CTRL_LIVE, msg);
 			return;
 		}

@@ -265,6 +265,7 @@ Test(reconnect, back_off_counters_and_request, .timeout = 60)
 Test(reconnect, moves_to_new_address, .timeout = 60)
 {
 	char nsfile[160], spec[200], port[16];
+	const char *first_port;
 	struct nvmeof_ctrl_status st;
 	struct nvmeof_ctrl *c;
 	FILE *f;
@@ -282,6 +283,9 @@ Test(reconnect, moves_to_new_address, .timeout = 60)
 		start_target(1, "b", args);
 	}
 	c = connect_to(T[0].port, 30);
+	first_port = nvmeof_ctrl_trsvcid(c);
+	snprintf(port, sizeof port, "%d", T[0].port);
+	cr_assert_str_eq(first_port, port);
 	write_read(c, 0, 3);
 	cr_assert_eq(nvmeof_ctrl_reconnect(c, "127.0.0.1", "0x"), 0);
 	/* "0x" is not a port: the attempt fails, the association waits. */
@@ -294,6 +298,10 @@ Test(reconnect, moves_to_new_address, .timeout = 60)
 	cr_assert_str_eq(st.trsvcid, port);
 	cr_assert_str_eq(nvmeof_ctrl_trsvcid(c), port);
 	cr_assert_eq(st.requests, 2);
+	/* What the accessor gave before the move is still whole. */
+	snprintf(port, sizeof port, "%d", T[0].port);
+	cr_assert_str_eq(first_port, port);
+	snprintf(port, sizeof port, "%d", T[1].port);
 	/* The first target is gone for good: what follows goes to the
 	 * second, also after another loss. */
 	cr_assert_eq(tproc_stop(&T[0]), 0);
