@@ -516,7 +516,7 @@ int out_described(struct cli *c, char *text, const char *what)
 		int e = errno;
 
 		cli_err(c, "%s: %s", what,
-			*nvmeof_get_error() ? nvmeof_get_error() : strerror(e));
+			*nvmeof_describe_error() ? nvmeof_describe_error() : strerror(e));
 		return e == ENOMEM ? EXIT_OSERR : EXIT_PROTOCOL;
 	}
 	fputs(text, stdout);

@@ -440,9 +440,30 @@ static void f_u128(struct out *o, const char *name, const uint8_t le[16])
 
 /* ---- errors ------------------------------------------------------------- */
 
+/* The decoder is not part of libnvmeof, so it keeps its own message per
+ * thread rather than writing into the library's error state. */
+static __thread char desc_msg[256];
+
+static int desc_error(int err, const char *fmt, ...) NVMEOF_PRINTF(2, 3);
+static int desc_error(int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(desc_msg, sizeof(desc_msg), fmt, ap);
+	va_end(ap);
+	errno = err;
+	return -err;
+}
+
+const char *nvmeof_describe_error(void)
+{
+	return desc_msg;
+}
+
 static int too_short(const char *what, size_t need, size_t len)
 {
-	return nvmeof_err(EINVAL, "%s: %zu bytes, need at least %zu", what, len, need);
+	return desc_error(EINVAL, "%s: %zu bytes, need at least %zu", what, len, need);
 }
 
 /* ---- table-driven fields ---------------------------------------------------- */
@@ -779,9 +800,9 @@ static int d_ns_desc(struct out *o, const uint8_t *p, size_t len)
 		if (nidt == 0) /* zero-filled tail: end of the list */
 			break;
 		if (nidl > len - off - 4)
-			return nvmeof_err(EINVAL,
-					  "Namespace Identification Descriptor at offset %zu: NIDL %u runs past the %zu bytes read",
-					  off, nidl, len);
+			return desc_error(EINVAL,
+					 "Namespace Identification Descriptor at offset %zu: NIDL %u runs past the %zu bytes read",
+					 off, nidl, len);
 		if (nidt == NVME_NIDT_EUI64 && nidl == 8)
 			f_hex_bytes(o, "eui64", nid, 8);
 		else if (nidt == NVME_NIDT_NGUID && nidl == 16)
@@ -1134,15 +1155,15 @@ static int d_log_ana(struct out *o, const uint8_t *p, size_t len)
 		uint8_t state;
 
 		if (len - off < gsz)
-			return nvmeof_err(EINVAL,
-					  "ANA log: group descriptor %u of %u at offset %zu runs past the %zu bytes read",
-					  g, ngrps, off, len);
+			return desc_error(EINVAL,
+					 "ANA log: group descriptor %u of %u at offset %zu runs past the %zu bytes read",
+					 g, ngrps, off, len);
 		nnsids = le32_get(d + ANA_G(nnsids));
 		/* count against the room left: nnsids * 4 could overflow */
 		if (nnsids > (len - off - gsz) / 4)
-			return nvmeof_err(EINVAL,
-					  "ANA log: group %u lists %" PRIu32 " namespaces, more than the %zu bytes read hold",
-					  g, nnsids, len);
+			return desc_error(EINVAL,
+					 "ANA log: group %u lists %" PRIu32 " namespaces, more than the %zu bytes read hold",
+					 g, nnsids, len);
 		state = d[ANA_G(state)] & 0xf;
 		t_line(o, "===== ANA group descriptor %u =====", g);
 		o_open(o, NULL, '{');
@@ -1235,7 +1256,7 @@ static int d_log_discovery(struct out *o, const uint8_t *p, size_t len)
 
 	rc = nvmeof_disc_log_decode(p, len, &log);
 	if (rc < 0)
-		return rc;
+		return desc_error(-rc, "%s", nvmeof_get_error());
 	o->width = 7;
 	f_num(o, "genctr", log->genctr, false);
 	f_num(o, "numrec", log->numrec, false);
@@ -1291,7 +1312,7 @@ static char *finish(struct out *o, int rc)
 		sb_putc(&o->sb, '\n');
 	}
 	if (rc == 0 && o->sb.oom)
-		rc = nvmeof_err(ENOMEM, "describe: out of memory");
+		rc = desc_error(ENOMEM, "describe: out of memory");
 	if (rc < 0) {
 		free(o->sb.p);
 		errno = -rc;
@@ -1331,17 +1352,17 @@ char *nvmeof_describe(enum nvmeof_describe_kind kind, const void *data,
 	struct out o;
 
 	if ((unsigned)kind >= ARRAY_SIZE(decoders) || !decoders[kind]) {
-		errno = -nvmeof_err(EINVAL, "describe: unknown kind %d", (int)kind);
+		errno = -desc_error(EINVAL, "describe: unknown kind %d", (int)kind);
 		return NULL;
 	}
 	if (!data && len) {
-		errno = -nvmeof_err(EINVAL, "describe: no data");
+		errno = -desc_error(EINVAL, "describe: no data");
 		return NULL;
 	}
 	if (!data)
 		data = ""; /* len 0: every decoder reports it too short */
 	if (!out_init(&o, flags)) {
-		errno = -nvmeof_err(ENOMEM, "describe: out of memory");
+		errno = -desc_error(ENOMEM, "describe: out of memory");
 		return NULL;
 	}
 	return finish(&o, decoders[kind](&o, data, len));
@@ -1519,7 +1540,7 @@ char *nvmeof_describe_feature(uint8_t fid, uint32_t dw0, unsigned flags)
 	struct out o;
 
 	if (!out_init(&o, flags)) {
-		errno = -nvmeof_err(ENOMEM, "describe: out of memory");
+		errno = -desc_error(ENOMEM, "describe: out of memory");
 		return NULL;
 	}
 	if (!name) {

@@ -4,7 +4,7 @@
  * names) or JSON: the one decoder of the command-line tool and the FUSE
  * pseudo-files.  Not part of libnvmeof: a convenience library
  * (common/libnvmeof-describe.la) linked by the programs, which also link
- * libnvmeof (the decoder reports errors through nvmeof_get_error()).
+ * libnvmeof (the decoder's messages: nvmeof_describe_error()).
  */
 #ifndef NVMEOF_DESCRIBE_H
 #define NVMEOF_DESCRIBE_H
@@ -38,6 +38,8 @@ char *nvmeof_describe(enum nvmeof_describe_kind kind, const void *data,
 		      size_t len, unsigned flags);
 /* Log page ID -> kind (-1 if no decoder), and a short name ("smart"). */
 int nvmeof_describe_log_kind(uint8_t lid);
+/* Why the last nvmeof_describe*() call of this thread failed ("" if none). */
+const char *nvmeof_describe_error(void);
 /* A feature's completion dword 0 in words, e.g. "Number of Queues: 4 SQ, 4 CQ". */
 char *nvmeof_describe_feature(uint8_t fid, uint32_t dw0, unsigned flags);
 

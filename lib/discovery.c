@@ -35,16 +35,16 @@ int nvmeof_discover(struct nvmeof_ctrl *c, struct nvmeof_disc_log **logp)
 		gen = le64_get(hdr);
 		numrec = le64_get(hdr + 8);
 		if (numrec > DISC_MAX_RECORDS) {
-			rc = nvmeof_err(EPROTO,
-					"discovery log claims %" PRIu64 " records (at most %u accepted)",
-					numrec, DISC_MAX_RECORDS);
+			rc = set_error(EPROTO,
+				       "discovery log claims %" PRIu64 " records (at most %u accepted)",
+				       numrec, DISC_MAX_RECORDS);
 			goto out;
 		}
 		len = DISC_HDR + (size_t)numrec * DISC_ENTRY;
 		free(buf);
 		buf = malloc(len);
 		if (!buf) {
-			rc = nvmeof_err(ENOMEM, "out of memory");
+			rc = set_error(ENOMEM, "out of memory");
 			goto out;
 		}
 		if (numrec) {
@@ -66,9 +66,9 @@ int nvmeof_discover(struct nvmeof_ctrl *c, struct nvmeof_disc_log **logp)
 			goto out;
 		}
 	}
-	rc = nvmeof_err(EAGAIN,
-			"discovery log kept changing (GENCTR) over %d attempts",
-			DISC_RETRIES);
+	rc = set_error(EAGAIN,
+		       "discovery log kept changing (GENCTR) over %d attempts",
+		       DISC_RETRIES);
 out:
 	free(buf);
 	return rc;
@@ -96,7 +96,7 @@ static int merge(struct nvmeof_disc_log *into, const struct nvmeof_disc_log *fro
 			continue;
 		n = realloc(into->entries, (size_t)(into->numrec + 1) * sizeof *n);
 		if (!n)
-			return nvmeof_err(ENOMEM, "out of memory");
+			return set_error(ENOMEM, "out of memory");
 		into->entries = n;
 		into->entries[into->numrec++] = from->entries[i];
 	}
@@ -139,8 +139,8 @@ static int discover_rec(const struct nvmeof_opts *o, int depth,
 			struct nvmeof_disc_entry *e = &log->entries[i];
 			struct nvmeof_opts r = *o;
 
-			if (e->subtype != NVMF_SUBTYPE_REFERRAL ||
-			    e->trtype != NVMF_TRTYPE_TCP)
+			if (e->subtype != NVMEOF_SUBTYPE_REFERRAL ||
+			    e->trtype != NVMEOF_TRTYPE_TCP)
 				continue;
 			r.traddr = e->traddr;
 			r.trsvcid = e->trsvcid;
@@ -163,7 +163,7 @@ int nvmeof_discover_all(const struct nvmeof_opts *opts, int max_depth,
 	if (!all || !seen) {
 		free(all);
 		free(seen);
-		return nvmeof_err(ENOMEM, "out of memory");
+		return set_error(ENOMEM, "out of memory");
 	}
 	rc = discover_rec(opts, max_depth, all, seen, &nseen);
 	free(seen);

@@ -27,14 +27,14 @@ uint16_t nvmeof_last_status(void)
 	return err_status;
 }
 
-void nvmeof_err_clear(void)
+void clear_error(void)
 {
 	err_msg[0] = '\0';
 	err_errno = 0;
 	err_status = 0;
 }
 
-/* Callers may prefix the previous message: nvmeof_err(e, "CAP: %s",
+/* Callers may prefix the previous message: set_error(e, "CAP: %s",
  * nvmeof_get_error()).  Format into a copy so that source and destination
  * never overlap. */
 static void set_msg(const char *fmt, va_list ap)
@@ -45,7 +45,7 @@ static void set_msg(const char *fmt, va_list ap)
 	memcpy(err_msg, tmp, sizeof err_msg);
 }
 
-int nvmeof_err(int err, const char *fmt, ...)
+int set_error(int err, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -57,7 +57,7 @@ int nvmeof_err(int err, const char *fmt, ...)
 	return -err;
 }
 
-int nvmeof_status_errno(uint16_t sf)
+int status_errno(uint16_t sf)
 {
 	unsigned sct = NVME_SF_SCT(sf), sc = NVME_SF_SC(sf);
 
@@ -99,7 +99,7 @@ int nvmeof_status_errno(uint16_t sf)
 	return EIO;
 }
 
-void nvmeof_set_status(uint16_t status)
+void set_last_status(uint16_t status)
 {
 	err_status = status;
 }
@@ -113,15 +113,15 @@ static int err_status_va(uint16_t status, enum nvmeof_cmd_set set,
 	n = strlen(err_msg);
 	if (n < sizeof err_msg - 1)
 		snprintf(err_msg + n, sizeof err_msg - n, ": %s",
-			 nvmeof_status_str_set(status, set));
+			 status_str_cmdset(status, set));
 	err_status = status;
-	err_errno = nvmeof_status_errno(status);
+	err_errno = status_errno(status);
 	if (err_errno == 0)
 		err_errno = EIO;
 	return -err_errno;
 }
 
-int nvmeof_err_status(uint16_t status, const char *fmt, ...)
+int set_error_status(uint16_t status, const char *fmt, ...)
 {
 	va_list ap;
 	int rc;
@@ -132,8 +132,8 @@ int nvmeof_err_status(uint16_t status, const char *fmt, ...)
 	return rc;
 }
 
-int nvmeof_err_status_set(uint16_t status, enum nvmeof_cmd_set set,
-			  const char *fmt, ...)
+int set_error_status_cmdset(uint16_t status, enum nvmeof_cmd_set set,
+			    const char *fmt, ...)
 {
 	va_list ap;
 	int rc;
@@ -208,10 +208,10 @@ static const char *cmd_specific_sc_name(unsigned sc, enum nvmeof_cmd_set set)
 
 const char *nvmeof_status_str(uint16_t status)
 {
-	return nvmeof_status_str_set(status, CMDSET_ADMIN);
+	return status_str_cmdset(status, CMDSET_ADMIN);
 }
 
-const char *nvmeof_status_str_set(uint16_t status, enum nvmeof_cmd_set set)
+const char *status_str_cmdset(uint16_t status, enum nvmeof_cmd_set set)
 {
 	static __thread char buf[160];
 	unsigned sct = NVME_SF_SCT(status), sc = NVME_SF_SC(status);

@@ -58,11 +58,11 @@ int fabrics_connect(struct queue *q, const char *subnqn, const char *hostnqn,
 				what = "the queue size";
 			else if (!iattr && ipo == NVMF_CONNECT_QID)
 				what = "the queue ID";
-			return nvmeof_err_status_set(st, CMDSET_FABRICS, "%s: Connect to '%s' queue %u refused %s",
+			return set_error_status_cmdset(st, CMDSET_FABRICS, "%s: Connect to '%s' queue %u refused %s",
 						 q->conn->peer, subnqn, q->qid, what);
 		}
 		if (st)
-			return nvmeof_err_status_set(st, CMDSET_FABRICS, "%s: Connect to '%s' queue %u failed",
+			return set_error_status_cmdset(st, CMDSET_FABRICS, "%s: Connect to '%s' queue %u failed",
 						 q->conn->peer, subnqn, q->qid);
 		return rc;
 	}

@@ -25,23 +25,23 @@
 
 /* Record a failure for nvmeof_get_error() and return -err (err > 0).
  * The NVMe status of the thread is cleared. */
-int nvmeof_err(int err, const char *fmt, ...) NVMEOF_PRINTF(2, 3);
+int set_error(int err, const char *fmt, ...) NVMEOF_PRINTF(2, 3);
 /* Record a failed NVMe command: message, status field; returns -EIO (or
  * the errno the status maps to). */
-int nvmeof_err_status(uint16_t status, const char *fmt, ...)
+int set_error_status(uint16_t status, const char *fmt, ...)
 	NVMEOF_PRINTF(2, 3);
 /* Same, naming command-specific status codes (SCT 1, SC ≥ 80h) as the
  * command set in question defines them. */
 enum nvmeof_cmd_set { CMDSET_ADMIN, CMDSET_NVM, CMDSET_FABRICS };
-int nvmeof_err_status_set(uint16_t status, enum nvmeof_cmd_set set,
-			  const char *fmt, ...) NVMEOF_PRINTF(3, 4);
-const char *nvmeof_status_str_set(uint16_t status, enum nvmeof_cmd_set set);
+int set_error_status_cmdset(uint16_t status, enum nvmeof_cmd_set set,
+			    const char *fmt, ...) NVMEOF_PRINTF(3, 4);
+const char *status_str_cmdset(uint16_t status, enum nvmeof_cmd_set set);
 /* Set the thread's NVMe status without touching the message. */
-void nvmeof_set_status(uint16_t status);
+void set_last_status(uint16_t status);
 /* Map an NVMe status field to the errno a caller should see. */
-int nvmeof_status_errno(uint16_t status);
+int status_errno(uint16_t status);
 /* Clear the thread's error state. */
-void nvmeof_err_clear(void);
+void clear_error(void);
 
 /* crc32c.c: CRC-32C (Castagnoli) as NVMe/TCP digests use it: initial value
  * ~0, final complement.  Chain with crc32c(prev_result, ...); start at 0. */

@@ -55,11 +55,11 @@ static int nlerr_errno(int nlerr)
 static int check_ifname(const char *ifname)
 {
 	if (!ifname || !*ifname)
-		return nvmeof_err(EINVAL, "no interface name");
+		return set_error(EINVAL, "no interface name");
 	if (strlen(ifname) >= IFNAMSIZ)
-		return nvmeof_err(EINVAL,
-				  "interface name '%s' is longer than %d characters",
-				  ifname, IFNAMSIZ - 1);
+		return set_error(EINVAL,
+				 "interface name '%s' is longer than %d characters",
+				 ifname, IFNAMSIZ - 1);
 	return 0;
 }
 
@@ -69,14 +69,14 @@ static int rt_open(struct nl_sock **skp, const char *ifname)
 	int r;
 
 	if (!sk)
-		return nvmeof_err(ENOMEM, "interface '%s': no memory for a netlink socket",
-				  ifname);
+		return set_error(ENOMEM, "interface '%s': no memory for a netlink socket",
+				 ifname);
 	r = nl_connect(sk, NETLINK_ROUTE);
 	if (r < 0) {
 		nl_socket_free(sk);
-		return nvmeof_err(nlerr_errno(r),
-				  "interface '%s': cannot open a route netlink socket: %s",
-				  ifname, nl_geterror(r));
+		return set_error(nlerr_errno(r),
+				 "interface '%s': cannot open a route netlink socket: %s",
+				 ifname, nl_geterror(r));
 	}
 	*skp = sk;
 	return 0;
@@ -92,8 +92,8 @@ static int link_get(struct nl_sock *sk, const char *ifname, int *ifindex,
 	if (r == -NLE_OBJ_NOTFOUND || r == -NLE_NODEV)
 		return 1;
 	if (r < 0)
-		return nvmeof_err(nlerr_errno(r), "interface '%s': link query failed: %s",
-				  ifname, nl_geterror(r));
+		return set_error(nlerr_errno(r), "interface '%s': link query failed: %s",
+				 ifname, nl_geterror(r));
 	*ifindex = rtnl_link_get_ifindex(link);
 	if (flags)
 		*flags = rtnl_link_get_flags(link);
@@ -167,9 +167,9 @@ static int addr_find(struct nl_sock *sk, const char *ifname, int ifindex,
 			break;
 	}
 	if (r < 0)
-		return nvmeof_err(nlerr_errno(r),
-				  "interface '%s': address query failed: %s",
-				  ifname, nl_geterror(r));
+		return set_error(nlerr_errno(r),
+				 "interface '%s': address query failed: %s",
+				 ifname, nl_geterror(r));
 	for (o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
 		struct rtnl_addr *a = (struct rtnl_addr *)o;
 		int fam = rtnl_addr_get_family(a), i, rank;
@@ -211,23 +211,23 @@ int nl_iface_source_addr(const char *ifname, int family,
 	if (r < 0)
 		return r;
 	if (!out || !outlen)
-		return nvmeof_err(EINVAL, "interface '%s': no buffer for the address",
-				  ifname);
+		return set_error(EINVAL, "interface '%s': no buffer for the address",
+				 ifname);
 	if (family != AF_UNSPEC && family != AF_INET && family != AF_INET6)
-		return nvmeof_err(EINVAL,
-				  "interface '%s': address family %d is not IPv4 or IPv6",
-				  ifname, family);
+		return set_error(EINVAL,
+				 "interface '%s': address family %d is not IPv4 or IPv6",
+				 ifname, family);
 	r = rt_open(&sk, ifname);
 	if (r < 0)
 		return r;
 	r = link_get(sk, ifname, &ifindex, NULL);
 	if (r == 1)
-		r = nvmeof_err(ENODEV, "interface '%s' does not exist", ifname);
+		r = set_error(ENODEV, "interface '%s' does not exist", ifname);
 	if (r == 0) {
 		r = addr_find(sk, ifname, ifindex, family, out, outlen);
 		if (r == 1)
-			r = nvmeof_err(EADDRNOTAVAIL, "interface '%s' has no %s address",
-				       ifname, family_name(family));
+			r = set_error(EADDRNOTAVAIL, "interface '%s' has no %s address",
+				      ifname, family_name(family));
 	}
 	nl_socket_free(sk);
 	return r;
@@ -283,15 +283,15 @@ struct nl_watch *nl_watch_open(const char *ifname,
 
 	r = check_ifname(ifname);
 	if (r == 0 && !cb)
-		r = nvmeof_err(EINVAL, "interface '%s': no callback to watch with", ifname);
+		r = set_error(EINVAL, "interface '%s': no callback to watch with", ifname);
 	if (r < 0) {
 		errno = -r;
 		return NULL;
 	}
 	w = calloc(1, sizeof *w);
 	if (!w) {
-		errno = -nvmeof_err(ENOMEM, "interface '%s': no memory for a watcher",
-				    ifname);
+		errno = -set_error(ENOMEM, "interface '%s': no memory for a watcher",
+				   ifname);
 		return NULL;
 	}
 	strcpy(w->ifname, ifname); /* length checked above */
@@ -307,9 +307,9 @@ struct nl_watch *nl_watch_open(const char *ifname,
 	if (r == 0)
 		r = nl_socket_set_nonblocking(w->ev);
 	if (r < 0) {
-		r = nvmeof_err(nlerr_errno(r),
-			       "interface '%s': cannot subscribe to link events: %s",
-			       ifname, nl_geterror(r));
+		r = set_error(nlerr_errno(r),
+			      "interface '%s': cannot subscribe to link events: %s",
+			      ifname, nl_geterror(r));
 		goto fail;
 	}
 	r = rt_open(&w->q, ifname);
@@ -317,7 +317,7 @@ struct nl_watch *nl_watch_open(const char *ifname,
 		goto fail;
 	r = watch_state(w, &w->up);
 	if (r == 0 && w->ifindex == 0)
-		r = nvmeof_err(ENODEV, "interface '%s' does not exist", ifname);
+		r = set_error(ENODEV, "interface '%s' does not exist", ifname);
 	if (r < 0)
 		goto fail;
 	return w;
@@ -399,8 +399,8 @@ int nl_watch_process(struct nl_watch *w)
 				look = true;
 				continue;
 			}
-			return nvmeof_err(errno, "interface '%s': reading link events: %s",
-					  w->ifname, strerror(errno));
+			return set_error(errno, "interface '%s': reading link events: %s",
+					 w->ifname, strerror(errno));
 		}
 		if ((size_t)n > sizeof w->buf) {
 			look = true; /* truncated: what it said is lost */

@@ -59,11 +59,11 @@ static int copy_out(char *buf, size_t len, const char *s, const char *what)
 	size_t n = strlen(s) + 1;
 
 	if (!buf)
-		return nvmeof_err(EINVAL, "no buffer for the %s", what);
+		return set_error(EINVAL, "no buffer for the %s", what);
 	if (n > len)
-		return nvmeof_err(ENAMETOOLONG,
-				  "the %s '%s' needs %zu bytes; the buffer holds %zu",
-				  what, s, n, len);
+		return set_error(ENAMETOOLONG,
+				 "the %s '%s' needs %zu bytes; the buffer holds %zu",
+				 what, s, n, len);
 	memcpy(buf, s, n);
 	return 0;
 }
@@ -311,9 +311,9 @@ int nvmeof_nqn_validate(const char *nqn)
 		return 0;
 	/* Quote the NQN only when it is printable and of sane length. */
 	if (nqn && strlen(nqn) <= NVMEOF_NQN_MAX && nqn_chars_ok(nqn, NULL, 0))
-		return nvmeof_err(EINVAL, "invalid NQN '%s': %s (NVMe Base 2.0 §4.5)",
-				  nqn, why);
-	return nvmeof_err(EINVAL, "invalid NQN: %s (NVMe Base 2.0 §4.5)", why);
+		return set_error(EINVAL, "invalid NQN '%s': %s (NVMe Base 2.0 §4.5)",
+				 nqn, why);
+	return set_error(EINVAL, "invalid NQN: %s (NVMe Base 2.0 §4.5)", why);
 }
 
 /* ---- host ID and host NQN ----------------------------------------------- */
@@ -366,13 +366,13 @@ static int hostid_derive(char out[UUID_STR_LEN])
 		return 0;
 	}
 	if (etc_dir())
-		return nvmeof_err(ENOENT,
-				  "no host ID: %s has no valid hostid, UUID hostnqn, machine-id or product_uuid",
-				  etc_dir());
-	return nvmeof_err(ENOENT,
-			  "no host ID: no valid /etc/nvme/hostid or UUID /etc/nvme/hostnqn, "
-			  "no /etc/machine-id and no DMI product UUID; write one with "
-			  "'nvmeof gen-hostnqn > /etc/nvme/hostnqn'");
+		return set_error(ENOENT,
+				 "no host ID: %s has no valid hostid, UUID hostnqn, machine-id or product_uuid",
+				 etc_dir());
+	return set_error(ENOENT,
+			 "no host ID: no valid /etc/nvme/hostid or UUID /etc/nvme/hostnqn, "
+			 "no /etc/machine-id and no DMI product UUID; write one with "
+			 "'nvmeof gen-hostnqn > /etc/nvme/hostnqn'");
 }
 
 int nvmeof_default_hostid(char *buf, size_t len)
@@ -381,7 +381,7 @@ int nvmeof_default_hostid(char *buf, size_t len)
 	int r;
 
 	if (!buf)
-		return nvmeof_err(EINVAL, "no buffer for the host ID");
+		return set_error(EINVAL, "no buffer for the host ID");
 	r = hostid_derive(id);
 	if (r < 0)
 		return r;
@@ -395,7 +395,7 @@ int nvmeof_default_hostnqn(char *buf, size_t len)
 	int r;
 
 	if (!buf)
-		return nvmeof_err(EINVAL, "no buffer for the host NQN");
+		return set_error(EINVAL, "no buffer for the host NQN");
 	/* A hostnqn file that is not a valid NQN is ignored, as if absent. */
 	if (id_path(path, sizeof path, "hostnqn", "/etc/nvme/hostnqn") &&
 	    read_id_file(path, txt, sizeof txt) && nqn_check(txt, why, sizeof why))
@@ -444,36 +444,36 @@ int nvmeof_parse_address(const char *s, char *host, size_t hostlen,
 	size_t hl;
 
 	if (!s)
-		return nvmeof_err(EINVAL, "no address (NULL)");
+		return set_error(EINVAL, "no address (NULL)");
 	if (!host || !port)
-		return nvmeof_err(EINVAL, "address '%s': no buffer for the host or port", s);
+		return set_error(EINVAL, "address '%s': no buffer for the host or port", s);
 	if (!*s)
-		return nvmeof_err(EINVAL, "the address is empty");
+		return set_error(EINVAL, "the address is empty");
 	for (size_t i = 0; s[i]; i++)
 		if ((unsigned char)s[i] <= ' ' || s[i] == 0x7f)
-			return nvmeof_err(EINVAL,
-					  "address '%s': white space or a control character at byte %zu",
-					  s, i);
+			return set_error(EINVAL,
+					 "address '%s': white space or a control character at byte %zu",
+					 s, i);
 
 	if (s[0] == '[') {
 		const char *close = strchr(s, ']');
 
 		if (!close)
-			return nvmeof_err(EINVAL, "address '%s': '[' without a closing ']'", s);
+			return set_error(EINVAL, "address '%s': '[' without a closing ']'", s);
 		h = s + 1;
 		hl = (size_t)(close - h);
 		if (hl == 0)
-			return nvmeof_err(EINVAL, "address '%s': nothing between '[' and ']'", s);
+			return set_error(EINVAL, "address '%s': nothing between '[' and ']'", s);
 		if (!is_ipv6(h, hl))
-			return nvmeof_err(EINVAL,
-					  "address '%s': '%.*s' in brackets is not an IPv6 address",
-					  s, (int)hl, h);
+			return set_error(EINVAL,
+					 "address '%s': '%.*s' in brackets is not an IPv6 address",
+					 s, (int)hl, h);
 		if (close[1] == ':')
 			p = close + 2;
 		else if (close[1] != '\0')
-			return nvmeof_err(EINVAL,
-					  "address '%s': '%s' after ']' (want [addr] or [addr]:port)",
-					  s, close + 1);
+			return set_error(EINVAL,
+					 "address '%s': '%s' after ']' (want [addr] or [addr]:port)",
+					 s, close + 1);
 	} else {
 		const char *colon = strchr(s, ':');
 
@@ -482,17 +482,17 @@ int nvmeof_parse_address(const char *s, char *host, size_t hostlen,
 		if (colon && strchr(colon + 1, ':')) {
 			/* Several colons and no brackets: an IPv6 address, no port. */
 			if (!is_ipv6(s, hl))
-				return nvmeof_err(EINVAL,
-						  "address '%s': several ':' but not an IPv6 address (write [addr]:port for IPv6 with a port)",
-						  s);
+				return set_error(EINVAL,
+						 "address '%s': several ':' but not an IPv6 address (write [addr]:port for IPv6 with a port)",
+						 s);
 		} else if (colon) {
 			hl = (size_t)(colon - s);
 			p = colon + 1;
 		}
 		if (hl == 0)
-			return nvmeof_err(EINVAL, "address '%s': the host is empty", s);
+			return set_error(EINVAL, "address '%s': the host is empty", s);
 		if (memchr(h, '[', hl) || memchr(h, ']', hl))
-			return nvmeof_err(EINVAL, "address '%s': misplaced '[' or ']'", s);
+			return set_error(EINVAL, "address '%s': misplaced '[' or ']'", s);
 	}
 
 	if (p) {
@@ -500,13 +500,13 @@ int nvmeof_parse_address(const char *s, char *host, size_t hostlen,
 		unsigned long v;
 
 		if (n == 0)
-			return nvmeof_err(EINVAL, "address '%s': the port after ':' is empty", s);
+			return set_error(EINVAL, "address '%s': the port after ':' is empty", s);
 		if (strspn(p, "0123456789") != n)
-			return nvmeof_err(EINVAL, "address '%s': port '%s' is not a number", s, p);
+			return set_error(EINVAL, "address '%s': port '%s' is not a number", s, p);
 		v = n > 5 ? 0 : strtoul(p, NULL, 10);
 		if (v < 1 || v > 65535)
-			return nvmeof_err(EINVAL,
-					  "address '%s': port %s is out of range (1 to 65535)", s, p);
+			return set_error(EINVAL,
+					 "address '%s': port %s is out of range (1 to 65535)", s, p);
 		snprintf(pbuf, sizeof pbuf, "%lu", v);
 		pout = pbuf;
 	} else {
@@ -514,13 +514,13 @@ int nvmeof_parse_address(const char *s, char *host, size_t hostlen,
 	}
 
 	if (hl + 1 > hostlen)
-		return nvmeof_err(ENAMETOOLONG,
-				  "address '%s': the host needs %zu bytes; the buffer holds %zu",
-				  s, hl + 1, hostlen);
+		return set_error(ENAMETOOLONG,
+				 "address '%s': the host needs %zu bytes; the buffer holds %zu",
+				 s, hl + 1, hostlen);
 	if (strlen(pout) + 1 > portlen)
-		return nvmeof_err(ENAMETOOLONG,
-				  "address '%s': the port '%s' needs %zu bytes; the buffer holds %zu",
-				  s, pout, strlen(pout) + 1, portlen);
+		return set_error(ENAMETOOLONG,
+				 "address '%s': the port '%s' needs %zu bytes; the buffer holds %zu",
+				 s, pout, strlen(pout) + 1, portlen);
 	memcpy(host, h, hl);
 	host[hl] = '\0';
 	memmove(port, pout, strlen(pout) + 1);

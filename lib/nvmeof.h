@@ -129,6 +129,13 @@ struct nvmeof_ctrl_status {
 	unsigned attempts;       /* reconnect attempts since it was lost */
 	unsigned reconnects;     /* successful reconnects since connect */
 	char last_error[256];    /* why it was last lost ("" if never) */
+	/* Reconnect back-off (libnvmeof(3)): */
+	unsigned losses;         /* times it was lost (or a reconnect asked for) */
+	unsigned attempts_total; /* reconnect attempts since connect */
+	unsigned requests;       /* reconnects asked with nvmeof_ctrl_reconnect() */
+	int64_t next_attempt_ms; /* wall clock of the next attempt (0: none planned) */
+	char traddr[256];        /* the address the association uses now */
+	char trsvcid[32];
 };
 void nvmeof_ctrl_status(struct nvmeof_ctrl *ctrl, struct nvmeof_ctrl_status *st);
 
@@ -147,6 +154,18 @@ void nvmeof_set_state_cb(struct nvmeof_ctrl *ctrl, nvmeof_state_cb cb,
  * have completed (their callbacks have run); the handle stays valid until
  * nvmeof_disconnect(). */
 int nvmeof_ctrl_fail(struct nvmeof_ctrl *ctrl, const char *why);
+
+/* Drop the connection now and reconnect at once (no first delay), to
+ * traddr and/or trsvcid when not NULL; a new address is kept for later
+ * reconnects (nvmeof_ctrl_traddr() then names it; what it named before
+ * stays valid until nvmeof_disconnect()).  Commands without a
+ * completion are sent again on the new association, as after any loss;
+ * the ctrl_loss_tmo and fast_io_fail_tmo clocks start again.  Returns 0
+ * once the reconnect is under way, -ENOTCONN once the association has
+ * ended (nvmeof_ctrl_fail(), ctrl_loss_tmo), -ENOTSUP for an association
+ * that does not reconnect (a one-shot discovery controller). */
+int nvmeof_ctrl_reconnect(struct nvmeof_ctrl *ctrl, const char *traddr,
+			  const char *trsvcid);
 
 /* Asynchronous events.  cb runs on the library's admin thread after the
  * event's log page was read: aen_dw0 is the completion dword 0 (type,
@@ -287,10 +306,23 @@ short nvmeof_poll_events(struct nvmeof_ctrl *ctrl);
 
 /* ---- discovery -------------------------------------------------------- */
 
+/* Field values of a discovery log entry (NVMe-oF 1.1 §5.3). */
+#define NVMEOF_TRTYPE_RDMA 1
+#define NVMEOF_TRTYPE_FC 2
+#define NVMEOF_TRTYPE_TCP 3
+#define NVMEOF_TRTYPE_LOOP 254
+#define NVMEOF_ADRFAM_IPV4 1
+#define NVMEOF_ADRFAM_IPV6 2
+#define NVMEOF_ADRFAM_IB 3
+#define NVMEOF_ADRFAM_FC 4
+#define NVMEOF_SUBTYPE_REFERRAL 1     /* another discovery service */
+#define NVMEOF_SUBTYPE_NVME 2         /* an NVM subsystem */
+#define NVMEOF_SUBTYPE_CURRENT_DISC 3 /* this discovery controller */
+
 struct nvmeof_disc_entry {
-	uint8_t trtype;   /* 3 = tcp */
-	uint8_t adrfam;   /* 1 = ipv4, 2 = ipv6 */
-	uint8_t subtype;  /* 1 referral, 2 NVM subsystem, 3 current discovery */
+	uint8_t trtype;   /* NVMEOF_TRTYPE_* */
+	uint8_t adrfam;   /* NVMEOF_ADRFAM_* */
+	uint8_t subtype;  /* NVMEOF_SUBTYPE_* */
 	uint8_t treq;
 	uint16_t portid;
 	uint16_t cntlid;

@@ -75,7 +75,7 @@ static char *describe_file(enum nvmeof_describe_kind kind, const char *name,
 	uint8_t *buf = load(name, &len);
 	char *s = nvmeof_describe(kind, buf, len, flags);
 
-	cr_assert_not_null(s, "describe %s: %s", name, nvmeof_get_error());
+	cr_assert_not_null(s, "describe %s: %s", name, nvmeof_describe_error());
 	free(buf);
 	return s;
 }
@@ -188,7 +188,7 @@ static void expect_einval(enum nvmeof_describe_kind kind, const void *p,
 	cr_expect_null(s, "kind %d len %zu flags %u: expected failure, got:\n%s",
 		       kind, len, flags, s ? s : "");
 	cr_expect_eq(errno, EINVAL, "kind %d len %zu: errno %d", kind, len, errno);
-	cr_expect_neq(nvmeof_get_error()[0], '\0', "no message for kind %d len %zu",
+	cr_expect_neq(nvmeof_describe_error()[0], '\0', "no message for kind %d len %zu",
 		      kind, len);
 	free(s);
 }
@@ -450,7 +450,7 @@ Test(ns_desc, overrun_and_odd_types)
 	/* exactly filling the buffer is fine; a wrong NIDL or unknown type is
 	 * shown raw, not trusted */
 	s = describe_buf(NVMEOF_DESC_NS_DESC, b, 20, 0);
-	cr_assert_not_null(s, "%s", nvmeof_get_error());
+	cr_assert_not_null(s, "%s", nvmeof_describe_error());
 	expect_text(s, "nidt1", "00000000000000000000000000000000");
 	free(s);
 	memset(b, 0, sizeof b);
@@ -684,7 +684,7 @@ Test(log_ana, groups)
 	char *s = describe_buf(NVMEOF_DESC_LOG_ANA, b, len, 0);
 	char *j = describe_buf(NVMEOF_DESC_LOG_ANA, b, len, JSON);
 
-	cr_assert_not_null(s, "%s", nvmeof_get_error());
+	cr_assert_not_null(s, "%s", nvmeof_describe_error());
 	expect_text(s, "chgcnt", "9");
 	expect_text(s, "ngrps", "2");
 	expect_text_n(s, "grpid", 1, "2");
@@ -805,7 +805,7 @@ Test(discovery, hostile_strings)
 	e[33] = '\n';
 	e[34] = '\\';
 	s = describe_buf(NVMEOF_DESC_LOG_DISCOVERY, b, len, 0);
-	cr_assert_not_null(s, "%s", nvmeof_get_error());
+	cr_assert_not_null(s, "%s", nvmeof_describe_error());
 	cr_expect(text_clean(s), "raw control bytes in:\n%s", s);
 	cr_assert(text_get(s, "traddr", 0, got, sizeof got));
 	cr_expect(strncmp(got, "\\x1b\\xff\"\\x1b", 13) == 0, "%s", got);
@@ -844,7 +844,7 @@ Test(hostile, unterminated_control_and_high_bytes)
 	b[offsetof(struct nvme_id_ctrl, npss)] = 0xff; /* 256 power states? 32 */
 
 	s = describe_buf(NVMEOF_DESC_ID_CTRL, b, sizeof b, 0);
-	cr_assert_not_null(s, "%s", nvmeof_get_error());
+	cr_assert_not_null(s, "%s", nvmeof_describe_error());
 	cr_expect(text_clean(s), "raw control or high bytes in:\n%s", s);
 	expect_text(s, "sn", "A\\x01\\x1b[2J\"\\\\\\x7f\\x0d\\x0a\\x09\\x08\\x0cZ\\x1fq\\x80\\xc3(");
 	expect_text(s, "fr", "\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xff");
@@ -921,7 +921,7 @@ Test(truncated, every_kind_every_short_length)
 		memset(ff, 0, minimum[k].min);
 		s = describe_buf(minimum[k].kind, ff, minimum[k].min, 0);
 		cr_expect_not_null(s, "kind %d at %zu bytes: %s", minimum[k].kind,
-				   minimum[k].min, nvmeof_get_error());
+				   minimum[k].min, nvmeof_describe_error());
 		cr_expect(s && text_clean(s));
 		free(s);
 		s = describe_buf(minimum[k].kind, ff, minimum[k].min, JSON);

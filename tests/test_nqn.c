@@ -89,7 +89,7 @@ Test(nqn_validate, rejects_with_reason)
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
-		nvmeof_err_clear();
+		clear_error();
 		cr_expect_eq(nvmeof_nqn_validate(bad[i].nqn), -EINVAL, "case %zu", i);
 		cr_expect_eq(nvmeof_get_errno(), EINVAL);
 		cr_expect(strstr(nvmeof_get_error(), bad[i].why) != NULL,
