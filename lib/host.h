@@ -74,6 +74,11 @@ struct tcp_connect_params {
 
 /* Connect, exchange ICReq/ICResp; returns 0 with *out allocated. */
 int tcp_connect(const struct tcp_connect_params *p, struct tcp_conn **out);
+/* The same with the addresses already resolved: each in turn until one
+ * answers (tests give their own list). */
+struct addrinfo;
+int tcp_connect_addrs(const struct addrinfo *ai,
+		      const struct tcp_connect_params *p, struct tcp_conn **out);
 void tcp_close(struct tcp_conn *c);
 /* Send a TermReq for a protocol error we detected, then shut the socket. */
 void tcp_terminate(struct tcp_conn *c, uint16_t fes, uint32_t fei,
@@ -301,6 +306,13 @@ struct nvmeof_ctrl {
 	int64_t since_ms;
 	uint64_t down_ns;
 	unsigned attempts, reconnects;
+	unsigned losses, attempts_total, requests;
+	int64_t next_attempt_ms;
+	bool reconnects_on;     /* queues report losses to us (not one-shot) */
+	/* nvmeof_ctrl_reconnect(): asked (under ev_lock), with a new address */
+	bool reconnect_asked, attempt_now;
+	unsigned asked_seq, started_seq;
+	char new_traddr[256], new_trsvcid[32];
 	char last_error[256];
 	nvmeof_state_cb state_cb;
 	void *state_arg;
@@ -325,8 +337,16 @@ struct nvmeof_ctrl {
 
 enum { CTRL_LIVE, CTRL_RECONNECTING, CTRL_FAILED };
 
+/* ---- bindings.c: threads to I/O queues ---------------------------------- */
+
 /* The I/O queue the calling thread is bound to (binds on first use). */
 struct queue *ctrl_thread_queue(struct nvmeof_ctrl *c);
+/* Handles not yet disconnected (a thread's bindings to others go). */
+void live_add(uint64_t id);
+void live_del(uint64_t id);
+
+/* ---- ctrl.c ------------------------------------------------------------- */
+
 /* LBA shift of a namespace, looked up by Identify on first use. */
 int ctrl_lba_shift(struct nvmeof_ctrl *c, uint32_t nsid, uint32_t *shift);
 void ctrl_ns_forget(struct nvmeof_ctrl *c, uint32_t nsid);
