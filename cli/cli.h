@@ -104,6 +104,8 @@ struct cli {
 	uint64_t span;         /* bytes; 0: the whole namespace */
 	bool busy_poll_set;
 	uint32_t busy_poll_us; /* nvmeof_opts.busy_poll_us */
+	/* DH-HMAC-CHAP: a DHHC-1 secret, or the file that holds one */
+	const char *dhchap_secret, *dhchap_ctrl_secret;
 };
 
 /* nvmeof.c */

@@ -66,7 +66,7 @@ enum opt_id {
 	O_HDGST, O_DDGST, O_KATO, O_OUTPUT, O_NSID, O_CNS, O_LID, O_LEN, O_LSP,
 	O_REFERRALS, O_FID, O_VALUE, O_SEL, O_SAVE, O_DEPTH, O_IOSIZE,
 	O_WORKLOAD, O_MIX, O_TIME, O_THREADS, O_NR_IOQ, O_VERIFY, O_NO_PREFILL,
-	O_SPAN, O_BUSY_POLL,
+	O_SPAN, O_BUSY_POLL, O_DHCHAP_SECRET, O_DHCHAP_CTRL_SECRET,
 };
 
 struct opt_row {
@@ -133,6 +133,10 @@ static const struct opt_row opt_rows[] = {
 	{ O_DDGST, 'G', "data-digest", NULL, C_NET, "data digest (CRC32C)" },
 	{ O_KATO, 'k', "keep-alive-tmo", "SECONDS", C_NET,
 	  "keep-alive timeout (0: none)" },
+	{ O_DHCHAP_SECRET, 0, "dhchap-secret", "KEY", C_NET,
+	  "DH-HMAC-CHAP host secret (DHHC-1:...), or a file holding it" },
+	{ O_DHCHAP_CTRL_SECRET, 0, "dhchap-ctrl-secret", "KEY", C_NET,
+	  "controller secret (or its file): authenticate the controller too" },
 	{ O_HELP, 'h', "help", NULL, C_ALL, "show this help" },
 };
 
@@ -245,6 +249,15 @@ void cli_opts(struct cli *c, struct nvmeof_opts *o)
 		o->kato_ms = (int)(c->kato_s * 1000);
 	if (c->busy_poll_set)
 		o->busy_poll_us = (int)c->busy_poll_us;
+	/* A DHHC-1 string, else the path of a file holding one. */
+	if (c->dhchap_secret && !strncmp(c->dhchap_secret, "DHHC-1:", 7))
+		o->dhchap_secret = c->dhchap_secret;
+	else
+		o->dhchap_secret_file = c->dhchap_secret;
+	if (c->dhchap_ctrl_secret && !strncmp(c->dhchap_ctrl_secret, "DHHC-1:", 7))
+		o->dhchap_ctrl_secret = c->dhchap_ctrl_secret;
+	else
+		o->dhchap_ctrl_secret_file = c->dhchap_ctrl_secret;
 }
 
 size_t cli_ports(struct cli *c, bool discovery, const char *ports[2])
@@ -633,6 +646,12 @@ static int apply(struct cli *c, const struct opt_row *r, const char *arg)
 		if (!*arg)
 			return cli_usage_error(c, "--host-iface: the interface name is empty");
 		c->host_iface = arg;
+		return 0;
+	case O_DHCHAP_SECRET:
+	case O_DHCHAP_CTRL_SECRET:
+		if (!*arg)
+			return cli_usage_error(c, "--%s: empty", r->name);
+		*(r->id == O_DHCHAP_SECRET ? &c->dhchap_secret : &c->dhchap_ctrl_secret) = arg;
 		return 0;
 	case O_HDGST:
 		c->hdgst = true;

@@ -81,6 +81,16 @@ struct nvmeof_opts {
 	 * thread (an idle CPU) can cost more than a short I/O.  0: never
 	 * spin; -1: the default (NVMEOF_BUSY_POLL_US). */
 	int busy_poll_us;
+	/* DH-HMAC-CHAP in-band authentication: the host's secret and, for
+	 * bidirectional authentication, the controller's, each a DHHC-1 string
+	 * ("DHHC-1:00:...:", as nvme gen-dhchap-key makes) or a file holding one
+	 * (which group and others must not be able to read); NULL: none. They
+	 * are read when each queue connects (and reconnects) and wiped after
+	 * use; the hash and DH group are negotiated. */
+	const char *dhchap_secret;
+	const char *dhchap_secret_file;
+	const char *dhchap_ctrl_secret;
+	const char *dhchap_ctrl_secret_file;
 };
 
 #define NVMEOF_BUSY_POLL_US 50
