@@ -16,6 +16,7 @@
 
 /* sysexits(3) codes, documented in nvmeof(8) EXIT STATUS. */
 #define EXIT_USAGE 64       /* EX_USAGE: bad command line */
+#define EXIT_DATAERR 65     /* EX_DATAERR: check-dhchap-key: the key is not valid */
 #define EXIT_UNAVAILABLE 69 /* EX_UNAVAILABLE: target unreachable or refused TCP */
 #define EXIT_OSERR 71       /* EX_OSERR: out of memory, threads, ... */
 #define EXIT_IOERR 74       /* EX_IOERR: I/O failed, data mismatch, output */
@@ -43,6 +44,8 @@ enum {
 	C_PERF = 1u << 6,
 	C_GEN = 1u << 7,
 	C_SHOW = 1u << 8,
+	C_GENKEY = 1u << 9,
+	C_CHKKEY = 1u << 10,
 };
 
 struct cli;
@@ -106,6 +109,9 @@ struct cli {
 	uint32_t busy_poll_us; /* nvmeof_opts.busy_poll_us */
 	/* DH-HMAC-CHAP: a DHHC-1 secret, or the file that holds one */
 	const char *dhchap_secret, *dhchap_ctrl_secret;
+	/* gen-dhchap-key, check-dhchap-key (dhchap.c) */
+	unsigned key_hmac, key_len;  /* 0: default */
+	const char *key_nqn, *key_secret, *key;
 };
 
 /* nvmeof.c */
@@ -149,6 +155,9 @@ int cmd_get_feature(struct cli *c);
 int cmd_set_feature(struct cli *c);
 int cmd_gen_hostnqn(struct cli *c);
 int cmd_show_hostnqn(struct cli *c);
+/* dhchap.c */
+int cmd_gen_dhchap_key(struct cli *c);
+int cmd_check_dhchap_key(struct cli *c);
 
 /* perf.c */
 int cmd_perf(struct cli *c);

@@ -23,7 +23,7 @@
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 #define C_NET (C_DISCOVER | C_IDENTIFY | C_LOG | C_LIST | C_GETF | C_SETF | C_PERF)
-#define C_ALL (C_NET | C_GEN | C_SHOW)
+#define C_ALL (C_NET | C_GEN | C_SHOW | C_GENKEY | C_CHKKEY)
 #define F_TEXT (1u << OUT_TEXT)
 #define F_JSON (1u << OUT_JSON)
 #define F_BIN (1u << OUT_BINARY)
@@ -54,6 +54,13 @@ static const struct cli_cmd cmds[] = {
 	  "print a new random host NQN", false, F_TEXT | F_JSON },
 	{ "show-hostnqn", C_SHOW, cmd_show_hostnqn, "[options]",
 	  "print the host NQN (and host ID) in use", false, F_TEXT | F_JSON },
+	{ "gen-dhchap-key", C_GENKEY, cmd_gen_dhchap_key,
+	  "[--hmac 0-3] [--key-length 32|48|64] [--nqn NQN] [--secret HEX] [options]",
+	  "print a new DH-HMAC-CHAP secret (DHHC-1), as nvme-cli", false,
+	  F_TEXT | F_JSON },
+	{ "check-dhchap-key", C_CHKKEY, cmd_check_dhchap_key, "KEY [options]",
+	  "check a DH-HMAC-CHAP secret: format, length, CRC", false,
+	  F_TEXT | F_JSON },
 };
 
 /* ---- the option table --------------------------------------------------
@@ -67,6 +74,7 @@ enum opt_id {
 	O_REFERRALS, O_FID, O_VALUE, O_SEL, O_SAVE, O_DEPTH, O_IOSIZE,
 	O_WORKLOAD, O_MIX, O_TIME, O_THREADS, O_NR_IOQ, O_VERIFY, O_NO_PREFILL,
 	O_SPAN, O_BUSY_POLL, O_DHCHAP_SECRET, O_DHCHAP_CTRL_SECRET,
+	O_KEY_HMAC, O_KEY_LEN, O_KEY_NQN, O_KEY_SECRET, O_KEY,
 };
 
 struct opt_row {
@@ -137,6 +145,15 @@ static const struct opt_row opt_rows[] = {
 	  "DH-HMAC-CHAP host secret (DHHC-1:...), or a file holding it" },
 	{ O_DHCHAP_CTRL_SECRET, 0, "dhchap-ctrl-secret", "KEY", C_NET,
 	  "controller secret (or its file): authenticate the controller too" },
+	{ O_KEY_HMAC, 'm', "hmac", "N", C_GENKEY,
+	  "transform the key with 0 none (default), 1 SHA-256, 2 SHA-384, 3 SHA-512" },
+	{ O_KEY_LEN, 'l', "key-length", "BYTES", C_GENKEY,
+	  "32, 48 or 64 (default: 32, or the hash's length)" },
+	{ O_KEY_NQN, 'n', "nqn", "NQN", C_GENKEY,
+	  "host NQN for the transformation (default: the host NQN in use)" },
+	{ O_KEY_SECRET, 's', "secret", "HEX", C_GENKEY,
+	  "the key's bytes in hex (default: random)" },
+	{ O_KEY, 'k', "key", "KEY", C_CHKKEY, "the key to check (or as the argument)" },
 	{ O_HELP, 'h', "help", NULL, C_ALL, "show this help" },
 };
 
@@ -521,7 +538,7 @@ static void main_usage(FILE *f)
 		   "A userspace NVMe/TCP host: talk to an NVMe over Fabrics target\n"
 		   "without the kernel's initiator.\n\nCommands:\n", prog);
 	for (i = 0; i < ARRAY_SIZE(cmds); i++)
-		fprintf(f, "  %-13s %s\n", cmds[i].name, cmds[i].summary);
+		fprintf(f, "  %-17s %s\n", cmds[i].name, cmds[i].summary);
 	fprintf(f, "\n'%s COMMAND --help' shows the options of a command;"
 		   " nvmeof(8) has the rest.\n"
 		   "  -h, --help     show this help\n"
@@ -652,6 +669,25 @@ static int apply(struct cli *c, const struct opt_row *r, const char *arg)
 		if (!*arg)
 			return cli_usage_error(c, "--%s: empty", r->name);
 		*(r->id == O_DHCHAP_SECRET ? &c->dhchap_secret : &c->dhchap_ctrl_secret) = arg;
+		return 0;
+	case O_KEY_HMAC:
+		rc = num_arg(c, r, arg, 0, 3, false, &v);
+		c->key_hmac = (unsigned)v;
+		return rc;
+	case O_KEY_LEN:
+		rc = num_arg(c, r, arg, 32, 64, false, &v);
+		if (!rc && v != 32 && v != 48 && v != 64)
+			return cli_usage_error(c, "--key-length: %llu bytes; 32, 48 or 64",
+					       (unsigned long long)v);
+		c->key_len = (unsigned)v;
+		return rc;
+	case O_KEY_NQN:
+		return parse_nqn_arg(c, r, arg, &c->key_nqn);
+	case O_KEY_SECRET:
+		c->key_secret = arg;
+		return 0;
+	case O_KEY:
+		c->key = arg;
 		return 0;
 	case O_HDGST:
 		c->hdgst = true;
@@ -838,6 +874,10 @@ static int parse(struct cli *c, int argc, char **argv)
 					 sizeof c->port, "") < 0)
 			return cli_usage_error(c, "%s", nvmeof_get_error());
 		c->port_given = c->port[0] != '\0';
+	} else if (c->cmd->bit == C_CHKKEY && optind < argc && !c->key) {
+		if (optind + 1 < argc) /* check-dhchap-key KEY */
+			return cli_usage_error(c, "unexpected argument '%s'", argv[optind + 1]);
+		c->key = argv[optind];
 	} else if (optind < argc) {
 		return cli_usage_error(c, "unexpected argument '%s'", argv[optind]);
 	}
