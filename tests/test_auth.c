@@ -725,3 +725,64 @@ Test(host, hostile_controller)
 		dhchap_host_wipe(&h);
 	}
 }
+
+/* ---- transactions recorded with Linux 6.12's nvmet ------------------------------- */
+
+/* tests/data/dhchap/linux-nvmet.txt (tests/interop/record-auth-fixtures.sh):
+ * nvmet accepted our R1 for its challenge, and computed R2 for ours; both
+ * must come out of our computations from the secrets and the transcript. */
+Test(linux_nvmet, accepted_r1_and_computed_r2)
+{
+	FILE *f = fopen(TEST_DATA_DIR "/dhchap/linux-nvmet.txt", "r");
+	static char line[4096], sub[256];
+	int n = 0, bidi = 0;
+
+	cr_assert_not_null(f);
+	while (fgets(line, sizeof line, f)) {
+		static char hn[256], hks[160], cks[160], c1h[160], r1h[160], s2s[16],
+			c2h[160], r2h[160];
+		unsigned hash, dh, tid, s1;
+		struct dhchap_key hk, ck;
+		uint8_t c1[64], r1[64], c2[64], r2[64], tk[64], out[64];
+		int kl;
+
+		if (sscanf(line, "# Subsystem NQN: %255s", sub) == 1 || line[0] == '#')
+			continue;
+		cr_assert_eq(sscanf(line, "%255s %159s %159s %u %u %u %u %159s %159s %15s %159s %159s",
+				    hn, hks, cks, &hash, &dh, &tid, &s1, c1h, r1h, s2s, c2h, r2h),
+			     12, "bad line: %s", line);
+		cr_assert(sub[0], "no subsystem NQN line");
+		cr_assert_eq(dh, 0);
+		size_t hl = dhchap_hash_len(hash);
+		cr_assert_eq(unhex(c1h, c1, sizeof c1), hl);
+		cr_assert_eq(unhex(r1h, r1, sizeof r1), hl);
+		cr_assert_eq(dhchap_key_parse(hks, &hk), 0, "%s", nvmeof_get_error());
+		kl = dhchap_key_transform(&hk, hn, tk);
+		cr_assert_gt(kl, 0);
+		cr_assert_eq(dhchap_response(hash, tk, (size_t)kl, c1, s1, (uint16_t)tid, 0, true,
+					     hn, sub, out), (int)hl);
+		cr_expect_eq(memcmp(out, r1, hl), 0, "%s: R1 differs from what nvmet accepted", hn);
+		if (strcmp(cks, "-")) {
+			cr_assert_eq(unhex(c2h, c2, sizeof c2), hl);
+			cr_assert_eq(unhex(r2h, r2, sizeof r2), hl);
+			cr_assert_eq(dhchap_key_parse(cks, &ck), 0);
+			kl = dhchap_key_transform(&ck, sub, tk);
+			cr_assert_gt(kl, 0);
+			cr_assert_eq(dhchap_response(hash, tk, (size_t)kl, c2,
+						     (uint32_t)strtoul(s2s, NULL, 10), (uint16_t)tid,
+						     0, false, sub, hn, out), (int)hl);
+			cr_expect_eq(memcmp(out, r2, hl), 0, "%s: nvmet's R2 differs from ours", hn);
+			/* and a wrong controller key would not match it */
+			ck.key[0] ^= 1;
+			kl = dhchap_key_transform(&ck, sub, tk);
+			dhchap_response(hash, tk, (size_t)kl, c2, (uint32_t)strtoul(s2s, NULL, 10),
+					(uint16_t)tid, 0, false, sub, hn, out);
+			cr_expect_neq(memcmp(out, r2, hl), 0);
+			bidi++;
+		}
+		n++;
+	}
+	fclose(f);
+	cr_expect_geq(n, 5);
+	cr_expect_geq(bidi, 3);
+}
