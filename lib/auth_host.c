@@ -104,6 +104,15 @@ static int auth_xfer(struct nvmeof_ctrl *c, struct queue *q, bool send,
 }
 
 static _Atomic uint16_t next_tid;
+/* The last auth_queue() of this thread failed because of the secrets (the
+ * controller refused us, we refused it, or no secret): a reconnect cannot
+ * do better. */
+static __thread bool rejected;
+
+bool auth_rejected(void)
+{
+	return rejected;
+}
 
 int auth_queue(struct nvmeof_ctrl *c, struct queue *q, uint32_t authreq)
 {
@@ -115,6 +124,7 @@ int auth_queue(struct nvmeof_ctrl *c, struct queue *q, uint32_t authreq)
 	uint8_t *in = NULL, out[DHCHAP_MSG_MAX];
 	int rc, n, st = 0;
 
+	rejected = false;
 	rc = load_key(c->opts.dhchap_secret, c->opts.dhchap_secret_file, "host", &hk);
 	if (rc == 0)
 		rc = load_key(c->opts.dhchap_ctrl_secret, c->opts.dhchap_ctrl_secret_file,
@@ -167,7 +177,14 @@ int auth_queue(struct nvmeof_ctrl *c, struct queue *q, uint32_t authreq)
 		if (n == 0 && h.state == DHCHAP_HOST_DONE)
 			break; /* unidirectional: nothing more to send */
 	}
-	if (rc < 0) {
+	if (rc < 0 && st == 3 && !nvmeof_last_status()) {
+		/* Linux nvmet tears the association down as it sends Failure1
+		 * and the connection may close before the Failure1 is out. */
+		rc = nvmeof_err(EACCES, "%s: queue %u: authentication failed: the "
+				"controller closed the connection instead of answering "
+				"the host's response: wrong host secret? (%s)",
+				q->conn->peer, q->qid, nvmeof_get_error());
+	} else if (rc < 0) {
 		rc = nvmeof_err(-rc, "%s: queue %u: authentication: %s failed: %s",
 				q->conn->peer, q->qid, step[MIN(st, 4)], nvmeof_get_error());
 	} else if (n < 0) {
@@ -187,6 +204,7 @@ int auth_queue(struct nvmeof_ctrl *c, struct queue *q, uint32_t authreq)
 	}
 	dhchap_host_wipe(&h);
 out:
+	rejected = rc == -EACCES;
 	free(in);
 	dhchap_key_wipe(&hk);
 	dhchap_key_wipe(&ck);

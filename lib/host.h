@@ -361,5 +361,9 @@ int ctrl_admin_timeout(struct nvmeof_ctrl *c);
 /* authreq: what fabrics_connect returned. 0 when no authentication is
  * needed or it succeeded; a negative errno (message recorded) otherwise. */
 int auth_queue(struct nvmeof_ctrl *c, struct queue *q, uint32_t authreq);
+/* True when this thread's last auth_queue() failed on the secrets (EACCES):
+ * the controller refused our response, failed our check, or wanted a
+ * secret we do not have. Reconnecting cannot help. */
+bool auth_rejected(void);
 
 #endif
