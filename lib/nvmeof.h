@@ -86,7 +86,8 @@ struct nvmeof_opts {
 	 * ("DHHC-1:00:...:", as nvme gen-dhchap-key makes) or a file holding one
 	 * (which group and others must not be able to read); NULL: none. They
 	 * are read when each queue connects (and reconnects) and wiped after
-	 * use; the hash and DH group are negotiated. */
+	 * use, so these strings must stay valid as long as the association
+	 * lives; the hash and DH group are negotiated. */
 	const char *dhchap_secret;
 	const char *dhchap_secret_file;
 	const char *dhchap_ctrl_secret;

@@ -786,3 +786,76 @@ Test(linux_nvmet, accepted_r1_and_computed_r2)
 	cr_expect_geq(n, 5);
 	cr_expect_geq(bidi, 3);
 }
+
+/* ---- robustness: mutated and random messages ---------------------------------------- */
+
+static uint64_t rnd_state = 0x9e3779b97f4a7c15ull;
+static uint32_t rnd(void)
+{
+	rnd_state ^= rnd_state << 13;
+	rnd_state ^= rnd_state >> 7;
+	rnd_state ^= rnd_state << 17;
+	return (uint32_t)rnd_state;
+}
+
+/* Valid messages with a few bytes changed, or truncated, fed to every
+ * decoder and to the host at each step: an error or a success, within the
+ * buffer (ASan watches), never a crash. */
+Test(robust, mutated_messages, .timeout = 120)
+{
+	static uint8_t base[4][2048], m[2048], out[DHCHAP_MSG_MAX];
+	size_t blen[4];
+	struct dhchap_key k;
+	int ok = 0, refused = 0;
+
+	cr_assert_eq(dhchap_key_parse(K32, &k), 0);
+	blen[0] = (size_t)mk_challenge(base[0], sizeof base[0], 1, 1, 32, 0, 0, 5);
+	blen[1] = (size_t)mk_challenge(base[1], sizeof base[1], 1, 2, 48, 1, 256, 5);
+	struct dhchap_success1 s1 = { .tid = 1, .hl = 32, .rvalid = true, .r2 = base[3] };
+	blen[2] = (size_t)dhchap_success1_encode(base[2], sizeof base[2], &s1);
+	blen[3] = (size_t)dhchap_failure_encode(base[3], sizeof base[3], DHCHAP_MSG_FAILURE1, 1, 1);
+	for (int it = 0; it < 3000; it++) {
+		unsigned which = rnd() % 4;
+		size_t len = blen[which];
+		struct dhchap_host h;
+
+		memcpy(m, base[which], len);
+		for (unsigned j = rnd() % 4 + 1; j; j--)
+			m[rnd() % MIN(len, 24u)] = (uint8_t)rnd();
+		if (rnd() % 4 == 0)
+			len = rnd() % (len + 1);
+		/* Decoders see exactly len bytes: put them at the end of a heap
+		 * block so that ASan catches any read past it. */
+		uint8_t *p = malloc(len ? len : 1);
+		memcpy(p, m, len);
+		struct dhchap_challenge c;
+		struct dhchap_reply r;
+		struct dhchap_success1 s;
+		struct dhchap_negotiate n;
+		uint8_t reason, id, rc, exp, ty;
+		uint16_t tid;
+		dhchap_challenge_decode(p, len, &c, &reason);
+		dhchap_reply_decode(p, len, &r, &reason);
+		dhchap_success1_decode(p, len, &s, &reason);
+		dhchap_negotiate_decode(p, len, &n);
+		dhchap_failure_decode(p, len, &id, &tid, &rc, &exp);
+		dhchap_msg_peek(p, len, &ty, &id, &tid);
+
+		cr_assert_eq(dhchap_host_init(&h, HOSTNQN, SUBNQN, &k, rnd() % 2 ? &k : NULL, 1), 0);
+		cr_assert_gt(dhchap_host_negotiate(&h, out, sizeof out), 0);
+		int x = dhchap_host_challenge(&h, which < 2 ? p : base[0],
+					      which < 2 ? len : blen[0], out, sizeof out);
+		if (x > 0 && which >= 2)
+			x = dhchap_host_success1(&h, p, len, out, sizeof out);
+		if (x >= 0)
+			ok++;
+		else
+			refused++;
+		if (x < 0 && !h.failure1 && h.state == DHCHAP_HOST_FAILED)
+			cr_assert_eq(dhchap_host_failure2(&h, out, sizeof out), 8);
+		dhchap_host_wipe(&h);
+		free(p);
+	}
+	cr_log_info("%d accepted, %d refused", ok, refused);
+	cr_expect_gt(refused, 1000);
+}
