@@ -198,7 +198,8 @@ int auth_queue(struct nvmeof_ctrl *c, struct queue *q, uint32_t authreq)
 			if (f > 0)
 				auth_xfer(c, q, true, out, (uint32_t)f);
 		}
-		rc = nvmeof_err(-rc, "%s: queue %u: %s", q->conn->peer, q->qid, msg);
+		rc = nvmeof_err(-rc, "%s: queue %u: %s%s", q->conn->peer, q->qid,
+				rc == -EACCES ? "" : "authentication: ", msg);
 	} else {
 		rc = 0;
 	}
