@@ -166,8 +166,8 @@ int dhchap_key_parse(const char *secret, struct dhchap_key *key)
 		pad++;
 	for (size_t i = 0; i < n - pad; i++)
 		if (!b64_char(b64[i]))
-			return nvmeof_err(EINVAL, "DH-HMAC-CHAP secret: '%c' at %zu "
-					  "is not base64", b64[i], i);
+			return nvmeof_err(EINVAL, "DH-HMAC-CHAP secret: the character "
+					  "at %zu is not base64", i);
 	int got = EVP_DecodeBlock(raw, (const unsigned char *)b64, (int)n);
 	if (got < 0 || (size_t)got < pad)
 		return nvmeof_err(EINVAL, "DH-HMAC-CHAP secret: bad base64");
@@ -187,9 +187,9 @@ int dhchap_key_parse(const char *secret, struct dhchap_key *key)
 	crc = dhchap_key_crc(key);
 	if (crc != want) {
 		dhchap_key_wipe(key);
-		return nvmeof_err(EINVAL, "DH-HMAC-CHAP secret: CRC mismatch (the "
-				  "secret says %08x, the key's is %08x): mistyped?",
-				  want, crc);
+		/* (Neither CRC is shown: both say something about the key.) */
+		return nvmeof_err(EINVAL, "DH-HMAC-CHAP secret: CRC mismatch: the "
+				  "key is not the one the secret was made with (mistyped?)");
 	}
 	return 0;
 }

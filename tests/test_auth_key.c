@@ -180,8 +180,8 @@ Test(dhchap_key, rejects_with_reason)
 	expect_bad("DHHC-1:00:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh+KfiaR:x", "end with ':'");
 	expect_bad("DHHC-1:00::", "0 base64");
 	expect_bad("DHHC-1:00:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh+Kfi:", "46 base64");
-	expect_bad("DHHC-1:00:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh+Kf!aR:", "'!' at 45");
-	expect_bad("DHHC-1:00:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh+Kf=aR:", "'=' at 45");
+	expect_bad("DHHC-1:00:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh+Kf!aR:", "character at 45 is not base64");
+	expect_bad("DHHC-1:00:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh+Kf=aR:", "character at 45 is not base64");
 	expect_bad("DHHC-1:00:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh+KfiaS:", "CRC mismatch");
 	/* 28 bytes + CRC (base64 with one '='), 33 bytes + CRC (two) */
 	expect_bad("DHHC-1:00:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=:", "28 bytes");
