@@ -18,6 +18,7 @@
 
 /* sysexits(3) codes, documented in nvmeof(8) EXIT STATUS. */
 #define EXIT_USAGE 64       /* EX_USAGE: bad command line */
+#define EXIT_DATAERR 65     /* EX_DATAERR: check-dhchap-key: the key is not valid */
 #define EXIT_UNAVAILABLE 69 /* EX_UNAVAILABLE: target unreachable or refused TCP */
 #define EXIT_OSERR 71       /* EX_OSERR: out of memory, threads, ... */
 #define EXIT_IOERR 74       /* EX_IOERR: I/O failed, data mismatch, output */
@@ -59,6 +60,8 @@ enum {
 	C_CONNECT = 1u << 18,
 	C_CONNALL = 1u << 19,
 	C_LSUBSYS = 1u << 20,
+	C_GENKEY = 1u << 21,
+	C_CHKKEY = 1u << 22,
 };
 
 struct cli;
@@ -150,6 +153,11 @@ struct cli {
 	uint64_t span;         /* bytes; 0: the whole namespace */
 	bool busy_poll_set;
 	uint32_t busy_poll_us; /* nvmeof_opts.busy_poll_us */
+	/* DH-HMAC-CHAP: a DHHC-1 secret, or the file that holds one */
+	const char *dhchap_secret, *dhchap_ctrl_secret;
+	/* gen-dhchap-key, check-dhchap-key (dhchap.c) */
+	unsigned key_hmac, key_len;  /* 0: default */
+	const char *key_nqn, *key_secret, *key;
 };
 
 /* nvmeof.c */
@@ -195,6 +203,9 @@ int cmd_get_feature(struct cli *c);
 int cmd_set_feature(struct cli *c);
 int cmd_gen_hostnqn(struct cli *c);
 int cmd_show_hostnqn(struct cli *c);
+/* dhchap.c */
+int cmd_gen_dhchap_key(struct cli *c);
+int cmd_check_dhchap_key(struct cli *c);
 
 /* nvmecli.c: nvme-cli's names */
 int cmd_id_ctrl(struct cli *c);

@@ -26,7 +26,7 @@
 		   C_REGS | C_APT | C_IOPT)
 #define C_NET (C_DISCOVER | C_IDENTIFY | C_LOG | C_LIST | C_GETF | C_SETF | C_PERF | \
 	       C_NVMECLI | C_CONNECT | C_CONNALL)
-#define C_ALL (C_NET | C_GEN | C_SHOW | C_LSUBSYS)
+#define C_ALL (C_NET | C_GEN | C_SHOW | C_LSUBSYS | C_GENKEY | C_CHKKEY)
 #define C_NSID (C_IDENTIFY | C_LOG | C_GETF | C_SETF | C_PERF | C_IDNS | C_SMART | \
 		C_ERRLOG | C_GETLOG | C_APT | C_IOPT)
 #define C_PT (C_APT | C_IOPT)
@@ -97,6 +97,13 @@ static const struct cli_cmd cmds[] = {
 	{ "list-subsys", C_LSUBSYS, cmd_list_subsys, "[options]",
 	  "the local nvmeof-mount mounts, their subsystems and paths (as nvme list-subsys)",
 	  false, F_TEXT | F_JSON },
+	{ "gen-dhchap-key", C_GENKEY, cmd_gen_dhchap_key,
+	  "[--hmac 0-3] [--key-length 32|48|64] [--nqn NQN] [--secret HEX] [options]",
+	  "print a new DH-HMAC-CHAP secret (DHHC-1), as nvme-cli", false,
+	  F_TEXT | F_JSON },
+	{ "check-dhchap-key", C_CHKKEY, cmd_check_dhchap_key, "KEY [options]",
+	  "check a DH-HMAC-CHAP secret: format, length, CRC", false,
+	  F_TEXT | F_JSON },
 };
 
 /* ---- the option table --------------------------------------------------
@@ -114,6 +121,8 @@ enum opt_id {
 	O_OPCODE, O_FLAGS, O_CDW2, O_CDW3, O_CDW10, O_CDW11, O_CDW12, O_CDW13,
 	O_CDW14, O_CDW15, O_DATA_LEN, O_INPUT_FILE, O_RAW_BINARY, O_PT_READ,
 	O_PT_WRITE, O_MOUNTPOINT, O_BASE, O_CONFIG, O_DISC_CONF, O_DRY_RUN,
+	O_DHCHAP_SECRET, O_DHCHAP_CTRL_SECRET,
+	O_KEY_HMAC, O_KEY_LEN, O_KEY_NQN, O_KEY_SECRET, O_KEY,
 };
 
 struct opt_row {
@@ -236,6 +245,19 @@ static const struct opt_row opt_rows[] = {
 	  "fail I/O after SECONDS while reconnecting (default -1: off)" },
 	{ O_CONFIG, 'J', "config", "FILE", C_NET,
 	  "nvme-cli's JSON configuration (default /etc/nvme/config.json; 'none': none)" },
+	{ O_DHCHAP_SECRET, 0, "dhchap-secret", "KEY", C_NET & ~(C_CONNECT | C_CONNALL),
+	  "DH-HMAC-CHAP host secret (DHHC-1:...), or a file holding it" },
+	{ O_DHCHAP_CTRL_SECRET, 0, "dhchap-ctrl-secret", "KEY", C_NET & ~(C_CONNECT | C_CONNALL),
+	  "controller secret (or its file): authenticate the controller too" },
+	{ O_KEY_HMAC, 'm', "hmac", "N", C_GENKEY,
+	  "transform the key with 0 none (default), 1 SHA-256, 2 SHA-384, 3 SHA-512" },
+	{ O_KEY_LEN, 'l', "key-length", "BYTES", C_GENKEY,
+	  "32, 48 or 64 (default: 32, or the hash's length)" },
+	{ O_KEY_NQN, 'n', "nqn", "NQN", C_GENKEY,
+	  "host NQN for the transformation (default: the host NQN in use)" },
+	{ O_KEY_SECRET, 's', "secret", "HEX", C_GENKEY,
+	  "the key's bytes in hex (default: random)" },
+	{ O_KEY, 'k', "key", "KEY", C_CHKKEY, "the key to check (or as the argument)" },
 	{ O_HELP, 'h', "help", NULL, C_ALL, "show this help" },
 };
 
@@ -374,6 +396,15 @@ void cli_opts(struct cli *c, struct nvmeof_opts *o)
 	if (c->reconnect_delay >= 0)
 		o->reconnect_delay = c->reconnect_delay;
 	o->fast_io_fail_tmo = c->fast_io_fail_tmo;
+	/* A DHHC-1 string, else the path of a file holding one. */
+	if (c->dhchap_secret && !strncmp(c->dhchap_secret, "DHHC-1:", 7))
+		o->dhchap_secret = c->dhchap_secret;
+	else
+		o->dhchap_secret_file = c->dhchap_secret;
+	if (c->dhchap_ctrl_secret && !strncmp(c->dhchap_ctrl_secret, "DHHC-1:", 7))
+		o->dhchap_ctrl_secret = c->dhchap_ctrl_secret;
+	else
+		o->dhchap_ctrl_secret_file = c->dhchap_ctrl_secret;
 }
 
 size_t cli_ports(struct cli *c, bool discovery, const char *ports[2])
@@ -660,7 +691,7 @@ static void main_usage(FILE *f)
 		   "A userspace NVMe/TCP host: talk to an NVMe over Fabrics target\n"
 		   "without the kernel's initiator.\n\nCommands:\n", prog);
 	for (i = 0; i < ARRAY_SIZE(cmds); i++)
-		fprintf(f, "  %-15s %s\n", cmds[i].name, cmds[i].summary);
+		fprintf(f, "  %-17s %s\n", cmds[i].name, cmds[i].summary);
 	fprintf(f, "\n'%s COMMAND --help' shows the options of a command;"
 		   " nvmeof(8) has the rest.\n"
 		   "  -h, --help     show this help\n"
@@ -805,6 +836,31 @@ static int apply(struct cli *c, const struct opt_row *r, const char *arg)
 		if (!*arg)
 			return cli_usage_error(c, "--host-iface: the interface name is empty");
 		c->host_iface = arg;
+		return 0;
+	case O_DHCHAP_SECRET:
+	case O_DHCHAP_CTRL_SECRET:
+		if (!*arg)
+			return cli_usage_error(c, "--%s: empty", r->name);
+		*(r->id == O_DHCHAP_SECRET ? &c->dhchap_secret : &c->dhchap_ctrl_secret) = arg;
+		return 0;
+	case O_KEY_HMAC:
+		rc = num_arg(c, r, arg, 0, 3, false, &v);
+		c->key_hmac = (unsigned)v;
+		return rc;
+	case O_KEY_LEN:
+		rc = num_arg(c, r, arg, 32, 64, false, &v);
+		if (!rc && v != 32 && v != 48 && v != 64)
+			return cli_usage_error(c, "--key-length: %llu bytes; 32, 48 or 64",
+					       (unsigned long long)v);
+		c->key_len = (unsigned)v;
+		return rc;
+	case O_KEY_NQN:
+		return parse_nqn_arg(c, r, arg, &c->key_nqn);
+	case O_KEY_SECRET:
+		c->key_secret = arg;
+		return 0;
+	case O_KEY:
+		c->key = arg;
 		return 0;
 	case O_HDGST:
 		c->hdgst = true;
@@ -1117,6 +1173,10 @@ static int parse(struct cli *c, int argc, char **argv)
 		if (c->trsvcid_opt)
 			snprintf(c->port, sizeof c->port, "%s", c->trsvcid_opt);
 		c->port_given = c->port[0] != '\0';
+	} else if (c->cmd->bit == C_CHKKEY && optind < argc && !c->key) {
+		if (optind + 1 < argc) /* check-dhchap-key KEY */
+			return cli_usage_error(c, "unexpected argument '%s'", argv[optind + 1]);
+		c->key = argv[optind];
 	} else if (optind < argc) {
 		return cli_usage_error(c, "unexpected argument '%s'", argv[optind]);
 	}

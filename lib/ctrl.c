@@ -86,6 +86,8 @@ int ctrl_connect_queue(struct nvmeof_ctrl *c, uint16_t qid, uint16_t size,
 			     (uint32_t)c->kato_ms,
 			     c->opts.disable_sqflow ? NVMF_CATTR_DISABLE_SQFLOW : 0,
 			     c->opts.connect_timeout_ms, &cntlid);
+	if (rc >= 0)
+		rc = auth_queue(c, q, (uint32_t)rc); /* DH-HMAC-CHAP */
 	if (rc < 0) {
 		queue_destroy(q);
 		return rc;

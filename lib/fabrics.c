@@ -3,6 +3,7 @@
  * (NVMe-oF 1.1 §3.3–3.5). */
 #include <string.h>
 
+#include "auth.h"
 #include "host.h"
 
 static void fabrics_sqe(struct nvme_sqe *sqe, uint8_t fctype)
@@ -68,7 +69,7 @@ int fabrics_connect(struct queue *q, const char *subnqn, const char *hostnqn,
 	}
 	if (cntlid_out)
 		*cntlid_out = (uint16_t)(dw0 & 0xffff);
-	return 0;
+	return (int)(dw0 & (DHCHAP_CONNECT_ATR | DHCHAP_CONNECT_ASCR)); /* AUTHREQ */
 }
 
 int fabrics_prop_get(struct queue *q, uint32_t ofst, bool eight,

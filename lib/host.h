@@ -269,6 +269,7 @@ extern __thread bool queue_tls_no_park;
 
 /* ---- fabrics.c ------------------------------------------------------------ */
 
+/* Returns 0 or the Connect response's AUTHREQ bits (DW0 bits 17/18, > 0). */
 int fabrics_connect(struct queue *q, const char *subnqn, const char *hostnqn,
 		    const uint8_t hostid[16], uint16_t cntlid, uint32_t kato_ms,
 		    uint8_t cattr, int timeout_ms, uint16_t *cntlid_out);
@@ -469,5 +470,15 @@ int ctrl_lba_shift(struct nvmeof_ctrl *c, uint32_t nsid, uint32_t *shift);
 void ctrl_ns_forget(struct nvmeof_ctrl *c, uint32_t nsid);
 void ctrl_ns_set(struct nvmeof_ctrl *c, uint32_t nsid, uint32_t shift);
 void ctrl_ns_free(struct nvmeof_ctrl *c);
+
+/* ---- auth_host.c: DH-HMAC-CHAP on a queue after Connect ------------------- */
+
+/* authreq: what fabrics_connect returned. 0 when no authentication is
+ * needed or it succeeded; a negative errno (message recorded) otherwise. */
+int auth_queue(struct nvmeof_ctrl *c, struct queue *q, uint32_t authreq);
+/* True when this thread's last auth_queue() failed on the secrets (EACCES):
+ * the controller refused our response, failed our check, or wanted a
+ * secret we do not have. Reconnecting cannot help. */
+bool auth_rejected(void);
 
 #endif

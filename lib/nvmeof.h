@@ -81,6 +81,17 @@ struct nvmeof_opts {
 	 * thread (an idle CPU) can cost more than a short I/O.  0: never
 	 * spin; -1: the default (NVMEOF_BUSY_POLL_US). */
 	int busy_poll_us;
+	/* DH-HMAC-CHAP in-band authentication: the host's secret and, for
+	 * bidirectional authentication, the controller's, each a DHHC-1 string
+	 * ("DHHC-1:00:...:", as nvme gen-dhchap-key makes) or a file holding one
+	 * (which group and others must not be able to read); NULL: none. They
+	 * are read when each queue connects (and reconnects) and wiped after
+	 * use, so these strings must stay valid as long as the association
+	 * lives; the hash and DH group are negotiated. */
+	const char *dhchap_secret;
+	const char *dhchap_secret_file;
+	const char *dhchap_ctrl_secret;
+	const char *dhchap_ctrl_secret_file;
 };
 
 #define NVMEOF_BUSY_POLL_US 50
@@ -374,6 +385,23 @@ int nvmeof_gen_hostnqn(char *buf, size_t len);
 /* 0 if nqn is a valid NVMe Qualified Name (NVMe Base 2.0 §4.5), else
  * -EINVAL with the reason in nvmeof_get_error(). */
 int nvmeof_nqn_validate(const char *nqn);
+
+/* ---- DH-HMAC-CHAP secrets ------------------------------------------------ */
+
+/* A secret in the DHHC-1 representation ("DHHC-1:HH:<base64 of key and
+ * CRC-32>:"), as nvme-cli's gen-dhchap-key makes it: len bytes (32, 48, 64;
+ * 0: the hash's length, or 32), from secret (len bytes) or random when
+ * NULL, transformed with hmac 1-3 (SHA-256/384/512) and hostnqn, or not
+ * (hmac 0).  out: 128 bytes suffice. */
+int nvmeof_dhchap_key_generate(unsigned hmac, unsigned len, const char *hostnqn,
+			       const uint8_t *secret, char *out, size_t outlen);
+struct nvmeof_dhchap_key_info {
+	unsigned hmac;   /* transformation indicator, 0-3 */
+	unsigned len;    /* key bytes */
+	uint32_t crc;    /* the CRC-32 it carries */
+};
+/* Check a DHHC-1 secret: header, indicator, base64, length and CRC-32. */
+int nvmeof_dhchap_key_check(const char *key, struct nvmeof_dhchap_key_info *info);
 
 /* ---- addresses ----------------------------------------------------------- */
 

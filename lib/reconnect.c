@@ -331,6 +331,13 @@ void ctrl_reconnect_run(struct nvmeof_ctrl *c)
 			next_ms = 0;
 			continue;
 		}
+		if (rc == -EACCES && auth_rejected()) {
+			/* DH-HMAC-CHAP refused: retrying cannot help. */
+			pthread_mutex_unlock(&c->ev_lock);
+			snprintf(msg, sizeof msg, "not reconnecting: %s", nvmeof_get_error());
+			give_up(c, msg);
+			return;
+		}
 		if (rc == 0) {
 			c->reconnects++;
 			c->need_reconnect = false;

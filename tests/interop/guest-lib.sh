@@ -177,6 +177,59 @@ nvmetvm_target_setup() {
 	port_link "$SUBNQN2" 1
 }
 
+# --- in-band authentication (DH-HMAC-CHAP; kernels with NVME_TARGET_AUTH) ---
+
+# host_auth_add HOSTNQN KEY [CTRL_KEY [HASH [DHGROUP]]]: the host NQN's entry
+# in $NVMET/hosts with its DHHC-1 secret (KEY), the controller's secret for
+# bidirectional authentication (CTRL_KEY; "" or "-" for none), the hash
+# (sha256, sha384, sha512: nvmet's "hmac(shaN)") and the DH group (null,
+# ffdhe2048 ... ffdhe8192). An existing entry is updated.
+host_auth_add() {
+	local h="$NVMET/hosts/$1"
+	[ $# -ge 2 ] || { nvmetvm_err "usage: host_auth_add HOSTNQN KEY [CTRL_KEY [HASH [DHGROUP]]]"; return; }
+	[ -d "$NVMET/hosts" ] || { nvmetvm_err "no $NVMET/hosts"; return; }
+	[ -e "$h" ] || mkdir "$h" || return
+	[ -e "$h/dhchap_key" ] || { nvmetvm_err "this kernel has no in-band authentication (NVME_TARGET_AUTH)"; return; }
+	wr "$2" "$h/dhchap_key" || return
+	case "${3:-}" in
+	"" | -) wr "" "$h/dhchap_ctrl_key" 2>/dev/null || : ;;
+	*) wr "$3" "$h/dhchap_ctrl_key" || return ;;
+	esac
+	if [ -n "${4:-}" ]; then wr "hmac($4)" "$h/dhchap_hash" || return; fi
+	if [ -n "${5:-}" ]; then wr "$5" "$h/dhchap_dhgroup" || return; fi
+}
+
+# host_auth_remove HOSTNQN: drop it from every subsystem's allowed_hosts and
+# remove its entry.
+host_auth_remove() {
+	local s
+	for s in "$NVMET"/subsystems/*; do
+		[ -L "$s/allowed_hosts/$1" ] && { rm "$s/allowed_hosts/$1" || return; }
+	done
+	rmdir "$NVMET/hosts/$1"
+}
+
+# subsys_allow_host SUBNQN HOSTNQN: only the hosts allowed so far (an entry
+# made by host_auth_add or mkdir $NVMET/hosts/HOSTNQN) may connect.
+subsys_allow_host() {
+	local s="$NVMET/subsystems/$1"
+	[ $# -eq 2 ] || { nvmetvm_err "usage: subsys_allow_host SUBNQN HOSTNQN"; return; }
+	[ -d "$s" ] || { nvmetvm_err "no subsystem $1"; return; }
+	[ -d "$NVMET/hosts/$2" ] || mkdir "$NVMET/hosts/$2" || return
+	wr 0 "$s/attr_allow_any_host" || return
+	[ -L "$s/allowed_hosts/$2" ] || ln -s "$NVMET/hosts/$2" "$s/allowed_hosts/$2"
+}
+
+# subsys_allow_any SUBNQN: back to any host, no authentication.
+subsys_allow_any() {
+	local s="$NVMET/subsystems/$1" l
+	[ -d "$s" ] || { nvmetvm_err "no subsystem $1"; return; }
+	for l in "$s"/allowed_hosts/*; do
+		[ -L "$l" ] && { rm "$l" || return; }
+	done
+	wr 1 "$s/attr_allow_any_host"
+}
+
 # --- host mode (nvmet-vm start-host): the Linux NVMe/TCP host ---------------
 
 NVMETVM_HOSTNQN=nqn.2014-08.org.nvmexpress:uuid:6e766d65-6f66-4000-8000-000000000001
@@ -202,6 +255,21 @@ host_connect() {
 		i=$((i + 1))
 	done
 	echo "nvme$inst"
+}
+
+# host_ns_dev nvmeN NSID: the block device of namespace NSID of controller
+# nvmeN (6.12 numbers disks in the order it finds them: nvme0n1 may be nsid 2).
+host_ns_dev() {
+	local b i=0
+	while [ $i -lt 50 ]; do
+		for b in /sys/block/"$1"n*; do
+			[ -e "$b/nsid" ] && [ "$(cat "$b/nsid")" = "$2" ] &&
+				[ -b "/dev/${b##*/}" ] && { echo "/dev/${b##*/}"; return 0; }
+		done
+		sleep 0.1
+		i=$((i + 1))
+	done
+	nvmetvm_err "$1 has no block device for namespace $2"
 }
 
 # host_disconnect nvmeN: delete a controller host_connect made.

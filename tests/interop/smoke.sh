@@ -120,13 +120,14 @@ if line=$("$VM" start-host "$HD" "$port"); then
 	ok "start-host (boot $(< "$HD/boot-seconds") s, start took $(secs "$t0") s)"
 	check "Linux host connects and reads the pattern through nvmet" "$VM" exec "$HD" "
 		echo transport=tcp,traddr=10.0.2.100,trsvcid=4420,nqn=$SUBNQN1,hostnqn=nqn.2014-08.org.nvmexpress:uuid:6e766d65-6f66-4000-8000-000000000001,hostid=6e766d65-6f66-4000-8000-000000000001 > /dev/nvme-fabrics || exit 1
-		i=0; while [ ! -b /dev/nvme0n1 ] && [ \$i -lt 50 ]; do sleep 0.1; i=\$((i + 1)); done
-		dd if=/dev/nvme0n1 bs=1M count=64 2>/dev/null | pattern check - 0 64M"
+		d=\$(host_ns_dev nvme0 1) || exit 1
+		dd if=\$d bs=1M count=64 2>/dev/null | pattern check - 0 64M"
 	check "host_connect with digests, write + read back, host_disconnect" "$VM" exec "$HD" '
 		host_disconnect nvme0 || exit 1
 		c=$(host_connect $SUBNQN1 hdr_digest,data_digest,nr_io_queues=1) || exit 1
-		pattern gen 1M 1M | dd of=/dev/${c}n1 bs=1M seek=1 oflag=direct 2>/dev/null || exit 1
-		dd if=/dev/${c}n1 bs=1M count=4 iflag=direct 2>/dev/null | pattern check - 0 4M || exit 1
+		d=$(host_ns_dev $c 1) || exit 1
+		pattern gen 1M 1M | dd of=$d bs=1M seek=1 oflag=direct 2>/dev/null || exit 1
+		dd if=$d bs=1M count=4 iflag=direct 2>/dev/null | pattern check - 0 4M || exit 1
 		host_disconnect $c'
 	"$VM" stop "$HD"
 	HD=
