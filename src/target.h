@@ -260,7 +260,9 @@ struct tgt_slot {
 	uint32_t len, rcvd;
 	uint16_t status;
 	bool fua;
-	uint8_t *buf;            /* other commands: the data */
+	uint8_t *data;           /* other commands: the data (= buf), NULL for
+				  * a Write, whose data goes to the namespace */
+	uint8_t *buf;            /* TGT_NONDATA_MAX bytes, kept for reuse */
 };
 
 #define TX_IOV 256

@@ -726,6 +726,7 @@ static void slot_put(struct tgt_conn *c, struct tgt_slot *s)
 		ns_put(s->ns);
 		s->ns = NULL;
 	}
+	s->data = NULL; /* buf stays for the next command that needs one */
 	s->used = false;
 	s->next_free = c->free_slot;
 	c->free_slot = (int)(s - c->slots);
@@ -749,6 +750,7 @@ static void start_r2t(struct tgt_conn *c, const struct nvme_sqe *sqe,
 	s->len = dlen;
 	s->rcvd = 0;
 	s->status = 0;
+	s->data = NULL;
 	if (c->qid && sqe->opcode == NVME_NVM_WRITE) {
 		st = io_write_prep(c, sqe, dlen, &s->ns, &s->off);
 		if (st) {
@@ -771,6 +773,7 @@ static void start_r2t(struct tgt_conn *c, const struct nvme_sqe *sqe,
 			cmd_done(c, sqe, SF_GEN(NVME_SC_INTERNAL), 0);
 			return;
 		}
+		s->data = s->buf;
 	}
 	send_r2t(c, le16toh(sqe->cid), (uint16_t)(s - c->slots), 0, dlen);
 }
@@ -929,8 +932,8 @@ static int handle_h2c(struct tgt_conn *c, const uint8_t *hdr,
 	}
 	c->rx_off += info->hdr_len + info->pad_len;
 
-	if (s->buf)
-		dst = s->buf + datao;
+	if (s->data)
+		dst = s->data + datao;
 	else if (!c->ddgst && !s->status)
 		dst = io_write_direct(s->ns, s->off + datao, datal);
 	if (!dst)
@@ -948,21 +951,21 @@ static int handle_h2c(struct tgt_conn *c, const uint8_t *hdr,
 		}
 		c->rx_off += NVME_TCP_DIGEST_LEN;
 	}
-	if (dst == c->scratch && !s->buf && !s->status)
+	if (dst == c->scratch && !s->data && !s->status)
 		s->status = io_write_data(s->ns, s->off + datao, dst, datal);
 	s->rcvd += datal;
 	if (!last)
 		return 0;
 
-	if (s->buf) {
+	if (s->data) {
 		struct nvme_sqe sqe = s->sqe;
 
 		if (s->status) {
 			cmd_done(c, &sqe, s->status, 0);
 		} else if (sqe.opcode == NVME_FABRICS_COMMAND) {
-			fabrics_cmd(c, &sqe, s->buf, s->len);
+			fabrics_cmd(c, &sqe, s->data, s->len);
 		} else {
-			cmd_exec(c, &sqe, s->buf, s->len);
+			cmd_exec(c, &sqe, s->data, s->len);
 		}
 	} else {
 		if (!s->status && s->fua)
