@@ -358,6 +358,8 @@ struct cli_subsys {
 	const char *serial, *model, *firmware;
 	const char **ns;
 	int nr_ns;
+	const char **hosts;      /* --allow-host */
+	int nr_hosts;
 };
 
 static struct cli_subsys *cli;
@@ -417,6 +419,8 @@ static void usage(FILE *out)
 		"      --read-only          every namespace is write protected\n"
 		"      --lba-size N         512 or 4096 (default 4096)\n"
 		"      --serial S, --model M, --firmware F   identity of the subsystem\n"
+		"      --allow-host NQN     only this host (repeatable) may connect to the\n"
+		"                           subsystem of the last -n (default: any host)\n"
 		"  -c, --config FILE        subsystems from FILE (re-read on SIGHUP)\n"
 		"      --control PATH       unix socket for line commands\n"
 		"      --mdts N             max transfer 2^N * 4 KiB (default 5; 0: no limit)\n"
@@ -444,7 +448,7 @@ enum {
 	OPT_NS = 256, OPT_READ_ONLY, OPT_DISC_PORT, OPT_CONTROL, OPT_SERIAL,
 	OPT_MODEL, OPT_FIRMWARE, OPT_MDTS, OPT_MAX_IOQ, OPT_QSIZE,
 	OPT_MAXH2C, OPT_INCAPSULE, OPT_LBA, OPT_FAULT, OPT_DAEMON,
-	OPT_PIDFILE, OPT_PORTFILE, OPT_BUSY_POLL,
+	OPT_PIDFILE, OPT_PORTFILE, OPT_BUSY_POLL, OPT_ALLOW_HOST,
 };
 
 static const struct option longopts[] = {
@@ -458,6 +462,7 @@ static const struct option longopts[] = {
 	{ "serial", required_argument, NULL, OPT_SERIAL },
 	{ "model", required_argument, NULL, OPT_MODEL },
 	{ "firmware", required_argument, NULL, OPT_FIRMWARE },
+	{ "allow-host", required_argument, NULL, OPT_ALLOW_HOST },
 	{ "mdts", required_argument, NULL, OPT_MDTS },
 	{ "max-io-queues", required_argument, NULL, OPT_MAX_IOQ },
 	{ "queue-size", required_argument, NULL, OPT_QSIZE },
@@ -526,6 +531,12 @@ static void parse_args(int argc, char **argv, bool *daemonize,
 			break;
 		case OPT_FIRMWARE:
 			cli_cur()->firmware = optarg;
+			break;
+		case OPT_ALLOW_HOST:
+			s = cli_cur();
+			s->hosts = xrealloc(s->hosts, (size_t)(s->nr_hosts + 1) *
+							      sizeof *s->hosts);
+			s->hosts[s->nr_hosts++] = optarg;
 			break;
 		case OPT_READ_ONLY:
 			opts.read_only = true;
@@ -644,6 +655,9 @@ static void setup_subsystems(void)
 			if (subsys_ns_add(s, &spec, NULL, e, sizeof e) < 0)
 				die("--ns %s: %s", cs->ns[k], e);
 		}
+		for (int k = 0; k < cs->nr_hosts; k++)
+			if (host_add(s, cs->hosts[k], err, sizeof err) < 0)
+				die("--allow-host: %s", err);
 	}
 }
 
@@ -771,8 +785,10 @@ static void cleanup(void)
 		unlink(pidfile);
 	pidfile = NULL;
 	io_fini();
-	for (int i = 0; i < nr_cli; i++)
+	for (int i = 0; i < nr_cli; i++) {
 		free(cli[i].ns);
+		free(cli[i].hosts);
+	}
 	free(cli);
 	cli = NULL;
 	nr_cli = 0;

@@ -142,6 +142,13 @@ struct tgt_ns {
 
 enum subsys_origin { ORIGIN_CLI, ORIGIN_CONFIG, ORIGIN_CONTROL };
 
+/* A host allowed on a subsystem (tgt_host.c).  Room for what a host will
+ * need besides its NQN (its DH-HMAC-CHAP keys). */
+struct tgt_host {
+	struct tgt_host *next;
+	char nqn[NVMF_NQN_SIZE];
+};
+
 struct tgt_subsys {
 	struct tgt_subsys *next;
 	char nqn[NVMF_NQN_SIZE];
@@ -151,8 +158,10 @@ struct tgt_subsys {
 	bool discovery;
 	enum subsys_origin origin;
 	atomic_int refs;
-	pthread_mutex_t lock;    /* the namespace table */
+	pthread_mutex_t lock;    /* the namespace table, the hosts */
 	struct tgt_ns *ns[TGT_MAX_NSID + 1];
+	bool allow_any;          /* any host may connect (the default) */
+	struct tgt_host *hosts;  /* else only these */
 };
 
 /* ---- faults (tgt_fault.c) ----------------------------------------------- */
@@ -424,6 +433,20 @@ int config_load(const char *path, bool initial, char *err, size_t errlen);
 void subsys_list(FILE *out);
 void hash128(const void *a, size_t alen, const void *b, size_t blen,
 	     uint64_t salt, uint8_t out[16]);
+
+/* tgt_host.c: which hosts may connect */
+int host_nqn_check(const char *hostnqn, char *err, size_t errlen);
+/* Allow hostnqn (and from now on only the listed hosts). */
+int host_add(struct tgt_subsys *s, const char *hostnqn, char *err,
+	     size_t errlen);
+int host_remove(struct tgt_subsys *s, const char *hostnqn, char *err,
+		size_t errlen);
+void host_allow_any(struct tgt_subsys *s, bool any);
+void host_clear(struct tgt_subsys *s);
+int host_set(struct tgt_subsys *s, char (*const nqns)[NVMF_NQN_SIZE],
+	     size_t n, char *err, size_t errlen);
+bool host_allowed(struct tgt_subsys *s, const char *hostnqn);
+void host_list(struct tgt_subsys *s, FILE *out);
 
 /* tgt_control.c */
 int control_open(const char *path, char *err, size_t errlen);

@@ -469,9 +469,11 @@ static void do_connect(struct tgt_conn *c, const struct nvme_sqe *sqe,
 			     "subsystem NQN not terminated");
 		return;
 	}
-	if (!memchr(d->hostnqn, 0, sizeof d->hostnqn) || !d->hostnqn[0]) {
+	/* An empty Host NQN is allowed (SPDK's host sends one unless
+	 * given one): it may connect where any host may. */
+	if (!memchr(d->hostnqn, 0, sizeof d->hostnqn)) {
 		connect_fail(c, sqe, ST_CONNECT_PARAM, IPO_DATA(hostnqn),
-			     "host NQN empty or not terminated");
+			     "host NQN not terminated");
 		return;
 	}
 	memcpy(subnqn, d->subnqn, sizeof subnqn);
@@ -493,6 +495,21 @@ static void do_connect(struct tgt_conn *c, const struct nvme_sqe *sqe,
 		if (s)
 			subsys_put(s);
 		return;
+	}
+	if (!host_allowed(s, hostnqn)) {
+		warnx("%s: Connect refused: host '%s' is not allowed on %s",
+		      c->peer, hostnqn, subnqn);
+		conn_complete(c, le16toh(sqe->cid),
+			      SF_CMD(NVME_SC_CONNECT_INVALID_HOST) | DNR, 0);
+		subsys_put(s);
+		return;
+	}
+	if (!hostnqn[0] && !s->discovery) {
+		static atomic_bool warned;
+
+		if (!atomic_exchange(&warned, true))
+			warnx("%s: a host with an empty host NQN connects to %s (any host is allowed there; this is said once)",
+			      c->peer, subnqn);
 	}
 
 	if (qid == 0) {
@@ -971,17 +988,19 @@ static void disc_entry(struct nvmf_disc_log_entry *e,
  * port is not listed); allocated since its size is not bounded. */
 static uint8_t *log_discovery(struct tgt_conn *c, size_t min, size_t *size)
 {
+	const char *hostnqn = c->ctrl->hostnqn;
 	struct nvmf_disc_log_hdr *h;
 	struct tgt_subsys *s;
 	uint64_t n = 0, i = 0;
 	uint8_t *buf;
 	size_t len;
 
+	/* A host sees the subsystems it may connect to (as nvmet does). */
 	pthread_mutex_lock(&g.lock);
 	for (int l = 0; l < g.nr_lsn; l++)
 		if (!g.lsn[l].discovery_only)
 			for (s = g.subsystems; s; s = s->next)
-				n++;
+				n += host_allowed(s, hostnqn);
 	len = (size_t)(n + 1) * 1024;
 	*size = len;
 	buf = conn_abuf(c, MAX(len, min));
@@ -994,9 +1013,13 @@ static uint8_t *log_discovery(struct tgt_conn *c, size_t min, size_t *size)
 			if (g.lsn[l].discovery_only)
 				continue;
 			for (s = g.subsystems; s; s = s->next)
-				disc_entry((void *)(buf + 1024 * ++i), &g.lsn[l],
-					   s->nqn, c);
+				/* i < n: the list may have changed since it
+				 * was counted (hosts are under s->lock) */
+				if (i < n && host_allowed(s, hostnqn))
+					disc_entry((void *)(buf + 1024 * ++i),
+						   &g.lsn[l], s->nqn, c);
 		}
+		h->numrec = htole64(i);
 	}
 	pthread_mutex_unlock(&g.lock);
 	return buf;

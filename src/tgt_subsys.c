@@ -222,6 +222,7 @@ static struct tgt_subsys *subsys_alloc(const char *nqn)
 	snprintf(s->nqn, sizeof s->nqn, "%s", nqn);
 	pthread_mutex_init(&s->lock, NULL);
 	atomic_init(&s->refs, 1);
+	s->allow_any = true;
 	/* A serial number of its own, stable for the NQN. */
 	hash128(nqn, strlen(nqn), "serial", 6, 0, h);
 	snprintf(s->serial, sizeof s->serial,
@@ -307,6 +308,7 @@ void subsys_put(struct tgt_subsys *s)
 	for (uint32_t i = 1; i <= TGT_MAX_NSID; i++)
 		if (s->ns[i])
 			ns_put(s->ns[i]);
+	host_clear(s);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
 }
@@ -459,6 +461,8 @@ struct cfg_subsys {
 	bool has_serial, has_model, has_firmware, ro;
 	struct cfg_ns *ns;
 	size_t nr_ns;
+	char (*hosts)[NVMF_NQN_SIZE];  /* allow-host lines */
+	size_t nr_hosts;
 	int line;
 };
 
@@ -469,8 +473,10 @@ struct cfg {
 
 static void cfg_free(struct cfg *cfg)
 {
-	for (size_t i = 0; i < cfg->nr; i++)
+	for (size_t i = 0; i < cfg->nr; i++) {
 		free(cfg->s[i].ns);
+		free(cfg->s[i].hosts);
+	}
 	free(cfg->s);
 	memset(cfg, 0, sizeof *cfg);
 }
@@ -577,6 +583,31 @@ static int cfg_parse(const char *path, struct cfg *cfg, char *err,
 			}
 		} else if (!strcmp(key, "read-only") && !*rest) {
 			cur->ro = true;
+		} else if (!strcmp(key, "allow-host")) {
+			char (*n)[NVMF_NQN_SIZE];
+
+			if (!*rest || strpbrk(rest, " \t")) {
+				snprintf(err, errlen, "%s:%d: allow-host HOSTNQN expected",
+					 path, lineno);
+				goto out;
+			}
+			if (host_nqn_check(rest, e, sizeof e) < 0) {
+				snprintf(err, errlen, "%s:%d: %s", path, lineno, e);
+				goto out;
+			}
+			for (size_t i = 0; i < cur->nr_hosts; i++)
+				if (!strcmp(cur->hosts[i], rest)) {
+					snprintf(err, errlen,
+						 "%s:%d: allow-host %s again",
+						 path, lineno, rest);
+					goto out;
+				}
+			n = realloc(cur->hosts, (cur->nr_hosts + 1) * sizeof *n);
+			if (!n)
+				goto oom;
+			cur->hosts = n;
+			snprintf(cur->hosts[cur->nr_hosts++], NVMF_NQN_SIZE, "%s",
+				 rest);
 		} else if (!strcmp(key, "ns")) {
 			char *tok, *save = NULL;
 			struct cfg_ns *n;
@@ -623,7 +654,7 @@ static int cfg_parse(const char *path, struct cfg *cfg, char *err,
 			cur->ns[cur->nr_ns++] = ns;
 		} else {
 			snprintf(err, errlen,
-				 "%s:%d: unknown keyword '%s' (subsystem, serial, model, firmware, read-only, ns)",
+				 "%s:%d: unknown keyword '%s' (subsystem, serial, model, firmware, read-only, ns, allow-host)",
 				 path, lineno, key);
 			goto out;
 		}
@@ -723,6 +754,12 @@ int config_load(const char *path, bool initial, char *err, size_t errlen)
 		subsys_set_identity(s, cs->has_serial ? cs->serial : NULL,
 				    cs->has_model ? cs->model : NULL,
 				    cs->has_firmware ? cs->firmware : NULL);
+		if (host_set(s, cs->hosts, cs->nr_hosts, e, sizeof e) < 0) {
+			snprintf(err, errlen, "%s:%d: %s", path, cs->line, e);
+			subsys_put(s);
+			rc = -1;
+			break;
+		}
 		for (uint32_t nsid = 1; nsid <= TGT_MAX_NSID && rc == 0; nsid++) {
 			const struct cfg_ns *cn = NULL;
 			struct tgt_ns *old = subsys_ns_get(s, nsid);
