@@ -41,6 +41,8 @@ struct tgt_opts opts = {
 	.io_incapsule = 8192,
 	.busy_poll_us = 0,
 	.lba_size = 4096,
+	.max_conns = 1024,
+	.login_ms = 10000,
 };
 
 static const char *pidfile, *portfile;
@@ -136,11 +138,13 @@ void stats_print(FILE *out)
 		"%s: stats total associations=%" PRIu64 " io=%" PRIu64
 		" reads=%" PRIu64 " writes=%" PRIu64 " read_bytes=%" PRIu64
 		" write_bytes=%" PRIu64 " errors=%" PRIu64
-		" cpu_user_s=%.3f cpu_sys_s=%.3f cpu_us_per_io=%.2f queue_cpu_us_per_io=%.2f\n",
+		" cpu_user_s=%.3f cpu_sys_s=%.3f cpu_us_per_io=%.2f queue_cpu_us_per_io=%.2f"
+		" connections=%u\n",
 		TGT_NAME, assoc, total.io, total.reads, total.writes,
 		total.rbytes, total.wbytes, total.errors, user, sys,
 		total.io ? (user + sys) * 1e6 / (double)total.io : 0.0,
-		total.io ? (double)total.cpu_ns / 1e3 / (double)total.io : 0.0);
+		total.io ? (double)total.cpu_ns / 1e3 / (double)total.io : 0.0,
+		__atomic_load_n(&g.nr_conns, __ATOMIC_RELAXED));
 	fflush(out);
 }
 
@@ -278,6 +282,7 @@ static void accept_conns(struct tgt_listener *l)
 		struct sockaddr_storage peer;
 		socklen_t pl = sizeof peer, ll;
 		struct tgt_conn *c;
+		char line[INET6_ADDRSTRLEN + 8];
 		int fd = accept4(l->fd, (struct sockaddr *)&peer, &pl,
 				 SOCK_CLOEXEC), one = 1, rc;
 
@@ -287,11 +292,27 @@ static void accept_conns(struct tgt_listener *l)
 				warnx("accept: %s", strerror(errno));
 			return;
 		}
+		if (__atomic_load_n(&g.nr_conns, __ATOMIC_RELAXED) >=
+		    opts.max_conns) {
+			static uint64_t said_ms;
+			uint64_t t = now_ms();
+
+			/* refused at once; said at most once a second */
+			if (t - said_ms >= 1000) {
+				fmt_peer(&peer, line, sizeof line);
+				warnx("%s: refused: %u connections already (--max-connections)",
+				      line, opts.max_conns);
+				said_ms = t;
+			}
+			close(fd);
+			continue;
+		}
 		c = calloc(1, sizeof *c);
 		if (!c) {
 			close(fd);
 			continue;
 		}
+		c->accepted_ms = now_ms();
 		/* completions go out at once; we batch them ourselves */
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 		c->fd = fd;
@@ -303,9 +324,11 @@ static void accept_conns(struct tgt_listener *l)
 		pthread_mutex_lock(&g.lock);
 		c->next = g.conns;
 		g.conns = c;
+		g.nr_conns++;
 		rc = pthread_create(&c->thread, NULL, conn_thread, c);
 		if (rc) {
 			g.conns = c->next;
+			g.nr_conns--;
 			pthread_mutex_unlock(&g.lock);
 			warnx("%s: cannot start a thread: %s", c->peer,
 			      strerror(rc));
@@ -337,6 +360,7 @@ static void reap(bool all)
 		c = *pp;
 		if (all || atomic_load(&c->finished)) {
 			*pp = c->next;
+			g.nr_conns--;
 			c->next = done;
 			done = c;
 		} else {
@@ -430,6 +454,9 @@ static void usage(FILE *out)
 		"      --in-capsule N       I/O in-capsule data bytes (default 8192)\n"
 		"      --busy-poll USEC     I/O queues wait for the host without sleeping\n"
 		"                           for up to USEC (default 0: off)\n"
+		"      --max-connections N  refuse TCP connections past N (default 1024)\n"
+		"      --login-timeout SEC  close a connection without ICReq and Connect\n"
+		"                           after SEC seconds (default 10)\n"
 		"      --fault MODE[:ARG][@io|@admin|@all]   inject faults (repeatable)\n"
 		"  -f, --foreground         stay in the foreground (the default)\n"
 		"      --daemon             detach once listening\n"
@@ -449,6 +476,7 @@ enum {
 	OPT_MODEL, OPT_FIRMWARE, OPT_MDTS, OPT_MAX_IOQ, OPT_QSIZE,
 	OPT_MAXH2C, OPT_INCAPSULE, OPT_LBA, OPT_FAULT, OPT_DAEMON,
 	OPT_PIDFILE, OPT_PORTFILE, OPT_BUSY_POLL, OPT_ALLOW_HOST,
+	OPT_MAX_CONNS, OPT_LOGIN_TIMEOUT,
 };
 
 static const struct option longopts[] = {
@@ -469,6 +497,8 @@ static const struct option longopts[] = {
 	{ "max-h2c-data", required_argument, NULL, OPT_MAXH2C },
 	{ "in-capsule", required_argument, NULL, OPT_INCAPSULE },
 	{ "busy-poll", required_argument, NULL, OPT_BUSY_POLL },
+	{ "max-connections", required_argument, NULL, OPT_MAX_CONNS },
+	{ "login-timeout", required_argument, NULL, OPT_LOGIN_TIMEOUT },
 	{ "lba-size", required_argument, NULL, OPT_LBA },
 	{ "fault", required_argument, NULL, OPT_FAULT },
 	{ "foreground", no_argument, NULL, 'f' },
@@ -578,6 +608,14 @@ static void parse_args(int argc, char **argv, bool *daemonize,
 		case OPT_BUSY_POLL:
 			opts.busy_poll_us = (uint32_t)parse_num("--busy-poll",
 								optarg, 0, 1000000);
+			break;
+		case OPT_MAX_CONNS:
+			opts.max_conns = (uint32_t)parse_num("--max-connections",
+							     optarg, 1, 1000000);
+			break;
+		case OPT_LOGIN_TIMEOUT:
+			opts.login_ms = 1000u * (uint32_t)parse_num(
+				"--login-timeout", optarg, 1, 3600);
 			break;
 		case OPT_LBA:
 			opts.lba_size = (uint32_t)parse_num("--lba-size", optarg,

@@ -83,6 +83,8 @@ struct tgt_opts {
 	uint32_t io_incapsule;   /* in-capsule data bytes on I/O queues */
 	uint32_t busy_poll_us;   /* I/O queues: spin before a blocking recv */
 	uint32_t lba_size;       /* default for --ns */
+	uint32_t max_conns;      /* --max-connections */
+	uint32_t login_ms;       /* --login-timeout: ICReq and Connect within */
 	bool read_only;          /* every namespace write protected */
 	const char *config;
 	const char *control;
@@ -293,6 +295,7 @@ struct tgt_conn {
 	uint16_t sqsize;            /* entries */
 	uint16_t sqhd;
 	bool connected;
+	uint64_t accepted_ms;       /* --login-timeout counts from here */
 
 	/* negotiated (ICReq/ICResp) */
 	bool ic_done;
@@ -309,6 +312,7 @@ struct tgt_conn {
 	struct tgt_slot *slots;
 	int free_slot;
 	uint32_t nslots;
+	uint32_t nr_pending;        /* slots in use: commands awaiting data */
 
 	/* transmit */
 	struct iovec iov[TX_IOV];
@@ -471,6 +475,7 @@ struct tgt_global {
 	int nr_lsn;
 	atomic_uint_fast64_t genctr;    /* discovery log generation */
 	uint16_t next_cntlid;
+	uint32_t nr_conns;              /* in conns */
 	int wake_fd;                    /* eventfd: a connection finished */
 	uint64_t start_ms;
 	/* associations that have ended, for the report at exit */

@@ -19,6 +19,7 @@
 #define _GNU_SOURCE /* accept4, fallocate, signalfd, eventfd */
 #endif
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <sched.h>
 #include <stdlib.h>
@@ -550,6 +551,32 @@ static ssize_t rx_spin(struct tgt_conn *c)
 	}
 }
 
+/* A connection that has not connected a queue yet has --login-timeout
+ * from its accept to do so (ICReq, then Connect): a peer that opens
+ * connections and sends nothing must not keep them (and their threads)
+ * forever.  Waits until there is something to read. */
+static int login_wait(struct tgt_conn *c)
+{
+	for (;;) {
+		struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
+		uint64_t deadline = c->accepted_ms + opts.login_ms, now = now_ms();
+		int n;
+
+		if (now >= deadline) {
+			warnx("%s: no %s within %u s of connecting; closing",
+			      c->peer, c->ic_done ? "Connect" : "ICReq",
+			      opts.login_ms / 1000);
+			conn_stop(c);
+			return -1;
+		}
+		n = poll(&pfd, 1, (int)MIN(deadline - now, (uint64_t)INT_MAX));
+		if (n > 0)
+			return 0;
+		if (n < 0 && errno != EINTR)
+			return -1;
+	}
+}
+
 /* Read more of the stream into the free tail of rx.  Answers still
  * queued go first (never block with them); while a send waits, the host's
  * bytes may already land in rx (wait_writable), and then that is all. */
@@ -566,6 +593,8 @@ static int rx_fill(struct tgt_conn *c)
 			return -1;
 		if (c->rx_len != before)
 			return 0;
+		if (!c->connected && login_wait(c) < 0)
+			return -1;
 		if (c->evfd < 0 && busy_poll_us()) {
 			n = rx_spin(c);
 			if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -717,6 +746,7 @@ static struct tgt_slot *slot_get(struct tgt_conn *c)
 	s = &c->slots[c->free_slot];
 	c->free_slot = s->next_free;
 	s->used = true;
+	c->nr_pending++;
 	return s;
 }
 
@@ -728,6 +758,7 @@ static void slot_put(struct tgt_conn *c, struct tgt_slot *s)
 	}
 	s->data = NULL; /* buf stays for the next command that needs one */
 	s->used = false;
+	c->nr_pending--;
 	s->next_free = c->free_slot;
 	c->free_slot = (int)(s - c->slots);
 }
@@ -778,6 +809,24 @@ static void start_r2t(struct tgt_conn *c, const struct nvme_sqe *sqe,
 	send_r2t(c, le16toh(sqe->cid), (uint16_t)(s - c->slots), 0, dlen);
 }
 
+/* Is cid (little endian) a command still outstanding on this queue: one
+ * waiting for its data, or an Asynchronous Event Request? */
+static bool cid_in_use(struct tgt_conn *c, uint16_t cid)
+{
+	bool used = false;
+
+	for (uint32_t i = 0; c->nr_pending && i < c->nslots; i++)
+		if (c->slots[i].used && c->slots[i].sqe.cid == cid)
+			return true;
+	if (c->qid == 0 && c->ctrl) {
+		pthread_mutex_lock(&c->ctrl->lock);
+		for (int i = 0; i < c->ctrl->nr_aer && !used; i++)
+			used = c->ctrl->aer_cid[i] == le16toh(cid);
+		pthread_mutex_unlock(&c->ctrl->lock);
+	}
+	return used;
+}
+
 /* CapsuleCmd (§3.6.2.6): the SQE, maybe in-capsule data. */
 static int handle_cmd(struct tgt_conn *c, const uint8_t *hdr,
 		      const struct pdu_info *info)
@@ -810,6 +859,15 @@ static int handle_cmd(struct tgt_conn *c, const uint8_t *hdr,
 		STAT_ADD(c->st.io, 1);
 	else
 		STAT_ADD(c->st.admin, 1);
+	if (unlikely(cid_in_use(c, sqe.cid))) {
+		/* NVMe Base 2.0 §4.2: a CID is unique among the commands
+		 * outstanding on a queue. */
+		warnx("%s: qid %u: command ID %u is already in use", c->peer,
+		      c->qid, le16toh(sqe.cid));
+		cmd_done(c, &sqe, SF_GEN(NVME_SC_CID_CONFLICT) | NVME_SF_DNR_BIT,
+			 0);
+		return 0;
+	}
 	if (sqe.flags & 0x03) { /* fused operations: not supported */
 		cmd_done(c, &sqe, SF_GEN(NVME_SC_INVALID_FIELD) | NVME_SF_DNR_BIT,
 			 0);

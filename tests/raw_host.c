@@ -119,10 +119,11 @@ int port_line(int n)
 /* One control-socket command; returns its whole answer. */
 char *control(const char *cmd)
 {
-	static char buf[8192];
+	static char buf[128 * 1024];
 
 	cr_assert_geq(tproc_control(&T.t, cmd, buf, sizeof buf), 0,
-		      "control: no answer to '%s'", cmd);
+		      "control: no answer to '%s' (got '...%s')", cmd,
+		      buf + (strlen(buf) > 300 ? strlen(buf) - 300 : 0));
 	return buf;
 }
 
