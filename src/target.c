@@ -31,134 +31,8 @@
 
 #include "target.h"
 
-int tgt_verbose;
-struct tgt_global g;
-struct tgt_opts opts = {
-	.mdts = 5,                  /* 128 KiB */
-	.queue_size = 128,
-	.max_io_queues = 8,
-	.maxh2cdata = 128 * 1024,
-	.io_incapsule = 8192,
-	.busy_poll_us = 0,
-	.lba_size = 4096,
-	.max_conns = 1024,
-	.login_ms = 10000,
-};
-
 static const char *pidfile, *portfile;
-static char *config_abs;
 static int sig_fd = -1;
-
-/* ---- logging and time --------------------------------------------------- */
-
-void tgt_log(int level, const char *fmt, ...)
-{
-	char buf[1024];
-	va_list ap;
-	int n;
-
-	if (level > tgt_verbose)
-		return;
-	n = snprintf(buf, sizeof buf, "%s: ", TGT_NAME);
-	va_start(ap, fmt);
-	n += vsnprintf(buf + n, sizeof buf - (size_t)n - 1, fmt, ap);
-	va_end(ap);
-	if (n > (int)sizeof buf - 2)
-		n = (int)sizeof buf - 2;
-	buf[n++] = '\n';
-	/* one write: lines of different threads do not mix */
-	if (write(STDERR_FILENO, buf, (size_t)n) < 0) {
-		/* nowhere left to say it */
-	}
-}
-
-uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-void stats_add(struct tgt_stats *to, const struct tgt_stats *from)
-{
-	to->io += from->io;
-	to->reads += from->reads;
-	to->writes += from->writes;
-	to->others += from->others;
-	to->rbytes += from->rbytes;
-	to->wbytes += from->wbytes;
-	to->errors += from->errors;
-	to->admin += from->admin;
-	to->cpu_ns += from->cpu_ns;
-}
-
-/* ---- statistics --------------------------------------------------------- */
-
-/* Every association's counters, then the totals with the process's CPU
- * time per I/O command (getrusage: all threads, the accept loop too). */
-void stats_print(FILE *out)
-{
-	struct tgt_stats total = { 0 }, st;
-	struct rusage ru;
-	struct tgt_ctrl *ctrl;
-	uint64_t assoc = 0;
-	double user, sys;
-	char line[1024];
-	int q;
-
-	pthread_mutex_lock(&g.lock);
-	for (ctrl = g.ctrls; ctrl; ctrl = ctrl->next) {
-		ctrl_stats(ctrl, &st, &q, true);
-		ctrl_format(line, sizeof line, ctrl, &st, q, "live");
-		fprintf(out, "%s: stats %s\n", TGT_NAME, line);
-		stats_add(&total, &st);
-		assoc++;
-	}
-	for (char *h = g.history, *nl; h && *h; h = nl + 1) {
-		nl = strchr(h, '\n');
-		fprintf(out, "%s: stats %.*s\n", TGT_NAME, (int)(nl - h), h);
-	}
-	stats_add(&total, &g.ended);
-	assoc += g.ended_count;
-	pthread_mutex_unlock(&g.lock);
-
-	getrusage(RUSAGE_SELF, &ru);
-	user = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6;
-	sys = (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
-	fprintf(out,
-		"%s: stats total associations=%" PRIu64 " io=%" PRIu64
-		" reads=%" PRIu64 " writes=%" PRIu64 " read_bytes=%" PRIu64
-		" write_bytes=%" PRIu64 " errors=%" PRIu64
-		" cpu_user_s=%.3f cpu_sys_s=%.3f cpu_us_per_io=%.2f queue_cpu_us_per_io=%.2f"
-		" connections=%u\n",
-		TGT_NAME, assoc, total.io, total.reads, total.writes,
-		total.rbytes, total.wbytes, total.errors, user, sys,
-		total.io ? (user + sys) * 1e6 / (double)total.io : 0.0,
-		total.io ? (double)total.cpu_ns / 1e3 / (double)total.io : 0.0,
-		__atomic_load_n(&g.nr_conns, __ATOMIC_RELAXED));
-	fflush(out);
-}
-
-int tgt_reload(char *err, size_t errlen)
-{
-	if (!config_abs) {
-		snprintf(err, errlen, "no configuration file (-c) to reload");
-		return -1;
-	}
-	if (config_load(config_abs, false, err, errlen) < 0)
-		return -1;
-	infox("configuration %s reloaded", config_abs);
-	return 0;
-}
 
 /* ---- listeners ---------------------------------------------------------- */
 
@@ -295,7 +169,7 @@ static void accept_conns(struct tgt_listener *l)
 		if (__atomic_load_n(&g.nr_conns, __ATOMIC_RELAXED) >=
 		    opts.max_conns) {
 			static uint64_t said_ms;
-			uint64_t t = now_ms();
+			uint64_t t = tgt_now_ms();
 
 			/* refused at once; said at most once a second */
 			if (t - said_ms >= 1000) {
@@ -312,7 +186,7 @@ static void accept_conns(struct tgt_listener *l)
 			close(fd);
 			continue;
 		}
-		c->accepted_ms = now_ms();
+		c->accepted_ms = tgt_now_ms();
 		/* completions go out at once; we batch them ourselves */
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 		c->fd = fd;
@@ -834,8 +708,8 @@ static void cleanup(void)
 	listens = NULL;
 	free(fault_specs);
 	fault_specs = NULL;
-	free(config_abs);
-	config_abs = NULL;
+	free(tgt_config_path);
+	tgt_config_path = NULL;
 }
 
 static void stop_all(void)
@@ -919,7 +793,7 @@ int main(int argc, char **argv)
 	pthread_mutex_init(&g.lock, NULL);
 	g.wake_fd = -1;
 	g.next_cntlid = 1;
-	g.start_ms = now_ms();
+	g.start_ms = tgt_now_ms();
 	atomic_init(&g.genctr, 1);
 	parse_args(argc, argv, &daemonize, &disc_port);
 
@@ -934,10 +808,10 @@ int main(int argc, char **argv)
 			die("--fault %s", err);
 	setup_subsystems();
 	if (opts.config) {
-		config_abs = realpath(opts.config, NULL);
-		if (!config_abs)
+		tgt_config_path = realpath(opts.config, NULL);
+		if (!tgt_config_path)
 			die("-c %s: %s", opts.config, strerror(errno));
-		if (config_load(config_abs, true, err, sizeof err) < 0)
+		if (config_load(tgt_config_path, true, err, sizeof err) < 0)
 			die("%s", err);
 	}
 	if (!g.subsystems && !opts.control)

@@ -215,7 +215,7 @@ static int send_iov(struct tgt_conn *c, struct iovec *iov, int cnt)
 /* The delay fault's wait; cut short when the connection is shut down. */
 static void sleep_until_ns(struct tgt_conn *c, uint64_t t)
 {
-	for (uint64_t now = now_ns(); now < t; now = now_ns()) {
+	for (uint64_t now = tgt_now_ns(); now < t; now = tgt_now_ns()) {
 		struct pollfd pfd = { .fd = c->fd, .events = 0 };
 		int ms = (int)MIN((t - now + 999999) / 1000000, (uint64_t)1000);
 
@@ -351,7 +351,7 @@ void cmd_done(struct tgt_conn *c, const struct nvme_sqe *sqe,
 	conn_complete(c, le16toh(sqe->cid), status, res);
 	if (unlikely(c->fs.any)) {
 		if (conn_fault(c, F_DELAY)) {
-			uint64_t t = now_ns() +
+			uint64_t t = tgt_now_ns() +
 				     (uint64_t)c->fs.f[F_DELAY].arg * 1000000u;
 			if (t > c->delay_until_ns)
 				c->delay_until_ns = t;
@@ -458,7 +458,7 @@ uint8_t *conn_abuf(struct tgt_conn *c, size_t len)
 static void touch(struct tgt_conn *c)
 {
 	if (c->ctrl) {
-		uint64_t t = now_ms();
+		uint64_t t = tgt_now_ms();
 
 		if (atomic_load_explicit(&c->ctrl->last_rx_ms,
 					 memory_order_relaxed) != t)
@@ -559,7 +559,7 @@ static int login_wait(struct tgt_conn *c)
 {
 	for (;;) {
 		struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
-		uint64_t deadline = c->accepted_ms + opts.login_ms, now = now_ms();
+		uint64_t deadline = c->accepted_ms + opts.login_ms, now = tgt_now_ms();
 		int n;
 
 		if (now >= deadline) {
