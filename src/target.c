@@ -594,7 +594,6 @@ static void setup_listeners(const char *disc_port)
 {
 	char host[300], port[16], err[600], hosts[TGT_MAX_LISTENERS][300];
 	int nhosts = 0;
-	char text[TGT_MAX_LISTENERS * 8] = "";
 
 	if (!nr_listens) {
 		static const char *def[] = { "127.0.0.1:4420" };
@@ -619,12 +618,20 @@ static void setup_listeners(const char *disc_port)
 	for (int k = 0; disc_port && k < nhosts; k++)
 		if (listen_on(hosts[k], disc_port, true, err, sizeof err) < 0)
 			die("--discovery-port: %s", err);
-	if (portfile) {
-		for (int i = 0; i < g.nr_lsn; i++)
-			snprintf(text + strlen(text), sizeof text - strlen(text),
-				 "%u\n", g.lsn[i].port);
-		write_file(portfile, text);
-	}
+}
+
+/* The port file says the target is ready: written once the listeners and
+ * the control socket are there. */
+static void write_portfile(void)
+{
+	char text[TGT_MAX_LISTENERS * 8] = "";
+
+	if (!portfile)
+		return;
+	for (int i = 0; i < g.nr_lsn; i++)
+		snprintf(text + strlen(text), sizeof text - strlen(text), "%u\n",
+			 g.lsn[i].port);
+	write_file(portfile, text);
 }
 
 /* Detach; the parent exits once the child has written its pidfile, so
@@ -819,6 +826,7 @@ int main(int argc, char **argv)
 	setup_listeners(disc_port);
 	if (opts.control && control_open(opts.control, err, sizeof err) < 0)
 		die("%s", err);
+	write_portfile();
 	if (daemonize)
 		go_daemon();
 	else if (pidfile) {
