@@ -107,6 +107,7 @@ struct tgt_opts {
 	uint32_t max_conns;      /* --max-connections */
 	uint32_t login_ms;       /* --login-timeout: ICReq and Connect within */
 	bool read_only;          /* every namespace write protected */
+	bool no_files;           /* file namespaces refused (in-process fuzzing) */
 	const char *config;
 	const char *control;
 };
@@ -465,6 +466,8 @@ int subsys_check_identity(const char *what, const char *v, size_t max,
 			  char *err, size_t errlen);
 void ns_changed(struct tgt_subsys *s, uint32_t nsid);
 int config_load(const char *path, bool initial, char *err, size_t errlen);
+/* Parse the file only (nothing is created). */
+int config_check(const char *path, char *err, size_t errlen);
 void subsys_list(FILE *out);
 void hash128(const void *a, size_t alen, const void *b, size_t blen,
 	     uint64_t salt, uint8_t out[16]);

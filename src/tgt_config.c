@@ -245,6 +245,16 @@ out:
 	return rc;
 }
 
+int config_check(const char *path, char *err, size_t errlen)
+{
+	struct cfg cfg;
+
+	if (cfg_parse(path, &cfg, err, errlen) < 0)
+		return -1;
+	cfg_free(&cfg);
+	return 0;
+}
+
 static int cfg_apply_ns(struct tgt_subsys *s, const struct cfg_subsys *cs,
 			const struct cfg_ns *cn, bool initial, const char *path,
 			char *err, size_t errlen)
