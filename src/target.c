@@ -267,6 +267,11 @@ static int nr_listens, nr_faults;
 
 static void cleanup(void);
 
+/* Exit statuses as nvmeof(8): 64 a usage error, 1 a failure to start. */
+#define EXIT_USAGE 64
+
+static int die_status = 1;
+
 static void NVMEOF_PRINTF(1, 2) die(const char *fmt, ...)
 {
 	char buf[1200];
@@ -277,8 +282,14 @@ static void NVMEOF_PRINTF(1, 2) die(const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, "%s: %s\n", TGT_NAME, buf);
 	cleanup();
-	exit(1);
+	exit(die_status);
 }
+
+#define die_usage(...)                                                      \
+	do {                                                                \
+		die_status = EXIT_USAGE;                                    \
+		die(__VA_ARGS__);                                           \
+	} while (0)
 
 static void *xrealloc(void *p, size_t n)
 {
@@ -402,6 +413,7 @@ static void parse_args(int argc, char **argv, bool *daemonize,
 	int ch;
 	struct cli_subsys *s;
 
+	die_status = EXIT_USAGE; /* until the options are read */
 	while ((ch = getopt_long(argc, argv, "l:n:c:fvhV", longopts, NULL)) !=
 	       -1) {
 		switch (ch) {
@@ -528,14 +540,17 @@ static void parse_args(int argc, char **argv, bool *daemonize,
 		default:
 			fprintf(stderr, "Try '%s --help'.\n", TGT_NAME);
 			cleanup();
-			exit(2);
+			exit(EXIT_USAGE);
 		}
 	}
 	if (optind < argc)
 		die("unexpected argument '%s' (namespaces are given with --ns)",
 		    argv[optind]);
+	die_status = 1;
 }
 
+/* Malformed values here (an identity, an NQN, a namespace spec) are
+ * usage errors too; a namespace that cannot be opened is not. */
 static void setup_subsystems(void)
 {
 	char err[1200];
@@ -552,10 +567,10 @@ static void setup_subsystems(void)
 		    (cs->firmware &&
 		     subsys_check_identity("--firmware", cs->firmware, 8, err,
 					   sizeof err) < 0))
-			die("%s", err);
+			die_usage("%s", err);
 		s = subsys_new(nqn, ORIGIN_CLI, err, sizeof err);
 		if (!s)
-			die("-n %s: %s", nqn, err);
+			die_usage("-n %s: %s", nqn, err);
 		subsys_set_identity(s, cs->serial, cs->model, cs->firmware);
 		for (int k = 0; k < cs->nr_ns; k++) {
 			struct ns_spec spec;
@@ -563,13 +578,13 @@ static void setup_subsystems(void)
 
 			if (ns_spec_parse(cs->ns[k], true, &spec, err,
 					  sizeof err) < 0)
-				die("--ns %s", err);
+				die_usage("--ns %s", err);
 			if (subsys_ns_add(s, &spec, NULL, e, sizeof e) < 0)
 				die("--ns %s: %s", cs->ns[k], e);
 		}
 		for (int k = 0; k < cs->nr_hosts; k++)
 			if (host_add(s, cs->hosts[k], err, sizeof err) < 0)
-				die("--allow-host: %s", err);
+				die_usage("--allow-host: %s", err);
 	}
 }
 
@@ -632,6 +647,59 @@ static void write_portfile(void)
 		snprintf(text + strlen(text), sizeof text - strlen(text), "%u\n",
 			 g.lsn[i].port);
 	write_file(portfile, text);
+}
+
+/* Say where we listen and what we serve (also without -v): two lines. */
+static void announce(void)
+{
+	char line[900];
+	size_t n = 0;
+	struct tgt_subsys *s;
+
+#define ADD(...)                                                            \
+	do {                                                                \
+		if (n < sizeof line - 8)                                    \
+			n += (size_t)snprintf(line + n, sizeof line - 8 - n,  \
+					      __VA_ARGS__);                 \
+		if (n >= sizeof line - 8) {                                 \
+			n = sizeof line - 8;                                \
+			strcpy(line + n, ", ...");                          \
+		}                                                           \
+	} while (0)
+	for (int i = 0; i < g.nr_lsn; i++) {
+		const struct tgt_listener *l = &g.lsn[i];
+
+		ADD("%s%s%s%s:%u%s", i ? ", " : "",
+		    l->family == AF_INET6 ? "[" : "", l->addr,
+		    l->family == AF_INET6 ? "]" : "", l->port,
+		    l->discovery_only ? " (discovery only)" : "");
+	}
+	tgt_log(LOG_WARN, "listening on %s", line);
+	n = 0;
+	line[0] = '\0';
+	pthread_mutex_lock(&g.lock);
+	for (s = g.subsystems; s; s = s->next) {
+		int nns = 0, nhosts = 0;
+
+		pthread_mutex_lock(&s->lock);
+		for (uint32_t i = 1; i <= TGT_MAX_NSID; i++)
+			nns += s->ns[i] != NULL;
+		for (struct tgt_host *h = s->hosts; h; h = h->next)
+			nhosts++;
+		ADD("%s%s (%d namespace%s, %s", n ? ", " : "", s->nqn, nns,
+		    nns == 1 ? "" : "s", s->allow_any ? "any host" : "");
+		if (!s->allow_any)
+			ADD("%d host%s", nhosts, nhosts == 1 ? "" : "s");
+		ADD(")");
+		pthread_mutex_unlock(&s->lock);
+	}
+	pthread_mutex_unlock(&g.lock);
+#undef ADD
+	if (n)
+		tgt_log(LOG_WARN, "serving %s", line);
+	else
+		tgt_log(LOG_WARN, "serving no subsystem yet (add them on the control socket %s)",
+			opts.control);
 }
 
 /* Detach; the parent exits once the child has written its pidfile, so
@@ -804,6 +872,23 @@ int main(int argc, char **argv)
 	atomic_init(&g.genctr, 1);
 	parse_args(argc, argv, &daemonize, &disc_port);
 
+	/* Signals arrive through signalfd in this thread only; every
+	 * connection thread inherits the blocked mask.  Blocked before the
+	 * port file says we are ready, so that a SIGTERM right after it is
+	 * an orderly exit. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	sigdelset(&set, SIGPIPE);
+	sig_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	g.wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (sig_fd < 0 || g.wake_fd < 0)
+		die("signalfd/eventfd: %s", strerror(errno));
+
 	io_init();
 	if (!tgt_zero)
 		die("out of memory");
@@ -826,6 +911,7 @@ int main(int argc, char **argv)
 	setup_listeners(disc_port);
 	if (opts.control && control_open(opts.control, err, sizeof err) < 0)
 		die("%s", err);
+	announce();
 	write_portfile();
 	if (daemonize)
 		go_daemon();
@@ -836,20 +922,6 @@ int main(int argc, char **argv)
 		write_file(pidfile, pid);
 	}
 
-	/* Signals arrive through signalfd in this thread only; every
-	 * connection thread inherits the blocked mask. */
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGUSR1);
-	sigaddset(&set, SIGPIPE);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	sigdelset(&set, SIGPIPE);
-	sig_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
-	g.wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (sig_fd < 0 || g.wake_fd < 0)
-		die("signalfd/eventfd: %s", strerror(errno));
 
 	rc = main_loop();
 	stop_all();

@@ -137,6 +137,18 @@ struct tgt_listener {
 	bool wildcard;
 };
 
+/* ---- statistics --------------------------------------------------------- */
+
+struct tgt_stats {
+	uint64_t io;             /* NVM I/O commands */
+	uint64_t reads, writes, others;
+	uint64_t rbytes, wbytes;
+	uint64_t errors;
+	uint64_t admin;
+	uint64_t cpu_ns;         /* thread CPU time of finished queues */
+};
+void stats_add(struct tgt_stats *to, const struct tgt_stats *from);
+
 /* ---- namespaces and subsystems (tgt_subsys.c, backends in tgt_io.c) ----- */
 
 enum ns_kind { NS_FILE, NS_BDEV, NS_RAM, NS_NULL };
@@ -185,6 +197,7 @@ struct tgt_subsys {
 	atomic_int refs;
 	pthread_mutex_t lock;    /* the namespace table, the hosts */
 	struct tgt_ns *ns[TGT_MAX_NSID + 1];
+	struct tgt_stats ended;  /* of its associations that ended (g.lock) */
 	bool allow_any;          /* any host may connect (the default) */
 	struct tgt_host *hosts;  /* else only these */
 };
@@ -232,17 +245,6 @@ const char *fault_name(enum fault_mode m);
  * that did (a fault that fires once for the whole target). */
 bool fault_disarm_fired(enum fault_mode m, unsigned gen);
 
-/* ---- statistics --------------------------------------------------------- */
-
-struct tgt_stats {
-	uint64_t io;             /* NVM I/O commands */
-	uint64_t reads, writes, others;
-	uint64_t rbytes, wbytes;
-	uint64_t errors;
-	uint64_t admin;
-	uint64_t cpu_ns;         /* thread CPU time of finished queues */
-};
-void stats_add(struct tgt_stats *to, const struct tgt_stats *from);
 
 /* ---- controllers (associations) ----------------------------------------- */
 

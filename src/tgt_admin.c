@@ -183,10 +183,21 @@ static void put_u128(uint8_t *p, uint64_t v)
 static size_t log_smart(struct tgt_conn *c, uint8_t *buf)
 {
 	struct nvme_smart_log *l = (void *)buf;
-	struct tgt_stats st;
+	struct tgt_subsys *s = c->ctrl->subsys;
+	struct tgt_stats st, one;
+	struct tgt_ctrl *ctrl;
 	uint64_t errs;
 
-	ctrl_stats(c->ctrl, &st, NULL, false);
+	/* The subsystem's I/O since the start, of every association (a host
+	 * that connects to read this log has done none of it itself). */
+	pthread_mutex_lock(&g.lock);
+	st = s->ended;
+	for (ctrl = g.ctrls; ctrl; ctrl = ctrl->next)
+		if (ctrl->subsys == s) {
+			ctrl_stats(ctrl, &one, NULL, false);
+			stats_add(&st, &one);
+		}
+	pthread_mutex_unlock(&g.lock);
 	pthread_mutex_lock(&c->ctrl->lock);
 	errs = c->ctrl->err_count;
 	pthread_mutex_unlock(&c->ctrl->lock);

@@ -188,6 +188,7 @@ void ctrl_put(struct tgt_ctrl *ctrl)
 		ctrl_format(line, sizeof line, ctrl, &ctrl->closed,
 			    ctrl->nr_queues_total, "ended");
 		stats_add(&g.ended, &ctrl->closed);
+		stats_add(&ctrl->subsys->ended, &ctrl->closed);
 		g.ended_count++;
 		if (g.history_len < 64 * 1024) {
 			size_t l = strlen(line);

@@ -498,9 +498,41 @@ Test(target, startup_errors)
 		 "grep -q 'cannot open /nonexistent/nvmeof-raw.img: No such file or directory' %s/stderr",
 		 T.dir);
 	cr_expect_eq(system(cmd), 0, "the message names the file");
+	/* usage errors: 64, as the other programs (nvmeof(8)) */
 	snprintf(cmd, sizeof cmd, "'%s' --ns ram:12Q 2>/dev/null", tproc_path());
 	rc = system(cmd);
-	cr_expect(WIFEXITED(rc) && WEXITSTATUS(rc) == 1, "bad size");
+	cr_expect(WIFEXITED(rc) && WEXITSTATUS(rc) == 64, "bad size: %d", rc);
+	snprintf(cmd, sizeof cmd, "'%s' --bogus 2>/dev/null", tproc_path());
+	rc = system(cmd);
+	cr_expect(WIFEXITED(rc) && WEXITSTATUS(rc) == 64, "unknown option: %d",
+		  rc);
+	snprintf(cmd, sizeof cmd, "'%s' --mdts 11 --ns ram:1M 2>/dev/null",
+		 tproc_path());
+	rc = system(cmd);
+	cr_expect(WIFEXITED(rc) && WEXITSTATUS(rc) == 64, "bad value: %d", rc);
+	snprintf(cmd, sizeof cmd,
+		 "'%s' --allow-host bad --ns ram:1M 2>/dev/null", tproc_path());
+	rc = system(cmd);
+	cr_expect(WIFEXITED(rc) && WEXITSTATUS(rc) == 64, "bad host NQN: %d",
+		  rc);
+}
+
+/* Without -v the target says where it listens and what it serves. */
+Test(target, says_what_it_serves)
+{
+	char cmd[1024];
+
+	finish();
+	snprintf(cmd, sizeof cmd,
+		 "rm -f %s/port; '%s' -l 127.0.0.1:0 -n %s --ns ram:1M --ns null:1M --allow-host %s -n %s-2 --ns ram:1M --port-file %s/port 2>%s/stderr & "
+		 "pid=$!; while [ ! -s %s/port ]; do kill -0 $pid || exit 1; sleep 0.05; done; kill $pid; wait $pid",
+		 T.dir, tproc_path(), NQN, HOSTNQN, NQN, T.dir, T.dir, T.dir);
+	cr_assert_eq(system(cmd), 0);
+	snprintf(cmd, sizeof cmd,
+		 "grep -q '^nvmeof-target: listening on 127.0.0.1:[0-9]*$' %s/stderr && "
+		 "grep -qF 'nvmeof-target: serving %s (2 namespaces, 1 host), %s-2 (1 namespace, any host)' %s/stderr",
+		 T.dir, NQN, NQN, T.dir);
+	cr_expect_eq(system(cmd), 0, "the two lines");
 }
 
 Test(target, faults_damage_pdus)
@@ -849,6 +881,33 @@ Test(target, burst_while_sends_block, .timeout = 120)
 		}
 	}
 	close(io.fd);
+	close(a.fd);
+	finish();
+}
+
+/* The SMART log counts the subsystem's I/O of every association, also of
+ * those that ended: a host that connects to read it has done none. */
+Test(target, smart_log_counts_every_association)
+{
+	struct rc a, io;
+	uint8_t buf[3 * BS], log[512];
+	const struct nvme_smart_log *l = (const void *)log;
+
+	admin_up(&a, NQN, false, false, 0);
+	io_up(&io, &a, 1);
+	fill(buf, sizeof buf, 9);
+	cr_assert_eq(rw(&io, NVME_NVM_WRITE, 1, 0, 3, buf, X_R2T), 0);
+	cr_assert_eq(rw(&io, NVME_NVM_READ, 1, 0, 1, buf, X_IN), 0);
+	cr_assert_eq(rw(&io, NVME_NVM_READ, 1, 1, 2, buf, X_IN), 0);
+	close(io.fd);
+	close(a.fd);
+	admin_up(&a, NQN, false, false, 0);
+	cr_assert_eq(get_log(&a, NVME_LOG_SMART, false, 0, log, sizeof log), 0);
+	cr_expect_eq(le64_get(l->host_writes), 1, "one Write command");
+	cr_expect_eq(le64_get(l->host_reads), 2, "two Read commands");
+	/* thousands of 512-byte units, rounded up: 24 and 24 units */
+	cr_expect_eq(le64_get(l->data_units_written), 1);
+	cr_expect_eq(le64_get(l->data_units_read), 1);
 	close(a.fd);
 	finish();
 }
