@@ -261,6 +261,12 @@ int tcp_pdu_flush(struct queue *q)
 				n++;
 				skip = 0;
 			}
+			/* Its next H2CData PDU is built only once this one
+			 * has gone: nothing may follow it in this send, or
+			 * the bytes sent past it would be counted as part
+			 * of that next PDU. */
+			if (r->tx_kind == TX_H2C && r->h2c_off < r->r2t_end)
+				break;
 		}
 		sent = transport_sendv(q->conn->t, iov, n);
 		if (sent < 0)

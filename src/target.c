@@ -31,130 +31,8 @@
 
 #include "target.h"
 
-int tgt_verbose;
-struct tgt_global g;
-struct tgt_opts opts = {
-	.mdts = 5,                  /* 128 KiB */
-	.queue_size = 128,
-	.max_io_queues = 8,
-	.maxh2cdata = 128 * 1024,
-	.io_incapsule = 8192,
-	.busy_poll_us = 0,
-	.lba_size = 4096,
-};
-
 static const char *pidfile, *portfile;
-static char *config_abs;
 static int sig_fd = -1;
-
-/* ---- logging and time --------------------------------------------------- */
-
-void tgt_log(int level, const char *fmt, ...)
-{
-	char buf[1024];
-	va_list ap;
-	int n;
-
-	if (level > tgt_verbose)
-		return;
-	n = snprintf(buf, sizeof buf, "%s: ", TGT_NAME);
-	va_start(ap, fmt);
-	n += vsnprintf(buf + n, sizeof buf - (size_t)n - 1, fmt, ap);
-	va_end(ap);
-	if (n > (int)sizeof buf - 2)
-		n = (int)sizeof buf - 2;
-	buf[n++] = '\n';
-	/* one write: lines of different threads do not mix */
-	if (write(STDERR_FILENO, buf, (size_t)n) < 0) {
-		/* nowhere left to say it */
-	}
-}
-
-uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-void stats_add(struct tgt_stats *to, const struct tgt_stats *from)
-{
-	to->io += from->io;
-	to->reads += from->reads;
-	to->writes += from->writes;
-	to->others += from->others;
-	to->rbytes += from->rbytes;
-	to->wbytes += from->wbytes;
-	to->errors += from->errors;
-	to->admin += from->admin;
-	to->cpu_ns += from->cpu_ns;
-}
-
-/* ---- statistics --------------------------------------------------------- */
-
-/* Every association's counters, then the totals with the process's CPU
- * time per I/O command (getrusage: all threads, the accept loop too). */
-void stats_print(FILE *out)
-{
-	struct tgt_stats total = { 0 }, st;
-	struct rusage ru;
-	struct tgt_ctrl *ctrl;
-	uint64_t assoc = 0;
-	double user, sys;
-	char line[1024];
-	int q;
-
-	pthread_mutex_lock(&g.lock);
-	for (ctrl = g.ctrls; ctrl; ctrl = ctrl->next) {
-		ctrl_stats(ctrl, &st, &q, true);
-		ctrl_format(line, sizeof line, ctrl, &st, q, "live");
-		fprintf(out, "%s: stats %s\n", TGT_NAME, line);
-		stats_add(&total, &st);
-		assoc++;
-	}
-	for (char *h = g.history, *nl; h && *h; h = nl + 1) {
-		nl = strchr(h, '\n');
-		fprintf(out, "%s: stats %.*s\n", TGT_NAME, (int)(nl - h), h);
-	}
-	stats_add(&total, &g.ended);
-	assoc += g.ended_count;
-	pthread_mutex_unlock(&g.lock);
-
-	getrusage(RUSAGE_SELF, &ru);
-	user = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6;
-	sys = (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
-	fprintf(out,
-		"%s: stats total associations=%" PRIu64 " io=%" PRIu64
-		" reads=%" PRIu64 " writes=%" PRIu64 " read_bytes=%" PRIu64
-		" write_bytes=%" PRIu64 " errors=%" PRIu64
-		" cpu_user_s=%.3f cpu_sys_s=%.3f cpu_us_per_io=%.2f queue_cpu_us_per_io=%.2f\n",
-		TGT_NAME, assoc, total.io, total.reads, total.writes,
-		total.rbytes, total.wbytes, total.errors, user, sys,
-		total.io ? (user + sys) * 1e6 / (double)total.io : 0.0,
-		total.io ? (double)total.cpu_ns / 1e3 / (double)total.io : 0.0);
-	fflush(out);
-}
-
-int tgt_reload(char *err, size_t errlen)
-{
-	if (!config_abs) {
-		snprintf(err, errlen, "no configuration file (-c) to reload");
-		return -1;
-	}
-	if (config_load(config_abs, false, err, errlen) < 0)
-		return -1;
-	infox("configuration %s reloaded", config_abs);
-	return 0;
-}
 
 /* ---- listeners ---------------------------------------------------------- */
 
@@ -278,6 +156,7 @@ static void accept_conns(struct tgt_listener *l)
 		struct sockaddr_storage peer;
 		socklen_t pl = sizeof peer, ll;
 		struct tgt_conn *c;
+		char line[INET6_ADDRSTRLEN + 8];
 		int fd = accept4(l->fd, (struct sockaddr *)&peer, &pl,
 				 SOCK_CLOEXEC), one = 1, rc;
 
@@ -287,11 +166,27 @@ static void accept_conns(struct tgt_listener *l)
 				warnx("accept: %s", strerror(errno));
 			return;
 		}
+		if (__atomic_load_n(&g.nr_conns, __ATOMIC_RELAXED) >=
+		    opts.max_conns) {
+			static uint64_t said_ms;
+			uint64_t t = tgt_now_ms();
+
+			/* refused at once; said at most once a second */
+			if (t - said_ms >= 1000) {
+				fmt_peer(&peer, line, sizeof line);
+				warnx("%s: refused: %u connections already (--max-connections)",
+				      line, opts.max_conns);
+				said_ms = t;
+			}
+			close(fd);
+			continue;
+		}
 		c = calloc(1, sizeof *c);
 		if (!c) {
 			close(fd);
 			continue;
 		}
+		c->accepted_ms = tgt_now_ms();
 		/* completions go out at once; we batch them ourselves */
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 		c->fd = fd;
@@ -303,9 +198,11 @@ static void accept_conns(struct tgt_listener *l)
 		pthread_mutex_lock(&g.lock);
 		c->next = g.conns;
 		g.conns = c;
+		g.nr_conns++;
 		rc = pthread_create(&c->thread, NULL, conn_thread, c);
 		if (rc) {
 			g.conns = c->next;
+			g.nr_conns--;
 			pthread_mutex_unlock(&g.lock);
 			warnx("%s: cannot start a thread: %s", c->peer,
 			      strerror(rc));
@@ -337,6 +234,7 @@ static void reap(bool all)
 		c = *pp;
 		if (all || atomic_load(&c->finished)) {
 			*pp = c->next;
+			g.nr_conns--;
 			c->next = done;
 			done = c;
 		} else {
@@ -358,6 +256,8 @@ struct cli_subsys {
 	const char *serial, *model, *firmware;
 	const char **ns;
 	int nr_ns;
+	const char **hosts;      /* --allow-host */
+	int nr_hosts;
 };
 
 static struct cli_subsys *cli;
@@ -366,6 +266,11 @@ static const char **listens, **fault_specs;
 static int nr_listens, nr_faults;
 
 static void cleanup(void);
+
+/* Exit statuses as nvmeof(8): 64 a usage error, 1 a failure to start. */
+#define EXIT_USAGE 64
+
+static int die_status = 1;
 
 static void NVMEOF_PRINTF(1, 2) die(const char *fmt, ...)
 {
@@ -377,8 +282,14 @@ static void NVMEOF_PRINTF(1, 2) die(const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, "%s: %s\n", TGT_NAME, buf);
 	cleanup();
-	exit(1);
+	exit(die_status);
 }
+
+#define die_usage(...)                                                      \
+	do {                                                                \
+		die_status = EXIT_USAGE;                                    \
+		die(__VA_ARGS__);                                           \
+	} while (0)
 
 static void *xrealloc(void *p, size_t n)
 {
@@ -417,6 +328,8 @@ static void usage(FILE *out)
 		"      --read-only          every namespace is write protected\n"
 		"      --lba-size N         512 or 4096 (default 4096)\n"
 		"      --serial S, --model M, --firmware F   identity of the subsystem\n"
+		"      --allow-host NQN     only this host (repeatable) may connect to the\n"
+		"                           subsystem of the last -n (default: any host)\n"
 		"  -c, --config FILE        subsystems from FILE (re-read on SIGHUP)\n"
 		"      --control PATH       unix socket for line commands\n"
 		"      --mdts N             max transfer 2^N * 4 KiB (default 5; 0: no limit)\n"
@@ -426,6 +339,9 @@ static void usage(FILE *out)
 		"      --in-capsule N       I/O in-capsule data bytes (default 8192)\n"
 		"      --busy-poll USEC     I/O queues wait for the host without sleeping\n"
 		"                           for up to USEC (default 0: off)\n"
+		"      --max-connections N  refuse TCP connections past N (default 1024)\n"
+		"      --login-timeout SEC  close a connection without ICReq and Connect\n"
+		"                           after SEC seconds (default 10)\n"
 		"      --fault MODE[:ARG][@io|@admin|@all]   inject faults (repeatable)\n"
 		"  -f, --foreground         stay in the foreground (the default)\n"
 		"      --daemon             detach once listening\n"
@@ -444,7 +360,8 @@ enum {
 	OPT_NS = 256, OPT_READ_ONLY, OPT_DISC_PORT, OPT_CONTROL, OPT_SERIAL,
 	OPT_MODEL, OPT_FIRMWARE, OPT_MDTS, OPT_MAX_IOQ, OPT_QSIZE,
 	OPT_MAXH2C, OPT_INCAPSULE, OPT_LBA, OPT_FAULT, OPT_DAEMON,
-	OPT_PIDFILE, OPT_PORTFILE, OPT_BUSY_POLL,
+	OPT_PIDFILE, OPT_PORTFILE, OPT_BUSY_POLL, OPT_ALLOW_HOST,
+	OPT_MAX_CONNS, OPT_LOGIN_TIMEOUT,
 };
 
 static const struct option longopts[] = {
@@ -458,12 +375,15 @@ static const struct option longopts[] = {
 	{ "serial", required_argument, NULL, OPT_SERIAL },
 	{ "model", required_argument, NULL, OPT_MODEL },
 	{ "firmware", required_argument, NULL, OPT_FIRMWARE },
+	{ "allow-host", required_argument, NULL, OPT_ALLOW_HOST },
 	{ "mdts", required_argument, NULL, OPT_MDTS },
 	{ "max-io-queues", required_argument, NULL, OPT_MAX_IOQ },
 	{ "queue-size", required_argument, NULL, OPT_QSIZE },
 	{ "max-h2c-data", required_argument, NULL, OPT_MAXH2C },
 	{ "in-capsule", required_argument, NULL, OPT_INCAPSULE },
 	{ "busy-poll", required_argument, NULL, OPT_BUSY_POLL },
+	{ "max-connections", required_argument, NULL, OPT_MAX_CONNS },
+	{ "login-timeout", required_argument, NULL, OPT_LOGIN_TIMEOUT },
 	{ "lba-size", required_argument, NULL, OPT_LBA },
 	{ "fault", required_argument, NULL, OPT_FAULT },
 	{ "foreground", no_argument, NULL, 'f' },
@@ -493,6 +413,7 @@ static void parse_args(int argc, char **argv, bool *daemonize,
 	int ch;
 	struct cli_subsys *s;
 
+	die_status = EXIT_USAGE; /* until the options are read */
 	while ((ch = getopt_long(argc, argv, "l:n:c:fvhV", longopts, NULL)) !=
 	       -1) {
 		switch (ch) {
@@ -526,6 +447,12 @@ static void parse_args(int argc, char **argv, bool *daemonize,
 			break;
 		case OPT_FIRMWARE:
 			cli_cur()->firmware = optarg;
+			break;
+		case OPT_ALLOW_HOST:
+			s = cli_cur();
+			s->hosts = xrealloc(s->hosts, (size_t)(s->nr_hosts + 1) *
+							      sizeof *s->hosts);
+			s->hosts[s->nr_hosts++] = optarg;
 			break;
 		case OPT_READ_ONLY:
 			opts.read_only = true;
@@ -568,6 +495,14 @@ static void parse_args(int argc, char **argv, bool *daemonize,
 			opts.busy_poll_us = (uint32_t)parse_num("--busy-poll",
 								optarg, 0, 1000000);
 			break;
+		case OPT_MAX_CONNS:
+			opts.max_conns = (uint32_t)parse_num("--max-connections",
+							     optarg, 1, 1000000);
+			break;
+		case OPT_LOGIN_TIMEOUT:
+			opts.login_ms = 1000u * (uint32_t)parse_num(
+				"--login-timeout", optarg, 1, 3600);
+			break;
 		case OPT_LBA:
 			opts.lba_size = (uint32_t)parse_num("--lba-size", optarg,
 							    512, 4096);
@@ -605,14 +540,17 @@ static void parse_args(int argc, char **argv, bool *daemonize,
 		default:
 			fprintf(stderr, "Try '%s --help'.\n", TGT_NAME);
 			cleanup();
-			exit(2);
+			exit(EXIT_USAGE);
 		}
 	}
 	if (optind < argc)
 		die("unexpected argument '%s' (namespaces are given with --ns)",
 		    argv[optind]);
+	die_status = 1;
 }
 
+/* Malformed values here (an identity, an NQN, a namespace spec) are
+ * usage errors too; a namespace that cannot be opened is not. */
 static void setup_subsystems(void)
 {
 	char err[1200];
@@ -629,10 +567,10 @@ static void setup_subsystems(void)
 		    (cs->firmware &&
 		     subsys_check_identity("--firmware", cs->firmware, 8, err,
 					   sizeof err) < 0))
-			die("%s", err);
+			die_usage("%s", err);
 		s = subsys_new(nqn, ORIGIN_CLI, err, sizeof err);
 		if (!s)
-			die("-n %s: %s", nqn, err);
+			die_usage("-n %s: %s", nqn, err);
 		subsys_set_identity(s, cs->serial, cs->model, cs->firmware);
 		for (int k = 0; k < cs->nr_ns; k++) {
 			struct ns_spec spec;
@@ -640,10 +578,13 @@ static void setup_subsystems(void)
 
 			if (ns_spec_parse(cs->ns[k], true, &spec, err,
 					  sizeof err) < 0)
-				die("--ns %s", err);
+				die_usage("--ns %s", err);
 			if (subsys_ns_add(s, &spec, NULL, e, sizeof e) < 0)
 				die("--ns %s: %s", cs->ns[k], e);
 		}
+		for (int k = 0; k < cs->nr_hosts; k++)
+			if (host_add(s, cs->hosts[k], err, sizeof err) < 0)
+				die_usage("--allow-host: %s", err);
 	}
 }
 
@@ -668,7 +609,6 @@ static void setup_listeners(const char *disc_port)
 {
 	char host[300], port[16], err[600], hosts[TGT_MAX_LISTENERS][300];
 	int nhosts = 0;
-	char text[TGT_MAX_LISTENERS * 8] = "";
 
 	if (!nr_listens) {
 		static const char *def[] = { "127.0.0.1:4420" };
@@ -693,12 +633,73 @@ static void setup_listeners(const char *disc_port)
 	for (int k = 0; disc_port && k < nhosts; k++)
 		if (listen_on(hosts[k], disc_port, true, err, sizeof err) < 0)
 			die("--discovery-port: %s", err);
-	if (portfile) {
-		for (int i = 0; i < g.nr_lsn; i++)
-			snprintf(text + strlen(text), sizeof text - strlen(text),
-				 "%u\n", g.lsn[i].port);
-		write_file(portfile, text);
+}
+
+/* The port file says the target is ready: written once the listeners and
+ * the control socket are there. */
+static void write_portfile(void)
+{
+	char text[TGT_MAX_LISTENERS * 8] = "";
+
+	if (!portfile)
+		return;
+	for (int i = 0; i < g.nr_lsn; i++)
+		snprintf(text + strlen(text), sizeof text - strlen(text), "%u\n",
+			 g.lsn[i].port);
+	write_file(portfile, text);
+}
+
+/* Say where we listen and what we serve (also without -v): two lines. */
+static void announce(void)
+{
+	char line[900];
+	size_t n = 0;
+	struct tgt_subsys *s;
+
+#define ADD(...)                                                            \
+	do {                                                                \
+		if (n < sizeof line - 8)                                    \
+			n += (size_t)snprintf(line + n, sizeof line - 8 - n,  \
+					      __VA_ARGS__);                 \
+		if (n >= sizeof line - 8) {                                 \
+			n = sizeof line - 8;                                \
+			strcpy(line + n, ", ...");                          \
+		}                                                           \
+	} while (0)
+	for (int i = 0; i < g.nr_lsn; i++) {
+		const struct tgt_listener *l = &g.lsn[i];
+
+		ADD("%s%s%s%s:%u%s", i ? ", " : "",
+		    l->family == AF_INET6 ? "[" : "", l->addr,
+		    l->family == AF_INET6 ? "]" : "", l->port,
+		    l->discovery_only ? " (discovery only)" : "");
 	}
+	tgt_log(LOG_WARN, "listening on %s", line);
+	n = 0;
+	line[0] = '\0';
+	pthread_mutex_lock(&g.lock);
+	for (s = g.subsystems; s; s = s->next) {
+		int nns = 0, nhosts = 0;
+
+		pthread_mutex_lock(&s->lock);
+		for (uint32_t i = 1; i <= TGT_MAX_NSID; i++)
+			nns += s->ns[i] != NULL;
+		for (struct tgt_host *h = s->hosts; h; h = h->next)
+			nhosts++;
+		ADD("%s%s (%d namespace%s, %s", n ? ", " : "", s->nqn, nns,
+		    nns == 1 ? "" : "s", s->allow_any ? "any host" : "");
+		if (!s->allow_any)
+			ADD("%d host%s", nhosts, nhosts == 1 ? "" : "s");
+		ADD(")");
+		pthread_mutex_unlock(&s->lock);
+	}
+	pthread_mutex_unlock(&g.lock);
+#undef ADD
+	if (n)
+		tgt_log(LOG_WARN, "serving %s", line);
+	else
+		tgt_log(LOG_WARN, "serving no subsystem yet (add them on the control socket %s)",
+			opts.control);
 }
 
 /* Detach; the parent exits once the child has written its pidfile, so
@@ -771,8 +772,10 @@ static void cleanup(void)
 		unlink(pidfile);
 	pidfile = NULL;
 	io_fini();
-	for (int i = 0; i < nr_cli; i++)
+	for (int i = 0; i < nr_cli; i++) {
 		free(cli[i].ns);
+		free(cli[i].hosts);
+	}
 	free(cli);
 	cli = NULL;
 	nr_cli = 0;
@@ -780,8 +783,8 @@ static void cleanup(void)
 	listens = NULL;
 	free(fault_specs);
 	fault_specs = NULL;
-	free(config_abs);
-	config_abs = NULL;
+	free(tgt_config_path);
+	tgt_config_path = NULL;
 }
 
 static void stop_all(void)
@@ -865,43 +868,14 @@ int main(int argc, char **argv)
 	pthread_mutex_init(&g.lock, NULL);
 	g.wake_fd = -1;
 	g.next_cntlid = 1;
-	g.start_ms = now_ms();
+	g.start_ms = tgt_now_ms();
 	atomic_init(&g.genctr, 1);
 	parse_args(argc, argv, &daemonize, &disc_port);
 
-	io_init();
-	if (!tgt_zero)
-		die("out of memory");
-	g.disc = subsys_discovery_new();
-	if (!g.disc)
-		die("out of memory");
-	for (int i = 0; i < nr_faults; i++)
-		if (fault_add(fault_specs[i], err, sizeof err) < 0)
-			die("--fault %s", err);
-	setup_subsystems();
-	if (opts.config) {
-		config_abs = realpath(opts.config, NULL);
-		if (!config_abs)
-			die("-c %s: %s", opts.config, strerror(errno));
-		if (config_load(config_abs, true, err, sizeof err) < 0)
-			die("%s", err);
-	}
-	if (!g.subsystems && !opts.control)
-		die("nothing to serve: give a namespace (--ns FILE|ram:SIZE|null:SIZE) or -c CONFIG");
-	setup_listeners(disc_port);
-	if (opts.control && control_open(opts.control, err, sizeof err) < 0)
-		die("%s", err);
-	if (daemonize)
-		go_daemon();
-	else if (pidfile) {
-		char pid[32];
-
-		snprintf(pid, sizeof pid, "%d\n", (int)getpid());
-		write_file(pidfile, pid);
-	}
-
 	/* Signals arrive through signalfd in this thread only; every
-	 * connection thread inherits the blocked mask. */
+	 * connection thread inherits the blocked mask.  Blocked before the
+	 * port file says we are ready, so that a SIGTERM right after it is
+	 * an orderly exit. */
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
@@ -914,6 +888,40 @@ int main(int argc, char **argv)
 	g.wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (sig_fd < 0 || g.wake_fd < 0)
 		die("signalfd/eventfd: %s", strerror(errno));
+
+	io_init();
+	if (!tgt_zero)
+		die("out of memory");
+	g.disc = subsys_discovery_new();
+	if (!g.disc)
+		die("out of memory");
+	for (int i = 0; i < nr_faults; i++)
+		if (fault_add(fault_specs[i], err, sizeof err) < 0)
+			die("--fault %s", err);
+	setup_subsystems();
+	if (opts.config) {
+		tgt_config_path = realpath(opts.config, NULL);
+		if (!tgt_config_path)
+			die("-c %s: %s", opts.config, strerror(errno));
+		if (config_load(tgt_config_path, true, err, sizeof err) < 0)
+			die("%s", err);
+	}
+	if (!g.subsystems && !opts.control)
+		die("nothing to serve: give a namespace (--ns FILE|ram:SIZE|null:SIZE) or -c CONFIG");
+	setup_listeners(disc_port);
+	if (opts.control && control_open(opts.control, err, sizeof err) < 0)
+		die("%s", err);
+	announce();
+	write_portfile();
+	if (daemonize)
+		go_daemon();
+	else if (pidfile) {
+		char pid[32];
+
+		snprintf(pid, sizeof pid, "%d\n", (int)getpid());
+		write_file(pidfile, pid);
+	}
+
 
 	rc = main_loop();
 	stop_all();

@@ -55,6 +55,24 @@
 #define NVME_SC_WRITE_FAULT 0x80   /* media errors (SCT 2) */
 #define NVME_SC_READ_ERROR 0x81
 
+/* ctrl->aen_masked */
+#define AEN_BIT_NS 0x1   /* Namespace Attribute Changed notice sent */
+#define AEN_BIT_DISC 0x2 /* Discovery Log Page Change notice sent */
+
+/* Statuses of the admin and Fabrics commands (tgt_admin.c, tgt_fabrics.c,
+ * tgt_ctrl.c) */
+#define DNR NVME_SF_DNR_BIT
+#define ST_INVALID_FIELD (SF_GEN(NVME_SC_INVALID_FIELD) | DNR)
+#define ST_INVALID_OPCODE (SF_GEN(NVME_SC_INVALID_OPCODE) | DNR)
+#define ST_SGL_LENGTH (SF_GEN(NVME_SC_SGL_INVALID_DATA) | DNR)
+#define ST_CONNECT_PARAM (SF_CMD(NVME_SC_CONNECT_INVALID_PARAM) | DNR)
+
+/* Connect response dword 0 for Connect Invalid Parameters (NVMe-oF 1.1
+ * §3.3, Figure 21): IPO in bits 15:0, IATTR (bit 0: in the data) in 23:16. */
+#define IPO_DATA(field) \
+	((1u << 16) | (uint32_t)offsetof(struct nvmf_connect_data, field))
+#define IPO_SQE(off) ((uint32_t)(off))
+
 /* Relaxed statistics counters: written by one thread, read by the main one */
 #define STAT_GET(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
 #define STAT_ADD(x, n) __atomic_store_n(&(x), STAT_GET(x) + (n), __ATOMIC_RELAXED)
@@ -70,8 +88,11 @@ void tgt_log(int level, const char *fmt, ...) NVMEOF_PRINTF(2, 3);
 #define infox(...) tgt_log(LOG_INFO, __VA_ARGS__)
 #define debugx(...) tgt_log(LOG_DEBUG, __VA_ARGS__)
 
-uint64_t now_ms(void);
-uint64_t now_ns(void);
+uint64_t tgt_now_ms(void);
+uint64_t tgt_now_ns(void);
+/* The busy-poll loops of tgt_conn.c still say now_ns(): they move to the
+ * library's busy-poll routine, whose clock they will use. */
+#define now_ns() tgt_now_ns()
 
 /* ---- options ------------------------------------------------------------ */
 
@@ -83,11 +104,15 @@ struct tgt_opts {
 	uint32_t io_incapsule;   /* in-capsule data bytes on I/O queues */
 	uint32_t busy_poll_us;   /* I/O queues: spin before a blocking recv */
 	uint32_t lba_size;       /* default for --ns */
+	uint32_t max_conns;      /* --max-connections */
+	uint32_t login_ms;       /* --login-timeout: ICReq and Connect within */
 	bool read_only;          /* every namespace write protected */
+	bool no_files;           /* file namespaces refused (in-process fuzzing) */
 	const char *config;
 	const char *control;
 };
 extern struct tgt_opts opts;
+extern char *tgt_config_path;   /* -c, absolute; NULL: none */
 
 /* --busy-poll, which the control socket may change while queues run. */
 static inline uint32_t busy_poll_us(void)
@@ -111,6 +136,18 @@ struct tgt_listener {
 	uint16_t port;           /* as bound (port 0 resolved) */
 	bool wildcard;
 };
+
+/* ---- statistics --------------------------------------------------------- */
+
+struct tgt_stats {
+	uint64_t io;             /* NVM I/O commands */
+	uint64_t reads, writes, others;
+	uint64_t rbytes, wbytes;
+	uint64_t errors;
+	uint64_t admin;
+	uint64_t cpu_ns;         /* thread CPU time of finished queues */
+};
+void stats_add(struct tgt_stats *to, const struct tgt_stats *from);
 
 /* ---- namespaces and subsystems (tgt_subsys.c, backends in tgt_io.c) ----- */
 
@@ -142,6 +179,13 @@ struct tgt_ns {
 
 enum subsys_origin { ORIGIN_CLI, ORIGIN_CONFIG, ORIGIN_CONTROL };
 
+/* A host allowed on a subsystem (tgt_host.c).  Room for what a host will
+ * need besides its NQN (its DH-HMAC-CHAP keys). */
+struct tgt_host {
+	struct tgt_host *next;
+	char nqn[NVMF_NQN_SIZE];
+};
+
 struct tgt_subsys {
 	struct tgt_subsys *next;
 	char nqn[NVMF_NQN_SIZE];
@@ -151,8 +195,11 @@ struct tgt_subsys {
 	bool discovery;
 	enum subsys_origin origin;
 	atomic_int refs;
-	pthread_mutex_t lock;    /* the namespace table */
+	pthread_mutex_t lock;    /* the namespace table, the hosts */
 	struct tgt_ns *ns[TGT_MAX_NSID + 1];
+	struct tgt_stats ended;  /* of its associations that ended (g.lock) */
+	bool allow_any;          /* any host may connect (the default) */
+	struct tgt_host *hosts;  /* else only these */
 };
 
 /* ---- faults (tgt_fault.c) ----------------------------------------------- */
@@ -198,17 +245,6 @@ const char *fault_name(enum fault_mode m);
  * that did (a fault that fires once for the whole target). */
 bool fault_disarm_fired(enum fault_mode m, unsigned gen);
 
-/* ---- statistics --------------------------------------------------------- */
-
-struct tgt_stats {
-	uint64_t io;             /* NVM I/O commands */
-	uint64_t reads, writes, others;
-	uint64_t rbytes, wbytes;
-	uint64_t errors;
-	uint64_t admin;
-	uint64_t cpu_ns;         /* thread CPU time of finished queues */
-};
-void stats_add(struct tgt_stats *to, const struct tgt_stats *from);
 
 /* ---- controllers (associations) ----------------------------------------- */
 
@@ -260,7 +296,9 @@ struct tgt_slot {
 	uint32_t len, rcvd;
 	uint16_t status;
 	bool fua;
-	uint8_t *buf;            /* other commands: the data */
+	uint8_t *data;           /* other commands: the data (= buf), NULL for
+				  * a Write, whose data goes to the namespace */
+	uint8_t *buf;            /* TGT_NONDATA_MAX bytes, kept for reuse */
 };
 
 #define TX_IOV 256
@@ -282,6 +320,7 @@ struct tgt_conn {
 	uint16_t sqsize;            /* entries */
 	uint16_t sqhd;
 	bool connected;
+	uint64_t accepted_ms;       /* --login-timeout counts from here */
 
 	/* negotiated (ICReq/ICResp) */
 	bool ic_done;
@@ -298,6 +337,7 @@ struct tgt_conn {
 	struct tgt_slot *slots;
 	int free_slot;
 	uint32_t nslots;
+	uint32_t nr_pending;        /* slots in use: commands awaiting data */
 
 	/* transmit */
 	struct iovec iov[TX_IOV];
@@ -345,11 +385,20 @@ void conn_stop(struct tgt_conn *c);
 bool conn_fault(struct tgt_conn *c, enum fault_mode m);
 bool conn_fault_once(struct tgt_conn *c, enum fault_mode m);
 
-/* tgt_admin.c */
+/* tgt_fabrics.c */
 void fabrics_cmd(struct tgt_conn *c, const struct nvme_sqe *sqe,
 		 const uint8_t *data, uint32_t dlen);
+
+/* tgt_admin.c */
 void admin_cmd(struct tgt_conn *c, const struct nvme_sqe *sqe,
 	       const uint8_t *data, uint32_t dlen);
+
+/* tgt_ctrl.c */
+struct tgt_ctrl *ctrl_new(struct tgt_subsys *s, const char *hostnqn,
+			  const uint8_t hostid[16], uint32_t kato);
+struct tgt_ctrl *ctrl_find(struct tgt_subsys *s, uint16_t cntlid,
+			   const char *hostnqn, const uint8_t hostid[16]);
+void ctrl_set_csts(struct tgt_ctrl *ctrl, uint32_t v);
 void admin_events(struct tgt_conn *c);
 bool ctrl_ready(struct tgt_ctrl *ctrl);
 void ctrl_kill(struct tgt_ctrl *ctrl, const char *why);
@@ -419,9 +468,25 @@ int subsys_check_identity(const char *what, const char *v, size_t max,
 			  char *err, size_t errlen);
 void ns_changed(struct tgt_subsys *s, uint32_t nsid);
 int config_load(const char *path, bool initial, char *err, size_t errlen);
+/* Parse the file only (nothing is created). */
+int config_check(const char *path, char *err, size_t errlen);
 void subsys_list(FILE *out);
 void hash128(const void *a, size_t alen, const void *b, size_t blen,
 	     uint64_t salt, uint8_t out[16]);
+
+/* tgt_host.c: which hosts may connect */
+int host_nqn_check(const char *hostnqn, char *err, size_t errlen);
+/* Allow hostnqn (and from now on only the listed hosts). */
+int host_add(struct tgt_subsys *s, const char *hostnqn, char *err,
+	     size_t errlen);
+int host_remove(struct tgt_subsys *s, const char *hostnqn, char *err,
+		size_t errlen);
+void host_allow_any(struct tgt_subsys *s, bool any);
+void host_clear(struct tgt_subsys *s);
+int host_set(struct tgt_subsys *s, char (*const nqns)[NVMF_NQN_SIZE],
+	     size_t n, char *err, size_t errlen);
+bool host_allowed(struct tgt_subsys *s, const char *hostnqn);
+void host_list(struct tgt_subsys *s, FILE *out);
 
 /* tgt_control.c */
 int control_open(const char *path, char *err, size_t errlen);
@@ -446,6 +511,7 @@ struct tgt_global {
 	int nr_lsn;
 	atomic_uint_fast64_t genctr;    /* discovery log generation */
 	uint16_t next_cntlid;
+	uint32_t nr_conns;              /* in conns */
 	int wake_fd;                    /* eventfd: a connection finished */
 	uint64_t start_ms;
 	/* associations that have ended, for the report at exit */

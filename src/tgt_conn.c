@@ -19,6 +19,7 @@
 #define _GNU_SOURCE /* accept4, fallocate, signalfd, eventfd */
 #endif
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <sched.h>
 #include <stdlib.h>
@@ -214,7 +215,7 @@ static int send_iov(struct tgt_conn *c, struct iovec *iov, int cnt)
 /* The delay fault's wait; cut short when the connection is shut down. */
 static void sleep_until_ns(struct tgt_conn *c, uint64_t t)
 {
-	for (uint64_t now = now_ns(); now < t; now = now_ns()) {
+	for (uint64_t now = tgt_now_ns(); now < t; now = tgt_now_ns()) {
 		struct pollfd pfd = { .fd = c->fd, .events = 0 };
 		int ms = (int)MIN((t - now + 999999) / 1000000, (uint64_t)1000);
 
@@ -350,7 +351,7 @@ void cmd_done(struct tgt_conn *c, const struct nvme_sqe *sqe,
 	conn_complete(c, le16toh(sqe->cid), status, res);
 	if (unlikely(c->fs.any)) {
 		if (conn_fault(c, F_DELAY)) {
-			uint64_t t = now_ns() +
+			uint64_t t = tgt_now_ns() +
 				     (uint64_t)c->fs.f[F_DELAY].arg * 1000000u;
 			if (t > c->delay_until_ns)
 				c->delay_until_ns = t;
@@ -457,7 +458,7 @@ uint8_t *conn_abuf(struct tgt_conn *c, size_t len)
 static void touch(struct tgt_conn *c)
 {
 	if (c->ctrl) {
-		uint64_t t = now_ms();
+		uint64_t t = tgt_now_ms();
 
 		if (atomic_load_explicit(&c->ctrl->last_rx_ms,
 					 memory_order_relaxed) != t)
@@ -550,6 +551,32 @@ static ssize_t rx_spin(struct tgt_conn *c)
 	}
 }
 
+/* A connection that has not connected a queue yet has --login-timeout
+ * from its accept to do so (ICReq, then Connect): a peer that opens
+ * connections and sends nothing must not keep them (and their threads)
+ * forever.  Waits until there is something to read. */
+static int login_wait(struct tgt_conn *c)
+{
+	for (;;) {
+		struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
+		uint64_t deadline = c->accepted_ms + opts.login_ms, now = tgt_now_ms();
+		int n;
+
+		if (now >= deadline) {
+			warnx("%s: no %s within %u s of connecting; closing",
+			      c->peer, c->ic_done ? "Connect" : "ICReq",
+			      opts.login_ms / 1000);
+			conn_stop(c);
+			return -1;
+		}
+		n = poll(&pfd, 1, (int)MIN(deadline - now, (uint64_t)INT_MAX));
+		if (n > 0)
+			return 0;
+		if (n < 0 && errno != EINTR)
+			return -1;
+	}
+}
+
 /* Read more of the stream into the free tail of rx.  Answers still
  * queued go first (never block with them); while a send waits, the host's
  * bytes may already land in rx (wait_writable), and then that is all. */
@@ -566,6 +593,8 @@ static int rx_fill(struct tgt_conn *c)
 			return -1;
 		if (c->rx_len != before)
 			return 0;
+		if (!c->connected && login_wait(c) < 0)
+			return -1;
 		if (c->evfd < 0 && busy_poll_us()) {
 			n = rx_spin(c);
 			if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -717,6 +746,7 @@ static struct tgt_slot *slot_get(struct tgt_conn *c)
 	s = &c->slots[c->free_slot];
 	c->free_slot = s->next_free;
 	s->used = true;
+	c->nr_pending++;
 	return s;
 }
 
@@ -726,7 +756,9 @@ static void slot_put(struct tgt_conn *c, struct tgt_slot *s)
 		ns_put(s->ns);
 		s->ns = NULL;
 	}
+	s->data = NULL; /* buf stays for the next command that needs one */
 	s->used = false;
+	c->nr_pending--;
 	s->next_free = c->free_slot;
 	c->free_slot = (int)(s - c->slots);
 }
@@ -749,6 +781,7 @@ static void start_r2t(struct tgt_conn *c, const struct nvme_sqe *sqe,
 	s->len = dlen;
 	s->rcvd = 0;
 	s->status = 0;
+	s->data = NULL;
 	if (c->qid && sqe->opcode == NVME_NVM_WRITE) {
 		st = io_write_prep(c, sqe, dlen, &s->ns, &s->off);
 		if (st) {
@@ -771,8 +804,27 @@ static void start_r2t(struct tgt_conn *c, const struct nvme_sqe *sqe,
 			cmd_done(c, sqe, SF_GEN(NVME_SC_INTERNAL), 0);
 			return;
 		}
+		s->data = s->buf;
 	}
 	send_r2t(c, le16toh(sqe->cid), (uint16_t)(s - c->slots), 0, dlen);
+}
+
+/* Is cid (little endian) a command still outstanding on this queue: one
+ * waiting for its data, or an Asynchronous Event Request? */
+static bool cid_in_use(struct tgt_conn *c, uint16_t cid)
+{
+	bool used = false;
+
+	for (uint32_t i = 0; c->nr_pending && i < c->nslots; i++)
+		if (c->slots[i].used && c->slots[i].sqe.cid == cid)
+			return true;
+	if (c->qid == 0 && c->ctrl) {
+		pthread_mutex_lock(&c->ctrl->lock);
+		for (int i = 0; i < c->ctrl->nr_aer && !used; i++)
+			used = c->ctrl->aer_cid[i] == le16toh(cid);
+		pthread_mutex_unlock(&c->ctrl->lock);
+	}
+	return used;
 }
 
 /* CapsuleCmd (§3.6.2.6): the SQE, maybe in-capsule data. */
@@ -807,6 +859,15 @@ static int handle_cmd(struct tgt_conn *c, const uint8_t *hdr,
 		STAT_ADD(c->st.io, 1);
 	else
 		STAT_ADD(c->st.admin, 1);
+	if (unlikely(cid_in_use(c, sqe.cid))) {
+		/* NVMe Base 2.0 §4.2: a CID is unique among the commands
+		 * outstanding on a queue. */
+		warnx("%s: qid %u: command ID %u is already in use", c->peer,
+		      c->qid, le16toh(sqe.cid));
+		cmd_done(c, &sqe, SF_GEN(NVME_SC_CID_CONFLICT) | NVME_SF_DNR_BIT,
+			 0);
+		return 0;
+	}
 	if (sqe.flags & 0x03) { /* fused operations: not supported */
 		cmd_done(c, &sqe, SF_GEN(NVME_SC_INVALID_FIELD) | NVME_SF_DNR_BIT,
 			 0);
@@ -929,8 +990,8 @@ static int handle_h2c(struct tgt_conn *c, const uint8_t *hdr,
 	}
 	c->rx_off += info->hdr_len + info->pad_len;
 
-	if (s->buf)
-		dst = s->buf + datao;
+	if (s->data)
+		dst = s->data + datao;
 	else if (!c->ddgst && !s->status)
 		dst = io_write_direct(s->ns, s->off + datao, datal);
 	if (!dst)
@@ -948,21 +1009,21 @@ static int handle_h2c(struct tgt_conn *c, const uint8_t *hdr,
 		}
 		c->rx_off += NVME_TCP_DIGEST_LEN;
 	}
-	if (dst == c->scratch && !s->buf && !s->status)
+	if (dst == c->scratch && !s->data && !s->status)
 		s->status = io_write_data(s->ns, s->off + datao, dst, datal);
 	s->rcvd += datal;
 	if (!last)
 		return 0;
 
-	if (s->buf) {
+	if (s->data) {
 		struct nvme_sqe sqe = s->sqe;
 
 		if (s->status) {
 			cmd_done(c, &sqe, s->status, 0);
 		} else if (sqe.opcode == NVME_FABRICS_COMMAND) {
-			fabrics_cmd(c, &sqe, s->buf, s->len);
+			fabrics_cmd(c, &sqe, s->data, s->len);
 		} else {
-			cmd_exec(c, &sqe, s->buf, s->len);
+			cmd_exec(c, &sqe, s->data, s->len);
 		}
 	} else {
 		if (!s->status && s->fua)

@@ -40,7 +40,8 @@ int control_open(const char *path, char *err, size_t errlen)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct stat st;
-	int fd;
+	mode_t mask;
+	int fd, rc;
 
 	if (strlen(path) >= sizeof sa.sun_path) {
 		snprintf(err, errlen, "control socket path %s is too long", path);
@@ -70,8 +71,12 @@ int control_open(const char *path, char *err, size_t errlen)
 			close(probe);
 		unlink(path);
 	}
-	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 ||
-	    listen(fd, 8) < 0) {
+	/* 0600: it adds namespaces and hosts, it is its owner's alone.
+	 * The umask makes it so from bind() on; chmod says it again. */
+	mask = umask(0177);
+	rc = bind(fd, (struct sockaddr *)&sa, sizeof sa);
+	umask(mask);
+	if (rc < 0 || chmod(path, 0600) < 0 || listen(fd, 8) < 0) {
 		snprintf(err, errlen, "control socket %s: %s", path,
 			 strerror(errno));
 		close(fd);
@@ -221,6 +226,10 @@ static const char help_text[] =
 	"ns-add NQN NSID|auto SPEC [ro] [lba=512|4096]   add a namespace (FILE, ram:SIZE, null:SIZE)\n"
 	"ns-remove NQN NSID                    remove a namespace\n"
 	"ns-resize NQN NSID [SIZE]             new size (files: re-read if no SIZE)\n"
+	"host-add SUBNQN HOSTNQN               allow a host (then only listed hosts)\n"
+	"host-remove SUBNQN HOSTNQN            no longer allow it (its associations end)\n"
+	"allow-any-host SUBNQN yes|no          any host, or only the listed ones\n"
+	"hosts [SUBNQN]                        who may connect\n"
 	"fault MODE[:ARG][@io|@admin|@all]     arm a fault\n"
 	"fault off [MODE]                      disarm all faults, or one\n"
 	"fault list                            armed faults\n"
@@ -394,6 +403,57 @@ int control_exec(const char *line, FILE *out)
 		}
 		subsys_put(s);
 		return rc < 0 ? fail(out, e) : ok(out);
+	}
+	if (!strcmp(w[0], "host-add") || !strcmp(w[0], "host-remove")) {
+		bool add = w[0][5] == 'a';
+		int rc;
+
+		if (n < 3 || (!add && n != 3))
+			return fail(out, add ?
+					 "usage: host-add SUBNQN HOSTNQN" :
+					 "usage: host-remove SUBNQN HOSTNQN");
+		for (int i = 3; i < n; i++) {
+			/* HOSTNQN key=value...: a host's keys (DH-HMAC-CHAP)
+			 * will be given so; none is known yet. */
+			snprintf(e, sizeof e,
+				 "unknown host option '%.100s' (authentication is not supported yet)",
+				 w[i]);
+			return fail(out, e);
+		}
+		if (!(s = need_subsys(w[1], out)))
+			return 0;
+		rc = add ? host_add(s, w[2], e, sizeof e) :
+			   host_remove(s, w[2], e, sizeof e);
+		subsys_put(s);
+		return rc < 0 ? fail(out, e) : ok(out);
+	}
+	if (!strcmp(w[0], "allow-any-host")) {
+		bool any;
+
+		if (n != 3 || (strcmp(w[2], "yes") && strcmp(w[2], "no")))
+			return fail(out, "usage: allow-any-host SUBNQN yes|no");
+		any = !strcmp(w[2], "yes");
+		if (!(s = need_subsys(w[1], out)))
+			return 0;
+		host_allow_any(s, any);
+		subsys_put(s);
+		return ok(out);
+	}
+	if (!strcmp(w[0], "hosts")) {
+		if (n > 2)
+			return fail(out, "usage: hosts [SUBNQN]");
+		if (n == 2) {
+			if (!(s = need_subsys(w[1], out)))
+				return 0;
+			host_list(s, out);
+			subsys_put(s);
+			return ok(out);
+		}
+		pthread_mutex_lock(&g.lock);
+		for (s = g.subsystems; s; s = s->next)
+			host_list(s, out);
+		pthread_mutex_unlock(&g.lock);
+		return ok(out);
 	}
 	if (!strcmp(w[0], "fault")) {
 		if (n == 2 && !strcmp(w[1], "list")) {

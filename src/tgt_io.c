@@ -508,6 +508,10 @@ int ns_open(const struct ns_spec *spec, const char *subnqn, uint32_t nsid,
 
 	switch (spec->kind) {
 	case NS_FILE:
+		if (opts.no_files) {
+			snprintf(msg, sizeof msg, "file namespaces are disabled");
+			return ns_err(err, errlen, ns, msg);
+		}
 		ns->fd = open(spec->path, (ns->ro ? O_RDONLY : O_RDWR) | O_CLOEXEC);
 		if (ns->fd < 0 || fstat(ns->fd, &st) < 0) {
 			snprintf(msg, sizeof msg, "cannot open %s: %s", spec->path,

@@ -120,7 +120,7 @@ int tproc_control(const struct tproc *t, const char *cmd, char *out,
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct timeval tv = { 5, 0 };
-	char buf[8192];
+	static char buf[128 * 1024]; /* stats: up to 64 KiB of history */
 	size_t len = 0;
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), rc = -1;
 
@@ -135,8 +135,14 @@ int tproc_control(const struct tproc *t, const char *cmd, char *out,
 		while (len < sizeof buf - 1) {
 			ssize_t n = read(fd, buf + len, sizeof buf - 1 - len);
 
-			if (n <= 0)
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0) {
+				snprintf(buf + len, sizeof buf - len,
+					 " [read: %s]",
+					 n ? strerror(errno) : "end of file");
 				break;
+			}
 			len += (size_t)n;
 			buf[len] = '\0';
 			if (!strncmp(buf, "ok\n", 3) || strstr(buf, "\nok\n")) {

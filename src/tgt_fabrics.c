@@ -1,0 +1,317 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * nvmeof-target Fabrics commands (NVMe-oF 1.1 §3.3): Connect, which
+ * makes an association or joins a queue to one, and Property Get/Set.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* accept4, fallocate, signalfd, eventfd */
+#endif
+#include <arpa/inet.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "target.h"
+
+/* ---- Fabrics commands --------------------------------------------------- */
+
+static void connect_fail(struct tgt_conn *c, const struct nvme_sqe *sqe,
+			 uint16_t status, uint32_t dw0, const char *why)
+{
+	infox("%s: Connect refused: %s", c->peer, why);
+	conn_complete(c, le16toh(sqe->cid), status, dw0);
+}
+
+/* NVMe-oF 1.1 §3.3 Connect: admin queue (QID 0) makes an association,
+ * an I/O queue joins one by CNTLID. */
+static void do_connect(struct tgt_conn *c, const struct nvme_sqe *sqe,
+		       const uint8_t *data, uint32_t dlen)
+{
+	const uint8_t *b = (const uint8_t *)sqe;
+	uint16_t recfmt = le16_get(b + NVMF_CONNECT_RECFMT);
+	uint16_t qid = le16_get(b + NVMF_CONNECT_QID);
+	uint16_t sqsize = le16_get(b + NVMF_CONNECT_SQSIZE);
+	uint32_t kato = le32_get(b + NVMF_CONNECT_KATO);
+	const struct nvmf_connect_data *d = (const void *)data;
+	char subnqn[NVMF_NQN_SIZE], hostnqn[NVMF_NQN_SIZE], why[600];
+	uint8_t hostid[16];
+	uint16_t cntlid;
+	struct tgt_subsys *s;
+	struct tgt_ctrl *ctrl;
+
+	if (c->connected) {
+		connect_fail(c, sqe, SF_GEN(NVME_SC_CMD_SEQ_ERROR) | DNR, 0,
+			     "the queue is already connected");
+		return;
+	}
+	if (recfmt != 0) {
+		connect_fail(c, sqe, SF_CMD(NVME_SC_CONNECT_FORMAT) | DNR, 0,
+			     "unknown record format");
+		return;
+	}
+	if (!data || dlen != sizeof(struct nvmf_connect_data)) {
+		connect_fail(c, sqe, ST_SGL_LENGTH, 0,
+			     "Connect data is not 1024 bytes");
+		return;
+	}
+	if (!memchr(d->subnqn, 0, sizeof d->subnqn) || !d->subnqn[0]) {
+		connect_fail(c, sqe, ST_CONNECT_PARAM, IPO_DATA(subnqn),
+			     "subsystem NQN not terminated");
+		return;
+	}
+	/* An empty Host NQN is allowed (SPDK's host sends one unless
+	 * given one): it may connect where any host may. */
+	if (!memchr(d->hostnqn, 0, sizeof d->hostnqn)) {
+		connect_fail(c, sqe, ST_CONNECT_PARAM, IPO_DATA(hostnqn),
+			     "host NQN not terminated");
+		return;
+	}
+	memcpy(subnqn, d->subnqn, sizeof subnqn);
+	memcpy(hostnqn, d->hostnqn, sizeof hostnqn);
+	memcpy(hostid, d->hostid, 16);
+	cntlid = le16toh(d->cntlid);
+	if (sqsize == 0 || sqsize >= opts.queue_size) {
+		snprintf(why, sizeof why, "SQSIZE %u (0's based, 1..%u)",
+			 sqsize, opts.queue_size - 1);
+		connect_fail(c, sqe, ST_CONNECT_PARAM,
+			     IPO_SQE(NVMF_CONNECT_SQSIZE), why);
+		return;
+	}
+	s = subsys_get(subnqn);
+	if (!s || (c->lsn->discovery_only && !s->discovery)) {
+		snprintf(why, sizeof why, "no subsystem '%s'%s", subnqn,
+			 s ? " on this discovery port" : "");
+		connect_fail(c, sqe, ST_CONNECT_PARAM, IPO_DATA(subnqn), why);
+		if (s)
+			subsys_put(s);
+		return;
+	}
+	if (!host_allowed(s, hostnqn)) {
+		warnx("%s: Connect refused: host '%s' is not allowed on %s",
+		      c->peer, hostnqn, subnqn);
+		conn_complete(c, le16toh(sqe->cid),
+			      SF_CMD(NVME_SC_CONNECT_INVALID_HOST) | DNR, 0);
+		subsys_put(s);
+		return;
+	}
+	if (!hostnqn[0] && !s->discovery) {
+		static atomic_bool warned;
+
+		if (!atomic_exchange(&warned, true))
+			warnx("%s: a host with an empty host NQN connects to %s (any host is allowed there; this is said once)",
+			      c->peer, subnqn);
+	}
+
+	if (qid == 0) {
+		if (cntlid != NVMF_CNTLID_DYNAMIC) {
+			/* Dynamic controller model only (FCATT 0). */
+			snprintf(why, sizeof why,
+				 "CNTLID %u on an admin queue (only FFFFh)", cntlid);
+			connect_fail(c, sqe, ST_CONNECT_PARAM, IPO_DATA(cntlid),
+				     why);
+			subsys_put(s);
+			return;
+		}
+		ctrl = ctrl_new(s, hostnqn, hostid, kato);
+		subsys_put(s);
+		if (!ctrl) {
+			connect_fail(c, sqe, SF_CMD(NVME_SC_CONNECT_CTRL_BUSY), 0,
+				     "no controller ID free");
+			return;
+		}
+		c->evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (c->evfd < 0) {
+			connect_fail(c, sqe, SF_GEN(NVME_SC_INTERNAL), 0,
+				     "eventfd failed");
+			ctrl_put(ctrl);
+			return;
+		}
+		pthread_mutex_lock(&ctrl->lock);
+		ctrl->admin = c;
+		ctrl->nr_queues_total++;
+		pthread_mutex_unlock(&ctrl->lock);
+		c->ctrl = ctrl;
+		c->fscope = FS_ADMIN;
+		c->rxp.max_incapsule = TGT_ADMIN_INCAPSULE;
+		infox("%s: association %u: %s for host %s (KATO %u ms)", c->peer,
+		      ctrl->cntlid, ctrl->subsys->nqn, hostnqn, kato);
+	} else {
+		if (s->discovery) {
+			connect_fail(c, sqe, ST_CONNECT_PARAM,
+				     IPO_SQE(NVMF_CONNECT_QID),
+				     "I/O queue to the discovery subsystem");
+			subsys_put(s);
+			return;
+		}
+		ctrl = ctrl_find(s, cntlid, hostnqn, hostid);
+		subsys_put(s);
+		if (!ctrl) {
+			snprintf(why, sizeof why,
+				 "no controller %u of %s for host %s", cntlid,
+				 subnqn, hostnqn);
+			connect_fail(c, sqe, ST_CONNECT_PARAM, IPO_DATA(cntlid),
+				     why);
+			return;
+		}
+		pthread_mutex_lock(&ctrl->lock);
+		if (ctrl->dead) {
+			pthread_mutex_unlock(&ctrl->lock);
+			connect_fail(c, sqe, ST_CONNECT_PARAM, IPO_DATA(cntlid),
+				     "the association has ended");
+			ctrl_put(ctrl);
+			return;
+		}
+		if (!(ctrl->csts & NVME_CSTS_RDY)) {
+			pthread_mutex_unlock(&ctrl->lock);
+			connect_fail(c, sqe, SF_GEN(NVME_SC_CMD_SEQ_ERROR) | DNR, 0,
+				     "controller not enabled (CC.EN, CSTS.RDY)");
+			ctrl_put(ctrl);
+			return;
+		}
+		if (qid > (ctrl->nr_ioq ? ctrl->nr_ioq : opts.max_io_queues)) {
+			uint32_t max = ctrl->nr_ioq ? ctrl->nr_ioq :
+						      opts.max_io_queues;
+
+			pthread_mutex_unlock(&ctrl->lock);
+			snprintf(why, sizeof why, "QID %u beyond the %u granted",
+				 qid, max);
+			connect_fail(c, sqe, ST_CONNECT_PARAM,
+				     IPO_SQE(NVMF_CONNECT_QID), why);
+			ctrl_put(ctrl);
+			return;
+		}
+		if (ctrl->ioq[qid]) {
+			pthread_mutex_unlock(&ctrl->lock);
+			snprintf(why, sizeof why, "QID %u is already connected",
+				 qid);
+			connect_fail(c, sqe, SF_GEN(NVME_SC_CMD_SEQ_ERROR) | DNR,
+				     0, why);
+			ctrl_put(ctrl);
+			return;
+		}
+		ctrl->ioq[qid] = c;
+		ctrl->nr_queues_total++;
+		pthread_mutex_unlock(&ctrl->lock);
+		c->ctrl = ctrl;
+		c->fscope = FS_IO;
+		c->rxp.max_incapsule = opts.io_incapsule;
+		debugx("%s: association %u: I/O queue %u (%u entries)", c->peer,
+		       ctrl->cntlid, qid, sqsize + 1);
+	}
+	c->qid = qid;
+	c->sqsize = (uint16_t)(sqsize + 1);
+	c->sqhd %= c->sqsize;
+	c->connected = true;
+	atomic_store(&c->ctrl->last_rx_ms, tgt_now_ms());
+	conn_complete(c, le16toh(sqe->cid), 0, c->ctrl->cntlid);
+}
+
+static uint64_t ctrl_cap(void)
+{
+	/* CAP (NVMe Base 2.0 §3.1.3.1): CSS NVM (bit 37), TO 15 (7.5 s),
+	 * CQR, MQES; MPSMIN = MPSMAX = 0 (4 KiB). */
+	return (1ull << 37) | (15ull << 24) | (1ull << 16) |
+	       (opts.queue_size - 1);
+}
+
+/* CC written: the enable and shutdown state machine (NVMe Base 2.0 §3.6). */
+static void update_cc(struct tgt_ctrl *ctrl, uint32_t cc)
+{
+	uint32_t old, csts;
+
+	pthread_mutex_lock(&ctrl->lock);
+	old = ctrl->cc;
+	csts = ctrl->csts;
+	ctrl->cc = cc;
+	if ((cc & NVME_CC_EN) && !(old & NVME_CC_EN)) {
+		unsigned iosqes = (cc >> 16) & 0xf, iocqes = (cc >> 20) & 0xf;
+		unsigned mps = (cc >> 7) & 0xf, ams = (cc >> 11) & 0x7;
+		unsigned css = (cc >> 4) & 0x7;
+
+		if (mps != 0 || ams != 0 || css != 0 ||
+		    (!ctrl->subsys->discovery && (iosqes != 6 || iocqes != 4)))
+			csts = NVME_CSTS_CFS;
+		else
+			csts = NVME_CSTS_RDY;
+	} else if (!(cc & NVME_CC_EN) && (old & NVME_CC_EN)) {
+		csts = 0; /* controller reset */
+	}
+	if ((cc & NVME_CC_SHN_MASK) && !(old & NVME_CC_SHN_MASK))
+		csts = (csts & ~NVME_CSTS_RDY) | NVME_CSTS_SHST_CMPLT;
+	else if (!(cc & NVME_CC_SHN_MASK) && (old & NVME_CC_SHN_MASK))
+		csts &= ~NVME_CSTS_SHST_MASK;
+	ctrl_set_csts(ctrl, csts);
+	pthread_mutex_unlock(&ctrl->lock);
+	debugx("association %u: CC 0x%x -> CSTS 0x%x", ctrl->cntlid, cc, csts);
+}
+
+void fabrics_cmd(struct tgt_conn *c, const struct nvme_sqe *sqe,
+		 const uint8_t *data, uint32_t dlen)
+{
+	const uint8_t *b = (const uint8_t *)sqe;
+	uint8_t fctype = b[NVMF_SQE_FCTYPE];
+	bool eight = b[NVMF_PROP_ATTRIB] & 1;
+	uint32_t ofst = le32_get(b + NVMF_PROP_OFST);
+	struct tgt_ctrl *ctrl = c->ctrl;
+	uint64_t val = 0;
+
+	switch (fctype) {
+	case NVMF_FCTYPE_CONNECT:
+		do_connect(c, sqe, data, dlen);
+		return;
+	case NVMF_FCTYPE_PROP_GET:
+		if (c->qid) {
+			conn_complete(c, le16toh(sqe->cid), ST_INVALID_OPCODE, 0);
+			return;
+		}
+		if (eight && ofst == NVME_REG_CAP)
+			val = ctrl_cap();
+		else if (!eight && ofst == NVME_REG_VS)
+			val = 0x10300; /* 1.3 */
+		else if (!eight && ofst == NVME_REG_CC)
+			val = __atomic_load_n(&ctrl->cc, __ATOMIC_RELAXED);
+		else if (!eight && ofst == NVME_REG_CSTS)
+			val = __atomic_load_n(&ctrl->csts, __ATOMIC_RELAXED);
+		else {
+			conn_complete(c, le16toh(sqe->cid), ST_INVALID_FIELD, 0);
+			return;
+		}
+		conn_complete(c, le16toh(sqe->cid), 0, val);
+		return;
+	case NVMF_FCTYPE_PROP_SET:
+		if (c->qid) {
+			conn_complete(c, le16toh(sqe->cid), ST_INVALID_OPCODE, 0);
+			return;
+		}
+		if (eight || ofst != NVME_REG_CC) {
+			conn_complete(c, le16toh(sqe->cid), ST_INVALID_FIELD, 0);
+			return;
+		}
+		update_cc(ctrl, le32_get(b + NVMF_PROP_VALUE));
+		conn_complete(c, le16toh(sqe->cid), 0, 0);
+		return;
+	case NVMF_FCTYPE_DISCONNECT:
+		/* NVMe-oF 1.1 §3.x: delete this queue (the admin queue: the
+		 * whole association) once the answer is sent. */
+		if (le16_get(b + NVMF_CONNECT_RECFMT) != 0) {
+			conn_complete(c, le16toh(sqe->cid),
+				      SF_CMD(NVME_SC_CONNECT_FORMAT) | DNR, 0);
+			return;
+		}
+		conn_complete(c, le16toh(sqe->cid), 0, 0);
+		c->kill_after_flush = true;
+		return;
+	default:
+		conn_complete(c, le16toh(sqe->cid), ST_INVALID_OPCODE, 0);
+		return;
+	}
+}
+
