@@ -54,6 +54,8 @@ static const struct cli_cmd cmds[] = {
 	  "print a new random host NQN", false, F_TEXT | F_JSON },
 	{ "show-hostnqn", C_SHOW, cmd_show_hostnqn, "[options]",
 	  "print the host NQN (and host ID) in use", false, F_TEXT | F_JSON },
+	{ "disconnect", 0, NULL, "MOUNTPOINT | --all", "end an nvmeof-mount's associations now, unmount", false, F_TEXT },
+	{ "reconnect", 0, NULL, "MOUNTPOINT [HOST:PORT]", "reconnect an nvmeof-mount now (to a new address)", false, F_TEXT },
 };
 
 /* ---- the option table --------------------------------------------------
@@ -849,6 +851,8 @@ int main(int argc, char **argv)
 					       argv[1]);
 		return cli_usage_error(NULL, "unknown command '%s'", argv[1]);
 	}
+	if (!c.cmd->run) /* disconnect.c: commands on a mount */
+		return out_finish(cli_mount_cmd(c.cmd->name, argc - 1, argv + 1));
 	rc = parse(&c, argc - 1, argv + 1);
 	if (rc == -1) {
 		cmd_usage(c.cmd);

@@ -78,10 +78,35 @@ struct mount_opts {
 	bool foreground;
 	bool debug;
 	bool helper;             /* called as mount.fuse.nvmeof */
+	int log_to;              /* LOG_TO_*: where note() writes */
 	bool fake;               /* mount -f: do nothing */
 	char *fuse_opts;         /* comma list passed to libfuse */
 	bool have_fsname, have_subtype;
 };
+
+/* Where the daemon's messages go (-o log=). */
+enum { LOG_TO_AUTO, LOG_TO_STDERR, LOG_TO_SYSLOG };
+
+/* ---- the mount table (mountinfo.c) ------------------------------------ */
+
+struct mnt_entry {
+	unsigned major, minor;   /* the file system's device */
+	char mountpoint[4096];
+	char fstype[64];         /* fuse.nvmeof for ours */
+	char super_opts[512];    /* user_id=, group_id=, ... */
+};
+
+/* fn for each line of /proc/self/mountinfo until it returns true: 1 then,
+ * 0 at the end, a negative errno if the table cannot be read. */
+int mountinfo_scan(bool (*fn)(const struct mnt_entry *e, void *arg),
+		   void *arg);
+/* The file system mounted on top at path (absolute, as the table spells
+ * it). */
+bool mountinfo_find(const char *path, struct mnt_entry *out);
+/* 1 if a FUSE file system of device major:minor is mounted anywhere. */
+int mountinfo_has_dev(unsigned major, unsigned minor);
+bool mnt_is_fuse(const struct mnt_entry *e);
+long mnt_user_id(const struct mnt_entry *e);
 
 /* ---- the tree (tree.c) ------------------------------------------------ */
 
@@ -159,6 +184,13 @@ struct fs {
 	struct timespec mtime;
 	int stop_fd;             /* eventfd: workers and helpers stop */
 	volatile bool stopping;
+	/* control requests (setxattr on the root, from a worker) for the
+	 * main thread: ctl_fd is signalled, the verb is under ev_lock */
+	int ctl_fd;
+	int ctl_verb;            /* CTL_* */
+	char ctl_addr[300];      /* reconnect HOST:PORT ("" for none) */
+	bool detached;           /* no longer in the mount table */
+	unsigned dev_major, dev_minor; /* the mount's device */
 	/* rescans */
 	pthread_t ev_thread;
 	bool ev_running;
@@ -172,6 +204,12 @@ struct fs {
 };
 
 extern struct fs g_fs;
+
+/* Control of a running mount: setxattr(MNT, CONTROL_XATTR, verb). */
+#define CONTROL_XATTR "user.nvmeof.control"
+enum { CTL_NONE, CTL_DISCONNECT, CTL_RECONNECT };
+/* A verb from a worker (0, or -EINVAL for one we do not know). */
+int control_request(struct fs *fs, const char *value, size_t size);
 
 /* Inode numbers encode what a node is: no table, no forget bookkeeping. */
 enum node_kind {

@@ -72,10 +72,12 @@ void note(const char *fmt, ...)
 {
 	char line[1024];
 	va_list ap;
-	int n;
+	int n = 0;
 
+	if (!g_syslog)
+		n = snprintf(line, sizeof line, PROG ": ");
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof line - 1, fmt, ap);
+	vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);
 	va_end(ap);
 	if (g_syslog) {
 		syslog(LOG_NOTICE, "%s", line);
@@ -83,6 +85,7 @@ void note(const char *fmt, ...)
 	}
 	n = (int)strlen(line);
 	line[n++] = '\n';
+	/* one write: lines of several threads do not interleave */
 	(void)!write(STDERR_FILENO, line, (size_t)n);
 }
 
@@ -1455,6 +1458,104 @@ static void free_workers(struct fs *fs)
 	io_rbufs_fini();
 }
 
+/* ---- control: nvmeof disconnect / reconnect ------------------------------ */
+
+/* From a worker (setxattr on the root): the main thread does the work, so
+ * that no worker waits in the library for the associations to end. */
+int control_request(struct fs *fs, const char *value, size_t size)
+{
+	char verb[320];
+	uint64_t one = 1;
+	int what;
+
+	/* "disconnect", "reconnect", "reconnect HOST:PORT"; a trailing
+	 * newline (echo into setfattr) is forgiven. */
+	if (size >= sizeof verb)
+		return -EINVAL;
+	memcpy(verb, value, size);
+	verb[size] = 0;
+	while (size && (verb[size - 1] == '\n' || verb[size - 1] == 0))
+		verb[--size] = 0;
+	if (!strcmp(verb, "disconnect"))
+		what = CTL_DISCONNECT;
+	else
+		return -EINVAL;
+	pthread_mutex_lock(&fs->ev_lock);
+	/* A disconnect asked for stays asked for. */
+	if (fs->ctl_verb != CTL_DISCONNECT)
+		fs->ctl_verb = what;
+	pthread_mutex_unlock(&fs->ev_lock);
+	(void)!write(fs->ctl_fd, &one, sizeof one);
+	return 0;
+}
+
+/* End every association now: what is pending and whatever comes until the
+ * workers stop fails with EIO; nothing waits for a reconnect. */
+static void fail_all(struct fs *fs, const char *why)
+{
+	unsigned i, n;
+
+	note("%s: ending every association", why);
+	pthread_mutex_lock(&fs->ev_lock);
+	fs->stopping = true; /* the event thread adds nothing more */
+	pthread_cond_broadcast(&fs->ev_cond);
+	pthread_mutex_unlock(&fs->ev_lock);
+	if (fs->disc)
+		(void)nvmeof_ctrl_fail(fs->disc, why);
+	n = __atomic_load_n(&fs->nr_ctrls, __ATOMIC_ACQUIRE);
+	for (i = 0; i < n; i++) {
+		struct fctrl *fc = tree_ctrl_at(fs, i);
+		struct nvmeof_ctrl *c = fc ? __atomic_load_n(&fc->ctrl,
+							      __ATOMIC_ACQUIRE) : NULL;
+
+		if (c && !fctrl_gone(fc))
+			(void)nvmeof_ctrl_fail(c, why);
+	}
+}
+
+/* Returns true when the daemon is to stop. */
+static bool control_run(struct fs *fs)
+{
+	uint64_t v;
+	int what;
+
+	(void)!read(fs->ctl_fd, &v, sizeof v);
+	pthread_mutex_lock(&fs->ev_lock);
+	what = fs->ctl_verb;
+	fs->ctl_verb = CTL_NONE;
+	pthread_mutex_unlock(&fs->ev_lock);
+	if (what == CTL_DISCONNECT) {
+		fail_all(fs, "disconnected by the user");
+		return true;
+	}
+	return false;
+}
+
+/* The mount as the mount table shows it (its device), to notice a lazy
+ * unmount (umount -l) while files are still open: the FUSE connection
+ * then lives on, and nothing else tells us. */
+static bool find_own_mount(struct fs *fs, const char *mnt)
+{
+	struct mnt_entry *e = malloc(sizeof *e);
+	bool ok;
+
+	if (!e)
+		return false;
+	ok = mountinfo_find(mnt, e) && mnt_is_fuse(e);
+	if (ok) {
+		fs->dev_major = e->major;
+		fs->dev_minor = e->minor;
+	}
+	free(e);
+	return ok;
+}
+
+static bool still_mounted(struct fs *fs)
+{
+	/* An unreadable table is no reason to stop. */
+	return mountinfo_has_dev(fs->dev_major, fs->dev_minor) != 0;
+}
+
 /* ---- the daemon ---------------------------------------------------------------- */
 
 static void init_hook(void *userdata, struct fuse_conn_info *conn)
@@ -1479,11 +1580,12 @@ static struct fuse_session *new_session(const struct mount_opts *o)
 		goto out;
 	if (o->debug && fuse_opt_add_arg(&args, "-d") < 0)
 		goto out;
-	if (asprintf(&extra, "%s%s%s%s%s%s%s", "default_permissions",
+	/* A read-only mount is read-only in the daemon, not in the kernel:
+	 * a kernel "ro" would refuse the control attribute (EROFS). */
+	if (asprintf(&extra, "%s%s%s%s%s%s", "default_permissions",
 		     o->have_subtype ? "" : ",subtype=nvmeof",
 		     o->have_fsname ? "" : ",fsname=",
 		     o->have_fsname ? "" : o->source,
-		     o->read_only ? ",ro" : "",
 		     o->fuse_opts ? "," : "",
 		     o->fuse_opts ? o->fuse_opts : "") < 0) {
 		extra = NULL;
@@ -1510,7 +1612,10 @@ static void teardown(struct fs *fs, bool mounted)
 		stuck = true;
 	if (!tree_stop_events(fs))
 		stuck = true;
-	if (mounted)
+	/* Lazily (MNT_DETACH, or fusermount3 -z): open files do not keep it
+	 * busy.  Not when it was detached already: another file system may
+	 * be mounted on that path by now. */
+	if (mounted && !fs->detached)
 		fuse_session_unmount(fs->se);
 	if (stuck) {
 		/* A thread waits inside the library for a reconnect: freeing
@@ -1555,6 +1660,8 @@ static void teardown(struct fs *fs, bool mounted)
 	fs->se = NULL;
 	if (fs->stop_fd >= 0)
 		close(fs->stop_fd);
+	if (fs->ctl_fd >= 0)
+		close(fs->ctl_fd);
 	pthread_mutex_destroy(&fs->ev_lock);
 	pthread_cond_destroy(&fs->ev_cond);
 }
@@ -1580,6 +1687,50 @@ static void report(int fd, bool ok, const char *msg)
 	close(fd);
 }
 
+/* Until unmounted (the workers stop and say so), signalled, told to
+ * disconnect, or detached from the mount table. */
+static void serve(struct fs *fs, int sfd)
+{
+	int mfd = -1;
+
+	if (find_own_mount(fs, fs->o->mnt_abs))
+		mfd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
+	else
+		dbg("%s is not in the mount table: umount -l goes unnoticed",
+		    fs->o->mnt_abs);
+	for (;;) {
+		struct pollfd pfd[4] = {
+			{ .fd = sfd, .events = POLLIN },
+			{ .fd = fs->stop_fd, .events = POLLIN },
+			{ .fd = fs->ctl_fd, .events = POLLIN },
+			/* POLLPRI: the mount table changed */
+			{ .fd = mfd, .events = POLLPRI },
+		};
+
+		if (poll(pfd, 4, -1) < 0 && errno != EINTR)
+			break;
+		if (pfd[0].revents) {
+			struct signalfd_siginfo si;
+
+			if (read(sfd, &si, sizeof si) == (ssize_t)sizeof si)
+				dbg("signal %u: unmounting", si.ssi_signo);
+			fuse_session_exit(fs->se);
+			break;
+		}
+		if (pfd[1].revents)
+			break;
+		if (pfd[2].revents && control_run(fs))
+			break;
+		if (pfd[3].revents && !still_mounted(fs)) {
+			fs->detached = true;
+			fail_all(fs, "the mount was detached");
+			break;
+		}
+	}
+	if (mfd >= 0)
+		close(mfd);
+}
+
 /* Connect, mount, serve until unmounted or signalled.  report_fd: where the
  * waiting parent hears the outcome of start-up (-1 in the foreground). */
 static int run(struct mount_opts *o, int report_fd)
@@ -1598,6 +1749,7 @@ static int run(struct mount_opts *o, int report_fd)
 	pthread_mutex_init(&fs->ev_lock, NULL);
 	pthread_cond_init(&fs->ev_cond, NULL);
 	fs->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	fs->ctl_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 
 	/* Every thread (the library's too) inherits this mask; the main
 	 * thread takes the signals from a signalfd. */
@@ -1609,7 +1761,7 @@ static int run(struct mount_opts *o, int report_fd)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	sfd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
-	if (fs->stop_fd < 0 || sfd < 0) {
+	if (fs->stop_fd < 0 || fs->ctl_fd < 0 || sfd < 0) {
 		set_err("eventfd/signalfd: %s", strerror(errno));
 		goto fail;
 	}
@@ -1729,26 +1881,7 @@ static int run(struct mount_opts *o, int report_fd)
 			dbg("chdir /: %s", strerror(errno));
 	}
 
-	/* Until unmounted (the workers stop and say so) or signalled. */
-	for (;;) {
-		struct pollfd pfd[2] = {
-			{ .fd = sfd, .events = POLLIN },
-			{ .fd = fs->stop_fd, .events = POLLIN },
-		};
-
-		if (poll(pfd, 2, -1) < 0 && errno != EINTR)
-			break;
-		if (pfd[0].revents) {
-			struct signalfd_siginfo si;
-
-			if (read(sfd, &si, sizeof si) == (ssize_t)sizeof si)
-				dbg("signal %u: unmounting", si.ssi_signo);
-			fuse_session_exit(fs->se);
-			break;
-		}
-		if (pfd[1].revents)
-			break;
-	}
+	serve(fs, sfd);
 	teardown(fs, mounted);
 	close(sfd);
 	return 0;

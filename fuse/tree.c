@@ -1010,6 +1010,10 @@ static int node_stat(const struct node *n, struct stat *st)
 	case K_CTRL:
 	case K_LOGDIR:
 		st->st_mode = S_IFDIR | 0555;
+		/* The owner may set the control attribute on the root (the
+		 * kernel asks for write permission); nothing is created. */
+		if (st->st_ino == FUSE_ROOT_ID)
+			st->st_mode |= 0200;
 		st->st_nlink = 2;
 		return 0;
 	case K_NSDATA: {
@@ -1646,6 +1650,26 @@ static void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode,
 		io_fallocate(req, h->ns, mode, offset, length);
 }
 
+/* The control attribute of the root (nvmeof disconnect/reconnect); every
+ * other name is not supported (ENOSYS would make the kernel stop sending
+ * setxattr at all). */
+static void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
+			const char *value, size_t size, int flags)
+{
+	int rc = -ENOTSUP;
+
+	(void)flags;
+	if (ino == FUSE_ROOT_ID && !strcmp(name, CONTROL_XATTR)) {
+		const struct fuse_ctx *ctx = fuse_req_ctx(req);
+
+		/* The kernel checked write permission on the root (the
+		 * owner's); allow_other must not let anyone else in. */
+		rc = ctx->uid == 0 || ctx->uid == g_fs.uid ?
+		     control_request(&g_fs, value, size) : -EPERM;
+	}
+	fuse_reply_err(req, -rc);
+}
+
 static void op_statfs(fuse_req_t req, fuse_ino_t ino)
 {
 	struct statvfs sv;
@@ -1692,4 +1716,5 @@ const struct fuse_lowlevel_ops tree_ops = {
 	.readdir = op_readdir,
 	.statfs = op_statfs,
 	.fallocate = op_fallocate,
+	.setxattr = op_setxattr,
 };

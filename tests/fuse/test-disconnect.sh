@@ -1,0 +1,133 @@
+#!/bin/sh
+# A target gone for good under a reader, with the default options (the
+# association would try to reconnect for 10 minutes): "nvmeof disconnect
+# MNT" returns the reader with an error at once and frees the mount point,
+# and so does "umount -l MNT"; disconnect also works with a file merely
+# open while reconnecting, and on a live mount.  The control attribute
+# refuses other names and unknown verbs; the command says clearly what is
+# not an nvmeof mount.
+. "$(dirname "$0")/lib.sh"
+: "${NVMEOF:=$top_builddir/cli/nvmeof}"
+[ -x "$NVMEOF" ] || fail "nvmeof is not built at $NVMEOF"
+
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+# in_mountinfo DIR: DIR is a mount point in this namespace's table
+in_mountinfo() { awk -v m="$1" '$5 == m { f = 1 } END { exit !f }' /proc/self/mountinfo; }
+
+# reader_waits PID: wait until PID sleeps in a FUSE request (its wchan
+# names fuse, or it sleeps in read(2)); 10 s at most.
+reader_waits() {
+	i=0
+	while [ $i -lt 200 ]; do
+		kill -0 "$1" 2>/dev/null || fail "the reader exited before the test"
+		case "$(cat "/proc/$1/wchan" 2>/dev/null)" in
+		*fuse*|*request_wait*) return 0 ;;
+		esac
+		# syscall 0 is read(2) on x86-64, 63 on arm64
+		s=$(cut -d' ' -f1 "/proc/$1/syscall" 2>/dev/null)
+		[ "$(cut -d' ' -f3 "/proc/$1/stat")" = D ] && return 0
+		[ "$s" = 0 ] || [ "$s" = 63 ] && return 0
+		i=$((i + 1))
+		sleep 0.05
+	done
+	fail "the reader never waited in the mount"
+}
+
+# released HOW: the reader of a dead target returns with an error soon
+# after HOW runs, the daemon exits, the mount point is free.
+released() {
+	start_target
+	do_mount
+	dd if="$MNT/n1" of=/dev/null bs=1M count=1 iflag=direct status=none || fail "first read"
+	kill -9 "$TPID"
+	wait "$TPID" 2>/dev/null
+	TPID=
+	until_state reconnecting
+	dd if="$MNT/n1" of=/dev/null bs=1M count=4 iflag=direct 2>"$T/dd.err" &
+	reader=$!
+	reader_waits $reader
+	t0=$(now_ms)
+	case $1 in
+	disconnect) "$NVMEOF" disconnect "$MNT" 2>"$T/err" || fail "nvmeof disconnect exited $?" ;;
+	umount) umount -l "$MNT" || fail "umount -l failed" ;;
+	esac
+	rc=0
+	wait $reader || rc=$?
+	t1=$(now_ms)
+	echo "$1: the reader returned (exit $rc) after $((t1 - t0)) ms"
+	[ $rc -ne 0 ] || fail "$1: the read of a dead target succeeded"
+	[ $rc -lt 128 ] || fail "$1: the reader was killed (exit $rc), not answered"
+	[ $((t1 - t0)) -lt 5000 ] || fail "$1: the reader took $((t1 - t0)) ms to return"
+	grep -q "Input/output error" "$T/dd.err" || fail "$1: not EIO: $(cat "$T/dd.err")"
+	wait_gone "$MPID" 10 || fail "$1: the daemon still runs"
+	MPID=
+	in_mountinfo "$MNT" && fail "$1: $MNT is still in the mount table"
+	return 0
+}
+
+released disconnect
+released umount
+
+# Disconnect while reconnecting with a file open (and idle): the daemon
+# exits, the mount point is free, the open file fails.
+start_target
+do_mount
+exec 3<"$MNT/n1"
+kill -9 "$TPID"
+wait "$TPID" 2>/dev/null
+TPID=
+until_state reconnecting
+t0=$(now_ms)
+"$NVMEOF" disconnect "$MNT" 2>"$T/err" || fail "disconnect with an open file exited $?"
+echo "disconnect with an open file took $(($(now_ms) - t0)) ms"
+wait_gone "$MPID" 10 || fail "the daemon still runs after disconnect with an open file"
+MPID=
+in_mountinfo "$MNT" && fail "$MNT still mounted after disconnect with an open file"
+dd of=/dev/null bs=4k count=1 <&3 2>/dev/null && fail "a read through the open file succeeded"
+exec 3<&-
+
+# A live mount: disconnect --all ends it; then nothing is left to end.
+start_target
+do_mount
+"$NVMEOF" disconnect --all >"$T/out" 2>"$T/err" || fail "disconnect --all exited $?"
+grep -q "^disconnected $MNT\$" "$T/out" || fail "disconnect --all: $(cat "$T/out")"
+wait_gone "$MPID" 10 || fail "the daemon still runs after disconnect --all"
+MPID=
+in_mountinfo "$MNT" && fail "$MNT still mounted after disconnect --all"
+
+# The control attribute: other names ENOTSUP, unknown verbs EINVAL.
+do_mount
+python3 - "$MNT" <<'EOF' || fail "control attribute checks"
+import errno, os, sys
+m = sys.argv[1]
+def expect(name, value, want):
+    try:
+        os.setxattr(m, name, value)
+    except OSError as e:
+        if e.errno != want:
+            sys.exit("%s=%r: %s, expected %s" % (name, value, e, errno.errorcode[want]))
+        return
+    sys.exit("%s=%r: accepted" % (name, value))
+expect("user.other", b"x", errno.ENOTSUP)
+expect("user.nvmeof.control", b"explode", errno.EINVAL)
+EOF
+is_mounted "$MNT" || fail "a refused verb ended the mount"
+
+# Clear errors for what is not an nvmeof mount.
+RC=0
+"$NVMEOF" disconnect "$T" 2>"$T/err" || RC=$?
+[ $RC -eq 64 ] || fail "disconnect of a plain directory exited $RC"
+grep -q "not a mount point" "$T/err" || fail "plain directory: $(cat "$T/err")"
+RC=0
+"$NVMEOF" disconnect /proc 2>"$T/err" || RC=$?
+[ $RC -eq 64 ] || fail "disconnect of /proc exited $RC"
+grep -q "not an nvmeof mount (a proc file system" "$T/err" || fail "/proc: $(cat "$T/err")"
+RC=0
+"$NVMEOF" disconnect "$T/nonexistent" 2>"$T/err" || RC=$?
+[ $RC -eq 64 ] || fail "disconnect of a missing path exited $RC"
+RC=0
+"$NVMEOF" disconnect 2>"$T/err" || RC=$?
+[ $RC -eq 64 ] || fail "disconnect without a mount point exited $RC"
+do_umount
+exit 0
