@@ -514,52 +514,93 @@ static void admin_sleep(struct nvmeof_ctrl *c, int ms)
 		(void)!read(c->admin->wake_fd, &v, sizeof v);
 }
 
+/* The back-off after a loss (libnvmeof(3)): the first attempts come
+ * quickly, when a target that restarts or a link that flaps is likely
+ * back, then one every reconnect_delay seconds after the previous attempt
+ * ended.  Offsets from the loss, in ms. */
+static const int64_t quick_attempt_ms[] = { 200, 500, 1000, 2000 };
+
+/* A reconnect asked for by nvmeof_ctrl_reconnect() (ev_lock held): the
+ * clocks start again and the next attempt is now. */
+static bool take_request(struct nvmeof_ctrl *c, uint64_t *down_ns)
+{
+	if (!c->reconnect_asked)
+		return false;
+	c->reconnect_asked = false;
+	c->started_seq = c->asked_seq;
+	c->down_ns = *down_ns = now_ns();
+	c->attempts = 0;
+	pthread_cond_broadcast(&c->fail_cond);
+	return true;
+}
+
+/* Use the address nvmeof_ctrl_reconnect() gave (ev_lock held). */
+static void take_new_address(struct nvmeof_ctrl *c)
+{
+	if (c->new_traddr[0])
+		copy_str(c->traddr, sizeof c->traddr, c->new_traddr);
+	if (c->new_trsvcid[0])
+		copy_str(c->trsvcid, sizeof c->trsvcid, c->new_trsvcid);
+	c->new_traddr[0] = c->new_trsvcid[0] = '\0';
+}
+
+static void give_up(struct nvmeof_ctrl *c, const char *msg)
+{
+	for_each_queue(c, fail_forever, (void *)msg);
+	pthread_mutex_lock(&c->ev_lock);
+	c->need_reconnect = false;
+	c->next_attempt_ms = 0;
+	pthread_mutex_unlock(&c->ev_lock);
+	set_state(c, CTRL_FAILED, msg);
+}
+
 static void reconnect(struct nvmeof_ctrl *c)
 {
 	char why[256], msg[600];
-	bool fast_failed = false;
+	bool fast_failed = false, asked;
 	uint64_t down_ns;
 	int64_t delay_ms = (int64_t)MAX(c->opts.reconnect_delay, 0) * 1000;
 	int64_t loss_ms = c->opts.ctrl_loss_tmo < 0 ? -1 :
 			  (int64_t)c->opts.ctrl_loss_tmo * 1000;
 	int64_t fast_ms = c->opts.fast_io_fail_tmo < 0 ? -1 :
 			  (int64_t)c->opts.fast_io_fail_tmo * 1000;
+	int64_t next_ms; /* the next attempt, ms after the loss */
 
 	pthread_mutex_lock(&c->ev_lock);
-	snprintf(why, sizeof why, "%s", c->last_error);
 	down_ns = c->down_ns;
+	asked = take_request(c, &down_ns);
+	snprintf(why, sizeof why, "%s", c->last_error);
 	c->attempts = 0;
+	c->losses++;
+	c->attempt_now = false;
 	pthread_mutex_unlock(&c->ev_lock);
 	/* Every queue belongs to the association that failed. */
 	for_each_queue(c, take_down, why);
-	if (loss_ms == 0) {
+	if (loss_ms == 0 && !asked) {
 		/* ctrl_loss_tmo 0: the association ends here, all of it, and
 		 * what was pending fails with EIO (libnvmeof(3)). */
 		snprintf(msg, sizeof msg, "not reconnecting (ctrl-loss-tmo 0): %s",
 			 why);
-		for_each_queue(c, fail_forever, msg);
-		pthread_mutex_lock(&c->ev_lock);
-		c->need_reconnect = false;
-		pthread_mutex_unlock(&c->ev_lock);
-		set_state(c, CTRL_FAILED, msg);
+		give_up(c, msg);
 		return;
 	}
 	snprintf(msg, sizeof msg, "association lost (%s); reconnecting", why);
 	set_state(c, CTRL_RECONNECTING, msg);
+	next_ms = asked ? 0 : quick_attempt_ms[0];
 
 	while (!c->stopping && !fail_asked(c)) {
 		int64_t el = (int64_t)((now_ns() - down_ns) / 1000000ull), wait;
+		unsigned n;
 		int rc;
 
-		if (loss_ms >= 0 && el >= loss_ms) {
+		/* With ctrl_loss_tmo 0 only an asked-for reconnect gets here,
+		 * and it has one attempt. */
+		if ((loss_ms > 0 && el >= loss_ms) ||
+		    (loss_ms == 0 && c->attempts > 0)) {
 			snprintf(msg, sizeof msg,
 				 "gave up after ctrl-loss-tmo %d s and %u attempts: %s",
 				 c->opts.ctrl_loss_tmo, c->attempts, why);
-			for_each_queue(c, fail_forever, msg);
-			pthread_mutex_lock(&c->ev_lock);
-			c->need_reconnect = false;
-			pthread_mutex_unlock(&c->ev_lock);
-			set_state(c, CTRL_FAILED, msg);
+			give_up(c, msg);
 			return;
 		}
 		if (fast_ms >= 0 && !fast_failed && el >= fast_ms) {
@@ -569,16 +610,53 @@ static void reconnect(struct nvmeof_ctrl *c)
 			for_each_queue(c, fail_fast, msg);
 			fast_failed = true;
 		}
-		c->attempts++;
+		if (el < next_ms) {
+			/* Until the next attempt, or sooner for a deadline,
+			 * a request, the link coming back. */
+			wait = next_ms - el;
+			if (loss_ms > 0 && loss_ms - el < wait)
+				wait = MAX(loss_ms - el, 0);
+			if (fast_ms >= 0 && !fast_failed && fast_ms - el < wait)
+				wait = MAX(fast_ms - el, 0);
+			pthread_mutex_lock(&c->ev_lock);
+			c->next_attempt_ms = wall_ms() + next_ms - el;
+			pthread_mutex_unlock(&c->ev_lock);
+			admin_sleep(c, (int)MIN(wait, 3600000));
+			pthread_mutex_lock(&c->ev_lock);
+			if (take_request(c, &down_ns)) {
+				fast_failed = false;
+				next_ms = 0;
+			} else if (c->attempt_now) {
+				next_ms = (int64_t)((now_ns() - down_ns) / 1000000ull);
+			}
+			c->attempt_now = false;
+			pthread_mutex_unlock(&c->ev_lock);
+			continue;
+		}
+		pthread_mutex_lock(&c->ev_lock);
+		take_new_address(c);
+		n = ++c->attempts;
+		c->attempts_total++;
+		c->next_attempt_ms = 0;
+		pthread_mutex_unlock(&c->ev_lock);
 		rc = try_reconnect(c);
+		pthread_mutex_lock(&c->ev_lock);
+		if (rc == 0 && take_request(c, &down_ns)) {
+			/* Asked again meanwhile (maybe for another address):
+			 * this association goes too. */
+			pthread_mutex_unlock(&c->ev_lock);
+			for_each_queue(c, take_down, "a reconnect was asked for");
+			fast_failed = false;
+			next_ms = 0;
+			continue;
+		}
 		if (rc == 0) {
 			c->reconnects++;
-			pthread_mutex_lock(&c->ev_lock);
 			c->need_reconnect = false;
 			pthread_mutex_unlock(&c->ev_lock);
 			snprintf(msg, sizeof msg,
-				 "reconnected after %u attempt%s and %.1f s (cntlid %u)",
-				 c->attempts, c->attempts == 1 ? "" : "s",
+				 "reconnected to %s:%s after %u attempt%s and %.1f s (cntlid %u)",
+				 c->traddr, c->trsvcid, n, n == 1 ? "" : "s",
 				 (double)(now_ns() - down_ns) / 1e9, c->cntlid);
 			set_state(c, CTRL_LIVE, msg);
 			return;
@@ -586,21 +664,23 @@ static void reconnect(struct nvmeof_ctrl *c)
 		{
 			char tmp[1024];
 
-			snprintf(tmp, sizeof tmp, "%s (attempt %u: %s)", why,
-				 c->attempts, nvmeof_get_error());
-			pthread_mutex_lock(&c->ev_lock);
+			snprintf(tmp, sizeof tmp, "%s (attempt %u: %s)", why, n,
+				 nvmeof_get_error());
 			copy_str(c->last_error, sizeof c->last_error, tmp);
-			pthread_mutex_unlock(&c->ev_lock);
 		}
-		/* Next attempt after the delay, or sooner for a deadline. */
 		el = (int64_t)((now_ns() - down_ns) / 1000000ull);
-		wait = delay_ms;
-		if (loss_ms >= 0 && loss_ms - el < wait)
-			wait = MAX(loss_ms - el, 0);
-		if (fast_ms >= 0 && !fast_failed && fast_ms - el < wait)
-			wait = MAX(fast_ms - el, 0);
-		admin_sleep(c, (int)MIN(wait, 3600000));
+		next_ms = el + delay_ms;
+		if (n < ARRAY_SIZE(quick_attempt_ms))
+			next_ms = MIN(next_ms, MAX(quick_attempt_ms[n], el));
+		if (take_request(c, &down_ns)) {
+			fast_failed = false;
+			next_ms = 0;
+		}
+		pthread_mutex_unlock(&c->ev_lock);
 	}
+	pthread_mutex_lock(&c->ev_lock);
+	c->next_attempt_ms = 0;
+	pthread_mutex_unlock(&c->ev_lock);
 }
 
 /* ---- keep-alive, aborts, events: the admin thread ------------------------ */
@@ -704,6 +784,7 @@ static bool admin_wake(void *arg)
 
 	pthread_mutex_lock(&c->ev_lock);
 	ev = c->nr_events > 0 || c->need_reconnect || c->nr_aborts > 0 ||
+	     c->reconnect_asked ||
 	     (c->fail_req && !c->fail_done);
 	pthread_mutex_unlock(&c->ev_lock);
 	return c->stopping || ev;
@@ -859,6 +940,9 @@ static void link_changed(void *arg, bool up)
 
 	if (up) {
 		/* Try again now rather than at the next tick. */
+		pthread_mutex_lock(&c->ev_lock);
+		c->attempt_now = true;
+		pthread_mutex_unlock(&c->ev_lock);
 		wake_admin_thread(c);
 		return;
 	}
@@ -1079,6 +1163,7 @@ int nvmeof_connect(const struct nvmeof_opts *o, struct nvmeof_ctrl **ctrlp)
 				q->on_timeout = ctrl_on_timeout;
 				pthread_mutex_unlock(&q->lock);
 			}
+			c->reconnects_on = true;
 			start_link_watch(c);
 		}
 	}
@@ -1426,7 +1511,70 @@ void nvmeof_ctrl_status(struct nvmeof_ctrl *c, struct nvmeof_ctrl_status *st)
 	st->attempts = c->attempts;
 	st->reconnects = c->reconnects;
 	snprintf(st->last_error, sizeof st->last_error, "%s", c->last_error);
+	st->losses = c->losses;
+	st->attempts_total = c->attempts_total;
+	st->requests = c->requests;
+	st->next_attempt_ms = c->next_attempt_ms;
+	copy_str(st->traddr, sizeof st->traddr, c->traddr);
+	copy_str(st->trsvcid, sizeof st->trsvcid, c->trsvcid);
 	pthread_mutex_unlock(&c->ev_lock);
+}
+
+int nvmeof_ctrl_reconnect(struct nvmeof_ctrl *c, const char *traddr,
+			  const char *trsvcid)
+{
+	struct timespec until;
+	unsigned seq;
+
+	nvmeof_err_clear();
+	if (!c)
+		return nvmeof_err(EINVAL, "no controller");
+	if (traddr && (!*traddr || strlen(traddr) >= sizeof c->new_traddr))
+		return nvmeof_err(EINVAL, "bad target address '%s'", traddr);
+	if (trsvcid && (!*trsvcid || strlen(trsvcid) >= sizeof c->new_trsvcid))
+		return nvmeof_err(EINVAL, "bad port '%s'", trsvcid);
+	pthread_mutex_lock(&c->ev_lock);
+	if (c->fail_req || c->stopping || c->state == CTRL_FAILED) {
+		pthread_mutex_unlock(&c->ev_lock);
+		return nvmeof_err(ENOTCONN, "the association has ended: %s",
+				  c->last_error[0] ? c->last_error : "failed");
+	}
+	if (!c->reconnects_on || !c->ka_running) {
+		pthread_mutex_unlock(&c->ev_lock);
+		return nvmeof_err(ENOTSUP, "this association does not reconnect (a one-shot discovery controller)");
+	}
+	if (traddr)
+		copy_str(c->new_traddr, sizeof c->new_traddr, traddr);
+	if (trsvcid)
+		copy_str(c->new_trsvcid, sizeof c->new_trsvcid, trsvcid);
+	c->requests++;
+	c->reconnect_asked = true;
+	seq = ++c->asked_seq;
+	if (!c->need_reconnect) {
+		c->need_reconnect = true;
+		c->down_ns = now_ns();
+		copy_str(c->last_error, sizeof c->last_error,
+			 "a reconnect was asked for");
+	}
+	pthread_mutex_unlock(&c->ev_lock);
+	wake_admin_thread(c);
+	pthread_mutex_lock(&c->admin->lock);
+	pthread_cond_broadcast(&c->admin->cond);
+	pthread_mutex_unlock(&c->admin->lock);
+	/* Under way once the admin thread took the request (it may be busy
+	 * with a command for a while: not longer than 2 s here).  From its
+	 * own callbacks, do not wait for it. */
+	if (pthread_equal(pthread_self(), c->ka_thread))
+		return 0;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 2;
+	pthread_mutex_lock(&c->ev_lock);
+	while ((int)(c->started_seq - seq) < 0 && !c->fail_done &&
+	       !c->stopping &&
+	       pthread_cond_timedwait(&c->fail_cond, &c->ev_lock, &until) == 0)
+		;
+	pthread_mutex_unlock(&c->ev_lock);
+	return 0;
 }
 
 int nvmeof_ctrl_fail(struct nvmeof_ctrl *c, const char *why)

@@ -74,6 +74,11 @@ struct tcp_connect_params {
 
 /* Connect, exchange ICReq/ICResp; returns 0 with *out allocated. */
 int tcp_connect(const struct tcp_connect_params *p, struct tcp_conn **out);
+/* The same with the addresses already resolved: each in turn until one
+ * answers (tests give their own list). */
+struct addrinfo;
+int tcp_connect_addrs(const struct addrinfo *ai,
+		      const struct tcp_connect_params *p, struct tcp_conn **out);
 void tcp_close(struct tcp_conn *c);
 /* Send a TermReq for a protocol error we detected, then shut the socket. */
 void tcp_terminate(struct tcp_conn *c, uint16_t fes, uint32_t fei,
@@ -301,6 +306,13 @@ struct nvmeof_ctrl {
 	int64_t since_ms;
 	uint64_t down_ns;
 	unsigned attempts, reconnects;
+	unsigned losses, attempts_total, requests;
+	int64_t next_attempt_ms;
+	bool reconnects_on;     /* queues report losses to us (not one-shot) */
+	/* nvmeof_ctrl_reconnect(): asked (under ev_lock), with a new address */
+	bool reconnect_asked, attempt_now;
+	unsigned asked_seq, started_seq;
+	char new_traddr[256], new_trsvcid[32];
 	char last_error[256];
 	nvmeof_state_cb state_cb;
 	void *state_arg;

@@ -129,6 +129,13 @@ struct nvmeof_ctrl_status {
 	unsigned attempts;       /* reconnect attempts since it was lost */
 	unsigned reconnects;     /* successful reconnects since connect */
 	char last_error[256];    /* why it was last lost ("" if never) */
+	/* Reconnect back-off (libnvmeof(3)): */
+	unsigned losses;         /* times the association was lost */
+	unsigned attempts_total; /* reconnect attempts since connect */
+	unsigned requests;       /* reconnects asked with nvmeof_ctrl_reconnect() */
+	int64_t next_attempt_ms; /* wall clock of the next attempt (0: none planned) */
+	char traddr[256];        /* the address the association uses now */
+	char trsvcid[32];
 };
 void nvmeof_ctrl_status(struct nvmeof_ctrl *ctrl, struct nvmeof_ctrl_status *st);
 
@@ -147,6 +154,17 @@ void nvmeof_set_state_cb(struct nvmeof_ctrl *ctrl, nvmeof_state_cb cb,
  * have completed (their callbacks have run); the handle stays valid until
  * nvmeof_disconnect(). */
 int nvmeof_ctrl_fail(struct nvmeof_ctrl *ctrl, const char *why);
+
+/* Drop the connection now and reconnect at once (no first delay), to
+ * traddr and/or trsvcid when not NULL; a new address is kept for later
+ * reconnects (nvmeof_ctrl_traddr() then names it).  Commands without a
+ * completion are sent again on the new association, as after any loss;
+ * the ctrl_loss_tmo and fast_io_fail_tmo clocks start again.  Returns 0
+ * once the reconnect is under way, -ENOTCONN once the association has
+ * ended (nvmeof_ctrl_fail(), ctrl_loss_tmo), -ENOTSUP for an association
+ * that does not reconnect (a one-shot discovery controller). */
+int nvmeof_ctrl_reconnect(struct nvmeof_ctrl *ctrl, const char *traddr,
+			  const char *trsvcid);
 
 /* Asynchronous events.  cb runs on the library's admin thread after the
  * event's log page was read: aen_dw0 is the completion dword 0 (type,

@@ -98,20 +98,29 @@ static int bind_source(int fd, int family, const struct tcp_connect_params *p)
 	return 0;
 }
 
+/* One address.  *fatal is set when the failure is ours, not the address's
+ * (no socket, the source address cannot be bound): the next address would
+ * fail the same way. */
 static int connect_one(const struct addrinfo *ai,
-		       const struct tcp_connect_params *p, int *fdp)
+		       const struct tcp_connect_params *p, int *fdp,
+		       bool *fatal)
 {
 	int fd, rc, one = 1, soerr = 0;
 	socklen_t sl = sizeof soerr;
 
 	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
 		    0);
-	if (fd < 0)
+	if (fd < 0) {
+		/* EAFNOSUPPORT (no IPv6 here): another address may do */
+		*fatal = errno != EAFNOSUPPORT;
 		return nvmeof_err(errno, "socket: %s", strerror(errno));
+	}
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	rc = bind_source(fd, ai->ai_family, p);
-	if (rc < 0)
+	if (rc < 0) {
+		*fatal = true;
 		goto fail;
+	}
 	if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
 		if (errno != EINPROGRESS) {
 			rc = -errno;
@@ -259,30 +268,38 @@ int tcp_connect(const struct tcp_connect_params *p, struct tcp_conn **out)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
 				  .ai_flags = 0 };
-	struct addrinfo *res = NULL, *ai;
-	struct tcp_conn *c;
-	int rc, fd = -1, last = ECONNREFUSED;
-	char last_peer[80] = "";
+	struct addrinfo *res = NULL;
+	int rc;
 
 	rc = getaddrinfo(p->traddr, p->trsvcid, &hints, &res);
 	if (rc)
 		return nvmeof_err(rc == EAI_SYSTEM ? errno : EHOSTUNREACH,
 				  "cannot resolve %s port %s: %s", p->traddr,
 				  p->trsvcid, gai_strerror(rc));
+	rc = tcp_connect_addrs(res, p, out);
+	freeaddrinfo(res);
+	return rc;
+}
+
+int tcp_connect_addrs(const struct addrinfo *res,
+		      const struct tcp_connect_params *p, struct tcp_conn **out)
+{
+	const struct addrinfo *ai;
+	struct tcp_conn *c;
+	int rc, fd = -1, last = ECONNREFUSED;
+	char last_peer[80] = "";
+
 	for (ai = res; ai; ai = ai->ai_next) {
+		bool fatal = false;
+
 		fmt_peer(ai->ai_addr, last_peer, sizeof last_peer);
-		rc = connect_one(ai, p, &fd);
+		rc = connect_one(ai, p, &fd, &fatal);
 		if (rc == 0)
 			break;
-		if (nvmeof_get_errno() && rc == -nvmeof_get_errno() &&
-		    *nvmeof_get_error()) {
-			/* bind_source already explained itself */
-			freeaddrinfo(res);
-			return rc;
-		}
+		if (fatal)
+			return rc; /* the message says why */
 		last = -rc;
 	}
-	freeaddrinfo(res);
 	if (fd < 0) {
 		if (last == ETIMEDOUT)
 			return nvmeof_err(ETIMEDOUT,
