@@ -200,6 +200,10 @@ static int control(const char *cmd, const char *arg, const char *verb, bool wait
 			fprintf(stderr, "nvmeof %s: %s: this nvmeof-mount does not take commands (an older version?)\n",
 				cmd, arg);
 			return EXIT_PROTOCOL;
+		case ESHUTDOWN:
+			fprintf(stderr, "nvmeof %s: %s: the association has ended (disconnected, or ctrl-loss-tmo ran out); mount again\n",
+				cmd, arg);
+			return EXIT_IOERR;
 		case EINVAL:
 			fprintf(stderr, "nvmeof %s: %s: the daemon refused '%s'\n", cmd, arg, verb);
 			return EXIT_PROTOCOL;

@@ -39,6 +39,8 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/types.h>
 
 #include "nvmeof.h"
@@ -365,6 +367,21 @@ static inline int fuse_errno(int rc)
 		return EIO;
 	}
 	return e > 0 && e < 1000 ? e : EIO;
+}
+
+/* host:port, with brackets around an IPv6 address ([::1]:4420). */
+static inline void fmt_addr(char *buf, size_t len, const char *traddr,
+			    const char *trsvcid)
+{
+	bool v6 = strchr(traddr, ':') != NULL;
+
+	snprintf(buf, len, "%s%s%s:%s", v6 ? "[" : "", traddr, v6 ? "]" : "",
+		 trsvcid);
+}
+
+static inline void ctrl_addr(char *buf, size_t len, struct nvmeof_ctrl *c)
+{
+	fmt_addr(buf, len, nvmeof_ctrl_traddr(c), nvmeof_ctrl_trsvcid(c));
 }
 
 void dbg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

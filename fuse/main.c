@@ -645,8 +645,7 @@ static struct fctrl *add_ctrl(struct fs *fs, struct nvmeof_ctrl *c)
 	fc->idx = fs->nr_ctrls;
 	fc->ctrl = c;
 	snprintf(fc->name, sizeof fc->name, "%s", nvmeof_ctrl_subnqn(c));
-	snprintf(fc->addr, sizeof fc->addr, "%s:%s", nvmeof_ctrl_traddr(c),
-		 nvmeof_ctrl_trsvcid(c));
+	ctrl_addr(fc->addr, sizeof fc->addr, c);
 	fs->ctrls[fs->nr_ctrls++] = fc;
 	return fc;
 }
@@ -900,9 +899,11 @@ void disc_refresh(struct fs *fs)
 				 "%s: the controller granted no I/O queue",
 				 e->subnqn);
 		} else if (tree_add_ctrl(fs, c, err, sizeof err) == 0) {
-			note("%s: listed in the discovery log: added (%s:%s)",
-			     e->subnqn, nvmeof_ctrl_traddr(c),
-			     nvmeof_ctrl_trsvcid(c));
+			char addr[300];
+
+			ctrl_addr(addr, sizeof addr, c);
+			note("%s: listed in the discovery log: added (%s)",
+			     e->subnqn, addr);
 			pthread_mutex_lock(&fs->ev_lock);
 			fs->disc_added++;
 			pthread_mutex_unlock(&fs->ev_lock);
@@ -1460,6 +1461,48 @@ static void free_workers(struct fs *fs)
 
 /* ---- control: nvmeof disconnect / reconnect ------------------------------ */
 
+/* "reconnect [HOST[:PORT]]": every subsystem's association drops its
+ * connection and reconnects now, to the new address when given.  In the
+ * worker: the library only hands the request to its admin thread (and
+ * waits at most 2 s for it to take it), and the caller learns whether it
+ * was taken. */
+static int control_reconnect(struct fs *fs, const char *addr)
+{
+	char host[256] = "", port[32] = "";
+	unsigned i, n, done = 0;
+	int rc = 0;
+
+	if (addr && (nvmeof_parse_address(addr, host, sizeof host, port,
+					  sizeof port, "") < 0 || !host[0]))
+		return -EINVAL;
+	n = __atomic_load_n(&fs->nr_ctrls, __ATOMIC_ACQUIRE);
+	for (i = 0; i < n; i++) {
+		struct fctrl *fc = tree_ctrl_at(fs, i);
+		struct nvmeof_ctrl *c = fc ? __atomic_load_n(&fc->ctrl,
+							      __ATOMIC_ACQUIRE) : NULL;
+		int r;
+
+		if (!c || fctrl_gone(fc))
+			continue;
+		r = nvmeof_ctrl_reconnect(c, host[0] ? host : NULL,
+					  port[0] ? port : NULL);
+		if (r < 0) {
+			note("%s: reconnect: %s", fc->addr, nvmeof_get_error());
+			if (!rc)
+				rc = r;
+			continue;
+		}
+		note("%s: reconnecting now%s%s, as asked", fc->addr,
+		     addr ? " to " : "", addr ? addr : "");
+		done++;
+	}
+	/* The association has ended (disconnect, ctrl_loss_tmo): ESHUTDOWN
+	 * tells the caller that mounting again is what is left. */
+	if (!done)
+		return rc == -ENOTCONN || !rc ? -ESHUTDOWN : rc;
+	return 0;
+}
+
 /* From a worker (setxattr on the root): the main thread does the work, so
  * that no worker waits in the library for the associations to end. */
 int control_request(struct fs *fs, const char *value, size_t size)
@@ -1478,6 +1521,8 @@ int control_request(struct fs *fs, const char *value, size_t size)
 		verb[--size] = 0;
 	if (!strcmp(verb, "disconnect"))
 		what = CTL_DISCONNECT;
+	else if (!strcmp(verb, "reconnect") || !strncmp(verb, "reconnect ", 10))
+		return control_reconnect(fs, verb[9] ? verb + 10 : NULL);
 	else
 		return -EINVAL;
 	pthread_mutex_lock(&fs->ev_lock);

@@ -498,6 +498,9 @@ void tree_state_cb(void *arg, const char *state, const char *why)
 	struct fctrl *fc = arg;
 
 	__atomic_add_fetch(&fc->state_gen, 1, __ATOMIC_RELEASE);
+	/* nvmeof reconnect MNT ADDR: live at the new address */
+	if (!strcmp(state, "live"))
+		ctrl_addr(fc->addr, sizeof fc->addr, fc->ctrl);
 	/* Each change once, in words (issue 5); in a tree, of which one. */
 	if (fc->fs->multi)
 		note("%s %s: %s: %s", fc->addr, fc->name, state, why ? why : "");
@@ -535,8 +538,10 @@ void tree_disc_state_cb(void *arg, const char *state, const char *why)
 {
 	struct fs *fs = arg;
 
-	note("discovery %s:%s: %s: %s", nvmeof_ctrl_traddr(fs->disc),
-	     nvmeof_ctrl_trsvcid(fs->disc), state, why ? why : "");
+	char addr[300];
+
+	ctrl_addr(addr, sizeof addr, fs->disc);
+	note("discovery %s: %s: %s", addr, state, why ? why : "");
 	if (strcmp(state, "live") != 0)
 		return;
 	pthread_mutex_lock(&fs->ev_lock);
@@ -664,8 +669,7 @@ int tree_add_ctrl(struct fs *fs, struct nvmeof_ctrl *c, char *err,
 	fc->fs = fs;
 	fc->ctrl = c;
 	snprintf(fc->name, sizeof fc->name, "%s", nvmeof_ctrl_subnqn(c));
-	snprintf(fc->addr, sizeof fc->addr, "%s:%s", nvmeof_ctrl_traddr(c),
-		 nvmeof_ctrl_trsvcid(c));
+	ctrl_addr(fc->addr, sizeof fc->addr, c);
 	/* A subsystem that comes back takes its old slot (and inodes). */
 	for (i = 0, idx = n; i < n; i++) {
 		if (!strcmp(fs->ctrls[i]->name, fc->name)) {
@@ -779,13 +783,34 @@ static void sb_printf(struct sbuf *b, const char *fmt, ...)
 	}
 }
 
+static void wall_time(int64_t ms, char *buf, size_t len);
+
+/* The reconnect counters of libnvmeof(3) (nvmeof_ctrl_status). */
+static void reconnect_counters(struct sbuf *b,
+			       const struct nvmeof_ctrl_status *cs)
+{
+	char t[64];
+
+	sb_printf(b, "reconnects    : %u\n", cs->reconnects);
+	sb_printf(b, "losses        : %u\n", cs->losses);
+	sb_printf(b, "attempts_total: %u\n", cs->attempts_total);
+	sb_printf(b, "reconnect_asks: %u\n", cs->requests);
+	if (strcmp(cs->state, "live") != 0)
+		sb_printf(b, "attempts      : %u\n", cs->attempts);
+	wall_time(cs->next_attempt_ms, t, sizeof t);
+	if (t[0] && !strcmp(cs->state, "reconnecting"))
+		sb_printf(b, "next_attempt  : %s\n", t);
+	if (cs->last_error[0])
+		sb_printf(b, "last_error    : %s\n", cs->last_error);
+}
+
 static int status_text(struct fctrl *fc, char **data, size_t *len)
 {
 	struct nvmeof_ctrl *c = fc->ctrl;
 	struct nvmeof_ctrl_status cs;
 	struct nvmeof_stats st;
 	struct sbuf b = { 0 };
-	char since[64] = "";
+	char since[64] = "", addr[300];
 	size_t i, buf_kib;
 	unsigned nbufs;
 
@@ -798,8 +823,8 @@ static int status_text(struct fctrl *fc, char **data, size_t *len)
 		if (localtime_r(&t, &tm))
 			strftime(since, sizeof since, "%Y-%m-%d %H:%M:%S %z", &tm);
 	}
-	sb_printf(&b, "address       : %s:%s\n", nvmeof_ctrl_traddr(c),
-		  nvmeof_ctrl_trsvcid(c));
+	ctrl_addr(addr, sizeof addr, c);
+	sb_printf(&b, "address       : %s\n", addr);
 	sb_printf(&b, "transport     : tcp\n");
 	sb_printf(&b, "subnqn        : %s\n", nvmeof_ctrl_subnqn(c));
 	sb_printf(&b, "hostnqn       : %s\n", nvmeof_ctrl_hostnqn(c));
@@ -807,11 +832,7 @@ static int status_text(struct fctrl *fc, char **data, size_t *len)
 	sb_printf(&b, "state         : %s\n", cs.state);
 	if (since[0])
 		sb_printf(&b, "state_since   : %s\n", since);
-	sb_printf(&b, "reconnects    : %u\n", cs.reconnects);
-	if (strcmp(cs.state, "live") != 0)
-		sb_printf(&b, "attempts      : %u\n", cs.attempts);
-	if (cs.last_error[0])
-		sb_printf(&b, "last_error    : %s\n", cs.last_error);
+	reconnect_counters(&b, &cs);
 	sb_printf(&b, "io_queues     : %d\n", nvmeof_ctrl_nr_io_queues(c));
 	sb_printf(&b, "queue_size    : %d\n", nvmeof_ctrl_queue_size(c));
 	sb_printf(&b, "keep_alive_ms : %d\n", nvmeof_ctrl_kato_ms(c));
@@ -873,8 +894,8 @@ static int disc_status_text(struct fs *fs, char **data, size_t *len)
 				(uint32_t)id[94] << 16 | (uint32_t)id[95] << 24;
 
 		nvmeof_ctrl_status(c, &cs);
-		sb_printf(&b, "discovery     : %s:%s\n", nvmeof_ctrl_traddr(c),
-			  nvmeof_ctrl_trsvcid(c));
+		ctrl_addr(t, sizeof t, c);
+		sb_printf(&b, "discovery     : %s\n", t);
 		sb_printf(&b, "subnqn        : %s\n", nvmeof_ctrl_subnqn(c));
 		sb_printf(&b, "hostnqn       : %s\n", nvmeof_ctrl_hostnqn(c));
 		sb_printf(&b, "cntlid        : %u\n", nvmeof_ctrl_cntlid(c));
@@ -882,11 +903,7 @@ static int disc_status_text(struct fs *fs, char **data, size_t *len)
 		wall_time(cs.since_ms, t, sizeof t);
 		if (t[0])
 			sb_printf(&b, "state_since   : %s\n", t);
-		sb_printf(&b, "reconnects    : %u\n", cs.reconnects);
-		if (strcmp(cs.state, "live") != 0)
-			sb_printf(&b, "attempts      : %u\n", cs.attempts);
-		if (cs.last_error[0])
-			sb_printf(&b, "last_error    : %s\n", cs.last_error);
+		reconnect_counters(&b, &cs);
 		sb_printf(&b, "keep_alive_ms : %d\n", nvmeof_ctrl_kato_ms(c));
 		/* Without OAES bit 31 no event comes: the list stays as read
 		 * at mount and after each reconnect. */
