@@ -30,6 +30,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/mount.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -536,6 +537,68 @@ static int parse_args(struct mount_opts *o, int argc, char **argv)
 
 /* ---- checks before anything is started --------------------------------- */
 
+/* A FUSE mount whose daemon died (SIGKILL, a crash) stays in the mount
+ * table, and everything below it answers ENOTCONN ("Transport endpoint is
+ * not connected").  A stale nvmeof mount of this user (root: of anyone) is
+ * detached here, with a warning; any other is explained.  0 when cleared. */
+static int clear_stale_mount(const struct mount_opts *o)
+{
+	struct mnt_entry *e = malloc(sizeof *e);
+	char path[PATH_MAX], cwd[PATH_MAX];
+	int rc = -1, st;
+	size_t n;
+	pid_t pid;
+
+	if (!e)
+		return -1;
+	if (o->mnt_abs)
+		snprintf(path, sizeof path, "%s", o->mnt_abs);
+	else if (o->mountpoint[0] != '/' && !getcwd(cwd, sizeof cwd))
+		goto out;
+	else if ((size_t)snprintf(path, sizeof path, "%s%s%s",
+			     o->mountpoint[0] == '/' ? "" : cwd,
+			     o->mountpoint[0] == '/' || !strcmp(cwd, "/") ? "" : "/",
+			     o->mountpoint) >= sizeof path)
+		goto out;
+	n = strlen(path);
+	while (n > 1 && path[n - 1] == '/')
+		path[--n] = 0;
+	if (!mountinfo_find(path, e) || !mnt_is_fuse(e)) {
+		fprintf(stderr, PROG ": mount point %s: %s\n", o->mountpoint,
+			strerror(ENOTCONN));
+		goto out;
+	}
+	if (strcmp(e->fstype, "fuse.nvmeof") != 0 ||
+	    (getuid() != 0 && mnt_user_id(e) != (long)getuid())) {
+		fprintf(stderr, PROG ": mount point %s: a stale %s mount whose daemon is gone (%s); clear it with: fusermount3 -u %s\n",
+			o->mountpoint, e->fstype, strerror(ENOTCONN), path);
+		goto out;
+	}
+	if (getuid() == 0) {
+		if (umount2(path, MNT_DETACH) == 0)
+			rc = 0;
+	} else {
+		pid = fork();
+		if (pid == 0) {
+			execlp("fusermount3", "fusermount3", "-u", "-z", "-q",
+			       path, (char *)NULL);
+			_exit(127);
+		}
+		if (pid > 0 && waitpid(pid, &st, 0) == pid &&
+		    WIFEXITED(st) && WEXITSTATUS(st) == 0)
+			rc = 0;
+	}
+	if (rc == 0)
+		fprintf(stderr, PROG ": warning: %s held a stale nvmeof mount (its daemon had died): cleared it\n",
+			path);
+	else
+		fprintf(stderr, PROG ": mount point %s: a stale nvmeof mount whose daemon is gone, and clearing it failed; try: fusermount3 -u %s\n",
+			o->mountpoint, path);
+out:
+	free(e);
+	return rc;
+}
+
 static int check_mountpoint(struct mount_opts *o)
 {
 	struct statx stx;
@@ -543,10 +606,19 @@ static int check_mountpoint(struct mount_opts *o)
 	char *parent;
 
 	o->mnt_abs = realpath(o->mountpoint, NULL);
+	if (!o->mnt_abs && errno == ENOTCONN) {
+		if (clear_stale_mount(o) < 0)
+			return -1;
+		o->mnt_abs = realpath(o->mountpoint, NULL);
+	}
 	if (!o->mnt_abs) {
 		fprintf(stderr, PROG ": mount point %s: %s\n", o->mountpoint,
 			strerror(errno));
 		return -1;
+	}
+	if (stat(o->mnt_abs, &st) < 0 && errno == ENOTCONN) {
+		if (clear_stale_mount(o) < 0)
+			return -1;
 	}
 	if (stat(o->mnt_abs, &st) < 0) {
 		fprintf(stderr, PROG ": mount point %s: %s\n", o->mountpoint,
