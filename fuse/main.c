@@ -66,8 +66,38 @@ static int g_exit = 1;            /* start-up failure status */
 #define SPIN_YIELD_BUSY_NS 20000
 #define DRAIN_MS 10000
 
-/* Once a daemon, messages go to syslog (stderr is /dev/null). */
+/* Messages go to syslog, or to standard error (see log_setup). */
 static bool g_syslog;
+
+/* Where a daemon's messages go (-o log=): syslog when asked, or with auto
+ * when there is a syslog (/dev/log); otherwise standard error, which the
+ * daemon keeps when it is a terminal, a file or a socket (systemd's
+ * journal) -- not a pipe, or "$(nvmeof-mount ...)" would wait for the
+ * daemon to exit.  In the foreground, auto is standard error. */
+static void log_setup(const struct mount_opts *o)
+{
+	struct stat st;
+
+	if (o->log_to == LOG_TO_SYSLOG)
+		g_syslog = true;
+	else if (o->log_to == LOG_TO_AUTO && !o->foreground)
+		g_syslog = stat("/dev/log", &st) == 0 && S_ISSOCK(st.st_mode);
+	if (g_syslog)
+		openlog(PROG, LOG_PID, LOG_DAEMON);
+}
+
+/* The daemon's standard error once start-up is done: kept unless messages
+ * go to syslog or it is a pipe (see log_setup). */
+static bool keep_stderr(const struct mount_opts *o)
+{
+	struct stat st;
+
+	if (g_syslog || fstat(STDERR_FILENO, &st) < 0)
+		return false;
+	if (o->log_to == LOG_TO_STDERR)
+		return true;
+	return !S_ISFIFO(st.st_mode);
+}
 
 void note(const char *fmt, ...)
 {
@@ -171,6 +201,8 @@ static void usage(FILE *f)
 "      --busy-poll=USEC       with commands in flight, wait for their completions\n"
 "                             without sleeping for up to USEC (default 50; 0: off)\n"
 "      --pidfile=FILE         write the daemon's process ID to FILE once mounted\n"
+"      --log=WHERE            the daemon's messages: syslog, stderr, or auto\n"
+"                             (default: syslog if /dev/log exists, else stderr)\n"
 "  -r, --read-only            refuse writes (EROFS)\n"
 "  -f, --foreground           do not become a daemon\n"
 "  -d, --debug                debug messages, FUSE's included (implies -f)\n"
@@ -178,8 +210,8 @@ static void usage(FILE *f)
 "                             nr_io_queues=, queue_size=, keep_alive_tmo=,\n"
 "                             io_timeout=, reconnect_delay=, ctrl_loss_tmo=,\n"
 "                             fast_io_fail_tmo=, hdr_digest, data_digest, host_iface=,\n"
-"                             host_traddr=, threads=, busy_poll=, ro; others go\n"
-"                             to FUSE\n"
+"                             host_traddr=, threads=, busy_poll=, pidfile=, log=,\n"
+"                             ro, rw, debug, foreground; others go to FUSE\n"
 "                             (allow_other, default_permissions, fsname= ...)\n"
 "  -h, --help                 this help\n"
 "      --version              version\n"
@@ -250,6 +282,22 @@ static bool mount8_only(const char *opt, size_t klen)
 		if (strlen(drop[i]) == klen && !strncmp(opt, drop[i], klen))
 			return true;
 	return false;
+}
+
+static int parse_log(struct mount_opts *o, const char *val)
+{
+	if (!strcmp(val, "auto"))
+		o->log_to = LOG_TO_AUTO;
+	else if (!strcmp(val, "stderr"))
+		o->log_to = LOG_TO_STDERR;
+	else if (!strcmp(val, "syslog"))
+		o->log_to = LOG_TO_SYSLOG;
+	else {
+		fprintf(stderr, PROG ": log '%s': expected auto, stderr or syslog\n",
+			val);
+		return -1;
+	}
+	return 0;
 }
 
 /* One -o list: ours are taken, mount(8)'s dropped, the rest kept for
@@ -329,6 +377,9 @@ static int parse_o(struct mount_opts *o, const char *list)
 			NEED_VAL();
 			rc = parse_int("busy_poll", val, 0, 1000000,
 				       &o->busy_poll_us);
+		} else if (key_is(opt, klen, "log")) {
+			NEED_VAL();
+			rc = parse_log(o, val);
 		} else if (key_is(opt, klen, "pidfile")) {
 			NEED_VAL();
 			o->pidfile = strdup(val);
@@ -362,7 +413,7 @@ static int parse_o(struct mount_opts *o, const char *list)
 
 enum {
 	OPT_HOSTNQN = 256, OPT_HOSTID, OPT_IFACE, OPT_IOTMO, OPT_THREADS,
-	OPT_VERSION, OPT_PIDFILE, OPT_FASTFAIL, OPT_BUSYPOLL,
+	OPT_VERSION, OPT_PIDFILE, OPT_FASTFAIL, OPT_BUSYPOLL, OPT_LOG,
 };
 
 static const struct option lopts[] = {
@@ -387,6 +438,7 @@ static const struct option lopts[] = {
 	{ "debug", no_argument, NULL, 'd' },
 	{ "options", required_argument, NULL, 'o' },
 	{ "pidfile", required_argument, NULL, OPT_PIDFILE },
+	{ "log", required_argument, NULL, OPT_LOG },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -492,6 +544,7 @@ static int parse_args(struct mount_opts *o, int argc, char **argv)
 			case 'd': o->debug = o->foreground = true; break;
 			case 'o': rc = parse_o(o, optarg); break;
 			case OPT_PIDFILE: o->pidfile = optarg; break;
+			case OPT_LOG: rc = parse_log(o, optarg); break;
 			case 'h': usage(stdout); return 1;
 			case OPT_VERSION:
 				printf(PROG " " PACKAGE_VERSION "\n");
@@ -1990,7 +2043,8 @@ static int run(struct mount_opts *o, int report_fd)
 		if (nfd >= 0) {
 			dup2(nfd, 0);
 			dup2(nfd, 1);
-			dup2(nfd, 2);
+			if (!keep_stderr(o))
+				dup2(nfd, 2);
 			if (nfd > 2)
 				close(nfd);
 		}
@@ -2026,10 +2080,27 @@ int main(int argc, char **argv)
 		return rc > 0 ? 0 : EX_USAGE;
 	if (o->fake)
 		return 0;
+	/* An option FUSE does not know is a usage error, found before
+	 * anything is connected. */
+	fuse_set_log_func(fuse_log_cb);
+	{
+		struct fuse_session *se = new_session(o);
+
+		if (!se) {
+			fprintf(stderr, PROG ": %s\n",
+				g_err[0] ? g_err : "bad FUSE option");
+			if (!o->helper)
+				fprintf(stderr, "Try '" PROG " --help' for more information.\n");
+			return EX_USAGE;
+		}
+		fuse_session_destroy(se);
+	}
 	if (check_mountpoint(o) < 0 || check_dev_fuse() < 0)
 		return 1;
-	if (o->foreground)
+	if (o->foreground) {
+		log_setup(o);
 		return run(o, -1);
+	}
 
 	/* Fork before any thread exists; the child reports back. */
 	if (pipe2(pfd, O_CLOEXEC) < 0) {
@@ -2045,8 +2116,7 @@ int main(int argc, char **argv)
 	if (pid == 0) {
 		close(pfd[0]);
 		setsid();
-		openlog(PROG, LOG_PID, LOG_DAEMON);
-		g_syslog = true;
+		log_setup(o);
 		rc = run(o, pfd[1]);
 		free(o->mnt_abs);
 		free(o->fuse_opts);
