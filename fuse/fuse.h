@@ -220,6 +220,7 @@ enum node_kind {
 	K_ID, K_IDBIN, K_STATUS, K_LOGDIR,
 	K_NSDATA, K_NSID, K_NSIDBIN,
 	K_DSTATUS,       /* a tree's root status: the discovery association */
+	K_LINK,          /* a tree's root: the subsystem's name without ':' */
 	K_LOG = 16,      /* K_LOG + 2 * log index (+1: .bin) */
 };
 

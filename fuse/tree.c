@@ -168,6 +168,31 @@ static int fetch_log(struct fctrl *fc, int i, uint8_t **out, size_t *lenp)
 
 /* ---- inode numbers -------------------------------------------------------- */
 
+/* NQNs hold ':', which qemu-img and others read as a protocol prefix
+ * ("nqn.2026-11.org.example:disk/n1"): a tree's root also has a symbolic
+ * link per subsystem, named with '_' for each ':', to its directory. */
+static bool has_colon(const char *name)
+{
+	return strchr(name, ':') != NULL;
+}
+
+/* name with '_' for each ':' */
+static void colon_free(const char *name, char *buf, size_t len)
+{
+	char *p;
+
+	snprintf(buf, len, "%s", name);
+	for (p = buf; *p; p++)
+		if (*p == ':')
+			*p = '_';
+}
+
+static void link_name(const struct fctrl *fc, char *buf, size_t len)
+{
+	colon_free(fc->name, buf, len);
+}
+
+
 struct fctrl *tree_ctrl_at(struct fs *fs, unsigned idx)
 {
 	if (idx >= __atomic_load_n(&fs->nr_ctrls, __ATOMIC_ACQUIRE))
@@ -226,10 +251,12 @@ int tree_decode(fuse_ino_t ino, struct node *n)
 		n->bin = (kind - K_LOG) & 1;
 		return log_present(n->fc, n->log) ? 0 : -ENOENT;
 	}
-	if (kind < K_CTRL || kind > K_NSIDBIN)
+	if ((kind < K_CTRL || kind > K_NSIDBIN) && kind != K_LINK)
 		return -ENOENT;
 	n->kind = (enum node_kind)kind;
-	if (n->kind == K_CTRL && !g_fs.multi)
+	if ((n->kind == K_CTRL || n->kind == K_LINK) && !g_fs.multi)
+		return -ENOENT;
+	if (n->kind == K_LINK && !has_colon(n->fc->name))
 		return -ENOENT;
 	if (n->kind == K_NSDATA || n->kind == K_NSID || n->kind == K_NSIDBIN)
 		return tree_ns(n->fc, n->nsid) ? 0 : -ENOENT;
@@ -652,6 +679,13 @@ static void inval_root_entry(struct fs *fs, const char *name)
 		return;
 	fuse_lowlevel_notify_inval_entry(fs->se, FUSE_ROOT_ID, name,
 					 strlen(name));
+	if (has_colon(name)) {
+		char ln[NVMEOF_NQN_MAX + 1];
+
+		colon_free(name, ln, sizeof ln);
+		fuse_lowlevel_notify_inval_entry(fs->se, FUSE_ROOT_ID, ln,
+						 strlen(ln));
+	}
 	fuse_lowlevel_notify_inval_inode(fs->se, FUSE_ROOT_ID, 0, 0);
 }
 
@@ -1013,6 +1047,21 @@ int tree_content(const struct node *n, char **data, size_t *len)
 
 /* ---- attributes ------------------------------------------------------------ */
 
+/* Directories in a directory (its link count is 2 more). */
+static unsigned subdirs(const struct node *n)
+{
+	unsigned i, k = 0;
+
+	if (n->kind == K_CTRL)
+		return 1; /* log/ */
+	if (n->kind != K_ROOT)
+		return 0;
+	for (i = 0; i < __atomic_load_n(&g_fs.nr_ctrls, __ATOMIC_ACQUIRE); i++)
+		if (ctrl_at(i))
+			k++;
+	return k;
+}
+
 static int node_stat(const struct node *n, struct stat *st)
 {
 	memset(st, 0, sizeof *st);
@@ -1031,7 +1080,11 @@ static int node_stat(const struct node *n, struct stat *st)
 		 * kernel asks for write permission); nothing is created. */
 		if (st->st_ino == FUSE_ROOT_ID)
 			st->st_mode |= 0200;
-		st->st_nlink = 2;
+		st->st_nlink = 2 + subdirs(n);
+		return 0;
+	case K_LINK:
+		st->st_mode = S_IFLNK | 0777;
+		st->st_size = (off_t)strlen(n->fc->name);
 		return 0;
 	case K_NSDATA: {
 		struct fns *ns = tree_ns(n->fc, n->nsid);
@@ -1133,6 +1186,20 @@ static int lookup_child(const struct node *dir, const char *name,
 
 			if (fc && !strcmp(fc->name, name)) {
 				out->kind = K_CTRL;
+				out->fc = fc;
+				return 0;
+			}
+		}
+		for (i = 0; i < __atomic_load_n(&g_fs.nr_ctrls, __ATOMIC_ACQUIRE);
+		     i++) {
+			struct fctrl *fc = ctrl_at(i);
+			char ln[NVMEOF_NQN_MAX + 1];
+
+			if (!fc || !has_colon(fc->name))
+				continue;
+			link_name(fc, ln, sizeof ln);
+			if (!strcmp(ln, name)) {
+				out->kind = K_LINK;
 				out->fc = fc;
 				return 0;
 			}
@@ -1342,7 +1409,7 @@ static bool add_ent(fuse_req_t req, char *buf, size_t size, size_t *pos,
 
 	memset(&st, 0, sizeof st);
 	st.st_ino = tree_ino(n);
-	st.st_mode = is_dir(n) ? S_IFDIR : S_IFREG;
+	st.st_mode = is_dir(n) ? S_IFDIR : n->kind == K_LINK ? S_IFLNK : S_IFREG;
 	l = fuse_add_direntry(req, buf + *pos, size - *pos, name, &st,
 			      (off_t)cookie);
 	if (l > size - *pos)
@@ -1410,6 +1477,22 @@ static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 			if (!n.fc)
 				continue;
 			if (!add_ent(req, buf, size, &pos, n.fc->name, &n, c))
+				goto out;
+		}
+		/* then the links, with cookies past every slot's */
+		for (i = 0; i < __atomic_load_n(&g_fs.nr_ctrls, __ATOMIC_ACQUIRE);
+		     i++) {
+			uint64_t c = 4 + MAX_CTRLS + i;
+			char ln[NVMEOF_NQN_MAX + 1];
+
+			if (c <= o)
+				continue;
+			n.kind = K_LINK;
+			n.fc = ctrl_at((unsigned)i);
+			if (!n.fc || !has_colon(n.fc->name))
+				continue;
+			link_name(n.fc, ln, sizeof ln);
+			if (!add_ent(req, buf, size, &pos, ln, &n, c))
 				goto out;
 		}
 		break;
@@ -1667,6 +1750,19 @@ static void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode,
 		io_fallocate(req, h->ns, mode, offset, length);
 }
 
+static void op_readlink(fuse_req_t req, fuse_ino_t ino)
+{
+	struct node n;
+	int rc = tree_decode(ino, &n);
+
+	if (rc == 0 && n.kind != K_LINK)
+		rc = -EINVAL;
+	if (rc < 0)
+		fuse_reply_err(req, -rc);
+	else
+		fuse_reply_readlink(req, n.fc->name);
+}
+
 /* The control attribute of the root (nvmeof disconnect/reconnect); every
  * other name is not supported (ENOSYS would make the kernel stop sending
  * setxattr at all). */
@@ -1734,4 +1830,5 @@ const struct fuse_lowlevel_ops tree_ops = {
 	.statfs = op_statfs,
 	.fallocate = op_fallocate,
 	.setxattr = op_setxattr,
+	.readlink = op_readlink,
 };
