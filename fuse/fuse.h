@@ -3,11 +3,18 @@
  * nvmeof-mount internals: one association (or several, one per subsystem)
  * exposed as a FUSE tree through the libfuse3 low-level API.
  *
- *   main.c  options, daemonising, mount/unmount, the worker threads' loop,
- *           connecting (and, for a tree, following the discovery log)
- *   tree.c  inodes, lookup/getattr/readdir, pseudo-file contents, rescans,
- *           subsystem directories coming and going
- *   io.c    namespace data: read/write/RMW/fsync/fallocate, async replies
+ *   main.c       start-up: fork, the parent waits for the daemon's word
+ *   options.c    the command line and -o lists (mount(8), fstab)
+ *   log.c        messages (syslog or stderr), the start-up error
+ *   mountpoint.c the mount table, checks before mounting, stale mounts
+ *   connect.c    connecting; a tree follows the discovery log
+ *   daemon.c     connect, mount, serve, tear down
+ *   worker.c     the worker threads' loop
+ *   control.c    nvmeof disconnect/reconnect, a lazy unmount noticed
+ *   tree.c       inodes, lookup/getattr/readdir, pseudo-file contents,
+ *                rescans, subsystem directories coming and going
+ *   io.c         namespace data: read/write/RMW/fsync/fallocate, async
+ *                replies
  *
  * Threads: W workers each poll() the FUSE device (shared, O_NONBLOCK) and
  * their own I/O queue of every controller (the library binds a thread to a
@@ -35,6 +42,7 @@
 #define FUSE_USE_VERSION 35
 
 #include <errno.h>
+#include <stdarg.h>
 #include <fuse_lowlevel.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -51,7 +59,11 @@
 #define PACKAGE_VERSION "0.1.0"
 #endif
 
-/* ---- options (main.c) ------------------------------------------------- */
+/* sysexits(3), as nvmeof-mount(8) documents them */
+#define EX_USAGE 64
+#define EX_UNAVAILABLE 69
+
+/* ---- options (options.c) ---------------------------------------------- */
 
 struct mount_opts {
 	const char *source;      /* host[:port] as given */
@@ -89,6 +101,24 @@ struct mount_opts {
 /* Where the daemon's messages go (-o log=). */
 enum { LOG_TO_AUTO, LOG_TO_STDERR, LOG_TO_SYSLOG };
 
+/* 0 to go on, 1 to exit 0 (help, version), -1 on a usage error (said). */
+int parse_args(struct mount_opts *o, int argc, char **argv);
+
+/* ---- messages (log.c) ------------------------------------------------- */
+
+void log_set_debug(bool on);
+/* Syslog or stderr, as -o log= and /dev/log say (before any thread). */
+void log_setup(const struct mount_opts *o);
+/* Whether a daemon keeps its standard error (log_setup chose stderr, and
+ * it is not a pipe unless log=stderr). */
+bool keep_stderr(const struct mount_opts *o);
+/* libfuse's messages; the first error of start-up becomes ours. */
+void fuse_log_cb(enum fuse_log_level level, const char *fmt, va_list ap);
+/* Why start-up failed, said once to the parent (set_err) or "". */
+void set_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+const char *startup_err(void);
+void log_started(void);
+
 /* ---- the mount table (mountinfo.c) ------------------------------------ */
 
 struct mnt_entry {
@@ -109,6 +139,27 @@ bool mountinfo_find(const char *path, struct mnt_entry *out);
 int mountinfo_has_dev(unsigned major, unsigned minor);
 bool mnt_is_fuse(const struct mnt_entry *e);
 long mnt_user_id(const struct mnt_entry *e);
+/* Before mounting: a directory with nothing mounted on it (a stale nvmeof
+ * mount of this user is cleared); sets o->mnt_abs.  0 or -1 (said). */
+int check_mountpoint(struct mount_opts *o);
+int check_dev_fuse(void);
+
+/* ---- connecting (connect.c), the daemon (daemon.c), control.c -------- */
+
+struct fs;
+/* Connect what o names; on failure the reason is set (set_err). */
+int connect_all(struct fs *fs, const struct mount_opts *o);
+/* A session with our ops and options (not mounted); NULL on a bad option. */
+struct fuse_session *new_session(const struct mount_opts *o);
+/* Connect, mount, serve; report_fd: where the waiting parent hears the
+ * outcome of start-up (-1 in the foreground).  The exit status. */
+int daemon_run(struct mount_opts *o, int report_fd);
+/* The verbs the main thread runs (control_run: true to stop). */
+bool control_run(struct fs *fs);
+void fail_all(struct fs *fs, const char *why);
+/* The mount's device in the mount table, and whether it is still there. */
+bool find_own_mount(struct fs *fs, const char *mnt);
+bool still_mounted(struct fs *fs);
 
 /* ---- the tree (tree.c) ------------------------------------------------ */
 
@@ -282,13 +333,19 @@ int tree_add_ctrl(struct fs *fs, struct nvmeof_ctrl *c, char *err,
 /* Remove a subsystem directory: its files go, open ones fail with EIO,
  * its association ends (event thread). */
 void tree_remove_ctrl(struct fs *fs, struct fctrl *fc, const char *why);
-/* Events of the discovery association, and the re-read (main.c). */
+/* Events of the discovery association, and the re-read (connect.c). */
 void tree_disc_event_cb(void *arg, uint32_t aen_dw0, const uint32_t *nsids,
 			size_t nr);
 void tree_disc_state_cb(void *arg, const char *state, const char *why);
 void disc_refresh(struct fs *fs);
-/* Wait until every worker has passed a quiescent point (main.c). */
+/* ---- workers (worker.c) ------------------------------------------------ */
+
+/* Wait until every worker has passed a quiescent point. */
 bool workers_quiesce(struct fs *fs, int timeout_ms);
+int start_workers(struct fs *fs, int nr, unsigned qd);
+/* False if a worker is still inside the library after the grace time. */
+bool stop_workers(struct fs *fs);
+void free_workers(struct fs *fs);
 
 /* ---- I/O (io.c) ------------------------------------------------------- */
 
