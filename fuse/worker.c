@@ -291,99 +291,241 @@ static void plug_all(struct wqueue *wq, unsigned nc, bool plug)
 	}
 }
 
+/* One worker's loop: its poll set (slot 0 the FUSE device, 1 the stop
+ * eventfd, 2.. one queue per controller slot), what it knows of each
+ * queue, and the busy-poll's back-off. */
+struct wloop {
+	struct worker *w;
+	struct fs *fs;
+	struct fuse_session *se;
+	struct fuse_buf fbuf;
+	struct pollfd *pfd;
+	struct wqueue *wq;
+	unsigned cap, nc;
+	unsigned spin_misses, spin_skip;
+	uint64_t last_sweep;
+	int epfd;
+};
+
+static int wloop_init(struct wloop *l, struct worker *w)
+{
+	memset(l, 0, sizeof *l);
+	l->w = w;
+	l->fs = w->fs;
+	l->se = w->fs->se;
+	l->last_sweep = mono_ms();
+	l->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (l->epfd < 0 || wq_grow(&l->pfd, &l->wq, &l->cap, l->fs->nr_ctrls) < 0) {
+		note("worker %d: %s", w->id, strerror(l->epfd < 0 ? errno : ENOMEM));
+		return -1;
+	}
+	l->pfd[0].fd = fuse_session_fd(l->se);
+	l->pfd[0].events = POLLIN;
+	l->pfd[1].fd = l->fs->stop_fd;
+	l->pfd[1].events = POLLIN;
+	if (wset_init(l->epfd, l->pfd) < 0) {
+		note("worker %d: epoll: %s", w->id, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static void wloop_fini(struct wloop *l)
+{
+	io_rbuf_put(l->fbuf.mem);
+	free(l->pfd);
+	free(l->wq);
+	if (l->epfd >= 0)
+		close(l->epfd);
+}
+
+/* The poll set for this round: each controller's queue socket while it is
+ * live (subsystems come and go in a tree, see tree_add_ctrl).  *down: one
+ * reconnects; *live: one socket is watched. */
+static void wloop_build(struct wloop *l, bool *down, bool *live)
+{
+	struct pollfd *pfd;
+	struct wqueue *wq;
+	unsigned i;
+
+	l->nc = __atomic_load_n(&l->fs->nr_ctrls, __ATOMIC_ACQUIRE);
+	if (l->nc > l->cap && wq_grow(&l->pfd, &l->wq, &l->cap, l->nc) < 0)
+		l->nc = l->cap;
+	pfd = l->pfd;
+	wq = l->wq;
+	for (i = 0; i < l->nc; i++) {
+		struct fctrl *fc = tree_ctrl_at(l->fs, i);
+
+		pfd[2 + i].fd = -1;
+		pfd[2 + i].events = POLLIN;
+		if (!fc || fctrl_gone(fc)) {
+			wq[i].fc = fc;
+			wq[i].fd = -1;
+			wq[i].reconnecting = false;
+			continue;
+		}
+		if (fc != wq[i].fc) {
+			/* The first call binds this thread to its
+			 * I/O queue. */
+			wq[i].fc = fc;
+			(void)nvmeof_poll_fd(fc->ctrl);
+			wqueue_refresh(fc, &wq[i]);
+		} else if (wq[i].reconnecting ||
+			   __atomic_load_n(&fc->state_gen,
+					   __ATOMIC_ACQUIRE) != wq[i].gen) {
+			wqueue_refresh(fc, &wq[i]);
+		}
+		pfd[2 + i].fd = wq[i].fd;
+		if (wq[i].fd >= 0)
+			pfd[2 + i].events |= nvmeof_poll_events(fc->ctrl);
+		*down |= wq[i].reconnecting;
+		*live |= wq[i].fd >= 0;
+	}
+}
+
+/* Wait for the FUSE device, the stop eventfd or a queue: busy-poll first
+ * with commands in flight, then sleep in epoll_wait().  poll()'s result
+ * (revents filled), with errno kept. */
+static int wloop_wait(struct wloop *l, int inflight, bool live, bool down)
+{
+	struct worker *w = l->w;
+	int r, tmo = -1;
+
+	/* Commands parked for a reconnect need no 1 ms wake-ups. */
+	if (inflight > 0)
+		tmo = live || !down ? INFLIGHT_POLL_MS : DOWN_POLL_MS;
+	else if (down)
+		tmo = DOWN_POLL_MS;
+	qs_bump(w, 1); /* quiescent: no controller in use */
+	r = 0;
+	if (inflight > 0 && live && l->fs->busy_poll_ns && !l->spin_skip) {
+		bool busy = false;
+
+		r = spin_poll(l->pfd, 2 + l->nc, l->fs->busy_poll_ns, &busy);
+		/* Misses in a row (a slow controller), or a CPU with
+		 * other work (it will not go idle, and each yield
+		 * would hand it the CPU again while our completions
+		 * wait): sleep at once for a while; a completion then
+		 * wakes us ahead of that work. */
+		l->spin_misses = r || busy ? 0 : l->spin_misses + 1;
+		if (l->spin_misses >= 8 || busy) {
+			l->spin_misses = 0;
+			l->spin_skip = 64;
+		}
+	} else if (l->spin_skip && inflight > 0) {
+		l->spin_skip--;
+	}
+	if (r == 0) {
+		wset_sync(l->epfd, l->pfd, l->wq, l->nc);
+		r = wset_wait(l->epfd, l->pfd, 2 + l->nc, tmo);
+	}
+	qs_bump(w, 1);
+	return r;
+}
+
+/* The queues with events; every INFLIGHT_POLL_MS with commands in flight
+ * every queue, events or not (timeouts), also when FUSE requests keep
+ * poll() from timing out. */
+static void wloop_poll_queues(struct wloop *l, int r, int inflight)
+{
+	bool sweep = false;
+	unsigned i;
+
+	if (inflight > 0 &&
+	    (r == 0 || mono_ms() - l->last_sweep >= INFLIGHT_POLL_MS)) {
+		sweep = true;
+		l->last_sweep = mono_ms();
+	}
+	for (i = 0; i < l->nc; i++) {
+		struct fctrl *fc = l->wq[i].fc;
+		short rev = l->pfd[2 + i].fd >= 0 ? l->pfd[2 + i].revents : 0;
+
+		/* Removed while we slept: not to be touched. */
+		if (!fc || fctrl_gone(fc))
+			continue;
+		if (!rev && !sweep)
+			continue;
+		(void)nvmeof_poll(fc->ctrl, 0);
+		/* Hung up: the association is going down, or has
+		 * failed for good: look again at its state (a socket
+		 * that is not live is not watched). */
+		if (rev & (POLLHUP | POLLERR | POLLNVAL))
+			wqueue_refresh(fc, &l->wq[i]);
+	}
+}
+
+/* Up to RECV_BATCH FUSE requests, sent out in one send per queue.  True
+ * when the session has ended (unmounted: ENODEV, or a fatal error). */
+static bool wloop_receive(struct wloop *l)
+{
+	struct worker *w = l->w;
+	bool stop = false;
+
+	plug_all(l->wq, l->nc, true);
+	for (int k = 0; k < RECV_BATCH; k++) {
+		int res;
+
+		if (!l->fbuf.mem)
+			l->fbuf.mem = io_rbuf_get();
+		l->fbuf.flags = 0;
+		res = fuse_session_receive_buf(l->se, &l->fbuf);
+		if (res == -EAGAIN) {
+			if (k == 0)
+				w->neagain++;
+			break;
+		}
+		if (res == -EINTR)
+			continue;
+		if (res <= 0 || fuse_session_exited(l->se)) {
+			fuse_session_exit(l->se);
+			stop = true;
+			break;
+		}
+		w->cur_rbuf = l->fbuf.mem;
+		w->rbuf_taken = false;
+		fuse_session_process_buf(l->se, &l->fbuf);
+		if (w->rbuf_taken)
+			l->fbuf.mem = NULL; /* a write holds it */
+		w->cur_rbuf = NULL;
+		w->nreq++;
+	}
+	plug_all(l->wq, l->nc, false);
+	return stop;
+}
+
+/* Whatever we submitted completes before the association goes, if it
+ * can: commands parked for a reconnect are answered EIO later. */
+static void worker_drain(struct worker *w)
+{
+	uint64_t until = mono_ms() + DRAIN_MS;
+
+	while (__atomic_load_n(&w->inflight, __ATOMIC_RELAXED) > 0 &&
+	       mono_ms() < until && all_live(w->fs)) {
+		io_poll_all(w->fs, 10);
+		qs_bump(w, 2); /* went round: a quiescent point */
+	}
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
-	struct fs *fs = w->fs;
-	struct fuse_session *se = fs->se;
-	struct fuse_buf fbuf;
-	struct pollfd *pfd = NULL;
-	struct wqueue *wq = NULL;
-	unsigned i, cap = 0, nc, spin_misses = 0, spin_skip = 0;
-	uint64_t last_sweep = mono_ms();
+	struct wloop l;
 	bool stop = false;
-	int epfd = epoll_create1(EPOLL_CLOEXEC);
 
 	tls_worker = w;
-	memset(&fbuf, 0, sizeof fbuf);
-	if (epfd < 0 || wq_grow(&pfd, &wq, &cap, fs->nr_ctrls) < 0) {
-		note("worker %d: %s", w->id, strerror(epfd < 0 ? errno : ENOMEM));
-		goto fail;
-	}
-	pfd[0].fd = fuse_session_fd(se);
-	pfd[0].events = POLLIN;
-	pfd[1].fd = fs->stop_fd;
-	pfd[1].events = POLLIN;
-	if (wset_init(epfd, pfd) < 0) {
-		note("worker %d: epoll: %s", w->id, strerror(errno));
-		goto fail;
+	if (wloop_init(&l, w) < 0) {
+		wloop_fini(&l);
+		qs_bump(w, 1); /* quiescent for good */
+		request_stop(w->fs);
+		return NULL;
 	}
 	while (!stop) {
 		int inflight = __atomic_load_n(&w->inflight, __ATOMIC_RELAXED);
-		bool down = false, live = false, sweep;
-		int r, tmo = -1;
+		bool down = false, live = false;
+		int r;
 
-		/* Subsystems come and go in a tree (tree_add_ctrl). */
-		nc = __atomic_load_n(&fs->nr_ctrls, __ATOMIC_ACQUIRE);
-		if (nc > cap && wq_grow(&pfd, &wq, &cap, nc) < 0)
-			nc = cap;
-		for (i = 0; i < nc; i++) {
-			struct fctrl *fc = tree_ctrl_at(fs, i);
-
-			pfd[2 + i].fd = -1;
-			pfd[2 + i].events = POLLIN;
-			if (!fc || fctrl_gone(fc)) {
-				wq[i].fc = fc;
-				wq[i].fd = -1;
-				wq[i].reconnecting = false;
-				continue;
-			}
-			if (fc != wq[i].fc) {
-				/* The first call binds this thread to its
-				 * I/O queue. */
-				wq[i].fc = fc;
-				(void)nvmeof_poll_fd(fc->ctrl);
-				wqueue_refresh(fc, &wq[i]);
-			} else if (wq[i].reconnecting ||
-				   __atomic_load_n(&fc->state_gen,
-						   __ATOMIC_ACQUIRE) != wq[i].gen) {
-				wqueue_refresh(fc, &wq[i]);
-			}
-			pfd[2 + i].fd = wq[i].fd;
-			if (wq[i].fd >= 0)
-				pfd[2 + i].events |= nvmeof_poll_events(fc->ctrl);
-			down |= wq[i].reconnecting;
-			live |= wq[i].fd >= 0;
-		}
-		/* Commands parked for a reconnect need no 1 ms wake-ups. */
-		if (inflight > 0)
-			tmo = live || !down ? INFLIGHT_POLL_MS : DOWN_POLL_MS;
-		else if (down)
-			tmo = DOWN_POLL_MS;
-		qs_bump(w, 1); /* quiescent: no controller in use */
-		r = 0;
-		if (inflight > 0 && live && fs->busy_poll_ns && !spin_skip) {
-			bool busy = false;
-
-			r = spin_poll(pfd, 2 + nc, fs->busy_poll_ns, &busy);
-			/* Misses in a row (a slow controller), or a CPU with
-			 * other work (it will not go idle, and each yield
-			 * would hand it the CPU again while our completions
-			 * wait): sleep at once for a while; a completion then
-			 * wakes us ahead of that work. */
-			spin_misses = r || busy ? 0 : spin_misses + 1;
-			if (spin_misses >= 8 || busy) {
-				spin_misses = 0;
-				spin_skip = 64;
-			}
-		} else if (spin_skip && inflight > 0) {
-			spin_skip--;
-		}
-		if (r == 0) {
-			wset_sync(epfd, pfd, wq, nc);
-			r = wset_wait(epfd, pfd, 2 + nc, tmo);
-		}
-		qs_bump(w, 1);
+		wloop_build(&l, &down, &live);
+		r = wloop_wait(&l, inflight, live, down);
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
@@ -392,94 +534,19 @@ static void *worker_main(void *arg)
 		w->nwake++;
 		if (r == 0)
 			w->ntimeout++;
-		if (pfd[1].revents)
+		if (l.pfd[1].revents)
 			break;
-		/* Every INFLIGHT_POLL_MS with commands in flight, every queue
-		 * is polled, events or not (timeouts), also when FUSE requests
-		 * keep poll() from timing out. */
-		sweep = false;
-		if (inflight > 0 &&
-		    (r == 0 || mono_ms() - last_sweep >= INFLIGHT_POLL_MS)) {
-			sweep = true;
-			last_sweep = mono_ms();
-		}
-		for (i = 0; i < nc; i++) {
-			struct fctrl *fc = wq[i].fc;
-			short rev = pfd[2 + i].fd >= 0 ? pfd[2 + i].revents : 0;
-
-			/* Removed while we slept: not to be touched. */
-			if (!fc || fctrl_gone(fc))
-				continue;
-			if (!rev && !sweep)
-				continue;
-			(void)nvmeof_poll(fc->ctrl, 0);
-			/* Hung up: the association is going down, or has
-			 * failed for good: look again at its state (a socket
-			 * that is not live is not watched). */
-			if (rev & (POLLHUP | POLLERR | POLLNVAL))
-				wqueue_refresh(fc, &wq[i]);
-		}
-	if (!pfd[0].revents)
-			continue;
-		plug_all(wq, nc, true);
-		for (int k = 0; k < RECV_BATCH; k++) {
-			int res;
-
-			if (!fbuf.mem)
-				fbuf.mem = io_rbuf_get();
-			fbuf.flags = 0;
-			res = fuse_session_receive_buf(se, &fbuf);
-			if (res == -EAGAIN) {
-				if (k == 0)
-					w->neagain++;
-				break;
-			}
-			if (res == -EINTR)
-				continue;
-			if (res <= 0 || fuse_session_exited(se)) {
-				/* Unmounted (ENODEV), or a fatal error. */
-				fuse_session_exit(se);
-				stop = true;
-				break;
-			}
-			w->cur_rbuf = fbuf.mem;
-			w->rbuf_taken = false;
-			fuse_session_process_buf(se, &fbuf);
-			if (w->rbuf_taken)
-				fbuf.mem = NULL; /* a write holds it */
-			w->cur_rbuf = NULL;
-			w->nreq++;
-		}
-		plug_all(wq, nc, false);
+		wloop_poll_queues(&l, r, inflight);
+		if (l.pfd[0].revents)
+			stop = wloop_receive(&l);
 	}
-	request_stop(fs);
-	/* Whatever we submitted completes before the association goes, if
-	 * it can: commands parked for a reconnect are answered EIO later. */
-	{
-		uint64_t until = mono_ms() + DRAIN_MS;
-
-		while (__atomic_load_n(&w->inflight, __ATOMIC_RELAXED) > 0 &&
-		       mono_ms() < until && all_live(fs)) {
-			io_poll_all(fs, 10);
-			qs_bump(w, 2); /* went round: a quiescent point */
-		}
-	}
+	request_stop(w->fs);
+	worker_drain(w);
 	qs_bump(w, 1); /* odd for good: it touches no controller again */
 	dbg("worker %d: %llu requests, %llu wake-ups (%llu by timeout, %llu lost races)",
 	    w->id, (unsigned long long)w->nreq, (unsigned long long)w->nwake,
 	    (unsigned long long)w->ntimeout, (unsigned long long)w->neagain);
-	io_rbuf_put(fbuf.mem);
-	free(pfd);
-	free(wq);
-	close(epfd);
-	return NULL;
-fail:
-	if (epfd >= 0)
-		close(epfd);
-	free(pfd);
-	free(wq);
-	qs_bump(w, 1); /* quiescent for good */
-	request_stop(fs);
+	wloop_fini(&l);
 	return NULL;
 }
 
