@@ -39,7 +39,8 @@ static void init_hook(void *userdata, struct fuse_conn_info *conn)
 	pthread_mutex_unlock(&init_lock);
 }
 
-struct fuse_session *new_session(const struct mount_opts *o)
+struct fuse_session *new_session(const struct mount_opts *o,
+				 struct fs *fs)
 {
 	static struct fuse_lowlevel_ops ops;
 	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
@@ -67,7 +68,7 @@ struct fuse_session *new_session(const struct mount_opts *o)
 	    fuse_opt_add_arg(&args, extra) < 0)
 		goto out;
 	dbg("FUSE options: %s", extra);
-	se = fuse_session_new(&args, &ops, sizeof ops, NULL);
+	se = fuse_session_new(&args, &ops, sizeof ops, fs);
 out:
 	free(extra);
 	fuse_opt_free_args(&args);
@@ -207,7 +208,7 @@ static void serve(struct fs *fs, int sfd)
  * waiting parent hears the outcome of start-up (-1 in the foreground). */
 int daemon_run(struct mount_opts *o, int report_fd)
 {
-	struct fs *fs = &g_fs;
+	struct fs fs_mem, *fs = &fs_mem;
 	sigset_t sigs;
 	int sfd, rc, nr_workers, max_q = 1, qd = 1;
 	char err[600];
@@ -280,7 +281,7 @@ int daemon_run(struct mount_opts *o, int report_fd)
 	if (fs->max_background > 1024)
 		fs->max_background = 1024;
 
-	fs->se = new_session(o);
+	fs->se = new_session(o, fs);
 	if (!fs->se) {
 		if (!startup_err()[0])
 			set_err("cannot set up FUSE (bad -o option?)");

@@ -35,6 +35,9 @@
  * every worker has passed a quiescent point (worker.qs, odd while it
  * sleeps in poll()): a worker re-checks gone after each poll() before it
  * touches fctrl.ctrl.
+ *
+ * There is no global: the FUSE ops find the fs in fuse_req_userdata(), a
+ * node (an inode decoded) carries it, a controller has fc->fs.
  */
 #ifndef NVMEOF_FUSE_H
 #define NVMEOF_FUSE_H
@@ -150,7 +153,8 @@ struct fs;
 /* Connect what o names; on failure the reason is set (set_err). */
 int connect_all(struct fs *fs, const struct mount_opts *o);
 /* A session with our ops and options (not mounted); NULL on a bad option. */
-struct fuse_session *new_session(const struct mount_opts *o);
+struct fuse_session *new_session(const struct mount_opts *o,
+				 struct fs *fs);
 /* Connect, mount, serve; report_fd: where the waiting parent hears the
  * outcome of start-up (-1 in the foreground).  The exit status. */
 int daemon_run(struct mount_opts *o, int report_fd);
@@ -256,7 +260,6 @@ struct fs {
 	unsigned max_background;
 };
 
-extern struct fs g_fs;
 
 /* Control of a running mount: setxattr(MNT, CONTROL_XATTR, verb). */
 #define CONTROL_XATTR "user.nvmeof.control"
@@ -276,6 +279,7 @@ enum node_kind {
 };
 
 struct node {
+	struct fs *fs;
 	enum node_kind kind;
 	struct fctrl *fc;
 	uint32_t nsid;
@@ -302,7 +306,7 @@ extern const struct fuse_lowlevel_ops tree_ops;
 /* Free the file handles whose RELEASE never came (at teardown). */
 void tree_free_handles(void);
 
-int tree_decode(fuse_ino_t ino, struct node *n);
+int tree_decode(struct fs *fs, fuse_ino_t ino, struct node *n);
 fuse_ino_t tree_ino(const struct node *n);
 /* Build a controller's namespace table (at mount). */
 int tree_ctrl_init(struct fctrl *fc, char *err, size_t errlen);

@@ -27,7 +27,6 @@
 
 #include "fuse.h"
 
-struct fs g_fs;
 static struct mount_opts g_opts;
 
 int main(int argc, char **argv)
@@ -48,7 +47,7 @@ int main(int argc, char **argv)
 	 * anything is connected. */
 	fuse_set_log_func(fuse_log_cb);
 	{
-		struct fuse_session *se = new_session(o);
+		struct fuse_session *se = new_session(o, NULL);
 
 		if (!se) {
 			fprintf(stderr, PROG ": %s\n",

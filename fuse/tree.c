@@ -201,9 +201,9 @@ struct fctrl *tree_ctrl_at(struct fs *fs, unsigned idx)
 }
 
 /* A slot's fctrl if it is shown. */
-static struct fctrl *ctrl_at(unsigned idx)
+static struct fctrl *ctrl_at(struct fs *fs, unsigned idx)
 {
-	struct fctrl *fc = tree_ctrl_at(&g_fs, idx);
+	struct fctrl *fc = tree_ctrl_at(fs, idx);
 
 	return fc && !fctrl_gone(fc) ? fc : NULL;
 }
@@ -212,7 +212,7 @@ fuse_ino_t tree_ino(const struct node *n)
 {
 	unsigned kind = n->kind;
 
-	if (n->kind == K_ROOT || (n->kind == K_CTRL && !g_fs.multi))
+	if (n->kind == K_ROOT || (n->kind == K_CTRL && !n->fs->multi))
 		return FUSE_ROOT_ID;
 	if (n->kind == K_DSTATUS)
 		return (fuse_ino_t)K_DSTATUS << 32;
@@ -222,25 +222,26 @@ fuse_ino_t tree_ino(const struct node *n)
 	       n->nsid;
 }
 
-int tree_decode(fuse_ino_t ino, struct node *n)
+int tree_decode(struct fs *fs, fuse_ino_t ino, struct node *n)
 {
 	unsigned kind;
 
 	memset(n, 0, sizeof *n);
+	n->fs = fs;
 	if (ino == FUSE_ROOT_ID) {
-		if (g_fs.multi) {
+		if (fs->multi) {
 			n->kind = K_ROOT;
 		} else {
 			n->kind = K_CTRL;
-			n->fc = ctrl_at(0);
+			n->fc = ctrl_at(fs, 0);
 		}
 		return 0;
 	}
 	if (ino == (fuse_ino_t)K_DSTATUS << 32) {
 		n->kind = K_DSTATUS;
-		return g_fs.multi ? 0 : -ENOENT;
+		return fs->multi ? 0 : -ENOENT;
 	}
-	n->fc = ctrl_at((unsigned)(ino >> 40) - 1);
+	n->fc = ctrl_at(fs, (unsigned)(ino >> 40) - 1);
 	if (!n->fc)
 		return -ENOENT;
 	kind = (unsigned)(ino >> 32) & 0xff;
@@ -254,7 +255,7 @@ int tree_decode(fuse_ino_t ino, struct node *n)
 	if ((kind < K_CTRL || kind > K_NSIDBIN) && kind != K_LINK)
 		return -ENOENT;
 	n->kind = (enum node_kind)kind;
-	if ((n->kind == K_CTRL || n->kind == K_LINK) && !g_fs.multi)
+	if ((n->kind == K_CTRL || n->kind == K_LINK) && !fs->multi)
 		return -ENOENT;
 	if (n->kind == K_LINK && !has_colon(n->fc->name))
 		return -ENOENT;
@@ -303,7 +304,7 @@ static void ns_apply(struct fns *ns, const struct nvmeof_ns_info *info)
 {
 	ns->lba_size = info->lba_size;
 	ns->lba_shift = (uint32_t)__builtin_ctz(info->lba_size);
-	ns->ro = info->write_protected || g_fs.o->read_only;
+	ns->ro = info->write_protected || ns->fc->fs->o->read_only;
 	ns->rzad = info->read_zeroes_after_dealloc;
 	__atomic_store_n(&ns->size, info->nsze * info->lba_size,
 			 __ATOMIC_RELAXED);
@@ -460,7 +461,7 @@ void tree_ctrl_free(struct fctrl *fc)
 
 static fuse_ino_t ctrl_dir_ino(struct fctrl *fc)
 {
-	struct node n = { .kind = K_CTRL, .fc = fc };
+	struct node n = { .fs = fc->fs, .kind = K_CTRL, .fc = fc };
 
 	return tree_ino(&n);
 }
@@ -471,30 +472,31 @@ int tree_rescan(struct fctrl *fc)
 	size_t nch, i;
 	int rc = rescan(fc, &ch, &nch);
 	fuse_ino_t dir = ctrl_dir_ino(fc);
+	struct fuse_session *se = fc->fs->se;
 
 	for (i = 0; i < nch; i++) {
 		static const char *const sfx[] = { "", ".identify",
 						   ".identify.bin" };
-		struct node n = { .kind = K_NSDATA, .fc = fc,
+		struct node n = { .fs = fc->fs, .kind = K_NSDATA, .fc = fc,
 				  .nsid = ch[i].nsid };
 		char name[32];
 
 		dbg("namespace %u %s", ch[i].nsid,
 		    ch[i].what == CH_ADDED ? "appeared" :
 		    ch[i].what == CH_REMOVED ? "went away" : "changed size");
-		if (!g_fs.se)
+		if (!se)
 			continue;
 		if (ch[i].what == CH_RESIZED) {
-			fuse_lowlevel_notify_inval_inode(g_fs.se, tree_ino(&n),
+			fuse_lowlevel_notify_inval_inode(se, tree_ino(&n),
 							 0, 0);
 			continue;
 		}
 		for (unsigned k = 0; k < 3; k++) {
 			snprintf(name, sizeof name, "n%u%s", ch[i].nsid, sfx[k]);
-			fuse_lowlevel_notify_inval_entry(g_fs.se, dir, name,
+			fuse_lowlevel_notify_inval_entry(se, dir, name,
 							 strlen(name));
 		}
-		fuse_lowlevel_notify_inval_inode(g_fs.se, tree_ino(&n), 0, 0);
+		fuse_lowlevel_notify_inval_inode(se, tree_ino(&n), 0, 0);
 	}
 	free(ch);
 	return rc;
@@ -873,8 +875,8 @@ static int status_text(struct fctrl *fc, char **data, size_t *len)
 	sb_printf(&b, "mdts_bytes    : %" PRIu32 "\n",
 		  nvmeof_ctrl_mdts_bytes(c));
 	sb_printf(&b, "read_only     : %s\n",
-		  g_fs.o->read_only ? "yes" : "no");
-	sb_printf(&b, "workers       : %d\n", g_fs.nr_workers);
+		  fc->fs->o->read_only ? "yes" : "no");
+	sb_printf(&b, "workers       : %d\n", fc->fs->nr_workers);
 	io_buffer_stats(&nbufs, &buf_kib);
 	sb_printf(&b, "buffers       : %u\n", nbufs);
 	sb_printf(&b, "buffer_kib    : %zu\n", buf_kib);
@@ -959,7 +961,7 @@ static int disc_status_text(struct fs *fs, char **data, size_t *len)
 	sb_printf(&b, "subsystems    :");
 	n = __atomic_load_n(&fs->nr_ctrls, __ATOMIC_ACQUIRE);
 	for (i = 0; i < n; i++) {
-		struct fctrl *fc = ctrl_at(i);
+		struct fctrl *fc = ctrl_at(fs, i);
 
 		if (fc)
 			sb_printf(&b, " %s", fc->name);
@@ -1014,7 +1016,7 @@ int tree_content(const struct node *n, char **data, size_t *len)
 	case K_STATUS:
 		return status_text(fc, data, len);
 	case K_DSTATUS:
-		return disc_status_text(&g_fs, data, len);
+		return disc_status_text(n->fs, data, len);
 	case K_NSID:
 	case K_NSIDBIN:
 		raw = malloc(4096);
@@ -1056,8 +1058,8 @@ static unsigned subdirs(const struct node *n)
 		return 1; /* log/ */
 	if (n->kind != K_ROOT)
 		return 0;
-	for (i = 0; i < __atomic_load_n(&g_fs.nr_ctrls, __ATOMIC_ACQUIRE); i++)
-		if (ctrl_at(i))
+	for (i = 0; i < __atomic_load_n(&n->fs->nr_ctrls, __ATOMIC_ACQUIRE); i++)
+		if (ctrl_at(n->fs, i))
 			k++;
 	return k;
 }
@@ -1066,9 +1068,9 @@ static int node_stat(const struct node *n, struct stat *st)
 {
 	memset(st, 0, sizeof *st);
 	st->st_ino = tree_ino(n);
-	st->st_uid = g_fs.uid;
-	st->st_gid = g_fs.gid;
-	st->st_atim = st->st_mtim = st->st_ctim = g_fs.mtime;
+	st->st_uid = n->fs->uid;
+	st->st_gid = n->fs->gid;
+	st->st_atim = st->st_mtim = st->st_ctim = n->fs->mtime;
 	st->st_blksize = 4096;
 	st->st_nlink = 1;
 	switch (n->kind) {
@@ -1173,6 +1175,7 @@ static int lookup_child(const struct node *dir, const char *name,
 	unsigned i;
 
 	memset(out, 0, sizeof *out);
+	out->fs = dir->fs;
 	out->fc = dir->fc;
 	switch (dir->kind) {
 	case K_ROOT:
@@ -1180,9 +1183,9 @@ static int lookup_child(const struct node *dir, const char *name,
 			out->kind = K_DSTATUS;
 			return 0;
 		}
-		for (i = 0; i < __atomic_load_n(&g_fs.nr_ctrls, __ATOMIC_ACQUIRE);
+		for (i = 0; i < __atomic_load_n(&dir->fs->nr_ctrls, __ATOMIC_ACQUIRE);
 		     i++) {
-			struct fctrl *fc = ctrl_at(i);
+			struct fctrl *fc = ctrl_at(dir->fs, i);
 
 			if (fc && !strcmp(fc->name, name)) {
 				out->kind = K_CTRL;
@@ -1190,9 +1193,9 @@ static int lookup_child(const struct node *dir, const char *name,
 				return 0;
 			}
 		}
-		for (i = 0; i < __atomic_load_n(&g_fs.nr_ctrls, __ATOMIC_ACQUIRE);
+		for (i = 0; i < __atomic_load_n(&dir->fs->nr_ctrls, __ATOMIC_ACQUIRE);
 		     i++) {
-			struct fctrl *fc = ctrl_at(i);
+			struct fctrl *fc = ctrl_at(dir->fs, i);
 			char ln[NVMEOF_NQN_MAX + 1];
 
 			if (!fc || !has_colon(fc->name))
@@ -1287,7 +1290,8 @@ void tree_free_handles(void)
 
 static void op_init(void *userdata, struct fuse_conn_info *conn)
 {
-	(void)userdata;
+	struct fs *fs = userdata;
+
 	/* 1 MiB requests: libfuse derives max_pages (256) from max_write. */
 	conn->max_write = 1u << 20;
 	conn->max_readahead = 1u << 20;
@@ -1308,8 +1312,8 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 	conn->want &= ~(unsigned)FUSE_CAP_AUTO_INVAL_DATA;
 	/* Background requests (readahead, async direct I/O) in flight: at
 	 * least what the queues can carry. */
-	conn->max_background = g_fs.max_background;
-	conn->congestion_threshold = g_fs.max_background * 3 / 4;
+	conn->max_background = fs->max_background;
+	conn->congestion_threshold = fs->max_background * 3 / 4;
 	dbg("init: protocol 7.%u, max_write %u, max_background %u, want 0x%x",
 	    conn->proto_minor, conn->max_write, conn->max_background,
 	    conn->want);
@@ -1340,7 +1344,7 @@ static void reply_node_entry(fuse_req_t req, const struct node *n)
 static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	struct node dir, n;
-	int rc = tree_decode(parent, &dir);
+	int rc = tree_decode(fuse_req_userdata(req), parent, &dir);
 
 	if (rc == 0)
 		rc = lookup_child(&dir, name, &n);
@@ -1356,7 +1360,7 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino,
 {
 	struct node n;
 	struct stat st;
-	int rc = tree_decode(ino, &n);
+	int rc = tree_decode(fuse_req_userdata(req), ino, &n);
 
 	(void)fi;
 	if (rc == 0)
@@ -1375,7 +1379,7 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 {
 	struct node n;
 	struct stat st;
-	int rc = tree_decode(ino, &n);
+	int rc = tree_decode(fuse_req_userdata(req), ino, &n);
 
 	(void)fi;
 	if (rc == 0)
@@ -1385,7 +1389,7 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 			rc = is_dir(&n) ? -EISDIR : -EACCES;
 		else if (attr->st_size > st.st_size)
 			rc = -EFBIG;
-		else if (g_fs.o->read_only || !(st.st_mode & 0200))
+		else if (n.fs->o->read_only || !(st.st_mode & 0200))
 			rc = -EROFS;
 	}
 	if (rc < 0)
@@ -1425,7 +1429,7 @@ static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	char *buf;
 	size_t pos = 0, i;
 	uint64_t o = (uint64_t)off;
-	int rc = tree_decode(ino, &dir);
+	int rc = tree_decode(fuse_req_userdata(req), ino, &dir);
 
 	(void)fi;
 	if (rc < 0) {
@@ -1450,12 +1454,13 @@ static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 
 		if (dir.kind == K_LOGDIR)
 			parent.kind = K_CTRL;
-		else if (dir.kind == K_CTRL && g_fs.multi)
+		else if (dir.kind == K_CTRL && dir.fs->multi)
 			parent.kind = K_ROOT;
 		if (!add_ent(req, buf, size, &pos, "..", &parent, 2))
 			goto out;
 	}
 	memset(&n, 0, sizeof n);
+	n.fs = dir.fs;
 	n.fc = dir.fc;
 	switch (dir.kind) {
 	case K_ROOT:
@@ -1466,21 +1471,21 @@ static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		}
 		/* A cookie per slot: directories that come and go between
 		 * two calls do not shift the others. */
-		for (i = 0; i < __atomic_load_n(&g_fs.nr_ctrls, __ATOMIC_ACQUIRE);
+		for (i = 0; i < __atomic_load_n(&dir.fs->nr_ctrls, __ATOMIC_ACQUIRE);
 		     i++) {
 			uint64_t c = 4 + i;
 
 			if (c <= o)
 				continue;
 			n.kind = K_CTRL;
-			n.fc = ctrl_at((unsigned)i);
+			n.fc = ctrl_at(dir.fs, (unsigned)i);
 			if (!n.fc)
 				continue;
 			if (!add_ent(req, buf, size, &pos, n.fc->name, &n, c))
 				goto out;
 		}
 		/* then the links, with cookies past every slot's */
-		for (i = 0; i < __atomic_load_n(&g_fs.nr_ctrls, __ATOMIC_ACQUIRE);
+		for (i = 0; i < __atomic_load_n(&dir.fs->nr_ctrls, __ATOMIC_ACQUIRE);
 		     i++) {
 			uint64_t c = 4 + MAX_CTRLS + i;
 			char ln[NVMEOF_NQN_MAX + 1];
@@ -1488,7 +1493,7 @@ static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 			if (c <= o)
 				continue;
 			n.kind = K_LINK;
-			n.fc = ctrl_at((unsigned)i);
+			n.fc = ctrl_at(dir.fs, (unsigned)i);
 			if (!n.fc || !has_colon(n.fc->name))
 				continue;
 			link_name(n.fc, ln, sizeof ln);
@@ -1568,7 +1573,7 @@ out:
 static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct node n;
-	int rc = tree_decode(ino, &n);
+	int rc = tree_decode(fuse_req_userdata(req), ino, &n);
 	int acc = fi->flags & O_ACCMODE;
 
 	if (rc < 0) {
@@ -1753,7 +1758,7 @@ static void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode,
 static void op_readlink(fuse_req_t req, fuse_ino_t ino)
 {
 	struct node n;
-	int rc = tree_decode(ino, &n);
+	int rc = tree_decode(fuse_req_userdata(req), ino, &n);
 
 	if (rc == 0 && n.kind != K_LINK)
 		rc = -EINVAL;
@@ -1777,22 +1782,25 @@ static void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 
 		/* The kernel checked write permission on the root (the
 		 * owner's); allow_other must not let anyone else in. */
-		rc = ctx->uid == 0 || ctx->uid == g_fs.uid ?
-		     control_request(&g_fs, value, size) : -EPERM;
+		struct fs *fs = fuse_req_userdata(req);
+
+		rc = ctx->uid == 0 || ctx->uid == fs->uid ?
+		     control_request(fs, value, size) : -EPERM;
 	}
 	fuse_reply_err(req, -rc);
 }
 
 static void op_statfs(fuse_req_t req, fuse_ino_t ino)
 {
+	struct fs *fs = fuse_req_userdata(req);
 	struct statvfs sv;
 	uint64_t bytes = 0, files = 0;
 	unsigned c;
 	size_t i;
 
 	(void)ino;
-	for (c = 0; c < __atomic_load_n(&g_fs.nr_ctrls, __ATOMIC_ACQUIRE); c++) {
-		struct fctrl *fc = ctrl_at(c);
+	for (c = 0; c < __atomic_load_n(&fs->nr_ctrls, __ATOMIC_ACQUIRE); c++) {
+		struct fctrl *fc = ctrl_at(fs, c);
 
 		if (!fc)
 			continue;
