@@ -11,8 +11,11 @@
  *   daemon.c     connect, mount, serve, tear down
  *   worker.c     the worker threads' loop
  *   control.c    nvmeof disconnect/reconnect, a lazy unmount noticed
- *   tree.c       inodes, lookup/getattr/readdir, pseudo-file contents,
- *                rescans, subsystem directories coming and going
+ *   tree.c       inodes, namespace tables and rescans, subsystem
+ *                directories coming and going, attributes, names
+ *   content.c    what the pseudo-files hold (Identify, logs, status)
+ *   events.c     the library's callbacks and the event thread
+ *   ops.c        the FUSE operations, open files' handles
  *   io.c         namespace data: read/write/RMW/fsync/fallocate, async
  *                replies
  *
@@ -52,6 +55,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "nvmeof.h"
@@ -302,7 +306,28 @@ struct fh_pseudo {
 };
 #define FH_PSEUDO_MAGIC 0x70736575
 
-extern const struct fuse_lowlevel_ops tree_ops;
+extern const struct fuse_lowlevel_ops tree_ops;   /* ops.c */
+
+/* tree.c: what a node is, its attributes, names */
+bool tree_is_dir(const struct node *n);
+int tree_stat(const struct node *n, struct stat *st);
+double tree_attr_timeout(const struct node *n);
+/* The child name of directory dir; 0 or a negative errno. */
+int tree_lookup(const struct node *dir, const char *name, struct node *out);
+/* The entries of dir past cookie o, each given to fn (which returns false
+ * when it has no room); false when fn stopped the listing. */
+typedef bool (*tree_ent_fn)(void *arg, const char *name, const struct node *n,
+			    uint64_t cookie);
+bool tree_list(const struct node *dir, uint64_t o, tree_ent_fn fn, void *arg);
+/* For statfs: the bytes of every present namespace and the files shown. */
+void tree_usage(struct fs *fs, uint64_t *bytes, uint64_t *files);
+
+/* content.c: the log pages of log/ (NR_LOGS, the last one ANA's) */
+#define NR_LOGS 6
+#define LOG_ANA 5
+bool log_present(const struct fctrl *fc, int i);
+const char *log_name(int i);
+size_t log_size(int i);           /* of the .bin when fixed, else 0 */
 /* Free the file handles whose RELEASE never came (at teardown). */
 void tree_free_handles(void);
 
