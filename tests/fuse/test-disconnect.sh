@@ -129,6 +129,12 @@ expect("user.other", b"x", errno.ENOTSUP)
 expect("user.nvmeof.control", b"explode", errno.EINVAL)
 EOF
 is_mounted "$MNT" || fail "a refused verb ended the mount"
+# the root is owner-writable for the attribute only: no name is created
+touch "$MNT/x" 2>"$T/err" && fail "a file was created in the root"
+grep -q "Operation not permitted" "$T/err" || fail "create: $(cat "$T/err")"
+mkdir "$MNT/d" 2>/dev/null && fail "a directory was created in the root"
+rm "$MNT/n1" 2>/dev/null && fail "n1 was removed"
+[ -f "$MNT/n1" ] || fail "n1 is gone"
 
 # Clear errors for what is not an nvmeof mount.
 RC=0
