@@ -24,7 +24,7 @@
  * queue on first use).  A read or an aligned write is submitted and the
  * worker goes on; the completion callback replies to the kernel.  The
  * library's keep-alive thread calls our event callback, which only wakes
- * the rescan thread (tree.c).
+ * the rescan thread (events.c).
  *
  * Lock order (outer first): fctrl.ns_lock (rwlock, the namespace table)
  * -> stripe.m (range locks of one namespace, taken in ascending index)
@@ -126,7 +126,7 @@ void set_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 const char *startup_err(void);
 void log_started(void);
 
-/* ---- the mount table (mountinfo.c) ------------------------------------ */
+/* ---- the mount point (mountpoint.c) ---------------------------------- */
 
 struct mnt_entry {
 	unsigned major, minor;   /* the file system's device */
@@ -169,7 +169,7 @@ void fail_all(struct fs *fs, const char *why);
 bool find_own_mount(struct fs *fs, const char *mnt);
 bool still_mounted(struct fs *fs);
 
-/* ---- the tree (tree.c) ------------------------------------------------ */
+/* ---- the tree (tree.c, content.c, events.c, ops.c) --------------------- */
 
 #define NR_STRIPES 64
 #define STRIPE_SHIFT 16      /* range-lock granule: 64 KiB of the namespace */

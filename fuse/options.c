@@ -65,7 +65,8 @@ static void usage(FILE *f)
 "  -h, --help                 this help\n"
 "      --version              version\n"
 "\n"
-"Unmount with: fusermount3 -u mountpoint (or umount mountpoint).\n"
+"Unmount with: fusermount3 -u mountpoint (or umount mountpoint); with files\n"
+"open or the target gone: nvmeof disconnect mountpoint.\n"
 "See nvmeof-mount(8).\n");
 }
 
