@@ -127,8 +127,9 @@ static bool mounted_at(const char *path, struct mnt *m)
 	return found;
 }
 
-/* An absolute path without following the last component: a mount whose
- * daemon is gone answers ENOTCONN to anything below it. */
+/* An absolute path, resolved where it can be: a mount whose daemon is
+ * gone answers ENOTCONN, and another user's FUSE mount EACCES, to anything
+ * below it; then the path as given, made absolute. */
 static int abs_path(const char *arg, char *out, size_t len)
 {
 	char *r = realpath(arg, NULL);
@@ -140,7 +141,7 @@ static int abs_path(const char *arg, char *out, size_t len)
 		free(r);
 		return 0;
 	}
-	if (errno != ENOTCONN)
+	if (errno != ENOTCONN && errno != EACCES)
 		return -errno;
 	out[0] = 0;
 	if (arg[0] != '/' && !getcwd(cwd, sizeof cwd))

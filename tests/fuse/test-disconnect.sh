@@ -136,6 +136,18 @@ mkdir "$MNT/d" 2>/dev/null && fail "a directory was created in the root"
 rm "$MNT/n1" 2>/dev/null && fail "n1 was removed"
 [ -f "$MNT/n1" ] || fail "n1 is gone"
 
+# Another user may not disconnect it (77), even with allow_other.
+if command -v setpriv >/dev/null 2>&1 && id nobody >/dev/null 2>&1; then
+	RC=0
+	setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups \
+		"$NVMEOF" disconnect "$MNT" 2>"$T/err" || RC=$?
+	[ $RC -eq 77 ] || fail "another user's disconnect exited $RC: $(cat "$T/err")"
+	grep -q "only the user who mounted it, or root" "$T/err" || fail "another user: $(cat "$T/err")"
+	is_mounted "$MNT" || fail "another user's disconnect ended the mount"
+else
+	echo "another user's disconnect: not tested (no setpriv or no user nobody)"
+fi
+
 # Clear errors for what is not an nvmeof mount.
 RC=0
 "$NVMEOF" disconnect "$T" 2>"$T/err" || RC=$?
