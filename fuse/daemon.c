@@ -204,16 +204,12 @@ static void serve(struct fs *fs, int sfd)
 		close(mfd);
 }
 
-/* Connect, mount, serve until unmounted or signalled.  report_fd: where the
- * waiting parent hears the outcome of start-up (-1 in the foreground). */
-int daemon_run(struct mount_opts *o, int report_fd)
+/* The daemon's own descriptors; the signals it takes from a signalfd
+ * (every thread, the library's too, inherits the mask).  The signalfd, or
+ * -1. */
+static int fs_init(struct fs *fs, struct mount_opts *o)
 {
-	struct fs fs_mem, *fs = &fs_mem;
 	sigset_t sigs;
-	int sfd, rc, nr_workers, max_q = 1, qd = 1;
-	char err[600];
-	bool mounted = false;
-	unsigned i;
 
 	memset(fs, 0, sizeof *fs);
 	fs->o = o;
@@ -224,9 +220,6 @@ int daemon_run(struct mount_opts *o, int report_fd)
 	pthread_cond_init(&fs->ev_cond, NULL);
 	fs->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	fs->ctl_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-
-	/* Every thread (the library's too) inherits this mask; the main
-	 * thread takes the signals from a signalfd. */
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGTERM);
@@ -234,130 +227,171 @@ int daemon_run(struct mount_opts *o, int report_fd)
 	sigaddset(&sigs, SIGQUIT);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	sfd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
-	if (fs->stop_fd < 0 || fs->ctl_fd < 0 || sfd < 0) {
-		set_err("eventfd/signalfd: %s", strerror(errno));
-		goto fail;
-	}
 	fuse_set_log_func(fuse_log_cb);
-
 	fs->ctrls = calloc(MAX_CTRLS, sizeof *fs->ctrls);
 	if (!fs->ctrls) {
 		set_err("out of memory");
-		goto fail;
+		return -1;
 	}
-	rc = connect_all(fs, o);
-	if (rc < 0) {
-		g_exit = EX_UNAVAILABLE;
-		goto fail;
-	}
+	return signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+/* Every connected controller's namespace table; the most I/O queues and
+ * the deepest queue among them size the workers and FUSE's background. */
+static int ctrls_init(struct fs *fs, int *max_q, int *qd)
+{
+	char err[600];
+	unsigned i;
+
 	for (i = 0; i < fs->nr_ctrls; i++) {
 		struct fctrl *fc = fs->ctrls[i];
 		int nq = nvmeof_ctrl_nr_io_queues(fc->ctrl);
 
 		if (tree_ctrl_init(fc, err, sizeof err) < 0) {
 			set_err("%s", err);
-			goto fail;
+			return -1;
 		}
 		if (!nq) {
 			set_err("%s: the controller granted no I/O queue",
 				fc->addr);
-			goto fail;
+			return -1;
 		}
-		if (nq > max_q)
-			max_q = nq;
-		if (nvmeof_ctrl_queue_size(fc->ctrl) > qd)
-			qd = nvmeof_ctrl_queue_size(fc->ctrl);
+		if (nq > *max_q)
+			*max_q = nq;
+		if (nvmeof_ctrl_queue_size(fc->ctrl) > *qd)
+			*qd = nvmeof_ctrl_queue_size(fc->ctrl);
 		dbg("%s: %s, cntlid %u, %d I/O queues of %d", fc->addr,
 		    fc->name, nvmeof_ctrl_cntlid(fc->ctrl), nq,
 		    nvmeof_ctrl_queue_size(fc->ctrl));
 	}
-	nr_workers = o->threads ? o->threads : max_q;
-	fs->busy_poll_ns = (uint64_t)(o->busy_poll_us < 0 ? NVMEOF_BUSY_POLL_US :
-				      o->busy_poll_us) * 1000u;
-	fs->max_background = (unsigned)(max_q * qd);
+	fs->busy_poll_ns = (uint64_t)(fs->o->busy_poll_us < 0 ? NVMEOF_BUSY_POLL_US :
+				      fs->o->busy_poll_us) * 1000u;
+	fs->max_background = (unsigned)(*max_q * *qd);
 	if (fs->max_background < 64)
 		fs->max_background = 64;
 	if (fs->max_background > 1024)
 		fs->max_background = 1024;
+	return 0;
+}
 
-	fs->se = new_session(o, fs);
+/* The session, mounted; its device non-blocking, as every worker shares
+ * it (a read that lost the race must return EAGAIN, not sleep). */
+static int session_mount(struct fs *fs, bool *mounted)
+{
+	int fd, fl;
+
+	fs->se = new_session(fs->o, fs);
 	if (!fs->se) {
 		if (!startup_err()[0])
 			set_err("cannot set up FUSE (bad -o option?)");
-		goto fail;
+		return -1;
 	}
-	if (fuse_session_mount(fs->se, o->mnt_abs) != 0) {
+	if (fuse_session_mount(fs->se, fs->o->mnt_abs) != 0) {
 		if (!startup_err()[0])
-			set_err("cannot mount on %s", o->mnt_abs);
+			set_err("cannot mount on %s", fs->o->mnt_abs);
+		return -1;
+	}
+	*mounted = true;
+	fd = fuse_session_fd(fs->se);
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+		set_err("/dev/fuse: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Usable means the kernel's INIT has been answered. */
+static int wait_init(const struct mount_opts *o)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += 10;
+	pthread_mutex_lock(&init_lock);
+	while (!g_init_done &&
+	       pthread_cond_timedwait(&init_cond, &init_lock, &ts) == 0)
+		;
+	pthread_mutex_unlock(&init_lock);
+	if (!g_init_done) {
+		set_err("%s: the kernel did not start the FUSE session",
+			o->mnt_abs);
+		return -1;
+	}
+	return 0;
+}
+
+static int write_pidfile(const struct mount_opts *o)
+{
+	FILE *pf;
+
+	if (!o->pidfile)
+		return 0;
+	pf = fopen(o->pidfile, "w");
+	if (!pf || fprintf(pf, "%d\n", (int)getpid()) < 0 || fclose(pf) != 0) {
+		set_err("pid file %s: %s", o->pidfile, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* A daemon lets go of the caller's terminal (standard error stays when
+ * messages go there, see keep_stderr) and of its directory. */
+static void detach_stdio(const struct mount_opts *o)
+{
+	int nfd;
+
+	if (o->foreground)
+		return;
+	nfd = open("/dev/null", O_RDWR);
+	if (nfd >= 0) {
+		dup2(nfd, 0);
+		dup2(nfd, 1);
+		if (!keep_stderr(o))
+			dup2(nfd, 2);
+		if (nfd > 2)
+			close(nfd);
+	}
+	if (chdir("/") < 0)
+		dbg("chdir /: %s", strerror(errno));
+}
+
+/* Connect, mount, serve until unmounted, signalled, disconnected or
+ * detached.  report_fd: where the waiting parent hears the outcome of
+ * start-up (-1 in the foreground). */
+int daemon_run(struct mount_opts *o, int report_fd)
+{
+	struct fs fs_mem, *fs = &fs_mem;
+	int sfd, rc, max_q = 1, qd = 1;
+	bool mounted = false;
+
+	sfd = fs_init(fs, o);
+	if (sfd < 0 || fs->stop_fd < 0 || fs->ctl_fd < 0) {
+		if (!startup_err()[0])
+			set_err("eventfd/signalfd: %s", strerror(errno));
 		goto fail;
 	}
-	mounted = true;
-	{
-		int fd = fuse_session_fd(fs->se);
-		int fl = fcntl(fd, F_GETFL);
-
-		/* Shared by every worker: a read that lost the race must
-		 * return EAGAIN, not sleep. */
-		if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
-			set_err("/dev/fuse: %s", strerror(errno));
-			goto fail;
-		}
+	if (connect_all(fs, o) < 0) {
+		g_exit = EX_UNAVAILABLE;
+		goto fail;
 	}
+	if (ctrls_init(fs, &max_q, &qd) < 0 || session_mount(fs, &mounted) < 0)
+		goto fail;
 	rc = tree_start_events(fs);
 	if (rc < 0) {
 		set_err("cannot start the event thread: %s", strerror(-rc));
 		goto fail;
 	}
-	rc = start_workers(fs, nr_workers, (unsigned)qd);
+	rc = start_workers(fs, o->threads ? o->threads : max_q, (unsigned)qd);
 	if (rc < 0) {
 		set_err("cannot start workers: %s", strerror(-rc));
 		goto fail;
 	}
-	/* Usable means the kernel's INIT has been answered. */
-	{
-		struct timespec ts;
-
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += 10;
-		pthread_mutex_lock(&init_lock);
-		while (!g_init_done &&
-		       pthread_cond_timedwait(&init_cond, &init_lock, &ts) == 0)
-			;
-		pthread_mutex_unlock(&init_lock);
-		if (!g_init_done) {
-			set_err("%s: the kernel did not start the FUSE session",
-				o->mnt_abs);
-			goto fail;
-		}
-	}
-	if (o->pidfile) {
-		FILE *pf = fopen(o->pidfile, "w");
-
-		if (!pf || fprintf(pf, "%d\n", (int)getpid()) < 0 ||
-		    fclose(pf) != 0) {
-			set_err("pid file %s: %s", o->pidfile, strerror(errno));
-			goto fail;
-		}
-	}
+	if (wait_init(o) < 0 || write_pidfile(o) < 0)
+		goto fail;
 	log_started();
 	report(report_fd, true, "");
-	report_fd = -1;
-	if (!o->foreground) {
-		int nfd = open("/dev/null", O_RDWR);
-
-		if (nfd >= 0) {
-			dup2(nfd, 0);
-			dup2(nfd, 1);
-			if (!keep_stderr(o))
-				dup2(nfd, 2);
-			if (nfd > 2)
-				close(nfd);
-		}
-		if (chdir("/") < 0)
-			dbg("chdir /: %s", strerror(errno));
-	}
-
+	detach_stdio(o);
 	serve(fs, sfd);
 	teardown(fs, mounted);
 	close(sfd);
@@ -372,4 +406,3 @@ fail:
 		close(sfd);
 	return g_exit;
 }
-

@@ -29,6 +29,63 @@
 
 static struct mount_opts g_opts;
 
+/* An option FUSE does not know is a usage error, found before anything is
+ * connected: a session is made and thrown away. */
+static int check_fuse_options(const struct mount_opts *o)
+{
+	struct fuse_session *se;
+
+	fuse_set_log_func(fuse_log_cb);
+	se = new_session(o, NULL);
+	if (!se) {
+		fprintf(stderr, PROG ": %s\n",
+			startup_err()[0] ? startup_err() : "bad FUSE option");
+		if (!o->helper)
+			fprintf(stderr, "Try '" PROG " --help' for more information.\n");
+		return -1;
+	}
+	fuse_session_destroy(se);
+	return 0;
+}
+
+/* The parent: the daemon's word on fd, "O" (mounted) or "E<status>
+ * <message>"; the exit status. */
+static int parent_wait(int fd, pid_t pid)
+{
+	char buf[1100];
+	size_t got = 0;
+	ssize_t r;
+	int status;
+
+	while (got < sizeof buf - 1 &&
+	       (r = read(fd, buf + got, sizeof buf - 1 - got)) != 0) {
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		got += (size_t)r;
+	}
+	buf[got] = 0;
+	close(fd);
+	if (got && buf[0] == 'O')
+		return 0;
+	waitpid(pid, &status, 0);
+	if (got && buf[0] == 'E') {
+		char *msg = buf + 1;
+		int code = (int)strtol(msg, &msg, 10);
+
+		fprintf(stderr, PROG ": %s\n", msg + (*msg == ' '));
+		return code > 0 ? code : 1;
+	}
+	if (WIFSIGNALED(status))
+		fprintf(stderr, PROG ": the daemon died of signal %d during start-up\n",
+			WTERMSIG(status));
+	else
+		fprintf(stderr, PROG ": the daemon exited during start-up\n");
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
 	struct mount_opts *o = &g_opts;
@@ -43,21 +100,8 @@ int main(int argc, char **argv)
 		return rc > 0 ? 0 : EX_USAGE;
 	if (o->fake)
 		return 0;
-	/* An option FUSE does not know is a usage error, found before
-	 * anything is connected. */
-	fuse_set_log_func(fuse_log_cb);
-	{
-		struct fuse_session *se = new_session(o, NULL);
-
-		if (!se) {
-			fprintf(stderr, PROG ": %s\n",
-				startup_err()[0] ? startup_err() : "bad FUSE option");
-			if (!o->helper)
-				fprintf(stderr, "Try '" PROG " --help' for more information.\n");
-			return EX_USAGE;
-		}
-		fuse_session_destroy(se);
-	}
+	if (check_fuse_options(o) < 0)
+		return EX_USAGE;
 	if (check_mountpoint(o) < 0 || check_dev_fuse() < 0)
 		return 1;
 	if (o->foreground) {
@@ -86,38 +130,5 @@ int main(int argc, char **argv)
 		exit(rc); /* atexit: LeakSanitizer checks the daemon too */
 	}
 	close(pfd[1]);
-	{
-		char buf[1100];
-		size_t got = 0;
-		ssize_t r;
-		int status;
-
-		while (got < sizeof buf - 1 &&
-		       (r = read(pfd[0], buf + got, sizeof buf - 1 - got)) != 0) {
-			if (r < 0) {
-				if (errno == EINTR)
-					continue;
-				break;
-			}
-			got += (size_t)r;
-		}
-		buf[got] = 0;
-		close(pfd[0]);
-		if (got && buf[0] == 'O')
-			return 0;
-		waitpid(pid, &status, 0);
-		if (got && buf[0] == 'E') {
-			char *msg = buf + 1;
-			int code = (int)strtol(msg, &msg, 10);
-
-			fprintf(stderr, PROG ": %s\n", msg + (*msg == ' '));
-			return code > 0 ? code : 1;
-		}
-		else if (WIFSIGNALED(status))
-			fprintf(stderr, PROG ": the daemon died of signal %d during start-up\n",
-				WTERMSIG(status));
-		else
-			fprintf(stderr, PROG ": the daemon exited during start-up\n");
-		return 1;
-	}
+	return parent_wait(pfd[0], pid);
 }
