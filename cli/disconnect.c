@@ -259,7 +259,12 @@ static int disconnect_all(void)
 
 static void usage(FILE *f, const char *cmd)
 {
-	if (!strcmp(cmd, "disconnect"))
+	if (!strcmp(cmd, "disconnect-all"))
+		fprintf(f, "Usage: nvmeof disconnect-all [-h]\n"
+			   "The same as 'nvmeof disconnect --all': end every nvmeof-mount(8)\n"
+			   "mount this user may control.\n\n"
+			   "  -h, --help     show this help\n");
+	else if (!strcmp(cmd, "disconnect"))
 		fprintf(f, "Usage: nvmeof disconnect MOUNTPOINT | --all\n"
 			   "End the associations of an nvmeof-mount(8) mount now: pending and\n"
 			   "new I/O fails with EIO, the mount is detached and its daemon exits.\n\n"
@@ -287,14 +292,15 @@ int cli_mount_cmd(const char *cmd, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	bool disc = !strcmp(cmd, "disconnect"), all = false;
+	bool all = !strcmp(cmd, "disconnect-all");
+	bool disc = all || !strcmp(cmd, "disconnect");
 	char verb[320];
 	int c;
 
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, disc ? "ah" : "h", disc ? lopts : lopts + 1,
-				NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, disc && !all ? "ah" : "h",
+				disc && !all ? lopts : lopts + 1, NULL)) != -1) {
 		switch (c) {
 		case 'a':
 			all = true;
@@ -308,7 +314,7 @@ int cli_mount_cmd(const char *cmd, int argc, char **argv)
 	}
 	if (disc) {
 		if (all && optind < argc)
-			return usage_error(cmd, "--all takes no mount point:", argv[optind]);
+			return usage_error(cmd, "no mount point with --all:", argv[optind]);
 		if (all)
 			return disconnect_all();
 		if (optind >= argc)

@@ -56,6 +56,7 @@ static const struct cli_cmd cmds[] = {
 	  "print the host NQN (and host ID) in use", false, F_TEXT | F_JSON },
 	{ "disconnect", 0, NULL, "MOUNTPOINT | --all", "end an nvmeof-mount's associations now, unmount", false, F_TEXT },
 	{ "reconnect", 0, NULL, "MOUNTPOINT [HOST:PORT]", "reconnect an nvmeof-mount now (to a new address)", false, F_TEXT },
+	{ "disconnect-all", 0, NULL, "[-h]", "disconnect every nvmeof-mount of the user (nvme-cli's name)", false, F_TEXT },
 };
 
 /* ---- the option table --------------------------------------------------
