@@ -97,16 +97,18 @@ int control_request(struct fs *fs, const char *value, size_t size)
 
 /* End every association now: what is pending and whatever comes until the
  * workers stop fails with EIO; nothing waits for a reconnect. */
-void fail_all(struct fs *fs, const char *why)
+/* End the associations now (only those not live when down_only): what is
+ * pending on them, and whatever comes until the workers stop, fails with
+ * EIO; nothing waits for a reconnect. */
+static void fail_assocs(struct fs *fs, const char *why, bool down_only)
 {
 	unsigned i, n;
 
-	note("%s: ending every association", why);
 	pthread_mutex_lock(&fs->ev_lock);
 	fs->stopping = true; /* the event thread adds nothing more */
 	pthread_cond_broadcast(&fs->ev_cond);
 	pthread_mutex_unlock(&fs->ev_lock);
-	if (fs->disc)
+	if (fs->disc && (!down_only || strcmp(nvmeof_ctrl_state(fs->disc), "live")))
 		(void)nvmeof_ctrl_fail(fs->disc, why);
 	n = __atomic_load_n(&fs->nr_ctrls, __ATOMIC_ACQUIRE);
 	for (i = 0; i < n; i++) {
@@ -114,9 +116,26 @@ void fail_all(struct fs *fs, const char *why)
 		struct nvmeof_ctrl *c = fc ? __atomic_load_n(&fc->ctrl,
 							      __ATOMIC_ACQUIRE) : NULL;
 
-		if (c && !fctrl_gone(fc))
-			(void)nvmeof_ctrl_fail(c, why);
+		if (!c || fctrl_gone(fc))
+			continue;
+		if (down_only && !strcmp(nvmeof_ctrl_state(c), "live"))
+			continue;
+		(void)nvmeof_ctrl_fail(c, why);
 	}
+}
+
+void fail_all(struct fs *fs, const char *why)
+{
+	note("%s: ending every association", why);
+	fail_assocs(fs, why, false);
+}
+
+/* A signal: a live association's commands are given their drain time at
+ * teardown; one that is reconnecting ends now, so that its waiting
+ * requests are answered EIO before the mount goes (not aborted with it). */
+void fail_down(struct fs *fs, const char *why)
+{
+	fail_assocs(fs, why, true);
 }
 
 /* Returns true when the daemon is to stop. */

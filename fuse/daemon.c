@@ -187,6 +187,7 @@ static void serve(struct fs *fs, int sfd)
 
 			if (read(sfd, &si, sizeof si) == (ssize_t)sizeof si)
 				dbg("signal %u: unmounting", si.ssi_signo);
+			fail_down(fs, "stopped by a signal");
 			fuse_session_exit(fs->se);
 			break;
 		}

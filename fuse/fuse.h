@@ -165,6 +165,7 @@ int daemon_run(struct mount_opts *o, int report_fd);
 /* The verbs the main thread runs (control_run: true to stop). */
 bool control_run(struct fs *fs);
 void fail_all(struct fs *fs, const char *why);
+void fail_down(struct fs *fs, const char *why);  /* those not live */
 /* The mount's device in the mount table, and whether it is still there. */
 bool find_own_mount(struct fs *fs, const char *mnt);
 bool still_mounted(struct fs *fs);

@@ -2,7 +2,8 @@
 # A target gone for good under a reader, with the default options (the
 # association would try to reconnect for 10 minutes): "nvmeof disconnect
 # MNT" returns the reader with an error at once and frees the mount point,
-# and so does "umount -l MNT"; disconnect also works with a file merely
+# and so do "umount -l MNT" and SIGTERM (EIO, not a connection abort);
+# disconnect also works with a file merely
 # open while reconnecting, and on a live mount.  The control attribute
 # refuses other names and unknown verbs; the command says clearly what is
 # not an nvmeof mount.
@@ -51,6 +52,7 @@ released() {
 	case $1 in
 	disconnect) "$NVMEOF" disconnect "$MNT" 2>"$T/err" || fail "nvmeof disconnect exited $?" ;;
 	umount) umount -l "$MNT" || fail "umount -l failed" ;;
+	sigterm) kill -TERM "$MPID" || fail "kill -TERM failed" ;;
 	esac
 	rc=0
 	wait $reader || rc=$?
@@ -68,6 +70,7 @@ released() {
 
 released disconnect
 released umount
+released sigterm
 
 # Disconnect while reconnecting with a file open (and idle): the daemon
 # exits, the mount point is free, the open file fails.
