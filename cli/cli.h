@@ -229,4 +229,8 @@ int cli_config_defaults(struct cli *c);
 int cmd_perf(struct cli *c);
 const char *workload_name(enum workload w);
 
+/* disconnect.c: disconnect and reconnect, commands on an nvmeof-mount
+ * (their own arguments: argv[0] is the command).  An exit code. */
+int cli_mount_cmd(const char *cmd, int argc, char **argv);
+
 #endif

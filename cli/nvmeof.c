@@ -104,6 +104,9 @@ static const struct cli_cmd cmds[] = {
 	{ "check-dhchap-key", C_CHKKEY, cmd_check_dhchap_key, "KEY [options]",
 	  "check a DH-HMAC-CHAP secret: format, length, CRC", false,
 	  F_TEXT | F_JSON },
+	{ "disconnect", 0, NULL, "MOUNTPOINT | --all", "end an nvmeof-mount's associations now, unmount", false, F_TEXT },
+	{ "reconnect", 0, NULL, "MOUNTPOINT [HOST:PORT]", "reconnect an nvmeof-mount now (to a new address)", false, F_TEXT },
+	{ "disconnect-all", 0, NULL, "[-h]", "disconnect every nvmeof-mount of the user (nvme-cli's name)", false, F_TEXT },
 };
 
 /* ---- the option table --------------------------------------------------
@@ -1207,6 +1210,8 @@ int main(int argc, char **argv)
 					       argv[1]);
 		return cli_usage_error(NULL, "unknown command '%s'", argv[1]);
 	}
+	if (!c.cmd->run) /* disconnect.c: commands on a mount */
+		return out_finish(cli_mount_cmd(c.cmd->name, argc - 1, argv + 1));
 	rc = parse(&c, argc - 1, argv + 1);
 	if (rc == -1) {
 		cmd_usage(c.cmd);

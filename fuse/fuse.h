@@ -3,18 +3,28 @@
  * nvmeof-mount internals: one association (or several, one per subsystem)
  * exposed as a FUSE tree through the libfuse3 low-level API.
  *
- *   main.c  options, daemonising, mount/unmount, the worker threads' loop,
- *           connecting (and, for a tree, following the discovery log)
- *   tree.c  inodes, lookup/getattr/readdir, pseudo-file contents, rescans,
- *           subsystem directories coming and going
- *   io.c    namespace data: read/write/RMW/fsync/fallocate, async replies
+ *   main.c       start-up: fork, the parent waits for the daemon's word
+ *   options.c    the command line and -o lists (mount(8), fstab)
+ *   log.c        messages (syslog or stderr), the start-up error
+ *   mountpoint.c the mount table, checks before mounting, stale mounts
+ *   connect.c    connecting; a tree follows the discovery log
+ *   daemon.c     connect, mount, serve, tear down
+ *   worker.c     the worker threads' loop
+ *   control.c    nvmeof disconnect/reconnect, a lazy unmount noticed
+ *   tree.c       inodes, namespace tables and rescans, subsystem
+ *                directories coming and going, attributes, names
+ *   content.c    what the pseudo-files hold (Identify, logs, status)
+ *   events.c     the library's callbacks and the event thread
+ *   ops.c        the FUSE operations, open files' handles
+ *   io.c         namespace data: read/write/RMW/fsync/fallocate, async
+ *                replies
  *
  * Threads: W workers each poll() the FUSE device (shared, O_NONBLOCK) and
  * their own I/O queue of every controller (the library binds a thread to a
  * queue on first use).  A read or an aligned write is submitted and the
  * worker goes on; the completion callback replies to the kernel.  The
  * library's keep-alive thread calls our event callback, which only wakes
- * the rescan thread (tree.c).
+ * the rescan thread (events.c).
  *
  * Lock order (outer first): fctrl.ns_lock (rwlock, the namespace table)
  * -> stripe.m (range locks of one namespace, taken in ascending index)
@@ -28,6 +38,9 @@
  * every worker has passed a quiescent point (worker.qs, odd while it
  * sleeps in poll()): a worker re-checks gone after each poll() before it
  * touches fctrl.ctrl.
+ *
+ * There is no global: the FUSE ops find the fs in fuse_req_userdata(), a
+ * node (an inode decoded) carries it, a controller has fc->fs.
  */
 #ifndef NVMEOF_FUSE_H
 #define NVMEOF_FUSE_H
@@ -35,10 +48,14 @@
 #define FUSE_USE_VERSION 35
 
 #include <errno.h>
+#include <stdarg.h>
 #include <fuse_lowlevel.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "nvmeof.h"
@@ -49,7 +66,11 @@
 #define PACKAGE_VERSION "0.1.0"
 #endif
 
-/* ---- options (main.c) ------------------------------------------------- */
+/* sysexits(3), as nvmeof-mount(8) documents them */
+#define EX_USAGE 64
+#define EX_UNAVAILABLE 69
+
+/* ---- options (options.c) ---------------------------------------------- */
 
 struct mount_opts {
 	const char *source;      /* host[:port] as given */
@@ -78,12 +99,78 @@ struct mount_opts {
 	bool foreground;
 	bool debug;
 	bool helper;             /* called as mount.fuse.nvmeof */
+	int log_to;              /* LOG_TO_*: where note() writes */
 	bool fake;               /* mount -f: do nothing */
 	char *fuse_opts;         /* comma list passed to libfuse */
 	bool have_fsname, have_subtype;
 };
 
-/* ---- the tree (tree.c) ------------------------------------------------ */
+/* Where the daemon's messages go (-o log=). */
+enum { LOG_TO_AUTO, LOG_TO_STDERR, LOG_TO_SYSLOG };
+
+/* 0 to go on, 1 to exit 0 (help, version), -1 on a usage error (said). */
+int parse_args(struct mount_opts *o, int argc, char **argv);
+
+/* ---- messages (log.c) ------------------------------------------------- */
+
+void log_set_debug(bool on);
+/* Syslog or stderr, as -o log= and /dev/log say (before any thread). */
+void log_setup(const struct mount_opts *o);
+/* Whether a daemon keeps its standard error (log_setup chose stderr, and
+ * it is not a pipe unless log=stderr). */
+bool keep_stderr(const struct mount_opts *o);
+/* libfuse's messages; the first error of start-up becomes ours. */
+void fuse_log_cb(enum fuse_log_level level, const char *fmt, va_list ap);
+/* Why start-up failed, said once to the parent (set_err) or "". */
+void set_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+const char *startup_err(void);
+void log_started(void);
+
+/* ---- the mount point (mountpoint.c) ---------------------------------- */
+
+struct mnt_entry {
+	unsigned major, minor;   /* the file system's device */
+	char mountpoint[4096];
+	char fstype[64];         /* fuse.nvmeof for ours */
+	char super_opts[512];    /* user_id=, group_id=, ... */
+};
+
+/* fn for each line of /proc/self/mountinfo until it returns true: 1 then,
+ * 0 at the end, a negative errno if the table cannot be read. */
+int mountinfo_scan(bool (*fn)(const struct mnt_entry *e, void *arg),
+		   void *arg);
+/* The file system mounted on top at path (absolute, as the table spells
+ * it). */
+bool mountinfo_find(const char *path, struct mnt_entry *out);
+/* 1 if a FUSE file system of device major:minor is mounted anywhere. */
+int mountinfo_has_dev(unsigned major, unsigned minor);
+bool mnt_is_fuse(const struct mnt_entry *e);
+long mnt_user_id(const struct mnt_entry *e);
+/* Before mounting: a directory with nothing mounted on it (a stale nvmeof
+ * mount of this user is cleared); sets o->mnt_abs.  0 or -1 (said). */
+int check_mountpoint(struct mount_opts *o);
+int check_dev_fuse(void);
+
+/* ---- connecting (connect.c), the daemon (daemon.c), control.c -------- */
+
+struct fs;
+/* Connect what o names; on failure the reason is set (set_err). */
+int connect_all(struct fs *fs, const struct mount_opts *o);
+/* A session with our ops and options (not mounted); NULL on a bad option. */
+struct fuse_session *new_session(const struct mount_opts *o,
+				 struct fs *fs);
+/* Connect, mount, serve; report_fd: where the waiting parent hears the
+ * outcome of start-up (-1 in the foreground).  The exit status. */
+int daemon_run(struct mount_opts *o, int report_fd);
+/* The verbs the main thread runs (control_run: true to stop). */
+bool control_run(struct fs *fs);
+void fail_all(struct fs *fs, const char *why);
+void fail_down(struct fs *fs, const char *why);  /* those not live */
+/* The mount's device in the mount table, and whether it is still there. */
+bool find_own_mount(struct fs *fs, const char *mnt);
+bool still_mounted(struct fs *fs);
+
+/* ---- the tree (tree.c, content.c, events.c, ops.c) --------------------- */
 
 #define NR_STRIPES 64
 #define STRIPE_SHIFT 16      /* range-lock granule: 64 KiB of the namespace */
@@ -159,6 +246,13 @@ struct fs {
 	struct timespec mtime;
 	int stop_fd;             /* eventfd: workers and helpers stop */
 	volatile bool stopping;
+	/* control requests (setxattr on the root, from a worker) for the
+	 * main thread: ctl_fd is signalled, the verb is under ev_lock */
+	int ctl_fd;
+	int ctl_verb;            /* CTL_* */
+	char ctl_addr[300];      /* reconnect HOST:PORT ("" for none) */
+	bool detached;           /* no longer in the mount table */
+	unsigned dev_major, dev_minor; /* the mount's device */
 	/* rescans */
 	pthread_t ev_thread;
 	bool ev_running;
@@ -171,7 +265,12 @@ struct fs {
 	unsigned max_background;
 };
 
-extern struct fs g_fs;
+
+/* Control of a running mount: setxattr(MNT, CONTROL_XATTR, verb). */
+#define CONTROL_XATTR "user.nvmeof.control"
+enum { CTL_NONE, CTL_DISCONNECT, CTL_RECONNECT };
+/* A verb from a worker (0, or -EINVAL for one we do not know). */
+int control_request(struct fs *fs, const char *value, size_t size);
 
 /* Inode numbers encode what a node is: no table, no forget bookkeeping. */
 enum node_kind {
@@ -180,10 +279,12 @@ enum node_kind {
 	K_ID, K_IDBIN, K_STATUS, K_LOGDIR,
 	K_NSDATA, K_NSID, K_NSIDBIN,
 	K_DSTATUS,       /* a tree's root status: the discovery association */
+	K_LINK,          /* a tree's root: the subsystem's name without ':' */
 	K_LOG = 16,      /* K_LOG + 2 * log index (+1: .bin) */
 };
 
 struct node {
+	struct fs *fs;
 	enum node_kind kind;
 	struct fctrl *fc;
 	uint32_t nsid;
@@ -206,11 +307,32 @@ struct fh_pseudo {
 };
 #define FH_PSEUDO_MAGIC 0x70736575
 
-extern const struct fuse_lowlevel_ops tree_ops;
+extern const struct fuse_lowlevel_ops tree_ops;   /* ops.c */
+
+/* tree.c: what a node is, its attributes, names */
+bool tree_is_dir(const struct node *n);
+int tree_stat(const struct node *n, struct stat *st);
+double tree_attr_timeout(const struct node *n);
+/* The child name of directory dir; 0 or a negative errno. */
+int tree_lookup(const struct node *dir, const char *name, struct node *out);
+/* The entries of dir past cookie o, each given to fn (which returns false
+ * when it has no room); false when fn stopped the listing. */
+typedef bool (*tree_ent_fn)(void *arg, const char *name, const struct node *n,
+			    uint64_t cookie);
+bool tree_list(const struct node *dir, uint64_t o, tree_ent_fn fn, void *arg);
+/* For statfs: the bytes of every present namespace and the files shown. */
+void tree_usage(struct fs *fs, uint64_t *bytes, uint64_t *files);
+
+/* content.c: the log pages of log/ (NR_LOGS, the last one ANA's) */
+#define NR_LOGS 6
+#define LOG_ANA 5
+bool log_present(const struct fctrl *fc, int i);
+const char *log_name(int i);
+size_t log_size(int i);           /* of the .bin when fixed, else 0 */
 /* Free the file handles whose RELEASE never came (at teardown). */
 void tree_free_handles(void);
 
-int tree_decode(fuse_ino_t ino, struct node *n);
+int tree_decode(struct fs *fs, fuse_ino_t ino, struct node *n);
 fuse_ino_t tree_ino(const struct node *n);
 /* Build a controller's namespace table (at mount). */
 int tree_ctrl_init(struct fctrl *fc, char *err, size_t errlen);
@@ -241,13 +363,19 @@ int tree_add_ctrl(struct fs *fs, struct nvmeof_ctrl *c, char *err,
 /* Remove a subsystem directory: its files go, open ones fail with EIO,
  * its association ends (event thread). */
 void tree_remove_ctrl(struct fs *fs, struct fctrl *fc, const char *why);
-/* Events of the discovery association, and the re-read (main.c). */
+/* Events of the discovery association, and the re-read (connect.c). */
 void tree_disc_event_cb(void *arg, uint32_t aen_dw0, const uint32_t *nsids,
 			size_t nr);
 void tree_disc_state_cb(void *arg, const char *state, const char *why);
 void disc_refresh(struct fs *fs);
-/* Wait until every worker has passed a quiescent point (main.c). */
+/* ---- workers (worker.c) ------------------------------------------------ */
+
+/* Wait until every worker has passed a quiescent point. */
 bool workers_quiesce(struct fs *fs, int timeout_ms);
+int start_workers(struct fs *fs, int nr, unsigned qd);
+/* False if a worker is still inside the library after the grace time. */
+bool stop_workers(struct fs *fs);
+void free_workers(struct fs *fs);
 
 /* ---- I/O (io.c) ------------------------------------------------------- */
 
@@ -327,6 +455,21 @@ static inline int fuse_errno(int rc)
 		return EIO;
 	}
 	return e > 0 && e < 1000 ? e : EIO;
+}
+
+/* host:port, with brackets around an IPv6 address ([::1]:4420). */
+static inline void fmt_addr(char *buf, size_t len, const char *traddr,
+			    const char *trsvcid)
+{
+	bool v6 = strchr(traddr, ':') != NULL;
+
+	snprintf(buf, len, "%s%s%s:%s", v6 ? "[" : "", traddr, v6 ? "]" : "",
+		 trsvcid);
+}
+
+static inline void ctrl_addr(char *buf, size_t len, struct nvmeof_ctrl *c)
+{
+	fmt_addr(buf, len, nvmeof_ctrl_traddr(c), nvmeof_ctrl_trsvcid(c));
 }
 
 void dbg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -389,7 +389,7 @@ static void excl_acquire(struct fns *ns, uint64_t mask)
 			struct timespec ts;
 
 			pthread_mutex_unlock(&s->m);
-			io_poll_all(&g_fs, 0);
+			io_poll_all(ns->fc->fs, 0);
 			pthread_mutex_lock(&s->m);
 			if (!s->excl && !s->shared)
 				break;

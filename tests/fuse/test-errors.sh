@@ -55,8 +55,8 @@ usage_fail "subsystem NQN" -n "not an nqn" "$ADDR" "$MNT"
 usage_fail "expected a number" -i 0 "$ADDR" "$MNT"
 usage_fail "expected a number" -Q 5000 "$ADDR" "$MNT"
 usage_fail "expected host[:port]" -n "$TEST_NQN" "127.0.0.1:99999" "$MNT"
-# a FUSE option libfuse does not know
-expect_mount_fail 1 "unknown option" -n "$TEST_NQN" -o no_such_fuse_option "$ADDR" "$MNT"
+# a FUSE option libfuse does not know: a usage error too, before connecting
+usage_fail "unknown option" -n "$TEST_NQN" -o no_such_fuse_option "$ADDR" "$MNT"
 [ "$(live_associations)" -eq 0 ] || fail "a failed mount left an association: $(cat "$T/ctl.out")"
 # no nvmeof-mount of ours survives (the failed ones ran as children)
 exit 0

@@ -106,7 +106,7 @@ umount_clean() {
 }
 
 # log_count NAME: the reconnects the daemon logged.
-log_count() { grep -c ': live: reconnected after ' "$T/$1.log"; }
+log_count() { grep -c ': live: reconnected ' "$T/$1.log"; }
 
 T0=$(now_ms)
 

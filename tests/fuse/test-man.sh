@@ -31,6 +31,19 @@ for opt in $(cat "$T/opts"); do
 	grep -qE -- "(^|[^-a-z])$opt([^-a-z]|\$)" "$T/man.txt" ||
 		fail "--help prints $opt, which nvmeof-mount(8) does not document"
 done
+# every -o key of the page's -o item is in --help's -o list, and back
+sed -n '/^\.It Fl o Ar option/,/^a dash may stand/s/^\.Cm \([a-z_]*=\{0,1\}\).*/\1/p' "$page" |
+	sort -u >"$T/man-keys"
+sed -n '/^  -o OPT/,/others go/p' "$T/help" | grep -o '[a-z_]*=\{0,1\}[,;]' |
+	tr -d ',;' | grep . | sort -u >"$T/help-keys"
+[ "$(wc -l <"$T/man-keys")" -ge 20 ] || fail "too few -o keys in the page: $(cat "$T/man-keys")"
+cmp -s "$T/man-keys" "$T/help-keys" ||
+	fail "-o keys differ (< page, > --help): $(diff "$T/man-keys" "$T/help-keys" | grep '^[<>]' | tr '\n' ' ')"
+# an -o key nobody knows is a usage error, 64 as EXIT STATUS says
+RC=0
+"$NVMEOF_MOUNT" -o bogus=1 127.0.0.1:1 "$T" 2>"$T/err" || RC=$?
+[ $RC -eq 64 ] || fail "-o bogus=1 exited $RC: $(cat "$T/err")"
+grep -q "^     64 " "$T/man.txt" || fail "EXIT STATUS does not list 64"
 # the -o names of the options, and the tree
 for word in nqn= hostnqn= hostid= nr_io_queues= queue_size= keep_alive_tmo= \
 	io_timeout= hdr_digest data_digest host_iface= host_traddr= threads= \

@@ -25,7 +25,7 @@ TPID=$!
 until_state live
 sleep 0.5
 n_rec=$(grep -c ': reconnecting: ' "$T/log")
-n_live=$(grep -c ': live: reconnected after ' "$T/log")
+n_live=$(grep -c ': live: reconnected ' "$T/log")
 [ "$n_rec" = 1 ] || fail "$n_rec 'reconnecting' lines: $(cat "$T/log")"
 [ "$n_live" = 1 ] || fail "$n_live 'live' lines: $(cat "$T/log")"
 grep ': reconnecting: ' "$T/log" | grep -q 'association lost (' ||
