@@ -22,6 +22,7 @@
 #include <sched.h>
 #include <sys/epoll.h>
 
+#include "busy_poll.h"
 #include "fuse.h"
 
 /* With commands in flight, wake up this often even without socket
@@ -32,9 +33,11 @@
 /* While an association reconnects, look for its new sockets this often. */
 #define DOWN_POLL_MS 50
 #define RECV_BATCH 16
-/* A sched_yield() in a busy-poll that returns this late ran another
- * thread: the CPU is busy and will not halt. */
-#define SPIN_YIELD_BUSY_NS 20000
+/* A sched_yield() in a worker's busy-poll that returns this late ran
+ * another thread: the CPU is busy and will not halt.  Shorter than the
+ * library's default: a worker shares its CPU with the FUSE client (fio),
+ * whose turn is the very work the spin delays. */
+#define WORKER_YIELD_BUSY_NS 20000
 #define DRAIN_MS 10000
 
 /* ---- workers ----------------------------------------------------------------- */
@@ -45,14 +48,6 @@ static void request_stop(struct fs *fs)
 
 	/* The counter stays non-zero: every poller sees it readable. */
 	(void)!write(fs->stop_fd, &one, sizeof one);
-}
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 static uint64_t mono_ms(void)
@@ -159,34 +154,6 @@ static int wq_grow(struct pollfd **pfd, struct wqueue **wq, unsigned *cap,
 	*wq = q;
 	*cap = ncap;
 	return 0;
-}
-
-/* Commands in flight: look for their completions (and new requests)
- * without sleeping for up to spin_ns, as the library's queues do (see
- * busy_poll_us in libnvmeof(3)), so that this CPU does not go idle (and
- * halt) for the few microseconds they take.  sched_yield() between looks
- * lets fio or another worker on this CPU run; when that took long, the CPU
- * has other work and will not go idle: *busy is set and the spin ends.
- * 0 when the time ran out. */
-static int spin_poll(struct pollfd *pfd, nfds_t n, uint64_t spin_ns,
-		     bool *busy)
-{
-	uint64_t now = mono_ns(), until = now + spin_ns;
-
-	for (;;) {
-		int r = poll(pfd, n, 0);
-
-		if (r != 0)
-			return r;
-		now = mono_ns();
-		if (now >= until)
-			return 0;
-		sched_yield();
-		if (mono_ns() - now > SPIN_YIELD_BUSY_NS) {
-			*busy = true;
-			return 0;
-		}
-	}
 }
 
 /* The blocking wait of a worker is an epoll_wait(), so that the FUSE
@@ -302,7 +269,7 @@ struct wloop {
 	struct pollfd *pfd;
 	struct wqueue *wq;
 	unsigned cap, nc;
-	unsigned spin_misses, spin_skip;
+	struct busy_poll bp; /* lib/busy_poll.h */
 	uint64_t last_sweep;
 	int epfd;
 };
@@ -313,6 +280,8 @@ static int wloop_init(struct wloop *l, struct worker *w)
 	l->w = w;
 	l->fs = w->fs;
 	l->se = w->fs->se;
+	busy_poll_init(&l->bp, (uint32_t)l->fs->busy_poll_ns);
+	l->bp.yield_busy_ns = WORKER_YIELD_BUSY_NS;
 	l->last_sweep = mono_ms();
 	l->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (l->epfd < 0 || wq_grow(&l->pfd, &l->wq, &l->cap, l->fs->nr_ctrls) < 0) {
@@ -398,22 +367,20 @@ static int wloop_wait(struct wloop *l, int inflight, bool live, bool down)
 		tmo = DOWN_POLL_MS;
 	qs_bump(w, 1); /* quiescent: no controller in use */
 	r = 0;
-	if (inflight > 0 && live && l->fs->busy_poll_ns && !l->spin_skip) {
+	/* Commands in flight: look for their completions (and new requests)
+	 * without sleeping for a while, as the library's queues do, so that
+	 * this CPU does not go idle (and halt) for the few microseconds they
+	 * take; the back-off rules are busy_poll.h's. */
+	{
+		uint64_t now = busy_poll_clock_ns();
+		uint64_t spin = busy_poll_budget(&l->bp, inflight > 0 && live, now,
+						 UINT64_MAX);
 		bool busy = false;
 
-		r = spin_poll(l->pfd, 2 + l->nc, l->fs->busy_poll_ns, &busy);
-		/* Misses in a row (a slow controller), or a CPU with
-		 * other work (it will not go idle, and each yield
-		 * would hand it the CPU again while our completions
-		 * wait): sleep at once for a while; a completion then
-		 * wakes us ahead of that work. */
-		l->spin_misses = r || busy ? 0 : l->spin_misses + 1;
-		if (l->spin_misses >= 8 || busy) {
-			l->spin_misses = 0;
-			l->spin_skip = 64;
+		if (spin) {
+			r = busy_poll_spin(&l->bp, l->pfd, 2 + l->nc, now + spin, &busy);
+			busy_poll_account(&l->bp, r > 0, busy);
 		}
-	} else if (l->spin_skip && inflight > 0) {
-		l->spin_skip--;
 	}
 	if (r == 0) {
 		wset_sync(l->epfd, l->pfd, l->wq, l->nc);

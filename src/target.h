@@ -27,6 +27,7 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
+#include "busy_poll.h"
 #include "internal.h"
 #include "nvme_spec.h"
 #include "pdu.h"
@@ -90,9 +91,6 @@ void tgt_log(int level, const char *fmt, ...) NVMEOF_PRINTF(2, 3);
 
 uint64_t tgt_now_ms(void);
 uint64_t tgt_now_ns(void);
-/* The busy-poll loops of tgt_conn.c still say now_ns(): they move to the
- * library's busy-poll routine, whose clock they will use. */
-#define now_ns() tgt_now_ns()
 
 /* ---- options ------------------------------------------------------------ */
 
@@ -332,8 +330,7 @@ struct tgt_conn {
 	uint8_t *rx;
 	size_t rx_cap, rx_off, rx_len;
 	uint8_t *scratch;           /* one H2CData payload */
-	uint8_t spin_misses;        /* busy-polls in a row that found nothing */
-	uint8_t spin_skip;          /* receives left that sleep at once */
+	struct busy_poll bp;        /* the receive's busy-poll (lib/busy_poll.h) */
 	struct tgt_slot *slots;
 	int free_slot;
 	uint32_t nslots;

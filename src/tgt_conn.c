@@ -32,11 +32,6 @@
 #include "target.h"
 
 #define RX_MIN_CAP (64 * 1024)
-/* A sched_yield() in a busy-poll that returns this late ran another thread
- * for a time slice: this CPU has other work and will not halt, so spinning
- * only delays it.  (Another queue's thread doing its commands takes tens
- * of microseconds: spinning through that costs less than sleeping.) */
-#define SPIN_YIELD_BUSY_NS 200000
 #define RX_DIRECT_MIN 4096
 
 /* ---- faults ------------------------------------------------------------- */
@@ -158,10 +153,12 @@ static int wait_writable(struct tgt_conn *c)
 	 * (see rx_spin). */
 	n = 0;
 	if (busy_poll_us()) {
-		uint64_t until = now_ns() + (uint64_t)busy_poll_us() * 1000u;
+		struct busy_poll bp;
+		bool busy = false;
 
-		while ((n = poll(&pfd, 1, 0)) == 0 && now_ns() < until)
-			sched_yield();
+		busy_poll_init(&bp, busy_poll_us() * 1000u);
+		n = busy_poll_spin(&bp, &pfd, 1, busy_poll_clock_ns() + bp.budget_ns,
+				   &busy);
 	}
 	if (n == 0)
 		n = poll(&pfd, 1, -1);
@@ -506,49 +503,30 @@ static int admin_wait(struct tgt_conn *c)
  * to --busy-poll microseconds before the blocking recv(), so that the
  * host's next command, often a few microseconds away, does not have to
  * wake a sleeping thread (on a VM whose idle vCPUs halt, that costs more
- * than the command).  After 8 spins in a row that found nothing (a host
- * slower than that), the next 64 receives sleep at once.  sched_yield()
- * between looks lets the other queues' threads on this CPU run; when one
- * did (the yield came back late), the CPU will not halt anyway and the
- * spin only takes time from them: the next 64 receives sleep at once too.
- * Returns recv()'s result; -1 with EAGAIN when the time ran out. */
+ * than the command).  The back-off (a slow host, a CPU with other work)
+ * is lib/busy_poll.h's.  Returns recv()'s result; -1 with EAGAIN when
+ * nothing came in time. */
 static ssize_t rx_spin(struct tgt_conn *c)
 {
-	uint64_t until = now_ns() + (uint64_t)busy_poll_us() * 1000u;
-	bool spun = false;
+	struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
+	uint64_t now = busy_poll_clock_ns(), spin;
+	bool busy = false;
+	int r = 0;
 
-	if (c->spin_skip) {
-		c->spin_skip--;
-		until = 0;
+	/* --busy-poll may change at run time (the control socket). */
+	if (!c->bp.yield_busy_ns)
+		busy_poll_init(&c->bp, 0);
+	c->bp.budget_ns = busy_poll_us() * 1000u;
+	spin = busy_poll_budget(&c->bp, true, now, UINT64_MAX);
+	if (spin) {
+		r = busy_poll_spin(&c->bp, &pfd, 1, now + spin, &busy);
+		busy_poll_account(&c->bp, r > 0, busy);
 	}
-	for (;;) {
-		ssize_t n = recv(c->fd, c->rx + c->rx_len,
-				 c->rx_cap - c->rx_len, MSG_DONTWAIT);
-
-		if (n >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) {
-			if (spun)
-				c->spin_misses = 0;
-			return n;
-		}
-		uint64_t now = now_ns();
-
-		if (now >= until) {
-			if (spun && ++c->spin_misses >= 8) {
-				c->spin_misses = 0;
-				c->spin_skip = 64;
-			}
-			errno = EAGAIN;
-			return n;
-		}
-		spun = true;
-		sched_yield();
-		if (now_ns() - now > SPIN_YIELD_BUSY_NS) {
-			c->spin_misses = 0;
-			c->spin_skip = 64;
-			errno = EAGAIN;
-			return -1;
-		}
+	if (r <= 0) {
+		errno = EAGAIN;
+		return -1;
 	}
+	return recv(c->fd, c->rx + c->rx_len, c->rx_cap - c->rx_len, MSG_DONTWAIT);
 }
 
 /* A connection that has not connected a queue yet has --login-timeout
