@@ -46,6 +46,8 @@ enum {
 	C_SHOW = 1u << 8,
 	C_GENKEY = 1u << 9,
 	C_CHKKEY = 1u << 10,
+	C_GENTLS = 1u << 11,
+	C_CHKTLS = 1u << 12,
 };
 
 struct cli;
@@ -112,6 +114,8 @@ struct cli {
 	/* gen-dhchap-key, check-dhchap-key (dhchap.c) */
 	unsigned key_hmac, key_len;  /* 0: default */
 	const char *key_nqn, *key_secret, *key;
+	/* gen-tls-key, check-tls-key (tls.c): the identity version */
+	unsigned tls_identity;
 };
 
 /* nvmeof.c */
@@ -158,6 +162,9 @@ int cmd_show_hostnqn(struct cli *c);
 /* dhchap.c */
 int cmd_gen_dhchap_key(struct cli *c);
 int cmd_check_dhchap_key(struct cli *c);
+/* tls.c */
+int cmd_gen_tls_key(struct cli *c);
+int cmd_check_tls_key(struct cli *c);
 
 /* perf.c */
 int cmd_perf(struct cli *c);

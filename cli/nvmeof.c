@@ -23,7 +23,7 @@
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 #define C_NET (C_DISCOVER | C_IDENTIFY | C_LOG | C_LIST | C_GETF | C_SETF | C_PERF)
-#define C_ALL (C_NET | C_GEN | C_SHOW | C_GENKEY | C_CHKKEY)
+#define C_ALL (C_NET | C_GEN | C_SHOW | C_GENKEY | C_CHKKEY | C_GENTLS | C_CHKTLS)
 #define F_TEXT (1u << OUT_TEXT)
 #define F_JSON (1u << OUT_JSON)
 #define F_BIN (1u << OUT_BINARY)
@@ -61,6 +61,14 @@ static const struct cli_cmd cmds[] = {
 	{ "check-dhchap-key", C_CHKKEY, cmd_check_dhchap_key, "KEY [options]",
 	  "check a DH-HMAC-CHAP secret: format, length, CRC", false,
 	  F_TEXT | F_JSON },
+	{ "gen-tls-key", C_GENTLS, cmd_gen_tls_key,
+	  "[--hmac 1|2] [--secret HEX] [--hostnqn NQN --subnqn NQN] [options]",
+	  "print a new TLS PSK (NVMeTLSkey-1), as nvme-cli", false,
+	  F_TEXT | F_JSON },
+	{ "check-tls-key", C_CHKTLS, cmd_check_tls_key,
+	  "KEY [--hostnqn NQN --subnqn NQN [--identity 0|1]] [options]",
+	  "check a TLS PSK; with both NQNs print its identity and TLS PSK", false,
+	  F_TEXT | F_JSON },
 };
 
 /* ---- the option table --------------------------------------------------
@@ -75,6 +83,7 @@ enum opt_id {
 	O_WORKLOAD, O_MIX, O_TIME, O_THREADS, O_NR_IOQ, O_VERIFY, O_NO_PREFILL,
 	O_SPAN, O_BUSY_POLL, O_DHCHAP_SECRET, O_DHCHAP_CTRL_SECRET,
 	O_KEY_HMAC, O_KEY_LEN, O_KEY_NQN, O_KEY_SECRET, O_KEY,
+	O_TLS_IDENTITY, O_TLS_HMAC,
 };
 
 struct opt_row {
@@ -154,6 +163,17 @@ static const struct opt_row opt_rows[] = {
 	{ O_KEY_SECRET, 's', "secret", "HEX", C_GENKEY,
 	  "the key's bytes in hex (default: random)" },
 	{ O_KEY, 'k', "key", "KEY", C_CHKKEY, "the key to check (or as the argument)" },
+	{ O_TLS_HMAC, 'm', "hmac", "N", C_GENTLS,
+	  "hash of the retained PSK: 1 SHA-256 (default, 32 bytes), 2 SHA-384 (48)" },
+	{ O_KEY_SECRET, 's', "secret", "HEX", C_GENTLS,
+	  "the key's bytes in hex (default: random)" },
+	{ O_KEY, 'k', "key", "KEY", C_CHKTLS, "the key to check (or as the argument)" },
+	{ O_HOSTNQN, 0, "hostnqn", "NQN", C_GENTLS | C_CHKTLS,
+	  "host NQN of the identity (default: the host NQN in use)" },
+	{ O_NQN, 0, "subnqn", "NQN", C_GENTLS | C_CHKTLS,
+	  "subsystem NQN: print the identity and the TLS PSK of both derivations" },
+	{ O_TLS_IDENTITY, 'I', "identity", "0|1", C_GENTLS | C_CHKTLS,
+	  "identity version: 0 NVMe0R0H (default), 1 NVMe1R0H with the PSK digest" },
 	{ O_HELP, 'h', "help", NULL, C_ALL, "show this help" },
 };
 
@@ -689,6 +709,14 @@ static int apply(struct cli *c, const struct opt_row *r, const char *arg)
 	case O_KEY:
 		c->key = arg;
 		return 0;
+	case O_TLS_HMAC:
+		rc = num_arg(c, r, arg, 1, 2, false, &v);
+		c->key_hmac = (unsigned)v;
+		return rc;
+	case O_TLS_IDENTITY:
+		rc = num_arg(c, r, arg, 0, 1, false, &v);
+		c->tls_identity = (unsigned)v;
+		return rc;
 	case O_HDGST:
 		c->hdgst = true;
 		return 0;
@@ -874,7 +902,7 @@ static int parse(struct cli *c, int argc, char **argv)
 					 sizeof c->port, "") < 0)
 			return cli_usage_error(c, "%s", nvmeof_get_error());
 		c->port_given = c->port[0] != '\0';
-	} else if (c->cmd->bit == C_CHKKEY && optind < argc && !c->key) {
+	} else if ((c->cmd->bit & (C_CHKKEY | C_CHKTLS)) && optind < argc && !c->key) {
 		if (optind + 1 < argc) /* check-dhchap-key KEY */
 			return cli_usage_error(c, "unexpected argument '%s'", argv[optind + 1]);
 		c->key = argv[optind];
