@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Admin commands: Identify, Get Log Page, Get/Set Features, Keep Alive,
- * and namespace discovery built on Identify (NVMe Base 2.0 §5). */
+ * a raw command (NVMe Base 2.0 §5); the queue-level helpers that the
+ * bring-up uses on a queue not yet adopted by the handle. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,33 @@
 #include "host.h"
 
 #define LOG_CHUNK (256u * 1024)
+
+int admin_cmd_q(struct queue *q, struct nvme_sqe *sqe, void *buf,
+		uint32_t len, uint32_t *dw0, int timeout_ms)
+{
+	return queue_sync_cmd(q, sqe, buf, len, len ? REQ_TO_HOST : REQ_NONE,
+			      dw0, NULL, timeout_ms);
+}
+
+int admin_identify_q(struct queue *q, uint8_t cns, uint32_t nsid,
+		     uint16_t cntid, void *buf, int timeout_ms)
+{
+	struct nvme_sqe sqe = { .opcode = NVME_ADMIN_IDENTIFY };
+
+	sqe.nsid = htole32(nsid);
+	sqe.cdw10 = htole32((uint32_t)cns | (uint32_t)cntid << 16);
+	return admin_cmd_q(q, &sqe, buf, 4096, NULL, timeout_ms);
+}
+
+int admin_set_features_q(struct queue *q, uint8_t fid, uint32_t cdw11,
+			 uint32_t *dw0, int timeout_ms)
+{
+	struct nvme_sqe sqe = { .opcode = NVME_ADMIN_SET_FEATURES };
+
+	sqe.cdw10 = htole32(fid);
+	sqe.cdw11 = htole32(cdw11);
+	return admin_cmd_q(q, &sqe, NULL, 0, dw0, timeout_ms);
+}
 
 static int admin_sync(struct nvmeof_ctrl *c, struct nvme_sqe *sqe, void *buf,
 		      uint32_t len, enum req_dir dir, uint32_t *dw0)
@@ -19,11 +47,8 @@ static int admin_sync(struct nvmeof_ctrl *c, struct nvme_sqe *sqe, void *buf,
 int nvmeof_identify(struct nvmeof_ctrl *c, uint8_t cns, uint32_t nsid,
 		    uint16_t cntid, void *buf)
 {
-	struct nvme_sqe sqe = { .opcode = NVME_ADMIN_IDENTIFY };
-
-	sqe.nsid = htole32(nsid);
-	sqe.cdw10 = htole32((uint32_t)cns | (uint32_t)cntid << 16);
-	return admin_sync(c, &sqe, buf, 4096, REQ_TO_HOST, NULL);
+	return admin_identify_q(c->admin, cns, nsid, cntid, buf,
+				ctrl_admin_timeout(c));
 }
 
 int nvmeof_get_log_page(struct nvmeof_ctrl *c, uint8_t lid, uint32_t nsid,
@@ -111,141 +136,3 @@ int nvmeof_admin_cmd(struct nvmeof_ctrl *c, const void *sqe_in, void *buf,
 			  write ? REQ_TO_CTRL : REQ_TO_HOST, result);
 }
 
-int nvmeof_ns_list(struct nvmeof_ctrl *c, uint32_t **nsids, size_t *count)
-{
-	uint32_t *page, *out = NULL, last = 0;
-	size_t n = 0, cap = 0;
-	int rc;
-
-	*nsids = NULL;
-	*count = 0;
-	page = malloc(4096);
-	if (!page)
-		return nvmeof_err(ENOMEM, "out of memory");
-	for (;;) {
-		size_t i;
-
-		rc = nvmeof_identify(c, NVME_CNS_NS_ACTIVE_LIST, last, 0, page);
-		if (rc < 0)
-			goto out;
-		for (i = 0; i < 1024; i++) {
-			uint32_t id = le32toh(page[i]);
-
-			if (!id)
-				break;
-			/* §5.17.2.2: IDs ascend and exceed the one asked
-			 * for; anything else would loop forever. */
-			if (id <= last || id == 0xffffffff) {
-				rc = nvmeof_err(EPROTO,
-						"active namespace list is not ascending (%u after %u)",
-						id, last);
-				goto out;
-			}
-			if (n == cap) {
-				size_t nc = cap ? cap * 2 : 64;
-				uint32_t *t = realloc(out, nc * sizeof *t);
-
-				if (!t) {
-					rc = nvmeof_err(ENOMEM, "out of memory");
-					goto out;
-				}
-				out = t;
-				cap = nc;
-			}
-			out[n++] = id;
-			last = id;
-		}
-		if (i < 1024)
-			break;
-	}
-	*nsids = out;
-	*count = n;
-	out = NULL;
-	rc = 0;
-out:
-	free(out);
-	free(page);
-	return rc;
-}
-
-static void parse_ns_desc(const uint8_t *d, struct nvmeof_ns_info *info)
-{
-	size_t off = 0;
-
-	while (off + 4 <= 4096) {
-		uint8_t nidt = d[off], nidl = d[off + 1];
-
-		if (!nidt || off + 4 + nidl > 4096)
-			break;
-		if (nidt == NVME_NIDT_UUID && nidl == 16) {
-			memcpy(info->uuid, d + off + 4, 16);
-			info->has_uuid = true;
-		} else if (nidt == NVME_NIDT_NGUID && nidl == 16) {
-			memcpy(info->nguid, d + off + 4, 16);
-		} else if (nidt == NVME_NIDT_EUI64 && nidl == 8) {
-			memcpy(info->eui64, d + off + 4, 8);
-		}
-		off += 4 + (size_t)nidl;
-	}
-}
-
-int nvmeof_ns_info(struct nvmeof_ctrl *c, uint32_t nsid,
-		   struct nvmeof_ns_info *info)
-{
-	struct nvme_id_ns *id;
-	unsigned idx;
-	uint8_t lbads;
-	int rc;
-
-	if (!nsid || nsid == 0xffffffff)
-		return nvmeof_err(EINVAL, "namespace ID %u is not valid", nsid);
-	id = malloc(sizeof *id);
-	if (!id)
-		return nvmeof_err(ENOMEM, "out of memory");
-	rc = nvmeof_identify(c, NVME_CNS_NS, nsid, 0, id);
-	if (rc < 0)
-		goto out;
-	memset(info, 0, sizeof *info);
-	info->nsid = nsid;
-	info->nsze = le64toh(id->nsze);
-	info->ncap = le64toh(id->ncap);
-	info->nuse = le64toh(id->nuse);
-	if (!info->nsze) {
-		rc = nvmeof_err(ENOENT, "namespace %u is not active", nsid);
-		goto out;
-	}
-	idx = nvme_id_ns_flbas_index(id->flbas, id->nlbaf);
-	if (idx > id->nlbaf || idx >= 64) {
-		rc = nvmeof_err(EPROTO,
-				"namespace %u: formatted LBA index %u beyond its %u formats",
-				nsid, idx, id->nlbaf + 1u);
-		goto out;
-	}
-	lbads = id->lbaf[idx].lbads;
-	if (lbads < 9 || lbads > 24) {
-		rc = nvmeof_err(EPROTO,
-				"namespace %u: unsupported LBA data size 2^%u bytes",
-				nsid, lbads);
-		goto out;
-	}
-	if (info->nsze > (UINT64_MAX >> lbads)) {
-		rc = nvmeof_err(EPROTO, "namespace %u: size overflows 64 bits",
-				nsid);
-		goto out;
-	}
-	info->lba_size = 1u << lbads;
-	info->ms = le16toh(id->lbaf[idx].ms);
-	info->write_protected = id->nsattr & 1;
-	info->read_zeroes_after_dealloc = (id->dlfeat & 0x7) == 1;
-	memcpy(info->nguid, id->nguid, 16);
-	memcpy(info->eui64, id->eui64, 8);
-	ctrl_ns_set(c, nsid, lbads);
-	/* Descriptors are optional before NVMe 1.3: failure is not an error. */
-	if (nvmeof_identify(c, NVME_CNS_NS_DESC_LIST, nsid, 0, id) == 0)
-		parse_ns_desc((const uint8_t *)id, info);
-	nvmeof_err_clear();
-	rc = 0;
-out:
-	free(id);
-	return rc;
-}

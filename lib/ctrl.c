@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * An association with one controller: bring-up (NVMe-oF 1.1 §3.3, NVMe
- * Base 2.0 §3.5.1 initialisation), the I/O queues, keep-alive and async
- * events on a background thread, binding of threads to I/O queues, and
- * shutdown.
+ * Base 2.0 §3.5.1 initialisation), the I/O queues, shutdown, and what the
+ * handle tells.  Elsewhere: reconnect.c (losing and regaining it),
+ * admin_thread.c (keep-alive, events, aborts), bindings.c (threads to I/O
+ * queues), ns_cache.c (namespaces), admin.c (admin commands).
  */
 #include <errno.h>
 #include <poll.h>
@@ -12,25 +13,16 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <ifaddrs.h>
-#include <net/if.h>
-#include <netinet/in.h>
-#include <sys/eventfd.h>
 #include <uuid/uuid.h>
 
 #include "host.h"
-#include "netlink.h"
 
-#define ADMIN_QUEUE_SIZE 32
-#define ADMIN_INCAPSULE 8192 /* NVMe/TCP §3.3.1: 8 KiB on the admin queue */
 /* With MDTS 0 ("no limit") a command still carries at most 1 MiB: Linux
  * nvmet 6.1 answers Data SGL Length Invalid above 4 MiB although it
  * reports MDTS 0, and Linux's own host never sends more than 1 MiB. */
 #define MAX_CMD_BYTES (1u << 20)
-#define NR_AER 1
 
 static uint64_t next_ctrl_id = 1;
-
 void nvmeof_opts_init(struct nvmeof_opts *o)
 {
 	memset(o, 0, sizeof *o);
@@ -45,21 +37,6 @@ void nvmeof_opts_init(struct nvmeof_opts *o)
 	o->busy_poll_us = -1;
 }
 
-/* Copy, truncating to fit. */
-static void copy_str(char *dst, size_t len, const char *src)
-{
-	size_t n = src ? strnlen(src, len - 1) : 0;
-
-	if (n)
-		memcpy(dst, src, n);
-	dst[n] = '\0';
-}
-
-int ctrl_admin_timeout(struct nvmeof_ctrl *c)
-{
-	return c->opts.io_timeout_ms > 0 ? c->opts.io_timeout_ms : 30000;
-}
-
 static void sleep_ms(unsigned ms)
 {
 	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
@@ -68,7 +45,7 @@ static void sleep_ms(unsigned ms)
 		;
 }
 
-static int connect_queue(struct nvmeof_ctrl *c, uint16_t qid, uint16_t size,
+int ctrl_connect_queue(struct nvmeof_ctrl *c, uint16_t qid, uint16_t size,
 			 uint32_t max_incapsule, struct queue **out)
 {
 	struct tcp_connect_params tp = {
@@ -122,7 +99,7 @@ static int connect_queue(struct nvmeof_ctrl *c, uint16_t qid, uint16_t size,
 }
 
 /* NVMe Base 2.0 §3.5.1: set CC.EN and wait for CSTS.RDY within CAP.TO. */
-static int enable_ctrl(struct nvmeof_ctrl *c, struct queue *q)
+int ctrl_enable(struct nvmeof_ctrl *c, struct queue *q)
 {
 	int tmo = c->opts.connect_timeout_ms, rc;
 	uint64_t csts = 0, deadline;
@@ -160,44 +137,26 @@ static int enable_ctrl(struct nvmeof_ctrl *c, struct queue *q)
 	}
 }
 
-/* Admin commands of the bring-up, on a given (maybe not yet adopted) queue. */
-static int q_admin(struct nvmeof_ctrl *c, struct queue *q, struct nvme_sqe *sqe,
-		   void *buf, uint32_t len, uint32_t *dw0)
+/* Identify Controller during bring-up, on a queue not yet adopted. */
+int ctrl_identify(struct nvmeof_ctrl *c, struct queue *q,
+		  struct nvme_id_ctrl *id)
 {
-	return queue_sync_cmd(q, sqe, buf, len, len ? REQ_TO_HOST : REQ_NONE,
-			      dw0, NULL, c->opts.connect_timeout_ms);
-}
+	int rc = admin_identify_q(q, NVME_CNS_CTRL, 0, 0, id,
+				  c->opts.connect_timeout_ms);
 
-static int identify_ctrl(struct nvmeof_ctrl *c, struct queue *q,
-			 struct nvme_id_ctrl *id)
-{
-	struct nvme_sqe sqe = { .opcode = NVME_ADMIN_IDENTIFY };
-	int rc;
-
-	sqe.cdw10 = htole32(NVME_CNS_CTRL);
-	rc = q_admin(c, q, &sqe, id, sizeof *id, NULL);
 	if (rc < 0)
 		return nvmeof_err(-rc, "Identify Controller: %s", nvmeof_get_error());
 	return 0;
 }
 
-static int set_features_q(struct nvmeof_ctrl *c, struct queue *q, uint8_t fid,
-			  uint32_t cdw11, uint32_t *dw0)
-{
-	struct nvme_sqe sqe = { .opcode = NVME_ADMIN_SET_FEATURES };
-
-	sqe.cdw10 = htole32(fid);
-	sqe.cdw11 = htole32(cdw11);
-	return q_admin(c, q, &sqe, NULL, 0, dw0);
-}
-
-static int set_nr_queues(struct nvmeof_ctrl *c, struct queue *q, int want,
+int ctrl_set_nr_queues(struct nvmeof_ctrl *c, struct queue *q, int want,
 			 int *granted)
 {
 	uint32_t v = (uint32_t)(want - 1), dw0 = 0;
 	int rc;
 
-	rc = set_features_q(c, q, NVME_FEAT_NUM_QUEUES, v | v << 16, &dw0);
+	rc = admin_set_features_q(q, NVME_FEAT_NUM_QUEUES, v | v << 16, &dw0,
+				  c->opts.connect_timeout_ms);
 	if (rc < 0)
 		return nvmeof_err(-rc, "Set Features Number of Queues: %s",
 				  nvmeof_get_error());
@@ -209,100 +168,18 @@ static int set_nr_queues(struct nvmeof_ctrl *c, struct queue *q, int want,
  * controller reports in OAES.  A persistent discovery controller (one with
  * a keep-alive timeout) reports Discovery Log Page Change (bit 31, NVMe-oF
  * 1.1 §5.3); a one-shot one gets no Async Event Request at all. */
-static void set_async_events(struct nvmeof_ctrl *c, struct queue *q)
+void ctrl_set_async_events(struct nvmeof_ctrl *c, struct queue *q)
 {
 	uint32_t oaes = le32toh(c->id_ctrl.oaes);
 	uint32_t aec = !c->discovery ? oaes & NVME_OAES_NS_ATTR :
 		       c->persistent ? oaes & NVME_OAES_DISC_CHANGE : 0;
 
 	if (aec)
-		(void)set_features_q(c, q, NVME_FEAT_ASYNC_EVENT, aec, NULL);
+		(void)admin_set_features_q(q, NVME_FEAT_ASYNC_EVENT, aec, NULL,
+					   c->opts.connect_timeout_ms);
 }
 
-/* ---- async events ------------------------------------------------------ */
-
-static void aer_done(struct req *r, int err, uint16_t status)
-{
-	struct nvmeof_ctrl *c = r->arg;
-
-	/* Runs on whichever thread polls the admin queue; the keep-alive
-	 * thread handles the event (reading the log re-arms the event). */
-	__atomic_fetch_sub(&c->nr_aer, 1, __ATOMIC_RELAXED);
-	if (err || status)
-		return;
-	pthread_mutex_lock(&c->ev_lock);
-	if (c->nr_events < ARRAY_SIZE(c->events))
-		c->events[c->nr_events++] = r->dw0;
-	pthread_mutex_unlock(&c->ev_lock);
-	c->aen_count++;
-}
-
-static int submit_aer(struct nvmeof_ctrl *c)
-{
-	struct queue *q = c->admin;
-	struct req *r;
-
-	pthread_mutex_lock(&q->lock);
-	r = q->dead ? NULL : queue_get_req(q);
-	if (!r) {
-		pthread_mutex_unlock(&q->lock);
-		return -EAGAIN;
-	}
-	memset(&r->sqe, 0, sizeof r->sqe);
-	r->sqe.opcode = NVME_ADMIN_ASYNC_EVENT;
-	r->dir = REQ_NONE;
-	r->no_timeout = true;
-	r->done = aer_done;
-	r->arg = c;
-	__atomic_fetch_add(&c->nr_aer, 1, __ATOMIC_RELAXED);
-	queue_submit(q, r);
-	pthread_mutex_unlock(&q->lock);
-	return 0;
-}
-
-static void handle_event(struct nvmeof_ctrl *c, uint32_t dw0)
-{
-	uint32_t nsids[NVME_CHANGED_NS_MAX];
-	size_t nr = 0;
-	uint8_t lid = (uint8_t)NVME_AER_LID(dw0);
-
-	if (NVME_AER_TYPE(dw0) == NVME_AER_NOTICE &&
-	    NVME_AER_INFO(dw0) == NVME_AER_NOTICE_NS_CHANGED) {
-		/* Reading log 04h (without RAE) re-arms the event. */
-		memset(nsids, 0, sizeof nsids);
-		if (nvmeof_get_log_page(c, NVME_LOG_CHANGED_NS, 0xffffffff, 0,
-					0, nsids, sizeof nsids) == 0) {
-			while (nr < NVME_CHANGED_NS_MAX && nsids[nr]) {
-				nsids[nr] = le32toh(nsids[nr]);
-				if (nsids[nr] != 0xffffffff)
-					ctrl_ns_forget(c, nsids[nr]);
-				nr++;
-			}
-			if (nr && nsids[0] == 0xffffffff)
-				ctrl_ns_forget(c, 0);
-		}
-	} else if (NVME_AER_TYPE(dw0) == NVME_AER_NOTICE &&
-		   NVME_AER_INFO(dw0) == NVME_AER_NOTICE_DISC_CHANGED) {
-		/* NVMe-oF 1.1 §5.3: reading log 70h without RAE re-arms the
-		 * event; its header is enough (the user reads it whole). */
-		uint8_t hdr[1024];
-
-		(void)nvmeof_get_log_page(c, NVME_LOG_DISCOVERY, 0, 0, 0, hdr,
-					  sizeof hdr);
-	} else if (lid) {
-		/* Read the log the event names, so the next event can come. */
-		uint8_t buf[512];
-
-		(void)nvmeof_get_log_page(c, lid, 0xffffffff, 0, 0, buf,
-					  sizeof buf);
-	}
-	if (c->event_cb)
-		c->event_cb(c->event_arg, dw0, nsids, nr);
-}
-
-/* ---- state, reconnect ------------------------------------------------ */
-
-static const char *state_name(int st)
+const char *ctrl_state_name(int st)
 {
 	switch (st) {
 	case CTRL_LIVE: return "live";
@@ -311,706 +188,13 @@ static const char *state_name(int st)
 	}
 }
 
-static int64_t wall_ms(void)
+int64_t wall_ms(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
-
-static void set_state(struct nvmeof_ctrl *c, int st, const char *why)
-{
-	nvmeof_state_cb cb;
-
-	pthread_mutex_lock(&c->ev_lock);
-	c->state = st;
-	c->since_ms = wall_ms();
-	cb = c->state_cb;
-	pthread_mutex_unlock(&c->ev_lock);
-	if (cb)
-		cb(c->state_arg, state_name(st), why);
-}
-
-static void wake_admin_thread(struct nvmeof_ctrl *c)
-{
-	uint64_t one = 1;
-
-	(void)!write(c->admin->wake_fd, &one, sizeof one);
-}
-
-/* A queue went down (its lock held: take no queue lock here). */
-static void ctrl_on_down(void *owner, struct queue *q)
-{
-	struct nvmeof_ctrl *c = owner;
-
-	pthread_mutex_lock(&c->ev_lock);
-	if (!c->need_reconnect) {
-		c->need_reconnect = true;
-		c->down_ns = now_ns();
-		snprintf(c->last_error, sizeof c->last_error, "%s", q->dead_msg);
-	}
-	pthread_mutex_unlock(&c->ev_lock);
-	wake_admin_thread(c);
-}
-
-/* A command passed the I/O timeout: the admin thread sends Abort. */
-static void ctrl_on_timeout(void *owner, struct queue *q, uint16_t cid)
-{
-	struct nvmeof_ctrl *c = owner;
-
-	pthread_mutex_lock(&c->ev_lock);
-	if (c->nr_aborts < ARRAY_SIZE(c->aborts))
-		c->aborts[c->nr_aborts++] = (uint32_t)q->qid << 16 | cid;
-	pthread_mutex_unlock(&c->ev_lock);
-	wake_admin_thread(c);
-}
-
-static void for_each_queue(struct nvmeof_ctrl *c,
-			   void (*fn)(struct queue *q, void *arg), void *arg)
-{
-	int i;
-
-	for (i = -1; i < c->nr_io; i++) {
-		struct queue *q = i < 0 ? c->admin : c->io[i];
-
-		pthread_mutex_lock(&q->lock);
-		fn(q, arg);
-		pthread_mutex_unlock(&q->lock);
-	}
-}
-
-static void take_down(struct queue *q, void *why)
-{
-	queue_set_down(q, ECONNRESET, why);
-}
-
-static void fail_forever(struct queue *q, void *why)
-{
-	queue_fail_parked(q, EIO, true, why);
-}
-
-static void fail_fast(struct queue *q, void *why)
-{
-	if (q->qid) /* I/O only: the admin queue keeps its commands */
-		queue_fail_parked(q, EIO, false, why);
-}
-
-/* One attempt: a whole new association on temporary queues; only when all
- * of it stands do the queues adopt the new connections and resend. */
-static int try_reconnect(struct nvmeof_ctrl *c)
-{
-	struct queue *qa = NULL, **qi;
-	struct nvme_id_ctrl *id;
-	int rc, i, granted = 0;
-
-	qi = calloc((size_t)c->nr_io + 1, sizeof *qi);
-	id = malloc(sizeof *id);
-	if (!qi || !id) {
-		free(qi);
-		free(id);
-		return nvmeof_err(ENOMEM, "out of memory");
-	}
-	rc = connect_queue(c, 0, ADMIN_QUEUE_SIZE, ADMIN_INCAPSULE, &qa);
-	if (rc < 0)
-		goto out;
-	rc = enable_ctrl(c, qa);
-	if (rc < 0)
-		goto out;
-	rc = identify_ctrl(c, qa, id);
-	if (rc < 0)
-		goto out;
-	if (c->nr_io) {
-		rc = set_nr_queues(c, qa, c->nr_io, &granted);
-		if (rc < 0)
-			goto out;
-		if (granted < c->nr_io) {
-			rc = nvmeof_err(EIO, "the controller now grants %d I/O queues, %d are in use",
-					granted, c->nr_io);
-			goto out;
-		}
-	}
-	for (i = 0; i < c->nr_io; i++) {
-		rc = connect_queue(c, (uint16_t)(i + 1), (uint16_t)c->qsize,
-				   c->io_incapsule, &qi[i]);
-		if (rc < 0) {
-			rc = nvmeof_err(-rc, "I/O queue %d: %s", i + 1,
-					nvmeof_get_error());
-			goto out;
-		}
-	}
-	pthread_mutex_lock(&c->ns_lock);
-	memcpy(&c->id_ctrl, id, sizeof *id);
-	pthread_mutex_unlock(&c->ns_lock);
-	ctrl_ns_forget(c, 0); /* formats may have changed */
-	for (i = -1; i < c->nr_io; i++) {
-		struct queue *q = i < 0 ? c->admin : c->io[i];
-		struct queue *t = i < 0 ? qa : qi[i];
-
-		pthread_mutex_lock(&q->lock);
-		queue_adopt(q, t->conn);
-		pthread_mutex_unlock(&q->lock);
-		t->conn = NULL;
-	}
-	c->ka_sent_ns = now_ns();
-	set_async_events(c, c->admin);
-	rc = 0;
-out:
-	for (i = 0; i < c->nr_io; i++)
-		queue_destroy(qi[i]);
-	queue_destroy(qa);
-	free(qi);
-	free(id);
-	return rc;
-}
-
-/* ---- ending the association on the user's word ------------------------ */
-
-static void end_queue(struct queue *q, void *why)
-{
-	queue_cancel(q, EIO, why);
-	queue_drain(q);
-}
-
-static bool fail_asked(struct nvmeof_ctrl *c)
-{
-	bool f;
-
-	pthread_mutex_lock(&c->ev_lock);
-	f = c->fail_req && !c->fail_done;
-	pthread_mutex_unlock(&c->ev_lock);
-	return f;
-}
-
-/* As when ctrl_loss_tmo runs out, but now: every queue ends, what was
- * pending fails with EIO (callbacks run here), no reconnect follows.
- * Runs on the admin thread, or in the caller when there is none. */
-static void do_fail(struct nvmeof_ctrl *c)
-{
-	char why[256];
-
-	pthread_mutex_lock(&c->ev_lock);
-	copy_str(why, sizeof why, c->fail_why);
-	pthread_mutex_unlock(&c->ev_lock);
-	for_each_queue(c, end_queue, why);
-	pthread_mutex_lock(&c->ev_lock);
-	c->need_reconnect = false;
-	copy_str(c->last_error, sizeof c->last_error, why);
-	pthread_mutex_unlock(&c->ev_lock);
-	set_state(c, CTRL_FAILED, why);
-	pthread_mutex_lock(&c->ev_lock);
-	c->fail_done = true;
-	pthread_cond_broadcast(&c->fail_cond);
-	pthread_mutex_unlock(&c->ev_lock);
-}
-
-/* Wait up to ms for a wake-up (link came back, disconnect). */
-static void admin_sleep(struct nvmeof_ctrl *c, int ms)
-{
-	struct pollfd p = { .fd = c->admin->wake_fd, .events = POLLIN };
-	uint64_t v;
-
-	if (poll(&p, 1, ms) > 0)
-		(void)!read(c->admin->wake_fd, &v, sizeof v);
-}
-
-/* The back-off after a loss (libnvmeof(3)): the first attempts come
- * quickly, when a target that restarts or a link that flaps is likely
- * back, then one every reconnect_delay seconds after the previous attempt
- * ended.  Offsets from the loss, in ms. */
-static const int64_t quick_attempt_ms[] = { 200, 500, 1000, 2000 };
-
-/* A reconnect asked for by nvmeof_ctrl_reconnect() (ev_lock held): the
- * clocks start again and the next attempt is now. */
-static bool take_request(struct nvmeof_ctrl *c, uint64_t *down_ns)
-{
-	if (!c->reconnect_asked)
-		return false;
-	c->reconnect_asked = false;
-	c->started_seq = c->asked_seq;
-	c->down_ns = *down_ns = now_ns();
-	c->attempts = 0;
-	pthread_cond_broadcast(&c->fail_cond);
-	return true;
-}
-
-/* Use the address nvmeof_ctrl_reconnect() gave (ev_lock held). */
-static void take_new_address(struct nvmeof_ctrl *c)
-{
-	if (c->new_traddr[0])
-		copy_str(c->traddr, sizeof c->traddr, c->new_traddr);
-	if (c->new_trsvcid[0])
-		copy_str(c->trsvcid, sizeof c->trsvcid, c->new_trsvcid);
-	c->new_traddr[0] = c->new_trsvcid[0] = '\0';
-}
-
-static void give_up(struct nvmeof_ctrl *c, const char *msg)
-{
-	for_each_queue(c, fail_forever, (void *)msg);
-	pthread_mutex_lock(&c->ev_lock);
-	c->need_reconnect = false;
-	c->next_attempt_ms = 0;
-	pthread_mutex_unlock(&c->ev_lock);
-	set_state(c, CTRL_FAILED, msg);
-}
-
-static void reconnect(struct nvmeof_ctrl *c)
-{
-	char why[256], msg[600];
-	bool fast_failed = false, asked;
-	uint64_t down_ns;
-	int64_t delay_ms = (int64_t)MAX(c->opts.reconnect_delay, 0) * 1000;
-	int64_t loss_ms = c->opts.ctrl_loss_tmo < 0 ? -1 :
-			  (int64_t)c->opts.ctrl_loss_tmo * 1000;
-	int64_t fast_ms = c->opts.fast_io_fail_tmo < 0 ? -1 :
-			  (int64_t)c->opts.fast_io_fail_tmo * 1000;
-	int64_t next_ms; /* the next attempt, ms after the loss */
-
-	pthread_mutex_lock(&c->ev_lock);
-	down_ns = c->down_ns;
-	asked = take_request(c, &down_ns);
-	snprintf(why, sizeof why, "%s", c->last_error);
-	c->attempts = 0;
-	c->losses++;
-	c->attempt_now = false;
-	pthread_mutex_unlock(&c->ev_lock);
-	/* Every queue belongs to the association that failed. */
-	for_each_queue(c, take_down, why);
-	if (loss_ms == 0 && !asked) {
-		/* ctrl_loss_tmo 0: the association ends here, all of it, and
-		 * what was pending fails with EIO (libnvmeof(3)). */
-		snprintf(msg, sizeof msg, "not reconnecting (ctrl-loss-tmo 0): %s",
-			 why);
-		give_up(c, msg);
-		return;
-	}
-	snprintf(msg, sizeof msg, "association lost (%s); reconnecting", why);
-	set_state(c, CTRL_RECONNECTING, msg);
-	next_ms = asked ? 0 : quick_attempt_ms[0];
-
-	while (!c->stopping && !fail_asked(c)) {
-		int64_t el = (int64_t)((now_ns() - down_ns) / 1000000ull), wait;
-		unsigned n;
-		int rc;
-
-		/* With ctrl_loss_tmo 0 only an asked-for reconnect gets here,
-		 * and it has one attempt. */
-		if ((loss_ms > 0 && el >= loss_ms) ||
-		    (loss_ms == 0 && c->attempts > 0)) {
-			snprintf(msg, sizeof msg,
-				 "gave up after ctrl-loss-tmo %d s and %u attempts: %s",
-				 c->opts.ctrl_loss_tmo, c->attempts, why);
-			give_up(c, msg);
-			return;
-		}
-		if (fast_ms >= 0 && !fast_failed && el >= fast_ms) {
-			snprintf(msg, sizeof msg,
-				 "I/O failed after fast-io-fail-tmo %d s: %s",
-				 c->opts.fast_io_fail_tmo, why);
-			for_each_queue(c, fail_fast, msg);
-			fast_failed = true;
-		}
-		if (el < next_ms) {
-			/* Until the next attempt, or sooner for a deadline,
-			 * a request, the link coming back. */
-			wait = next_ms - el;
-			if (loss_ms > 0 && loss_ms - el < wait)
-				wait = MAX(loss_ms - el, 0);
-			if (fast_ms >= 0 && !fast_failed && fast_ms - el < wait)
-				wait = MAX(fast_ms - el, 0);
-			pthread_mutex_lock(&c->ev_lock);
-			c->next_attempt_ms = wall_ms() + next_ms - el;
-			pthread_mutex_unlock(&c->ev_lock);
-			admin_sleep(c, (int)MIN(wait, 3600000));
-			pthread_mutex_lock(&c->ev_lock);
-			if (take_request(c, &down_ns)) {
-				fast_failed = false;
-				next_ms = 0;
-			} else if (c->attempt_now) {
-				next_ms = (int64_t)((now_ns() - down_ns) / 1000000ull);
-			}
-			c->attempt_now = false;
-			pthread_mutex_unlock(&c->ev_lock);
-			continue;
-		}
-		pthread_mutex_lock(&c->ev_lock);
-		take_new_address(c);
-		n = ++c->attempts;
-		c->attempts_total++;
-		c->next_attempt_ms = 0;
-		pthread_mutex_unlock(&c->ev_lock);
-		rc = try_reconnect(c);
-		pthread_mutex_lock(&c->ev_lock);
-		if (rc == 0 && take_request(c, &down_ns)) {
-			/* Asked again meanwhile (maybe for another address):
-			 * this association goes too. */
-			pthread_mutex_unlock(&c->ev_lock);
-			for_each_queue(c, take_down, "a reconnect was asked for");
-			fast_failed = false;
-			next_ms = 0;
-			continue;
-		}
-		if (rc == 0) {
-			c->reconnects++;
-			c->need_reconnect = false;
-			pthread_mutex_unlock(&c->ev_lock);
-			snprintf(msg, sizeof msg,
-				 "reconnected to %s:%s after %u attempt%s and %.1f s (cntlid %u)",
-				 c->traddr, c->trsvcid, n, n == 1 ? "" : "s",
-				 (double)(now_ns() - down_ns) / 1e9, c->cntlid);
-			set_state(c, CTRL_LIVE, msg);
-			return;
-		}
-		{
-			char tmp[1024];
-
-			snprintf(tmp, sizeof tmp, "%s (attempt %u: %s)", why, n,
-				 nvmeof_get_error());
-			copy_str(c->last_error, sizeof c->last_error, tmp);
-		}
-		el = (int64_t)((now_ns() - down_ns) / 1000000ull);
-		next_ms = el + delay_ms;
-		if (n < ARRAY_SIZE(quick_attempt_ms))
-			next_ms = MIN(next_ms, MAX(quick_attempt_ms[n], el));
-		if (take_request(c, &down_ns)) {
-			fast_failed = false;
-			next_ms = 0;
-		}
-		pthread_mutex_unlock(&c->ev_lock);
-	}
-	pthread_mutex_lock(&c->ev_lock);
-	c->next_attempt_ms = 0;
-	pthread_mutex_unlock(&c->ev_lock);
-}
-
-/* ---- keep-alive, aborts, events: the admin thread ------------------------ */
-
-static void ka_done(struct req *r, int err, uint16_t status)
-{
-	struct nvmeof_ctrl *c = r->arg;
-
-	__atomic_store_n(&c->ka_outstanding, false, __ATOMIC_RELEASE);
-}
-
-/* Keep Alive sent without waiting: its answer is due within KATO. */
-static void send_keep_alive(struct nvmeof_ctrl *c)
-{
-	struct queue *q = c->admin;
-	struct req *r;
-
-	pthread_mutex_lock(&q->lock);
-	r = q->dead || q->down ? NULL : queue_get_req(q);
-	if (r) {
-		memset(&r->sqe, 0, sizeof r->sqe);
-		r->sqe.opcode = NVME_ADMIN_KEEP_ALIVE;
-		r->dir = REQ_NONE;
-		r->no_timeout = true; /* KATO is its deadline */
-		r->done = ka_done;
-		r->arg = c;
-		c->ka_outstanding = true;
-		c->ka_sent_ns = now_ns();
-		queue_submit(q, r);
-	}
-	pthread_mutex_unlock(&q->lock);
-}
-
-static void check_keep_alive(struct nvmeof_ctrl *c)
-{
-	char why[200];
-
-	if (!__atomic_load_n(&c->ka_outstanding, __ATOMIC_ACQUIRE) ||
-	    now_ns() - c->ka_sent_ns < (uint64_t)c->kato_ms * 1000000ull)
-		return;
-	snprintf(why, sizeof why,
-		 "%s: no Keep Alive completion within KATO (%d ms)",
-		 c->admin->conn->peer, c->kato_ms);
-	pthread_mutex_lock(&c->admin->lock);
-	queue_fail(c->admin, ETIMEDOUT, why);
-	pthread_mutex_unlock(&c->admin->lock);
-}
-
-static void send_aborts(struct nvmeof_ctrl *c)
-{
-	uint32_t list[ARRAY_SIZE(c->aborts)];
-	unsigned n, i;
-
-	pthread_mutex_lock(&c->ev_lock);
-	n = c->nr_aborts;
-	memcpy(list, c->aborts, n * sizeof list[0]);
-	c->nr_aborts = 0;
-	c->n_aborts += n;
-	pthread_mutex_unlock(&c->ev_lock);
-	for (i = 0; i < n; i++) {
-		/* NVMe Base 2.0 §5.1: CDW10 = SQID | CID << 16.  "Not
-		 * aborted" (dw0 bit 0) ends the association at once; an
-		 * aborted command completes with Command Abort Requested and
-		 * is sent again; with no answer, the queue fails the
-		 * association if the command still has no completion after a
-		 * grace period. */
-		struct nvme_sqe sqe = { .opcode = NVME_ADMIN_ABORT };
-		unsigned qid = list[i] >> 16;
-		uint32_t dw0 = 0;
-		struct queue *q;
-
-		sqe.cdw10 = htole32(qid | (list[i] & 0xffff) << 16);
-		if (q_admin(c, c->admin, &sqe, NULL, 0, &dw0) < 0 ||
-		    !(dw0 & 1))
-			continue;
-		q = qid == 0 ? c->admin :
-		    qid <= (unsigned)c->nr_io ? c->io[qid - 1] : NULL;
-		if (!q)
-			continue;
-		pthread_mutex_lock(&q->lock);
-		queue_abort_refused(q, (uint16_t)(list[i] & 0xffff));
-		pthread_mutex_unlock(&q->lock);
-	}
-}
-
-/* Keep NR_AER Async Event Requests outstanding (not on a one-shot
- * discovery controller). */
-static void arm_aers(struct nvmeof_ctrl *c)
-{
-	while (!c->stopping && (!c->discovery || c->persistent) &&
-	       !c->admin->down &&
-	       __atomic_load_n(&c->nr_aer, __ATOMIC_RELAXED) < NR_AER &&
-	       submit_aer(c) == 0)
-		;
-}
-
-static bool admin_wake(void *arg)
-{
-	struct nvmeof_ctrl *c = arg;
-	bool ev;
-
-	pthread_mutex_lock(&c->ev_lock);
-	ev = c->nr_events > 0 || c->need_reconnect || c->nr_aborts > 0 ||
-	     c->reconnect_asked ||
-	     (c->fail_req && !c->fail_done);
-	pthread_mutex_unlock(&c->ev_lock);
-	return c->stopping || ev;
-}
-
-/* Commands past the I/O timeout are found by whoever waits on their
- * queue; a caller with its own event loop (nvmeof-mount) may not look for
- * a while when the socket is quiet and other work keeps it busy, so the
- * admin thread looks too. */
-static void scan_io_timeouts(struct nvmeof_ctrl *c)
-{
-	int i;
-
-	for (i = 0; i < c->nr_io; i++) {
-		pthread_mutex_lock(&c->io[i]->lock);
-		queue_scan_timeouts(c->io[i]);
-		pthread_mutex_unlock(&c->io[i]->lock);
-	}
-}
-
-/* The admin queue's background thread: keep-alive on time, the poller that
- * receives async events while nobody else waits, aborts, and reconnect. */
-static void *admin_thread(void *arg)
-{
-	struct nvmeof_ctrl *c = arg;
-	uint64_t period = c->kato_ms > 0 ?
-			  (uint64_t)c->kato_ms * 1000000ull / 2 : UINT64_MAX;
-	uint64_t next = period == UINT64_MAX ? UINT64_MAX : now_ns() + period;
-
-	queue_tls_no_park = true;
-	while (!c->stopping) {
-		uint64_t now = now_ns();
-		int tmo = next == UINT64_MAX ? 1000 :
-			  next <= now ? 0 : (int)((next - now) / 1000000ull) + 1;
-		uint32_t evs[ARRAY_SIZE(c->events)];
-		unsigned nev, i;
-		bool need;
-
-		if (fail_asked(c)) {
-			do_fail(c);
-			continue;
-		}
-		pthread_mutex_lock(&c->ev_lock);
-		need = c->need_reconnect;
-		pthread_mutex_unlock(&c->ev_lock);
-		if (need) {
-			reconnect(c);
-			next = period == UINT64_MAX ? UINT64_MAX : now_ns() + period;
-			continue;
-		}
-		if (c->state == CTRL_FAILED || c->admin->dead) {
-			admin_sleep(c, 1000);
-			continue;
-		}
-		if (tmo > 1000)
-			tmo = 1000;
-		/* Often enough to see I/O time out (scan_io_timeouts). */
-		if (c->opts.io_timeout_ms > 0 && tmo > c->opts.io_timeout_ms / 4)
-			tmo = MAX(c->opts.io_timeout_ms / 4, 50);
-		/* Before waiting: an event that happens now (right after a
-		 * connect) must find an Async Event Request to complete. */
-		arm_aers(c);
-		pthread_mutex_lock(&c->admin->lock);
-		(void)queue_wait(c->admin, admin_wake, c, tmo);
-		pthread_mutex_unlock(&c->admin->lock);
-		if (c->stopping)
-			break;
-		scan_io_timeouts(c);
-		send_aborts(c);
-		pthread_mutex_lock(&c->ev_lock);
-		nev = c->nr_events;
-		memcpy(evs, c->events, nev * sizeof evs[0]);
-		c->nr_events = 0;
-		pthread_mutex_unlock(&c->ev_lock);
-		for (i = 0; i < nev; i++)
-			handle_event(c, evs[i]);
-		arm_aers(c);
-		if (period != UINT64_MAX) {
-			check_keep_alive(c);
-			if (now_ns() >= next) {
-				if (!__atomic_load_n(&c->ka_outstanding,
-						     __ATOMIC_ACQUIRE))
-					send_keep_alive(c);
-				next = now_ns() + period;
-			}
-		}
-	}
-	return NULL;
-}
-
-static int start_admin_thread(struct nvmeof_ctrl *c)
-{
-	int rc = pthread_create(&c->ka_thread, NULL, admin_thread, c);
-
-	if (rc)
-		return nvmeof_err(rc, "cannot start the admin thread: %s",
-				  strerror(rc));
-	c->ka_running = true;
-	return 0;
-}
-
-static void stop_admin_thread(struct nvmeof_ctrl *c)
-{
-	if (!c->ka_running)
-		return;
-	c->stopping = true;
-	wake_admin_thread(c);
-	pthread_mutex_lock(&c->admin->lock);
-	pthread_cond_broadcast(&c->admin->cond);
-	pthread_mutex_unlock(&c->admin->lock);
-	pthread_join(c->ka_thread, NULL);
-	c->ka_running = false;
-}
-
-/* ---- the link under the association (libnl-route) --------------------- */
-
-/* The interface whose address the connection leaves from. */
-static int iface_of_socket(int fd, char *name, size_t len)
-{
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof ss;
-	struct ifaddrs *ifa, *i;
-	int rc = -ENODEV;
-
-	if (getsockname(fd, (struct sockaddr *)&ss, &sl) < 0)
-		return -errno;
-	if (getifaddrs(&ifa) < 0)
-		return -errno;
-	for (i = ifa; i; i = i->ifa_next) {
-		if (!i->ifa_addr || i->ifa_addr->sa_family != ss.ss_family)
-			continue;
-		if (ss.ss_family == AF_INET &&
-		    ((struct sockaddr_in *)i->ifa_addr)->sin_addr.s_addr ==
-			    ((struct sockaddr_in *)&ss)->sin_addr.s_addr)
-			break;
-		if (ss.ss_family == AF_INET6 &&
-		    !memcmp(&((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr,
-			    &((struct sockaddr_in6 *)&ss)->sin6_addr, 16))
-			break;
-	}
-	if (i) {
-		copy_str(name, len, i->ifa_name);
-		rc = 0;
-	}
-	freeifaddrs(ifa);
-	return rc;
-}
-
-static void link_changed(void *arg, bool up)
-{
-	struct nvmeof_ctrl *c = arg;
-	char why[128];
-
-	if (up) {
-		/* Try again now rather than at the next tick. */
-		pthread_mutex_lock(&c->ev_lock);
-		c->attempt_now = true;
-		pthread_mutex_unlock(&c->ev_lock);
-		wake_admin_thread(c);
-		return;
-	}
-	snprintf(why, sizeof why, "link %s went down", c->link_ifname);
-	for_each_queue(c, take_down, why);
-}
-
-static void *link_thread(void *arg)
-{
-	struct nvmeof_ctrl *c = arg;
-	struct pollfd p[2] = {
-		{ .fd = nl_watch_fd(c->link_watch), .events = POLLIN },
-		{ .fd = c->link_stop_fd, .events = POLLIN },
-	};
-
-	while (!c->stopping) {
-		if (poll(p, 2, 1000) < 0 && errno != EINTR)
-			break;
-		if (p[1].revents)
-			break;
-		if (p[0].revents)
-			(void)nl_watch_process(c->link_watch);
-	}
-	return NULL;
-}
-
-/* Watch the link of the association: down fails it at once, up brings the
- * next reconnect attempt forward.  Best effort: without netlink, the
- * association still recovers on keep-alive and TCP errors. */
-static void start_link_watch(struct nvmeof_ctrl *c)
-{
-	if (c->host_iface[0])
-		copy_str(c->link_ifname, sizeof c->link_ifname, c->host_iface);
-	else if (iface_of_socket(c->admin->conn->fd, c->link_ifname,
-				 sizeof c->link_ifname) < 0)
-		return;
-	c->link_watch = nl_watch_open(c->link_ifname, link_changed, c);
-	if (!c->link_watch) {
-		nvmeof_err_clear();
-		return;
-	}
-	c->link_stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (c->link_stop_fd < 0 ||
-	    pthread_create(&c->link_tid, NULL, link_thread, c)) {
-		if (c->link_stop_fd >= 0)
-			close(c->link_stop_fd);
-		nl_watch_close(c->link_watch);
-		c->link_watch = NULL;
-		return;
-	}
-	c->link_running = true;
-}
-
-static void stop_link_watch(struct nvmeof_ctrl *c)
-{
-	uint64_t one = 1;
-
-	if (!c->link_running)
-		return;
-	(void)!write(c->link_stop_fd, &one, sizeof one);
-	pthread_join(c->link_tid, NULL);
-	close(c->link_stop_fd);
-	nl_watch_close(c->link_watch);
-	c->link_watch = NULL;
-	c->link_running = false;
-}
-
-/* ---- connect / disconnect ---------------------------------------------- */
 
 static int setup_identity(struct nvmeof_ctrl *c, const struct nvmeof_opts *o)
 {
@@ -1094,13 +278,13 @@ int nvmeof_connect(const struct nvmeof_opts *o, struct nvmeof_ctrl **ctrlp)
 	rc = setup_identity(c, o);
 	if (rc < 0)
 		goto fail;
-	rc = connect_queue(c, 0, ADMIN_QUEUE_SIZE, ADMIN_INCAPSULE, &c->admin);
+	rc = ctrl_connect_queue(c, 0, ADMIN_QUEUE_SIZE, ADMIN_INCAPSULE, &c->admin);
 	if (rc < 0)
 		goto fail;
-	rc = enable_ctrl(c, c->admin);
+	rc = ctrl_enable(c, c->admin);
 	if (rc < 0)
 		goto fail;
-	rc = identify_ctrl(c, c->admin, &c->id_ctrl);
+	rc = ctrl_identify(c, c->admin, &c->id_ctrl);
 	if (rc < 0)
 		goto fail;
 	mps = 12 + (uint32_t)((c->cap >> 48) & 0xf); /* CAP.MPSMIN */
@@ -1118,7 +302,7 @@ int nvmeof_connect(const struct nvmeof_opts *o, struct nvmeof_ctrl **ctrlp)
 
 	want = c->discovery ? 0 : o->nr_io_queues;
 	if (want > 0) {
-		rc = set_nr_queues(c, c->admin, want, &granted);
+		rc = ctrl_set_nr_queues(c, c->admin, want, &granted);
 		if (rc < 0)
 			goto fail;
 		c->nr_io = MIN(want, granted);
@@ -1134,7 +318,7 @@ int nvmeof_connect(const struct nvmeof_opts *o, struct nvmeof_ctrl **ctrlp)
 			goto fail;
 		}
 		for (i = 0; i < c->nr_io; i++) {
-			rc = connect_queue(c, (uint16_t)(i + 1),
+			rc = ctrl_connect_queue(c, (uint16_t)(i + 1),
 					   (uint16_t)c->qsize, c->io_incapsule,
 					   &c->io[i]);
 			if (rc < 0) {
@@ -1144,9 +328,9 @@ int nvmeof_connect(const struct nvmeof_opts *o, struct nvmeof_ctrl **ctrlp)
 			}
 		}
 	}
-	set_async_events(c, c->admin);
+	ctrl_set_async_events(c, c->admin);
 	if (c->kato_ms > 0 || !c->discovery) {
-		rc = start_admin_thread(c);
+		rc = admin_thread_start(c);
 		if (rc < 0)
 			goto fail;
 		/* From now on a failure is the association's, not one
@@ -1164,7 +348,7 @@ int nvmeof_connect(const struct nvmeof_opts *o, struct nvmeof_ctrl **ctrlp)
 				pthread_mutex_unlock(&q->lock);
 			}
 			c->reconnects_on = true;
-			start_link_watch(c);
+			ctrl_link_watch_start(c);
 		}
 	}
 	c->state = CTRL_LIVE;
@@ -1228,8 +412,8 @@ int nvmeof_disconnect(struct nvmeof_ctrl *c)
 
 	if (!c)
 		return 0;
-	stop_link_watch(c);
-	stop_admin_thread(c);
+	ctrl_link_watch_stop(c);
+	admin_thread_stop(c);
 	/* I/O queues first: what is still pending ends with ECANCELED (its
 	 * callbacks run) and no thread is left inside before they go. */
 	for (i = 0; c->io && i < c->nr_io; i++) {
@@ -1254,83 +438,13 @@ int nvmeof_disconnect(struct nvmeof_ctrl *c)
 		queue_destroy(c->io[i]);
 	queue_destroy(c->admin);
 	free(c->io);
-	free(c->ns);
+	ctrl_ns_free(c);
 	pthread_mutex_destroy(&c->ns_lock);
 	pthread_mutex_destroy(&c->ev_lock);
 	pthread_cond_destroy(&c->fail_cond);
 	live_del(c->id);
 	free(c);
 	return rc;
-}
-
-/* ---- namespace cache ---------------------------------------------------- */
-
-void ctrl_ns_forget(struct nvmeof_ctrl *c, uint32_t nsid)
-{
-	size_t i;
-
-	pthread_mutex_lock(&c->ns_lock);
-	for (i = 0; i < c->nr_ns;) {
-		if (!nsid || c->ns[i].nsid == nsid)
-			c->ns[i] = c->ns[--c->nr_ns];
-		else
-			i++;
-	}
-	pthread_mutex_unlock(&c->ns_lock);
-}
-
-static void ns_remember(struct nvmeof_ctrl *c, uint32_t nsid, uint32_t shift)
-{
-	size_t i;
-
-	pthread_mutex_lock(&c->ns_lock);
-	for (i = 0; i < c->nr_ns; i++)
-		if (c->ns[i].nsid == nsid)
-			break;
-	if (i == c->nr_ns) {
-		if (c->nr_ns == c->ns_cap) {
-			size_t cap = c->ns_cap ? c->ns_cap * 2 : 8;
-			struct ns_cache *n = realloc(c->ns, cap * sizeof *n);
-
-			if (!n) {
-				pthread_mutex_unlock(&c->ns_lock);
-				return;
-			}
-			c->ns = n;
-			c->ns_cap = cap;
-		}
-		c->nr_ns++;
-	}
-	c->ns[i].nsid = nsid;
-	c->ns[i].lba_shift = shift;
-	pthread_mutex_unlock(&c->ns_lock);
-}
-
-int ctrl_lba_shift(struct nvmeof_ctrl *c, uint32_t nsid, uint32_t *shift)
-{
-	struct nvmeof_ns_info info;
-	size_t i;
-	int rc;
-
-	pthread_mutex_lock(&c->ns_lock);
-	for (i = 0; i < c->nr_ns; i++) {
-		if (c->ns[i].nsid == nsid) {
-			*shift = c->ns[i].lba_shift;
-			pthread_mutex_unlock(&c->ns_lock);
-			return 0;
-		}
-	}
-	pthread_mutex_unlock(&c->ns_lock);
-	rc = nvmeof_ns_info(c, nsid, &info); /* remembers the shift */
-	if (rc < 0)
-		return rc;
-	*shift = (uint32_t)__builtin_ctz(info.lba_size);
-	return 0;
-}
-
-void ctrl_ns_set(struct nvmeof_ctrl *c, uint32_t nsid, uint32_t shift)
-{
-	ns_remember(c, nsid, shift);
 }
 
 uint32_t ctrl_max_cmd_bytes(struct nvmeof_ctrl *c, uint32_t shift)
@@ -1343,8 +457,6 @@ uint32_t ctrl_max_cmd_bytes(struct nvmeof_ctrl *c, uint32_t shift)
 		m = (uint64_t)65536 << shift;
 	return (uint32_t)m;
 }
-
-/* ---- accessors ---------------------------------------------------------- */
 
 const void *nvmeof_ctrl_identify(struct nvmeof_ctrl *c) { return &c->id_ctrl; }
 uint16_t nvmeof_ctrl_cntlid(struct nvmeof_ctrl *c) { return c->cntlid; }
@@ -1400,7 +512,7 @@ const char *nvmeof_ctrl_state(struct nvmeof_ctrl *c)
 	pthread_mutex_unlock(&c->ev_lock);
 	if (st == CTRL_LIVE && c->admin->dead)
 		st = CTRL_FAILED; /* no reconnect: a failure is final */
-	return state_name(st);
+	return ctrl_state_name(st);
 }
 
 void nvmeof_ctrl_status(struct nvmeof_ctrl *c, struct nvmeof_ctrl_status *st)
@@ -1419,90 +531,6 @@ void nvmeof_ctrl_status(struct nvmeof_ctrl *c, struct nvmeof_ctrl_status *st)
 	copy_str(st->traddr, sizeof st->traddr, c->traddr);
 	copy_str(st->trsvcid, sizeof st->trsvcid, c->trsvcid);
 	pthread_mutex_unlock(&c->ev_lock);
-}
-
-int nvmeof_ctrl_reconnect(struct nvmeof_ctrl *c, const char *traddr,
-			  const char *trsvcid)
-{
-	struct timespec until;
-	unsigned seq;
-
-	nvmeof_err_clear();
-	if (!c)
-		return nvmeof_err(EINVAL, "no controller");
-	if (traddr && (!*traddr || strlen(traddr) >= sizeof c->new_traddr))
-		return nvmeof_err(EINVAL, "bad target address '%s'", traddr);
-	if (trsvcid && (!*trsvcid || strlen(trsvcid) >= sizeof c->new_trsvcid))
-		return nvmeof_err(EINVAL, "bad port '%s'", trsvcid);
-	pthread_mutex_lock(&c->ev_lock);
-	if (c->fail_req || c->stopping || c->state == CTRL_FAILED) {
-		pthread_mutex_unlock(&c->ev_lock);
-		return nvmeof_err(ENOTCONN, "the association has ended: %s",
-				  c->last_error[0] ? c->last_error : "failed");
-	}
-	if (!c->reconnects_on || !c->ka_running) {
-		pthread_mutex_unlock(&c->ev_lock);
-		return nvmeof_err(ENOTSUP, "this association does not reconnect (a one-shot discovery controller)");
-	}
-	if (traddr)
-		copy_str(c->new_traddr, sizeof c->new_traddr, traddr);
-	if (trsvcid)
-		copy_str(c->new_trsvcid, sizeof c->new_trsvcid, trsvcid);
-	c->requests++;
-	c->reconnect_asked = true;
-	seq = ++c->asked_seq;
-	if (!c->need_reconnect) {
-		c->need_reconnect = true;
-		c->down_ns = now_ns();
-		copy_str(c->last_error, sizeof c->last_error,
-			 "a reconnect was asked for");
-	}
-	pthread_mutex_unlock(&c->ev_lock);
-	wake_admin_thread(c);
-	pthread_mutex_lock(&c->admin->lock);
-	pthread_cond_broadcast(&c->admin->cond);
-	pthread_mutex_unlock(&c->admin->lock);
-	/* Under way once the admin thread took the request (it may be busy
-	 * with a command for a while: not longer than 2 s here).  From its
-	 * own callbacks, do not wait for it. */
-	if (pthread_equal(pthread_self(), c->ka_thread))
-		return 0;
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += 2;
-	pthread_mutex_lock(&c->ev_lock);
-	while ((int)(c->started_seq - seq) < 0 && !c->fail_done &&
-	       !c->stopping &&
-	       pthread_cond_timedwait(&c->fail_cond, &c->ev_lock, &until) == 0)
-		;
-	pthread_mutex_unlock(&c->ev_lock);
-	return 0;
-}
-
-int nvmeof_ctrl_fail(struct nvmeof_ctrl *c, const char *why)
-{
-	pthread_mutex_lock(&c->ev_lock);
-	if (!c->fail_req) {
-		c->fail_req = true;
-		copy_str(c->fail_why, sizeof c->fail_why,
-			 why && *why ? why : "ended by the host");
-	}
-	pthread_mutex_unlock(&c->ev_lock);
-	/* Without an admin thread (or from its callbacks) do it here;
-	 * otherwise the admin thread does, between two reconnect attempts. */
-	if (!c->ka_running || pthread_equal(pthread_self(), c->ka_thread)) {
-		if (fail_asked(c))
-			do_fail(c);
-		return 0;
-	}
-	wake_admin_thread(c);
-	pthread_mutex_lock(&c->admin->lock);
-	pthread_cond_broadcast(&c->admin->cond);
-	pthread_mutex_unlock(&c->admin->lock);
-	pthread_mutex_lock(&c->ev_lock);
-	while (!c->fail_done)
-		pthread_cond_wait(&c->fail_cond, &c->ev_lock);
-	pthread_mutex_unlock(&c->ev_lock);
-	return 0;
 }
 
 void nvmeof_set_state_cb(struct nvmeof_ctrl *c, nvmeof_state_cb cb, void *arg)

@@ -139,8 +139,8 @@ static int discover_rec(const struct nvmeof_opts *o, int depth,
 			struct nvmeof_disc_entry *e = &log->entries[i];
 			struct nvmeof_opts r = *o;
 
-			if (e->subtype != NVMF_SUBTYPE_REFERRAL ||
-			    e->trtype != NVMF_TRTYPE_TCP)
+			if (e->subtype != NVMEOF_SUBTYPE_REFERRAL ||
+			    e->trtype != NVMEOF_TRTYPE_TCP)
 				continue;
 			r.traddr = e->traddr;
 			r.trsvcid = e->trsvcid;

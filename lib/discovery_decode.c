@@ -10,6 +10,20 @@
 #include "internal.h"
 #include "nvme_spec.h"
 
+/* The public names are the wire's values. */
+_Static_assert(NVMEOF_TRTYPE_TCP == NVMF_TRTYPE_TCP &&
+	       NVMEOF_TRTYPE_RDMA == NVMF_TRTYPE_RDMA &&
+	       NVMEOF_TRTYPE_FC == NVMF_TRTYPE_FC &&
+	       NVMEOF_TRTYPE_LOOP == NVMF_TRTYPE_LOOP, "TRTYPE");
+_Static_assert(NVMEOF_ADRFAM_IPV4 == NVMF_ADRFAM_IPV4 &&
+	       NVMEOF_ADRFAM_IPV6 == NVMF_ADRFAM_IPV6 &&
+	       NVMEOF_ADRFAM_IB == NVMF_ADRFAM_IB &&
+	       NVMEOF_ADRFAM_FC == NVMF_ADRFAM_FC, "ADRFAM");
+_Static_assert(NVMEOF_SUBTYPE_REFERRAL == NVMF_SUBTYPE_REFERRAL &&
+	       NVMEOF_SUBTYPE_NVME == NVMF_SUBTYPE_NVME &&
+	       NVMEOF_SUBTYPE_CURRENT_DISC == NVMF_SUBTYPE_CURRENT_DISC,
+	       "SUBTYPE");
+
 #define DISC_HDR_SIZE sizeof(struct nvmf_disc_log_hdr)
 #define DISC_ENTRY_SIZE sizeof(struct nvmf_disc_log_entry)
 
@@ -46,7 +60,7 @@ static void decode_entry(const uint8_t *e, struct nvmeof_disc_entry *d)
 	d->eflags = le16_get(ENTRY_FIELD(e, eflags));
 	/* NVMe/TCP 1.0 §4.2 (TSAS): byte 0 is SECTYPE; other transports
 	 * define TSAS differently, so it means nothing there. */
-	d->sectype = d->trtype == NVMF_TRTYPE_TCP ? ENTRY_FIELD(e, tsas)[0] : 0;
+	d->sectype = d->trtype == NVMEOF_TRTYPE_TCP ? ENTRY_FIELD(e, tsas)[0] : 0;
 	copy_field(d->trsvcid, ENTRY_FIELD(e, trsvcid), ENTRY_FIELD_SIZE(trsvcid));
 	copy_field(d->traddr, ENTRY_FIELD(e, traddr), ENTRY_FIELD_SIZE(traddr));
 	copy_field(d->subnqn, ENTRY_FIELD(e, subnqn), ENTRY_FIELD_SIZE(subnqn));

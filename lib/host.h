@@ -1,9 +1,36 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Internal structures of the host side: a TCP connection (tcp.c), a queue
- * pair on it (queue.c) and the association that owns the queues (ctrl.c).
- * Layering: ctrl/admin/io/discovery see struct queue and SQEs only; queue.c
- * sees PDUs; only tcp.c sees the socket.
+ * Internal structures of the host side.  Layers, each seeing only the one
+ * below:
+ *   ctrl/admin/io/discovery/fabrics  struct queue and SQEs
+ *   queue.c    the queue core: command slots, completions, waiting
+ *   tcp_pdu.c  NVMe/TCP: PDUs, R2T/H2CData, C2HData, digests
+ *   transport  a byte stream: struct transport_ops (transport.h), plain
+ *              TCP in tcp.c; only tcp.c sees a socket
+ */
+/*
+ * Locks, and the order in which they nest (take the earlier first; never
+ * the other way round):
+ *
+ *   1. queue.lock      everything in a struct queue.  At most one queue's
+ *                      lock at a time: ctrl_for_each_queue() takes them in
+ *                      turn, never two together.
+ *   2. ctrl.ev_lock    state, events, aborts, reconnect requests and
+ *                      counters of an association.  Taken inside a queue's
+ *                      lock by its on_down/on_timeout callbacks; so no
+ *                      queue lock may be taken while ev_lock is held.
+ *   3. ctrl.ns_lock    writers of the namespace cache, and id_ctrl when a
+ *                      reconnect rewrites it: a leaf.
+ *      live_lock       bindings.c's set of live handles: a leaf.
+ *
+ * No library lock is held while a caller's callback runs: completions run
+ * with the queue's lock released (run_completions), the state and event
+ * callbacks with none held.
+ *
+ * The I/O path (submit, poll, a synchronous call) takes one lock: the
+ * lock of the calling thread's queue, uncontended when threads and queues
+ * match one to one.  Finding that queue (bindings.c, a thread-local table)
+ * and the namespace's LBA size (ns_cache.c, a sequence counter) take none.
  */
 #ifndef NVMEOF_HOST_H
 #define NVMEOF_HOST_H
@@ -11,35 +38,24 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
+#include "busy_poll.h"
 #include "internal.h"
 #include "nvme_spec.h"
 #include "pdu.h"
+#include "transport.h"
 
-/* ---- tcp.c: one TCP connection speaking NVMe/TCP ------------------------ */
+/* ---- tcp_pdu.c: NVMe/TCP on a transport --------------------------------- */
 
 #define TCP_RBUF_SIZE (64 * 1024)
 
-struct tcp_conn;
-
-/* What the receive machine asks of its owner for each PDU. */
-struct tcp_rx_ops {
-	/* A whole header section arrived (digest checked).  For a PDU with
-	 * data, return where the data goes in *dst (data_len bytes); returning
-	 * NULL *dst discards it.  Return 0 or a negative errno (a protocol
-	 * error: the message is already recorded with nvmeof_err()). */
-	int (*on_hdr)(void *ctx, const struct pdu_info *info, const uint8_t *hdr,
-		      uint8_t **dst);
-	/* The data of the current PDU arrived; ddgst_ok false on a data
-	 * digest mismatch. */
-	int (*on_data)(void *ctx, const struct pdu_info *info,
-		       const uint8_t *hdr, bool ddgst_ok);
-};
-
+/* One NVMe/TCP connection: what ICReq/ICResp agreed and the receive state
+ * machine, over a transport that carries the bytes. */
 struct tcp_conn {
-	int fd;
+	struct transport *t;
 	char peer[80];          /* "addr:port" for messages */
 	bool hdgst, ddgst;      /* negotiated */
 	uint32_t tx_align;      /* (CPDA + 1) * 4 */
@@ -59,10 +75,10 @@ struct tcp_conn {
 	uint32_t crc;
 	uint8_t dgst[NVME_TCP_DIGEST_LEN];
 	uint32_t dgst_got;
-	uint64_t rx_bytes, tx_bytes;
 };
 
 struct tcp_connect_params {
+	const struct transport_ops *ops; /* NULL: plain TCP */
 	const char *traddr;
 	const char *trsvcid;
 	const char *host_iface;
@@ -72,23 +88,26 @@ struct tcp_connect_params {
 	uint32_t maxr2t; /* 0's based, as in ICReq */
 };
 
-/* Connect, exchange ICReq/ICResp; returns 0 with *out allocated. */
+/* Connect the transport, exchange ICReq/ICResp; 0 with *out allocated. */
 int tcp_connect(const struct tcp_connect_params *p, struct tcp_conn **out);
-/* The same with the addresses already resolved: each in turn until one
- * answers (tests give their own list). */
-struct addrinfo;
-int tcp_connect_addrs(const struct addrinfo *ai,
-		      const struct tcp_connect_params *p, struct tcp_conn **out);
+/* A connection on a connected transport, before ICReq (tests). */
+int tcp_conn_new(struct transport *t, struct tcp_conn **out);
+/* Close the connection and its transport. */
 void tcp_close(struct tcp_conn *c);
-/* Send a TermReq for a protocol error we detected, then shut the socket. */
+/* Send a TermReq for a protocol error we detected, then shut it down. */
 void tcp_terminate(struct tcp_conn *c, uint16_t fes, uint32_t fei,
 		   const void *bad_hdr, size_t bad_len);
-/* Process what has arrived without blocking.  Returns the number of PDUs
- * completed (≥ 0), or a negative errno when the connection is finished
- * (message recorded). */
-int tcp_rx(struct tcp_conn *c, const struct tcp_rx_ops *ops, void *ctx);
-/* Send without blocking; returns bytes sent (maybe 0) or a negative errno. */
-ssize_t tcp_sendv(struct tcp_conn *c, const struct iovec *iov, int iovcnt);
+
+struct queue;
+struct req;
+/* The data path of a queue (lock held).  Build r's CapsuleCmd. */
+void tcp_pdu_prepare(struct queue *q, struct req *r);
+/* Send what is queued as far as the transport takes it, several PDUs per
+ * call.  0 or a negative errno (connection failed, message recorded). */
+int tcp_pdu_flush(struct queue *q);
+/* Process what has arrived without blocking: PDUs completed (≥ 0), or a
+ * negative errno when the connection is finished (message recorded). */
+int tcp_pdu_rx(struct queue *q);
 
 /* ---- queue.c: a queue pair ------------------------------------------------ */
 
@@ -99,6 +118,7 @@ struct req;
 typedef void (*req_done_fn)(struct req *r, int err, uint16_t status);
 
 enum req_dir { REQ_NONE, REQ_TO_HOST, REQ_TO_CTRL };
+enum { TX_CAPSULE = 1, TX_H2C = 2 }; /* what a request's txhdr is */
 
 struct req {
 	struct nvme_sqe sqe;
@@ -144,6 +164,7 @@ struct req {
 	void *arg2;
 	nvmeof_cb ucb;          /* the caller's callback (io.c) */
 	void *uarg;
+	const char **uwhy;      /* where a sync caller wants errmsg (io.c) */
 };
 
 struct queue_opts {
@@ -164,9 +185,7 @@ struct queue {
 	uint32_t max_incapsule;
 	int io_timeout_ms;
 	uint64_t last_scan_ns;  /* timeouts last looked for (queue_wait) */
-	uint32_t busy_poll_ns;
-	uint8_t spin_misses;    /* consecutive spins that found nothing */
-	uint8_t spin_skip;      /* waits left to sleep at once after misses */
+	struct busy_poll bp;    /* the poller's spin before poll() */
 	struct req *slots;
 	uint16_t *free_ids;     /* stack of free slot indices */
 	uint16_t nr_free;
@@ -187,8 +206,6 @@ struct queue {
 	void (*on_timeout)(void *owner, struct queue *q, uint16_t cid);
 	void *owner;
 	char dead_msg[256];
-	uint16_t sqhd;
-	unsigned users;         /* threads bound to this queue */
 	/* counters (under lock) */
 	uint64_t n_cmds, n_errors, n_read, n_written, n_retries;
 	uint64_t n_callbacks;
@@ -197,6 +214,12 @@ struct queue {
 
 int queue_create(struct tcp_conn *conn, const struct queue_opts *o,
 		 struct queue **out);
+/* For the data path (lock held): the command in flight with this CID, or
+ * NULL; its completion; the send list. */
+struct req *queue_lookup(struct queue *q, uint16_t cid);
+void queue_complete(struct queue *q, struct req *r, int err, uint16_t status);
+void queue_tx_push(struct queue *q, struct req *r);
+void queue_tx_pop(struct queue *q);
 void queue_destroy(struct queue *q);
 
 /* Take a free request (lock held).  Returns NULL if none is free. */
@@ -284,9 +307,9 @@ struct nvmeof_ctrl {
 	int nr_io;
 	int qsize;
 	unsigned next_bind;
-	pthread_mutex_t ns_lock;
-	struct ns_cache *ns;
-	size_t nr_ns, ns_cap;
+	pthread_mutex_t ns_lock; /* writers of ns_tab, id_ctrl on reconnect */
+	struct ns_table *ns_tab; /* LBA sizes: readers take no lock (ns_cache.c) */
+	unsigned ns_seq;
 	/* keep-alive + async events */
 	pthread_t ka_thread;
 	bool ka_running;
@@ -338,6 +361,16 @@ struct nvmeof_ctrl {
 
 enum { CTRL_LIVE, CTRL_RECONNECTING, CTRL_FAILED };
 
+/* ---- admin.c: admin commands on a queue (bring-up, the admin thread) -- */
+
+/* Synchronous; data (len > 0) moves to the host. */
+int admin_cmd_q(struct queue *q, struct nvme_sqe *sqe, void *buf,
+		uint32_t len, uint32_t *dw0, int timeout_ms);
+int admin_identify_q(struct queue *q, uint8_t cns, uint32_t nsid,
+		     uint16_t cntid, void *buf, int timeout_ms);
+int admin_set_features_q(struct queue *q, uint8_t fid, uint32_t cdw11,
+			 uint32_t *dw0, int timeout_ms);
+
 /* ---- bindings.c: threads to I/O queues ---------------------------------- */
 
 /* The I/O queue the calling thread is bound to (binds on first use). */
@@ -348,13 +381,71 @@ void live_del(uint64_t id);
 
 /* ---- ctrl.c ------------------------------------------------------------- */
 
-/* LBA shift of a namespace, looked up by Identify on first use. */
-int ctrl_lba_shift(struct nvmeof_ctrl *c, uint32_t nsid, uint32_t *shift);
-void ctrl_ns_forget(struct nvmeof_ctrl *c, uint32_t nsid);
-void ctrl_ns_set(struct nvmeof_ctrl *c, uint32_t nsid, uint32_t shift);
+#define ADMIN_QUEUE_SIZE 32
+#define ADMIN_INCAPSULE 8192 /* NVMe/TCP §3.3.1: 8 KiB on the admin queue */
+
+/* Copy, truncating to fit. */
+static inline void copy_str(char *dst, size_t len, const char *src)
+{
+	size_t n = src ? strnlen(src, len - 1) : 0;
+
+	if (n)
+		memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+static inline int ctrl_admin_timeout(const struct nvmeof_ctrl *c)
+{
+	return c->opts.io_timeout_ms > 0 ? c->opts.io_timeout_ms : 30000;
+}
+
+/* ctrl.c: bring-up steps, shared with reconnect.c. */
+int ctrl_connect_queue(struct nvmeof_ctrl *c, uint16_t qid, uint16_t size,
+		       uint32_t max_incapsule, struct queue **out);
+int ctrl_enable(struct nvmeof_ctrl *c, struct queue *q);
+int ctrl_identify(struct nvmeof_ctrl *c, struct queue *q,
+		  struct nvme_id_ctrl *id);
+int ctrl_set_nr_queues(struct nvmeof_ctrl *c, struct queue *q, int want,
+		       int *granted);
+void ctrl_set_async_events(struct nvmeof_ctrl *c, struct queue *q);
+const char *ctrl_state_name(int st);
+int64_t wall_ms(void);
 /* Largest data length of one I/O command (MDTS, NLB width, our cap). */
 uint32_t ctrl_max_cmd_bytes(struct nvmeof_ctrl *c, uint32_t shift);
-int ctrl_admin_timeout(struct nvmeof_ctrl *c);
+
+/* ---- reconnect.c ---------------------------------------------------------- */
+
+void ctrl_set_state(struct nvmeof_ctrl *c, int st, const char *why);
+/* Queue callbacks (queue lock held: they take ev_lock, no queue lock). */
+void ctrl_on_down(void *owner, struct queue *q);
+void ctrl_for_each_queue(struct nvmeof_ctrl *c,
+			 void (*fn)(struct queue *q, void *arg), void *arg);
+void ctrl_take_down(struct queue *q, void *why);
+/* Run on the admin thread: reconnect after a loss (returns live or
+ * failed); nvmeof_ctrl_fail()'s work. */
+void ctrl_reconnect_run(struct nvmeof_ctrl *c);
+bool ctrl_fail_asked(struct nvmeof_ctrl *c);
+void ctrl_do_fail(struct nvmeof_ctrl *c);
+void ctrl_link_watch_start(struct nvmeof_ctrl *c);
+void ctrl_link_watch_stop(struct nvmeof_ctrl *c);
+
+/* ---- admin_thread.c ------------------------------------------------------ */
+
+int admin_thread_start(struct nvmeof_ctrl *c);
+void admin_thread_stop(struct nvmeof_ctrl *c);
+void admin_thread_wake(struct nvmeof_ctrl *c);
+/* Wait up to ms for a wake-up (link came back, a request, disconnect). */
+void admin_thread_sleep(struct nvmeof_ctrl *c, int ms);
+void ctrl_on_timeout(void *owner, struct queue *q, uint16_t cid);
+
+/* ---- ns_cache.c ----------------------------------------------------------- */
+
+/* LBA shift of a namespace, looked up by Identify on first use. */
+int ctrl_lba_shift(struct nvmeof_ctrl *c, uint32_t nsid, uint32_t *shift);
+/* Forget one namespace (nsid 0: all of them). */
+void ctrl_ns_forget(struct nvmeof_ctrl *c, uint32_t nsid);
+void ctrl_ns_set(struct nvmeof_ctrl *c, uint32_t nsid, uint32_t shift);
+void ctrl_ns_free(struct nvmeof_ctrl *c);
 
 /* ---- auth_host.c: DH-HMAC-CHAP on a queue after Connect ------------------- */
 

@@ -21,6 +21,7 @@ struct io_parent {
 	int err;
 	uint16_t status;
 	const char *errmsg; /* why err, when the queue said */
+	const char **why;   /* where the caller wants errmsg (sync calls) */
 	void *owned; /* freed with the parent (DSM ranges) */
 };
 
@@ -34,8 +35,6 @@ struct sync_io {
 	const char *errmsg;
 };
 
-static void sync_cb(void *arg, int err, uint16_t status);
-
 static int status_err(uint16_t status)
 {
 	return status ? -nvmeof_status_errno(status) : 0;
@@ -43,8 +42,8 @@ static int status_err(uint16_t status)
 
 static void finish_parent(struct io_parent *p)
 {
-	if (p->cb == sync_cb && p->err && p->errmsg)
-		((struct sync_io *)p->arg)->errmsg = p->errmsg;
+	if (p->why && p->err && p->errmsg)
+		*p->why = p->errmsg;
 	p->cb(p->arg, p->err, p->status);
 	free(p->owned);
 	free(p);
@@ -57,8 +56,8 @@ static void io_done(struct req *r, int err, uint16_t status)
 	if (!err)
 		err = status_err(status);
 	if (!p) {
-		if (r->ucb == sync_cb && err && r->errmsg)
-			((struct sync_io *)r->uarg)->errmsg = r->errmsg;
+		if (r->uwhy && err && r->errmsg)
+			*r->uwhy = r->errmsg;
 		r->ucb(r->uarg, err, status);
 		return;
 	}
@@ -88,16 +87,14 @@ struct part {
 };
 
 /* Submit n parts, all belonging to one caller request. */
-static int submit_parts(struct nvmeof_ctrl *c, struct queue *q, uint32_t nsid,
-			struct part *parts, unsigned n, struct part *(*next)(void *, unsigned),
-			void *nctx, nvmeof_cb cb, void *arg, void *owned)
+static int submit_parts(struct queue *q, uint32_t nsid, unsigned n,
+			struct part *(*next)(void *, unsigned), void *nctx,
+			nvmeof_cb cb, void *arg, const char **why, void *owned)
 {
 	struct io_parent *p = NULL;
 	unsigned i;
 	int rc = 0;
 
-	(void)c;
-	(void)parts;
 	if (n > 1 || owned) {
 		p = malloc(sizeof *p);
 		if (!p) {
@@ -110,6 +107,7 @@ static int submit_parts(struct nvmeof_ctrl *c, struct queue *q, uint32_t nsid,
 		p->err = 0;
 		p->status = 0;
 		p->errmsg = NULL;
+		p->why = why;
 		p->owned = owned;
 	}
 	pthread_mutex_lock(&q->lock);
@@ -161,6 +159,7 @@ static int submit_parts(struct nvmeof_ctrl *c, struct queue *q, uint32_t nsid,
 		r->arg2 = p;
 		r->ucb = cb;
 		r->uarg = arg;
+		r->uwhy = why;
 		queue_submit(q, r);
 	}
 	pthread_mutex_unlock(&q->lock);
@@ -195,7 +194,7 @@ static struct part *rw_next(void *arg, unsigned i)
 
 static int submit_rw(struct nvmeof_ctrl *c, uint8_t opcode, uint32_t nsid,
 		     uint64_t slba, uint32_t nlb, void *buf, uint32_t flags,
-		     nvmeof_cb cb, void *arg)
+		     nvmeof_cb cb, void *arg, const char **why)
 {
 	struct rw_ctx x = { .opcode = opcode, .slba = slba, .nlb = nlb,
 			    .flags = flags, .buf = buf };
@@ -226,13 +225,14 @@ static int submit_rw(struct nvmeof_ctrl *c, uint8_t opcode, uint32_t nsid,
 	if (!x.max_nlb)
 		x.max_nlb = 1;
 	n = (unsigned)((nlb + (uint64_t)x.max_nlb - 1) / x.max_nlb);
-	return submit_parts(c, q, nsid, NULL, n, rw_next, &x, cb, arg, NULL);
+	return submit_parts(q, nsid, n, rw_next, &x, cb, arg, why, NULL);
 }
 
 int nvmeof_submit_read(struct nvmeof_ctrl *c, uint32_t nsid, uint64_t slba,
 		       uint32_t nlb, void *buf, nvmeof_cb cb, void *arg)
 {
-	return submit_rw(c, NVME_NVM_READ, nsid, slba, nlb, buf, 0, cb, arg);
+	return submit_rw(c, NVME_NVM_READ, nsid, slba, nlb, buf, 0, cb, arg,
+			 NULL);
 }
 
 int nvmeof_submit_write(struct nvmeof_ctrl *c, uint32_t nsid, uint64_t slba,
@@ -240,7 +240,7 @@ int nvmeof_submit_write(struct nvmeof_ctrl *c, uint32_t nsid, uint64_t slba,
 			void *arg)
 {
 	return submit_rw(c, NVME_NVM_WRITE, nsid, slba, nlb, (void *)buf,
-			 fua ? NVME_RW_FUA : 0, cb, arg);
+			 fua ? NVME_RW_FUA : 0, cb, arg, NULL);
 }
 
 int nvmeof_submit_write_zeroes(struct nvmeof_ctrl *c, uint32_t nsid,
@@ -248,7 +248,7 @@ int nvmeof_submit_write_zeroes(struct nvmeof_ctrl *c, uint32_t nsid,
 			       nvmeof_cb cb, void *arg)
 {
 	return submit_rw(c, NVME_NVM_WRITE_ZEROES, nsid, slba, nlb, NULL,
-			 deallocate ? NVME_WZ_DEAC : 0, cb, arg);
+			 deallocate ? NVME_WZ_DEAC : 0, cb, arg, NULL);
 }
 
 static struct part *one_next(void *arg, unsigned i)
@@ -257,20 +257,26 @@ static struct part *one_next(void *arg, unsigned i)
 	return arg;
 }
 
-int nvmeof_submit_flush(struct nvmeof_ctrl *c, uint32_t nsid, nvmeof_cb cb,
-			void *arg)
+static int submit_flush(struct nvmeof_ctrl *c, uint32_t nsid, nvmeof_cb cb,
+			void *arg, const char **why)
 {
 	struct part pt = { .opcode = NVME_NVM_FLUSH };
 	struct queue *q = ctrl_thread_queue(c);
 
 	if (!q)
 		return -nvmeof_get_errno();
-	return submit_parts(c, q, nsid, NULL, 1, one_next, &pt, cb, arg, NULL);
+	return submit_parts(q, nsid, 1, one_next, &pt, cb, arg, why, NULL);
 }
 
-int nvmeof_submit_deallocate(struct nvmeof_ctrl *c, uint32_t nsid,
-			     const struct nvmeof_range *ranges, unsigned nr,
-			     nvmeof_cb cb, void *arg)
+int nvmeof_submit_flush(struct nvmeof_ctrl *c, uint32_t nsid, nvmeof_cb cb,
+			void *arg)
+{
+	return submit_flush(c, nsid, cb, arg, NULL);
+}
+
+static int submit_dsm(struct nvmeof_ctrl *c, uint32_t nsid,
+		      const struct nvmeof_range *ranges, unsigned nr,
+		      nvmeof_cb cb, void *arg, const char **why)
 {
 	struct part pt = { .opcode = NVME_NVM_DSM, .cdw11 = NVME_DSM_AD,
 			   .dir = REQ_TO_CTRL };
@@ -295,7 +301,14 @@ int nvmeof_submit_deallocate(struct nvmeof_ctrl *c, uint32_t nsid,
 	pt.buf = (uint8_t *)d;
 	pt.len = nr * (uint32_t)sizeof *d;
 	/* The range buffer lives until the completion: owned by the parent. */
-	return submit_parts(c, q, nsid, NULL, 1, one_next, &pt, cb, arg, d);
+	return submit_parts(q, nsid, 1, one_next, &pt, cb, arg, why, d);
+}
+
+int nvmeof_submit_deallocate(struct nvmeof_ctrl *c, uint32_t nsid,
+			     const struct nvmeof_range *ranges, unsigned nr,
+			     nvmeof_cb cb, void *arg)
+{
+	return submit_dsm(c, nsid, ranges, nr, cb, arg, NULL);
 }
 
 /* ---- synchronous calls ---------------------------------------------------- */
@@ -350,7 +363,8 @@ int nvmeof_read(struct nvmeof_ctrl *c, uint32_t nsid, uint64_t slba,
 	struct sync_io s = { 0 };
 
 	return sync_wait(c, &s,
-			 nvmeof_submit_read(c, nsid, slba, nlb, buf, sync_cb, &s),
+			 submit_rw(c, NVME_NVM_READ, nsid, slba, nlb, buf, 0,
+				   sync_cb, &s, &s.errmsg),
 			 "read", nsid, slba, nlb);
 }
 
@@ -360,8 +374,9 @@ int nvmeof_write(struct nvmeof_ctrl *c, uint32_t nsid, uint64_t slba,
 	struct sync_io s = { 0 };
 
 	return sync_wait(c, &s,
-			 nvmeof_submit_write(c, nsid, slba, nlb, buf, fua,
-					     sync_cb, &s),
+			 submit_rw(c, NVME_NVM_WRITE, nsid, slba, nlb,
+				   (void *)buf, fua ? NVME_RW_FUA : 0, sync_cb,
+				   &s, &s.errmsg),
 			 "write", nsid, slba, nlb);
 }
 
@@ -369,7 +384,7 @@ int nvmeof_flush(struct nvmeof_ctrl *c, uint32_t nsid)
 {
 	struct sync_io s = { 0 };
 
-	return sync_wait(c, &s, nvmeof_submit_flush(c, nsid, sync_cb, &s),
+	return sync_wait(c, &s, submit_flush(c, nsid, sync_cb, &s, &s.errmsg),
 			 "flush", nsid, 0, 0);
 }
 
@@ -379,8 +394,9 @@ int nvmeof_write_zeroes(struct nvmeof_ctrl *c, uint32_t nsid, uint64_t slba,
 	struct sync_io s = { 0 };
 
 	return sync_wait(c, &s,
-			 nvmeof_submit_write_zeroes(c, nsid, slba, nlb,
-						    deallocate, sync_cb, &s),
+			 submit_rw(c, NVME_NVM_WRITE_ZEROES, nsid, slba, nlb,
+				   NULL, deallocate ? NVME_WZ_DEAC : 0, sync_cb,
+				   &s, &s.errmsg),
 			 "write zeroes", nsid, slba, nlb);
 }
 
@@ -390,8 +406,8 @@ int nvmeof_deallocate(struct nvmeof_ctrl *c, uint32_t nsid,
 	struct sync_io s = { 0 };
 
 	return sync_wait(c, &s,
-			 nvmeof_submit_deallocate(c, nsid, ranges, nr, sync_cb,
-						  &s),
+			 submit_dsm(c, nsid, ranges, nr, sync_cb, &s,
+				    &s.errmsg),
 			 "deallocate", nsid, nr ? ranges[0].slba : 0,
 			 nr ? ranges[0].nlb : 0);
 }
@@ -478,7 +494,7 @@ int nvmeof_poll_fd(struct nvmeof_ctrl *c)
 	if (!q)
 		return -nvmeof_get_errno();
 	pthread_mutex_lock(&q->lock);
-	fd = q->down || q->dead ? -1 : q->conn->fd;
+	fd = q->down || q->dead ? -1 : transport_fd(q->conn->t);
 	pthread_mutex_unlock(&q->lock);
 	return fd;
 }

@@ -315,10 +315,23 @@ short nvmeof_poll_events(struct nvmeof_ctrl *ctrl);
 
 /* ---- discovery -------------------------------------------------------- */
 
+/* Field values of a discovery log entry (NVMe-oF 1.1 §5.3). */
+#define NVMEOF_TRTYPE_RDMA 1
+#define NVMEOF_TRTYPE_FC 2
+#define NVMEOF_TRTYPE_TCP 3
+#define NVMEOF_TRTYPE_LOOP 254
+#define NVMEOF_ADRFAM_IPV4 1
+#define NVMEOF_ADRFAM_IPV6 2
+#define NVMEOF_ADRFAM_IB 3
+#define NVMEOF_ADRFAM_FC 4
+#define NVMEOF_SUBTYPE_REFERRAL 1     /* another discovery service */
+#define NVMEOF_SUBTYPE_NVME 2         /* an NVM subsystem */
+#define NVMEOF_SUBTYPE_CURRENT_DISC 3 /* this discovery controller */
+
 struct nvmeof_disc_entry {
-	uint8_t trtype;   /* 3 = tcp */
-	uint8_t adrfam;   /* 1 = ipv4, 2 = ipv6 */
-	uint8_t subtype;  /* 1 referral, 2 NVM subsystem, 3 current discovery */
+	uint8_t trtype;   /* NVMEOF_TRTYPE_* */
+	uint8_t adrfam;   /* NVMEOF_ADRFAM_* */
+	uint8_t subtype;  /* NVMEOF_SUBTYPE_* */
 	uint8_t treq;
 	uint16_t portid;
 	uint16_t cntlid;

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * A queue pair over one NVMe/TCP connection: command slots (CIDs), capsule
- * building, the R2T → H2CData flow, completions, timeouts.
+ * A queue pair, independent of the transport: command slots (CIDs),
+ * submission and completion, parking commands while the association comes
+ * back and sending them again (queue_adopt), timeouts, waiting (the poller
+ * and its busy-poll).  The NVMe/TCP data path (PDUs) is tcp_pdu.c's.
  *
  * Locking: everything in struct queue is under q->lock.  One thread at a
  * time (the "poller") waits in poll() on the socket with the lock released;
@@ -10,25 +12,19 @@
  * the lock released, so a callback may submit again.
  */
 #include <errno.h>
-#include <inttypes.h>
 #include <poll.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sched.h>
 #include <sys/eventfd.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "host.h"
 
-enum { TX_CAPSULE = 1, TX_H2C = 2 };
-
 #define CID_IDX_BITS 10
 #define CID_IDX_MASK ((1u << CID_IDX_BITS) - 1)
-#define TX_MAX_IOV 64
 #define TIMEOUT_SCAN_NS 250000000ull
 
 /* Commands of a thread that must never wait for a reconnect (the admin
@@ -37,10 +33,7 @@ __thread bool queue_tls_no_park;
 
 uint64_t now_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	return busy_poll_clock_ns();
 }
 
 int queue_create(struct tcp_conn *conn, const struct queue_opts *o,
@@ -54,12 +47,15 @@ int queue_create(struct tcp_conn *conn, const struct queue_opts *o,
 	q->conn = conn;
 	q->qid = o->qid;
 	q->size = o->size;
+	/* At most size - 1 commands in flight: the controller's submission
+	 * queue can never be full, so the host need not follow SQHD (NVMe
+	 * Base 2.0 §4.1 SQ flow control) to know it may submit. */
 	q->nr_slots = o->size > 1 ? o->size - 1 : 1;
 	if (q->nr_slots > CID_IDX_MASK + 1)
 		q->nr_slots = CID_IDX_MASK + 1;
 	q->max_incapsule = o->max_incapsule;
 	q->io_timeout_ms = o->io_timeout_ms;
-	q->busy_poll_ns = o->busy_poll_ns;
+	busy_poll_init(&q->bp, o->busy_poll_ns);
 	q->slots = calloc(q->nr_slots, sizeof *q->slots);
 	q->free_ids = calloc(q->nr_slots, sizeof *q->free_ids);
 	q->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -121,7 +117,7 @@ static void req_put(struct queue *q, struct req *r)
 	q->free_ids[q->nr_free++] = (uint16_t)(r - q->slots);
 }
 
-static struct req *lookup(struct queue *q, uint16_t cid)
+struct req *queue_lookup(struct queue *q, uint16_t cid)
 {
 	uint32_t idx = cid & CID_IDX_MASK;
 	struct req *r;
@@ -136,7 +132,7 @@ static struct req *lookup(struct queue *q, uint16_t cid)
 
 static int run_completions(struct queue *q);
 
-static void tx_push(struct queue *q, struct req *r)
+void queue_tx_push(struct queue *q, struct req *r)
 {
 	r->tx_next = NULL;
 	r->tx_queued = true;
@@ -148,7 +144,7 @@ static void tx_push(struct queue *q, struct req *r)
 	q->tx_tail = r;
 }
 
-static void tx_pop(struct queue *q)
+void queue_tx_pop(struct queue *q)
 {
 	struct req *r = q->tx_head;
 
@@ -159,94 +155,6 @@ static void tx_pop(struct queue *q)
 	r->tx_queued = false;
 }
 
-/* The next H2CData PDU of the current R2T (§3.6.2.8: each at most
- * MAXH2CDATA; the last one of the R2T carries LAST_PDU). */
-static void build_h2c(struct queue *q, struct req *r)
-{
-	struct tcp_conn *c = q->conn;
-	uint32_t len = r->r2t_end - r->h2c_off;
-
-	if (len > c->maxh2cdata)
-		len = c->maxh2cdata;
-	r->tx_kind = TX_H2C;
-	r->txhdr_len = (uint32_t)pdu_build_h2c_data(
-		r->txhdr, r->cid, r->ttag, r->h2c_off, len,
-		r->h2c_off + len == r->r2t_end, c->hdgst, c->ddgst,
-		c->tx_align);
-	r->tx_data_off = r->h2c_off;
-	r->tx_data_len = len;
-	if (c->ddgst)
-		pdu_put_digest(r->txdgst, crc32c(0, r->buf + r->h2c_off, len));
-	r->h2c_off += len;
-}
-
-static uint32_t pdu_wire_len(const struct queue *q, const struct req *r)
-{
-	return r->txhdr_len + r->tx_data_len +
-	       (q->conn->ddgst && r->tx_data_len ? NVME_TCP_DIGEST_LEN : 0);
-}
-
-/* Send what is queued, as far as the socket takes it, several PDUs per
- * sendmsg.  Returns 0 or a negative errno (connection failed). */
-static int tx_flush(struct queue *q)
-{
-	while (q->tx_head) {
-		struct iovec iov[TX_MAX_IOV];
-		int n = 0;
-		struct req *r;
-		ssize_t sent;
-
-		for (r = q->tx_head; r && n + 3 <= TX_MAX_IOV; r = r->tx_next) {
-			uint32_t skip = r->tx_done, dl = r->tx_data_len;
-			struct { const uint8_t *p; uint32_t len; } seg[3] = {
-				{ r->txhdr, r->txhdr_len },
-				/* no data: no pointer arithmetic on NULL */
-				{ dl ? r->buf + r->tx_data_off : NULL, dl },
-				{ r->txdgst, q->conn->ddgst && dl ?
-					     NVME_TCP_DIGEST_LEN : 0 },
-			};
-			for (int s = 0; s < 3; s++) {
-				if (skip >= seg[s].len) {
-					skip -= seg[s].len;
-					continue;
-				}
-				iov[n].iov_base = (void *)(seg[s].p + skip);
-				iov[n].iov_len = seg[s].len - skip;
-				n++;
-				skip = 0;
-			}
-		}
-		sent = tcp_sendv(q->conn, iov, n);
-		if (sent < 0)
-			return (int)sent;
-		if (sent == 0)
-			return 0; /* socket full: wait for POLLOUT */
-		while (sent > 0 && q->tx_head) {
-			uint32_t left;
-
-			r = q->tx_head;
-			left = pdu_wire_len(q, r) - r->tx_done;
-			if ((size_t)sent < left) {
-				r->tx_done += (uint32_t)sent;
-				break;
-			}
-			sent -= left;
-			if (r->tx_kind == TX_CAPSULE && r->dir == REQ_TO_CTRL)
-				q->n_written += r->incapsule ? r->len : 0;
-			if (r->tx_kind == TX_H2C)
-				q->n_written += r->tx_data_len;
-			if (r->tx_kind == TX_H2C && r->h2c_off < r->r2t_end) {
-				/* More of this R2T: keep streaming it. */
-				build_h2c(q, r);
-				r->tx_done = 0;
-				continue;
-			}
-			tx_pop(q);
-		}
-	}
-	return 0;
-}
-
 /* Send what is queued now; if the socket is full, make sure the thread in
  * poll() also waits for POLLOUT (lock held). */
 void queue_kick(struct queue *q)
@@ -255,7 +163,7 @@ void queue_kick(struct queue *q)
 
 	if (!q->tx_head || q->dead || q->down)
 		return;
-	rc = tx_flush(q);
+	rc = tcp_pdu_flush(q);
 	if (rc < 0) {
 		queue_fail(q, -rc, nvmeof_get_error());
 		return;
@@ -264,40 +172,6 @@ void queue_kick(struct queue *q)
 		uint64_t one = 1;
 		(void)!write(q->wake_fd, &one, sizeof one);
 	}
-}
-
-/* Build the CapsuleCmd of r for the current connection. */
-static void prepare_capsule(struct queue *q, struct req *r)
-{
-	struct tcp_conn *c = q->conn;
-	struct nvme_sgl_desc *sgl = &r->sqe.dptr;
-	uint32_t data = 0;
-
-	r->sqe.cid = htole16(r->cid);
-	r->sqe.flags = NVME_CMD_FLAGS_SGL;
-	memset(sgl, 0, sizeof *sgl);
-	r->incapsule = false;
-	r->xfer = 0;
-	r->data_success = false;
-	r->r2t_off = r->r2t_end = r->h2c_off = 0;
-	if (r->dir == REQ_TO_CTRL && r->len && r->len <= q->max_incapsule) {
-		/* NVMe/TCP §3.3.1: data in the capsule, SGL offset 0. */
-		sgl->type = NVME_SGL_INCAPSULE;
-		sgl->length = htole32(r->len);
-		r->incapsule = true;
-		data = r->len;
-	} else {
-		/* Transport SGL: data by C2HData, or by R2T → H2CData. */
-		sgl->type = NVME_SGL_TRANSPORT;
-		sgl->length = htole32(r->dir == REQ_NONE ? 0 : r->len);
-	}
-	r->tx_kind = TX_CAPSULE;
-	r->txhdr_len = (uint32_t)pdu_build_cmd(r->txhdr, &r->sqe, data, c->hdgst,
-					       c->ddgst, c->tx_align);
-	r->tx_data_off = 0;
-	r->tx_data_len = data;
-	if (data && c->ddgst)
-		pdu_put_digest(r->txdgst, crc32c(0, r->buf, data));
 }
 
 static void done_push(struct queue *q, struct req *r)
@@ -330,8 +204,8 @@ void queue_submit(struct queue *q, struct req *r)
 		r->parked = true;
 		return;
 	}
-	prepare_capsule(q, r);
-	tx_push(q, r);
+	tcp_pdu_prepare(q, r);
+	queue_tx_push(q, r);
 	if (!q->plugged)
 		queue_kick(q);
 }
@@ -353,7 +227,8 @@ static bool aborted_by_us(const struct req *r, int err, uint16_t status)
 	       NVME_SF_SC(status) == NVME_SC_ABORT_REQ;
 }
 
-static void complete(struct queue *q, struct req *r, int err, uint16_t status)
+void queue_complete(struct queue *q, struct req *r, int err,
+		    uint16_t status)
 {
 	bool ddgst = r->ddgst_bad && !err && !status &&
 		     r->ddgst_tries < DDGST_RETRIES;
@@ -368,8 +243,8 @@ static void complete(struct queue *q, struct req *r, int err, uint16_t status)
 		r->abort_tries += aborted;
 		r->start_ns = now_ns();
 		r->abort_ns = 0;
-		prepare_capsule(q, r);
-		tx_push(q, r);
+		tcp_pdu_prepare(q, r);
+		queue_tx_push(q, r);
 		q->n_retries++;
 		return;
 	}
@@ -383,147 +258,6 @@ static void complete(struct queue *q, struct req *r, int err, uint16_t status)
 		q->n_errors++;
 	done_push(q, r);
 }
-
-static int proto_err(struct queue *q, const char *fmt, ...)
-	NVMEOF_PRINTF(2, 3);
-static int proto_err(struct queue *q, const char *fmt, ...)
-{
-	char msg[200];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	return nvmeof_err(EPROTO, "%s: queue %u: %s", q->conn->peer, q->qid,
-			  msg);
-}
-
-static int on_hdr(void *ctx, const struct pdu_info *info, const uint8_t *hdr,
-		  uint8_t **dst)
-{
-	struct queue *q = ctx;
-	struct req *r;
-	uint16_t cid = le16_get(hdr + 8);
-
-	switch (info->type) {
-	case NVME_TCP_RSP: {
-		struct nvme_cqe cqe;
-		uint16_t sf;
-
-		memcpy(&cqe, hdr + 8, sizeof cqe);
-		cid = le16toh(cqe.cid);
-		r = lookup(q, cid);
-		if (!r)
-			return proto_err(q, "CapsuleResp for command ID %u, which is not in flight",
-					 cid);
-		if (r->tx_queued)
-			return proto_err(q, "CapsuleResp for command ID %u before the host finished sending it",
-					 cid);
-		q->sqhd = le16toh(cqe.sqhd);
-		r->dw0 = le32toh(cqe.dw0);
-		r->dw1 = le32toh(cqe.dw1);
-		sf = (uint16_t)(le16toh(cqe.status) >> 1);
-		if (!sf && r->dir == REQ_TO_HOST && r->xfer != r->len) {
-			/* Success without all the data: never hand the
-			 * caller a buffer with holes. */
-			r->err = -EIO;
-			r->errmsg = "the controller completed a read without sending all its data";
-		}
-		if (!sf && r->dir == REQ_TO_CTRL && !r->incapsule &&
-		    r->xfer != r->len) {
-			/* It cannot have written what it never asked for. */
-			r->err = -EIO;
-			r->errmsg = "the controller completed a write without asking for all its data";
-		}
-		if (r->dir == REQ_TO_HOST)
-			q->n_read += r->xfer;
-		complete(q, r, 0, sf);
-		return 0;
-	}
-	case NVME_TCP_C2H_DATA: {
-		uint32_t datao = le32_get(hdr + 12), datal = le32_get(hdr + 16);
-
-		r = lookup(q, cid);
-		if (!r)
-			return proto_err(q, "C2HData for command ID %u, which is not in flight",
-					 cid);
-		if (r->dir != REQ_TO_HOST)
-			return proto_err(q, "C2HData for command ID %u, which reads no data",
-					 cid);
-		if (datal != info->data_len)
-			return proto_err(q, "C2HData DATAL %u but the PDU carries %u bytes",
-					 datal, info->data_len);
-		if (datao != r->xfer)
-			return proto_err(q, "C2HData for command ID %u at offset %u, expected %u (overlapping or missing data)",
-					 cid, datao, r->xfer);
-		if ((uint64_t)datao + datal > r->len)
-			return proto_err(q, "C2HData for command ID %u ends at %" PRIu64 ", beyond its %u bytes",
-					 cid, (uint64_t)datao + datal, r->len);
-		if ((info->flags & NVME_TCP_F_DATA_SUCCESS) &&
-		    !(info->flags & NVME_TCP_F_DATA_LAST))
-			return proto_err(q, "C2HData with SUCCESS but not LAST_PDU");
-		*dst = r->buf + datao;
-		return 0;
-	}
-	case NVME_TCP_R2T: {
-		uint16_t ttag = le16_get(hdr + 10);
-		uint32_t r2to = le32_get(hdr + 12), r2tl = le32_get(hdr + 16);
-
-		r = lookup(q, cid);
-		if (!r)
-			return proto_err(q, "R2T for command ID %u, which is not in flight",
-					 cid);
-		if (r->dir != REQ_TO_CTRL || r->incapsule)
-			return proto_err(q, "R2T for command ID %u, which has no data to send by R2T",
-					 cid);
-		if (r->tx_queued)
-			return proto_err(q, "R2T for command ID %u while a previous R2T is still being served (more than MAXR2T)",
-					 cid);
-		if (!r2tl || r2to != r->xfer ||
-		    (uint64_t)r2to + r2tl > r->len)
-			return proto_err(q, "R2T for command ID %u asks for %u bytes at offset %u; the write has %u bytes, %u already sent",
-					 cid, r2tl, r2to, r->len, r->xfer);
-		r->ttag = ttag;
-		r->r2t_off = r2to;
-		r->r2t_end = r2to + r2tl;
-		r->h2c_off = r2to;
-		r->xfer = r->r2t_end;
-		build_h2c(q, r);
-		tx_push(q, r);
-		return 0;
-	}
-	}
-	return proto_err(q, "unexpected %s PDU", pdu_type_name(info->type));
-}
-
-static int on_data(void *ctx, const struct pdu_info *info, const uint8_t *hdr,
-		   bool ddgst_ok)
-{
-	struct queue *q = ctx;
-	uint16_t cid = le16_get(hdr + 8);
-	struct req *r = lookup(q, cid);
-
-	if (!r) /* cannot happen: checked in on_hdr */
-		return proto_err(q, "data for command ID %u vanished", cid);
-	r->xfer += info->data_len;
-	if (!ddgst_ok && !r->err) {
-		/* The data in the buffer is wrong: the command fails. */
-		r->err = -EIO;
-		r->errmsg = "data digest error in C2HData";
-		r->ddgst_bad = true;
-	}
-	if (info->flags & NVME_TCP_F_DATA_SUCCESS) {
-		if (r->xfer != r->len)
-			return proto_err(q, "C2HData with SUCCESS for command ID %u after %u of %u bytes",
-					 cid, r->xfer, r->len);
-		q->n_read += r->xfer;
-		q->n_c2h_success++;
-		complete(q, r, 0, 0);
-	}
-	return 0;
-}
-
-static const struct tcp_rx_ops rx_ops = { .on_hdr = on_hdr, .on_data = on_data };
 
 /* The connection is gone but the association may come back: keep every
  * command, unsent, for queue_adopt() (lock held). */
@@ -547,10 +281,10 @@ static void queue_down(struct queue *q, int err, const char *why)
 	 * (The owner acts only once it has this queue's lock.) */
 	if (q->on_down)
 		q->on_down(q->owner, q);
-	if (q->conn && q->conn->fd >= 0)
-		shutdown(q->conn->fd, SHUT_RDWR);
+	if (q->conn)
+		transport_shutdown(q->conn->t);
 	while (q->tx_head)
-		tx_pop(q);
+		queue_tx_pop(q);
 	for (i = 0; i < q->nr_slots; i++) {
 		struct req *r = &q->slots[i];
 
@@ -558,9 +292,9 @@ static void queue_down(struct queue *q, int err, const char *why)
 			continue;
 		if (r->timeouts >= MAX_TIMEOUTS) {
 			r->errmsg = "the command outlived the I/O timeout on 5 associations; given up";
-			complete(q, r, -ETIMEDOUT, 0);
+			queue_complete(q, r, -ETIMEDOUT, 0);
 		} else if (r->no_park) {
-			complete(q, r, -q->down_err, 0);
+			queue_complete(q, r, -q->down_err, 0);
 		} else {
 			r->parked = true;
 		}
@@ -581,15 +315,14 @@ void queue_fail(struct queue *q, int err, const char *why)
 	q->dead = err ? err : EIO;
 	snprintf(q->dead_msg, sizeof q->dead_msg, "%s",
 		 why && *why ? why : strerror(q->dead));
-	if (q->conn->fd >= 0)
-		shutdown(q->conn->fd, SHUT_RDWR);
+	transport_shutdown(q->conn->t);
 	while (q->tx_head)
-		tx_pop(q);
+		queue_tx_pop(q);
 	for (i = 0; i < q->nr_slots; i++) {
 		struct req *r = &q->slots[i];
 
 		if (r->busy && r->in_flight)
-			complete(q, r, -q->dead, 0);
+			queue_complete(q, r, -q->dead, 0);
 	}
 	pthread_cond_broadcast(&q->cond);
 }
@@ -609,16 +342,16 @@ void queue_cancel(struct queue *q, int err, const char *why)
 		q->dead = err;
 		snprintf(q->dead_msg, sizeof q->dead_msg, "%s", why);
 	}
-	if (q->conn && q->conn->fd >= 0)
-		shutdown(q->conn->fd, SHUT_RDWR);
+	if (q->conn)
+		transport_shutdown(q->conn->t);
 	while (q->tx_head)
-		tx_pop(q);
+		queue_tx_pop(q);
 	for (i = 0; i < q->nr_slots; i++) {
 		struct req *r = &q->slots[i];
 
 		if (r->busy && r->in_flight) {
 			r->parked = false;
-			complete(q, r, -err, 0);
+			queue_complete(q, r, -err, 0);
 		}
 	}
 	pthread_cond_broadcast(&q->cond);
@@ -655,7 +388,7 @@ void queue_fail_parked(struct queue *q, int err, bool forever,
 
 		if (r->busy && r->in_flight && r->parked) {
 			r->parked = false;
-			complete(q, r, -err, 0);
+			queue_complete(q, r, -err, 0);
 		}
 	}
 	if (forever && !q->dead) {
@@ -701,8 +434,8 @@ void queue_adopt(struct queue *q, struct tcp_conn *conn)
 		oldest->parked = false;
 		oldest->abort_ns = 0;
 		oldest->start_ns = now_ns();
-		prepare_capsule(q, oldest);
-		tx_push(q, oldest);
+		tcp_pdu_prepare(q, oldest);
+		queue_tx_push(q, oldest);
 		q->n_retries++;
 	}
 	queue_kick(q);
@@ -796,7 +529,7 @@ static void check_timeouts(struct queue *q, uint64_t now)
  * after the grace an aborted command gets to complete (lock held). */
 void queue_abort_refused(struct queue *q, uint16_t cid)
 {
-	struct req *r = lookup(q, cid);
+	struct req *r = queue_lookup(q, cid);
 	char why[320];
 
 	if (!r || !r->abort_ns || q->down || q->dead)
@@ -825,80 +558,14 @@ static void pump(struct queue *q)
 
 	if (q->dead || q->down)
 		return;
-	rc = tcp_rx(q->conn, &rx_ops, q);
+	rc = tcp_pdu_rx(q);
 	if (rc < 0) {
 		queue_fail(q, -rc, nvmeof_get_error());
 		return;
 	}
-	rc = tx_flush(q);
+	rc = tcp_pdu_flush(q);
 	if (rc < 0)
 		queue_fail(q, -rc, nvmeof_get_error());
-}
-
-/* After this many spins in a row found nothing (the controller answers
- * more slowly than the spin lasts), sleep at once for the next
- * SPIN_BACKOFF waits, then try spinning again. */
-#define SPIN_MISS_LIMIT 8
-#define SPIN_BACKOFF 64
-/* A sched_yield() in the spin that returns this late ran another thread
- * for a time slice: this CPU has other work and will not go idle (and
- * halt) meanwhile.  (Shorter turns are other queues' threads doing their
- * completions: spinning through them costs less than sleeping.) */
-#define SPIN_YIELD_BUSY_NS 200000ull
-
-/* How long the poller may spin before it sleeps (lock held): only with
- * commands in flight (something is coming), never beyond the caller's
- * deadline, and not while the spins keep missing. */
-static uint64_t spin_budget(struct queue *q, uint64_t now, uint64_t deadline)
-{
-	if (!q->busy_poll_ns || !q->inflight || now >= deadline)
-		return 0;
-	if (q->spin_skip) {
-		q->spin_skip--;
-		return 0;
-	}
-	return MIN((uint64_t)q->busy_poll_ns, deadline - now);
-}
-
-/* Check pfd without sleeping until something is ready or until_ns (lock
- * released).  sched_yield() between looks lets another thread that shares
- * this CPU run (another queue's thread, the application); when one did
- * (the yield came back late), the CPU has other work: *busy is set and the
- * spin ends.  Returns poll()'s result: 0 when the time ran out. */
-static int spin_poll(struct pollfd *pfd, nfds_t n, uint64_t until_ns,
-		     bool *busy)
-{
-	for (;;) {
-		int r = poll(pfd, n, 0);
-		uint64_t now = now_ns();
-
-		if (r != 0 || now >= until_ns)
-			return r;
-		sched_yield();
-		if (now_ns() - now > SPIN_YIELD_BUSY_NS) {
-			*busy = true;
-			return 0;
-		}
-	}
-}
-
-/* After a spin: misses in a row (a slow controller), or a CPU that ran
- * another thread for a time slice while we yielded (it has other work and
- * will not go idle; each further yield would hand it another slice while
- * our completions wait), make the next SPIN_BACKOFF waits sleep at once:
- * a completion then wakes the thread, which preempts the other work.  A
- * spin cut short that way is no miss. */
-static void spin_account(struct queue *q, bool hit, bool busy)
-{
-	if (busy) {
-		q->spin_misses = 0;
-		q->spin_skip = SPIN_BACKOFF;
-	} else if (hit) {
-		q->spin_misses = 0;
-	} else if (++q->spin_misses >= SPIN_MISS_LIMIT) {
-		q->spin_misses = 0;
-		q->spin_skip = SPIN_BACKOFF;
-	}
 }
 
 int queue_wait(struct queue *q, bool (*pred)(void *), void *arg,
@@ -938,11 +605,12 @@ int queue_wait(struct queue *q, bool (*pred)(void *), void *arg,
 			return -ETIMEDOUT;
 		if (!q->poller && !q->dead && !q->down) {
 			struct pollfd pfd[2] = {
-				{ .fd = q->conn->fd, .events = POLLIN },
+				{ .fd = transport_fd(q->conn->t), .events = POLLIN },
 				{ .fd = q->wake_fd, .events = POLLIN },
 			};
 			uint64_t wait_ns = deadline - now;
-			uint64_t spin = spin_budget(q, now, deadline);
+			uint64_t spin = busy_poll_budget(&q->bp, q->inflight > 0,
+							 now, deadline);
 			int tmo, n = 0, spun;
 			bool busy = false;
 
@@ -955,14 +623,15 @@ int queue_wait(struct queue *q, bool (*pred)(void *), void *arg,
 			q->poller = true;
 			pthread_mutex_unlock(&q->lock);
 			if (spin)
-				n = spin_poll(pfd, 2, now + spin, &busy);
+				n = busy_poll_spin(&q->bp, pfd, 2, now + spin,
+						   &busy);
 			spun = n;
 			if (n == 0 && tmo != 0)
 				n = poll(pfd, 2, tmo);
 			pthread_mutex_lock(&q->lock);
 			q->poller = false;
 			if (spin && (spun == 0 || pfd[0].revents))
-				spin_account(q, spun > 0, busy);
+				busy_poll_account(&q->bp, spun > 0, busy);
 			if (n > 0 && pfd[1].revents) {
 				uint64_t v;
 				(void)!read(q->wake_fd, &v, sizeof v);

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * NVMe/TCP connection: socket set-up, connection initialisation
- * (ICReq/ICResp, NVMe/TCP 1.0 §3.3), the receive state machine and
- * non-blocking sends.  The only file of the host that touches a socket.
+ * The plain TCP transport (transport.h): connecting (every address of the
+ * name in turn, from a source address or interface), non-blocking sends
+ * and receives, shutdown.  The only file of the host that touches a
+ * socket; NVMe/TCP itself is tcp_pdu.c's.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -18,14 +19,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "host.h"
+#include "internal.h"
 #include "netlink.h"
+#include "transport.h"
 
-enum rx_state { RX_HDR, RX_PAD, RX_DATA, RX_DDGST };
-
-/* Data at least this long is received straight into its destination
- * instead of through the staging buffer. */
-#define RX_DIRECT_MIN 4096
+struct tcp_transport {
+	struct transport t;
+	int fd;
+};
 
 static int wait_fd(int fd, short events, int timeout_ms)
 {
@@ -62,7 +63,7 @@ static void fmt_peer(const struct sockaddr *sa, char *buf, size_t len)
 
 /* Bind the socket to a source address (host_traddr) or to the address of
  * an interface (host_iface, looked up with libnl-route). */
-static int bind_source(int fd, int family, const struct tcp_connect_params *p)
+static int bind_source(int fd, int family, const struct transport_params *p)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl = 0;
@@ -102,7 +103,7 @@ static int bind_source(int fd, int family, const struct tcp_connect_params *p)
  * (no socket, the source address cannot be bound): the next address would
  * fail the same way. */
 static int connect_one(const struct addrinfo *ai,
-		       const struct tcp_connect_params *p, int *fdp,
+		       const struct transport_params *p, int *fdp,
 		       bool *fatal)
 {
 	int fd, rc, one = 1, soerr = 0;
@@ -143,128 +144,106 @@ fail:
 	return rc;
 }
 
-/* Receive exactly len bytes before the deadline (set-up only). */
-static int recv_all(int fd, void *buf, size_t len, int timeout_ms)
+static ssize_t tcp_t_sendv(struct transport *t, const struct iovec *iov,
+			   int iovcnt)
 {
-	uint8_t *b = buf;
-	size_t got = 0;
-	uint64_t deadline = now_ns() + (uint64_t)timeout_ms * 1000000ull;
+	struct tcp_transport *tt = (struct tcp_transport *)t;
+	struct msghdr mh = { .msg_iov = (struct iovec *)iov,
+			     .msg_iovlen = (size_t)iovcnt };
+	ssize_t n;
 
-	while (got < len) {
-		ssize_t n = recv(fd, b + got, len - got, MSG_DONTWAIT);
-
-		if (n > 0) {
-			got += (size_t)n;
-			continue;
-		}
-		if (n == 0)
-			return -ECONNRESET;
-		if (errno == EINTR)
-			continue;
-		if (errno != EAGAIN)
-			return -errno;
-		uint64_t now = now_ns();
-		if (now >= deadline)
-			return -ETIMEDOUT;
-		int rc = wait_fd(fd, POLLIN,
-				 (int)((deadline - now) / 1000000ull) + 1);
-		if (rc < 0)
-			return rc;
+	do
+		n = sendmsg(tt->fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return 0;
+		return nvmeof_err(errno, "%s: send: %s", t->peer,
+				  strerror(errno));
 	}
+	t->tx_bytes += (uint64_t)n;
+	return n;
+}
+
+static ssize_t tcp_t_recv(struct transport *t, void *buf, size_t len)
+{
+	struct tcp_transport *tt = (struct tcp_transport *)t;
+	ssize_t n;
+
+	do
+		n = recv(tt->fd, buf, len, MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
+	if (n > 0) {
+		t->rx_bytes += (uint64_t)n;
+		return n;
+	}
+	if (n == 0)
+		return len ? -ECONNRESET : 0;
+	if (errno == EAGAIN || errno == EWOULDBLOCK)
+		return 0;
+	return -errno;
+}
+
+static void tcp_t_shutdown(struct transport *t)
+{
+	struct tcp_transport *tt = (struct tcp_transport *)t;
+
+	if (tt->fd >= 0)
+		shutdown(tt->fd, SHUT_RDWR);
+}
+
+static int tcp_t_fd(const struct transport *t)
+{
+	return ((const struct tcp_transport *)t)->fd;
+}
+
+static int tcp_t_local_addr(const struct transport *t,
+			    struct sockaddr_storage *ss, socklen_t *len)
+{
+	*len = sizeof *ss;
+	if (getsockname(tcp_t_fd(t), (struct sockaddr *)ss, len) < 0)
+		return -errno;
 	return 0;
 }
 
-static int send_all(int fd, const void *buf, size_t len, int timeout_ms)
+static void tcp_t_close(struct transport *t)
 {
-	const uint8_t *b = buf;
-	size_t done = 0;
+	struct tcp_transport *tt = (struct tcp_transport *)t;
 
-	while (done < len) {
-		ssize_t n = send(fd, b + done, len - done,
-				 MSG_DONTWAIT | MSG_NOSIGNAL);
-		if (n >= 0) {
-			done += (size_t)n;
-			continue;
-		}
-		if (errno == EINTR)
-			continue;
-		if (errno != EAGAIN)
-			return -errno;
-		int rc = wait_fd(fd, POLLOUT, timeout_ms);
-		if (rc < 0)
-			return rc;
-	}
+	if (tt->fd >= 0)
+		close(tt->fd);
+	free(tt);
+}
+
+static int tcp_t_connect(const struct transport_params *p,
+			 struct transport **out);
+
+const struct transport_ops transport_tcp = {
+	.name = "tcp",
+	.connect = tcp_t_connect,
+	.sendv = tcp_t_sendv,
+	.recv = tcp_t_recv,
+	.shutdown = tcp_t_shutdown,
+	.fd = tcp_t_fd,
+	.local_addr = tcp_t_local_addr,
+	.close = tcp_t_close,
+};
+
+int transport_tcp_from_fd(int fd, const char *peer, struct transport **out)
+{
+	struct tcp_transport *tt = calloc(1, sizeof *tt);
+
+	if (!tt)
+		return nvmeof_err(ENOMEM, "out of memory");
+	tt->t.ops = &transport_tcp;
+	tt->fd = fd;
+	snprintf(tt->t.peer, sizeof tt->t.peer, "%s", peer ? peer : "?");
+	*out = &tt->t;
 	return 0;
 }
 
-/* §3.3: ICReq → ICResp, and check what the controller answered. */
-static int ic_exchange(struct tcp_conn *c, const struct tcp_connect_params *p)
-{
-	uint8_t buf[NVME_TCP_IC_HLEN];
-	struct pdu_info info;
-	struct pdu_error perr;
-	int rc;
-
-	pdu_build_icreq(buf, 0, p->hdgst, p->ddgst, p->maxr2t);
-	rc = send_all(c->fd, buf, sizeof buf, p->timeout_ms);
-	if (rc < 0)
-		return nvmeof_err(-rc, "%s: sending ICReq: %s", c->peer,
-				  strerror(-rc));
-	rc = recv_all(c->fd, buf, 8, p->timeout_ms);
-	if (rc < 0)
-		goto io_err;
-	if (pdu_validate_hdr(buf, PDU_FROM_CTRL, NULL, &info, &perr) < 0)
-		return nvmeof_err(EPROTO, "%s: bad answer to ICReq: %s",
-				  c->peer, perr.msg);
-	if (info.type == NVME_TCP_C2H_TERM) {
-		uint8_t t[NVME_TCP_TERM_MAX_PLEN];
-
-		rc = recv_all(c->fd, t + 8, info.plen - 8, p->timeout_ms);
-		memcpy(t, buf, 8);
-		return nvmeof_err(ECONNREFUSED,
-				  "%s: controller refused the connection (C2HTermReq: %s)",
-				  c->peer,
-				  rc < 0 ? "?" : pdu_fes_name(le16_get(t + 8)));
-	}
-	rc = recv_all(c->fd, buf + 8, NVME_TCP_IC_HLEN - 8, p->timeout_ms);
-	if (rc < 0)
-		goto io_err;
-	if (pdu_check_icresp(buf, &perr) < 0) {
-		tcp_terminate(c, perr.fes, perr.fei, buf, NVME_TCP_IC_HLEN);
-		return nvmeof_err(EPROTO, "%s: %s", c->peer, perr.msg);
-	}
-	/* The controller may only turn on a digest the host asked for. */
-	c->hdgst = buf[11] & NVME_TCP_HDGST_ENABLE;
-	c->ddgst = buf[11] & NVME_TCP_DDGST_ENABLE;
-	if ((c->hdgst && !p->hdgst) || (c->ddgst && !p->ddgst)) {
-		tcp_terminate(c, NVME_TCP_FES_INVALID_HDR, 11, buf,
-			      NVME_TCP_IC_HLEN);
-		return nvmeof_err(EPROTO,
-				  "%s: ICResp enables a digest the host did not ask for (DGST 0x%02x)",
-				  c->peer, buf[11]);
-	}
-	c->tx_align = ((uint32_t)buf[10] + 1) * 4;
-	c->maxh2cdata = le32_get(buf + 12);
-	c->rxp.hdgst = c->hdgst;
-	c->rxp.ddgst = c->ddgst;
-	c->rxp.rx_align = 4; /* we sent HPDA 0 */
-	c->rxp.max_data = UINT32_MAX; /* bounded per command by the queue */
-	c->rxp.max_incapsule = 0;
-	return 0;
-io_err:
-	if (rc == -ECONNRESET)
-		return nvmeof_err(ECONNRESET,
-				  "%s: connection closed during connection initialization (not an NVMe/TCP controller?)",
-				  c->peer);
-	if (rc == -ETIMEDOUT)
-		return nvmeof_err(ETIMEDOUT,
-				  "%s: no ICResp within %d ms (not an NVMe/TCP controller?)",
-				  c->peer, p->timeout_ms);
-	return nvmeof_err(-rc, "%s: receiving ICResp: %s", c->peer,
-			  strerror(-rc));
-}
-
-int tcp_connect(const struct tcp_connect_params *p, struct tcp_conn **out)
+static int tcp_t_connect(const struct transport_params *p,
+			 struct transport **out)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
 				  .ai_flags = 0 };
@@ -276,16 +255,18 @@ int tcp_connect(const struct tcp_connect_params *p, struct tcp_conn **out)
 		return nvmeof_err(rc == EAI_SYSTEM ? errno : EHOSTUNREACH,
 				  "cannot resolve %s port %s: %s", p->traddr,
 				  p->trsvcid, gai_strerror(rc));
-	rc = tcp_connect_addrs(res, p, out);
+	rc = transport_tcp_connect_addrs(res, p, out);
 	freeaddrinfo(res);
 	return rc;
 }
 
-int tcp_connect_addrs(const struct addrinfo *res,
-		      const struct tcp_connect_params *p, struct tcp_conn **out)
+int transport_tcp_connect_addrs(const struct addrinfo *res,
+				const struct transport_params *p,
+				struct transport **out)
 {
 	const struct addrinfo *ai;
-	struct tcp_conn *c;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof ss;
 	int rc, fd = -1, last = ECONNREFUSED;
 	char last_peer[80] = "";
 
@@ -308,277 +289,10 @@ int tcp_connect_addrs(const struct addrinfo *res,
 		return nvmeof_err(last, "cannot connect to %s: %s", last_peer,
 				  strerror(last));
 	}
-
-	c = calloc(1, sizeof *c);
-	if (!c) {
+	if (getpeername(fd, (struct sockaddr *)&ss, &sl) == 0)
+		fmt_peer((struct sockaddr *)&ss, last_peer, sizeof last_peer);
+	rc = transport_tcp_from_fd(fd, last_peer, out);
+	if (rc < 0)
 		close(fd);
-		return nvmeof_err(ENOMEM, "out of memory");
-	}
-	c->fd = fd;
-	{
-		struct sockaddr_storage ss;
-		socklen_t sl = sizeof ss;
-
-		if (getpeername(fd, (struct sockaddr *)&ss, &sl) == 0)
-			fmt_peer((struct sockaddr *)&ss, c->peer,
-				 sizeof c->peer);
-	}
-	c->rbuf = malloc(TCP_RBUF_SIZE);
-	if (!c->rbuf) {
-		tcp_close(c);
-		return nvmeof_err(ENOMEM, "out of memory");
-	}
-	rc = ic_exchange(c, p);
-	if (rc < 0) {
-		tcp_close(c);
-		return rc;
-	}
-	*out = c;
-	return 0;
-}
-
-void tcp_close(struct tcp_conn *c)
-{
-	if (!c)
-		return;
-	if (c->fd >= 0)
-		close(c->fd);
-	free(c->rbuf);
-	free(c);
-}
-
-void tcp_terminate(struct tcp_conn *c, uint16_t fes, uint32_t fei,
-		   const void *bad_hdr, size_t bad_len)
-{
-	uint8_t buf[NVME_TCP_TERM_MAX_PLEN];
-	size_t n;
-
-	if (c->fd < 0)
-		return;
-	n = pdu_build_term(buf, NVME_TCP_H2C_TERM, fes, fei, bad_hdr, bad_len);
-	/* Best effort: the connection is finished whatever happens. */
-	(void)!send(c->fd, buf, n, MSG_DONTWAIT | MSG_NOSIGNAL);
-	shutdown(c->fd, SHUT_RDWR);
-}
-
-ssize_t tcp_sendv(struct tcp_conn *c, const struct iovec *iov, int iovcnt)
-{
-	struct msghdr mh = { .msg_iov = (struct iovec *)iov,
-			     .msg_iovlen = (size_t)iovcnt };
-	ssize_t n;
-
-	do
-		n = sendmsg(c->fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
-	while (n < 0 && errno == EINTR);
-	if (n < 0) {
-		if (errno == EAGAIN || errno == EWOULDBLOCK)
-			return 0;
-		return nvmeof_err(errno, "%s: send: %s", c->peer,
-				  strerror(errno));
-	}
-	c->tx_bytes += (uint64_t)n;
-	return n;
-}
-
-/* Fill the staging buffer.  Returns bytes read, 0 if nothing is pending,
- * or a negative errno (ECONNRESET on an orderly close). */
-static int rx_fill(struct tcp_conn *c)
-{
-	ssize_t n;
-
-	if (c->rpos == c->rlen)
-		c->rpos = c->rlen = 0;
-	do
-		n = recv(c->fd, c->rbuf + c->rlen, TCP_RBUF_SIZE - c->rlen,
-			 MSG_DONTWAIT);
-	while (n < 0 && errno == EINTR);
-	if (n > 0) {
-		c->rlen += (uint32_t)n;
-		c->rx_bytes += (uint64_t)n;
-		return (int)n;
-	}
-	if (n == 0)
-		return -ECONNRESET;
-	if (errno == EAGAIN || errno == EWOULDBLOCK)
-		return 0;
-	return -errno;
-}
-
-/* Take up to want bytes into dst (dst NULL: skip them).  Large reads with
- * an empty staging buffer go straight to dst.  Returns bytes taken, 0 when
- * nothing is available, or a negative errno. */
-static int rx_take(struct tcp_conn *c, uint8_t *dst, uint32_t want)
-{
-	uint32_t avail = c->rlen - c->rpos;
-	int rc;
-
-	if (!avail && dst && want >= RX_DIRECT_MIN) {
-		ssize_t n;
-
-		do
-			n = recv(c->fd, dst, want, MSG_DONTWAIT);
-		while (n < 0 && errno == EINTR);
-		if (n > 0) {
-			c->rx_bytes += (uint64_t)n;
-			return (int)n;
-		}
-		if (n == 0)
-			return -ECONNRESET;
-		if (errno == EAGAIN || errno == EWOULDBLOCK)
-			return 0;
-		return -errno;
-	}
-	if (!avail) {
-		rc = rx_fill(c);
-		if (rc <= 0)
-			return rc;
-		avail = c->rlen - c->rpos;
-	}
-	if (want > avail)
-		want = avail;
-	if (dst)
-		memcpy(dst, c->rbuf + c->rpos, want);
-	c->rpos += want;
-	return (int)want;
-}
-
-static int rx_closed(struct tcp_conn *c, int rc)
-{
-	if (rc == -ECONNRESET)
-		return nvmeof_err(ECONNRESET, "%s: the controller closed the connection",
-				  c->peer);
-	return nvmeof_err(-rc, "%s: receive: %s", c->peer, strerror(-rc));
-}
-
-static int rx_protocol_error(struct tcp_conn *c, const struct pdu_error *e)
-{
-	tcp_terminate(c, e->fes, e->fei, c->hdr, c->hdr_got);
-	return nvmeof_err(EPROTO, "%s: %s", c->peer, e->msg);
-}
-
-int tcp_rx(struct tcp_conn *c, const struct tcp_rx_ops *ops, void *ctx)
-{
-	int done = 0, rc;
-
-	for (;;) {
-		switch (c->rstate) {
-		case RX_HDR: {
-			uint32_t need = c->hdr_got < 8 ? 8 : c->info.hdr_len;
-
-			rc = rx_take(c, c->hdr + c->hdr_got, need - c->hdr_got);
-			if (rc < 0)
-				return rx_closed(c, rc);
-			if (rc == 0)
-				return done;
-			c->hdr_got += (uint32_t)rc;
-			if (c->hdr_got < need)
-				continue;
-			if (need == 8) {
-				struct pdu_error e;
-
-				if (pdu_validate_hdr(c->hdr, PDU_FROM_CTRL,
-						     &c->rxp, &c->info, &e) < 0)
-					return rx_protocol_error(c, &e);
-				if (c->info.hdr_len > 8)
-					continue;
-			}
-			if (c->info.type == NVME_TCP_C2H_TERM) {
-				/* Read the rest (the offending header) and
-				 * report it; the connection is finished. */
-				c->info.hdr_len = c->info.plen;
-				if (c->hdr_got < c->info.plen)
-					continue;
-				shutdown(c->fd, SHUT_RDWR);
-				return nvmeof_err(ECONNABORTED,
-						  "%s: controller terminated the connection (C2HTermReq: %s, FEI %u)",
-						  c->peer,
-						  pdu_fes_name(le16_get(c->hdr + 8)),
-						  le32_get(c->hdr + 10));
-			}
-			if (!pdu_hdgst_ok(c->hdr, &c->info)) {
-				struct pdu_error e = {
-					.fes = NVME_TCP_FES_HDR_DIGEST };
-
-				snprintf(e.msg, sizeof e.msg,
-					 "header digest error in %s",
-					 pdu_type_name(c->info.type));
-				return rx_protocol_error(c, &e);
-			}
-			c->dst = NULL;
-			rc = ops->on_hdr(ctx, &c->info, c->hdr, &c->dst);
-			if (rc < 0) {
-				struct pdu_error e = {
-					.fes = NVME_TCP_FES_INVALID_HDR };
-				tcp_terminate(c, e.fes, 0, c->hdr, c->hdr_got);
-				return rc;
-			}
-			c->hdr_got = 0;
-			if (!c->info.data_len) {
-				done++;
-				continue;
-			}
-			c->skip_left = c->info.pad_len;
-			c->dst_got = 0;
-			c->crc = 0;
-			c->dgst_got = 0;
-			c->rstate = RX_PAD;
-			continue;
-		}
-		case RX_PAD:
-			if (c->skip_left) {
-				rc = rx_take(c, NULL, c->skip_left);
-				if (rc < 0)
-					return rx_closed(c, rc);
-				if (rc == 0)
-					return done;
-				c->skip_left -= (uint32_t)rc;
-				continue;
-			}
-			c->rstate = RX_DATA;
-			continue;
-		case RX_DATA: {
-			uint32_t left = c->info.data_len - c->dst_got;
-			uint8_t *at = c->dst ? c->dst + c->dst_got : NULL;
-
-			if (left) {
-				rc = rx_take(c, at, left);
-				if (rc < 0)
-					return rx_closed(c, rc);
-				if (rc == 0)
-					return done;
-				if (c->ddgst && at)
-					c->crc = crc32c(c->crc, at, (size_t)rc);
-				c->dst_got += (uint32_t)rc;
-				continue;
-			}
-			c->rstate = RX_DDGST;
-			continue;
-		}
-		case RX_DDGST: {
-			bool ok = true;
-
-			if (c->info.ddgst_len) {
-				rc = rx_take(c, c->dgst + c->dgst_got,
-					     NVME_TCP_DIGEST_LEN - c->dgst_got);
-				if (rc < 0)
-					return rx_closed(c, rc);
-				if (rc == 0)
-					return done;
-				c->dgst_got += (uint32_t)rc;
-				if (c->dgst_got < NVME_TCP_DIGEST_LEN)
-					continue;
-				ok = !c->dst || c->crc == le32_get(c->dgst);
-			}
-			c->rstate = RX_HDR;
-			rc = ops->on_data(ctx, &c->info, c->hdr, ok);
-			if (rc < 0) {
-				tcp_terminate(c, NVME_TCP_FES_INVALID_HDR, 0,
-					      c->hdr, c->info.hdr_len);
-				return rc;
-			}
-			done++;
-			continue;
-		}
-		}
-	}
+	return rc;
 }

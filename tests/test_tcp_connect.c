@@ -5,7 +5,7 @@
  * thread recorded before.  The address list is built here (a name that
  * resolves to ::1 and 127.0.0.1 would need /etc/hosts or an NSS module);
  * the target is nvmeof-target on 127.0.0.1 only.  Linked with lib/tcp.c
- * itself: tcp_connect_addrs() is internal.
+ * itself: transport_transport_tcp_connect_addrs() is internal.
  */
 #include <criterion/criterion.h>
 #include <arpa/inet.h>
@@ -18,17 +18,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "host.h"
+#include "internal.h"
+#include "transport.h"
 #include "target_proc.h"
-
-/* lib/queue.c's clock, which tcp.c uses for its deadlines. */
-uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static char dir[96];
 static struct tproc T;
@@ -96,8 +88,8 @@ static const struct addrinfo *make_list(struct addrs *a, int port)
 
 static void connect_through(int stale_err)
 {
-	struct tcp_connect_params p = { .timeout_ms = 5000 };
-	struct tcp_conn *conn = NULL;
+	struct transport_params p = { .timeout_ms = 5000 };
+	struct transport *conn = NULL;
 	struct addrs a;
 	char want[40];
 	int rc;
@@ -106,11 +98,11 @@ static void connect_through(int stale_err)
 	if (stale_err)
 		nvmeof_err(stale_err, "cannot connect to [::1]:%d: %s", T.port,
 			   strerror(stale_err));
-	rc = tcp_connect_addrs(make_list(&a, T.port), &p, &conn);
+	rc = transport_tcp_connect_addrs(make_list(&a, T.port), &p, &conn);
 	cr_assert_eq(rc, 0, "stale error %d: %s", stale_err, nvmeof_get_error());
 	snprintf(want, sizeof want, "127.0.0.1:%d", T.port);
 	cr_assert_str_eq(conn->peer, want);
-	tcp_close(conn);
+	transport_close(conn);
 }
 
 Test(tcp_connect, later_address_after_refusal)
@@ -132,13 +124,13 @@ Test(tcp_connect, later_address_after_refusal_with_stale_eafnosupport)
  * reason (the next address would fail the same way). */
 Test(tcp_connect, bad_source_address_stops)
 {
-	struct tcp_connect_params p = { .timeout_ms = 5000,
-					.host_traddr = "192.0.2.1" };
-	struct tcp_conn *conn = NULL;
+	struct transport_params p = { .timeout_ms = 5000,
+				      .host_traddr = "192.0.2.1" };
+	struct transport *conn = NULL;
 	struct addrs a;
 	int rc;
 
-	rc = tcp_connect_addrs(make_list(&a, T.port)->ai_next, &p, &conn);
+	rc = transport_tcp_connect_addrs(make_list(&a, T.port)->ai_next, &p, &conn);
 	cr_assert_eq(rc, -EADDRNOTAVAIL, "rc %d: %s", rc, nvmeof_get_error());
 	cr_assert_not_null(strstr(nvmeof_get_error(), "cannot bind to source address 192.0.2.1"),
 			   "%s", nvmeof_get_error());

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The host's PDU receive path fed a byte stream as if from a controller:
- * tcp_rx() and the queue's handlers (lib/tcp.c, lib/queue.c) on one end of
+ * the NVMe/TCP receive path and the queue (lib/tcp_pdu.c, lib/queue.c) on one end of
  * a socketpair, the fuzz input written into the other end in chunks, with a
  * table of commands in flight (reads, writes by R2T, an in-capsule write, a
  * command without data) against which every CapsuleResp, C2HData and R2T
@@ -219,12 +219,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &big, sizeof big);
 
 	/* The connection as ic_exchange() leaves it after an ICResp. */
-	c = calloc(1, sizeof *c);
-	FUZZ_CHECK(c != NULL, "oom");
-	c->fd = sv[0];
-	snprintf(c->peer, sizeof c->peer, "fuzz");
-	c->rbuf = malloc(TCP_RBUF_SIZE);
-	FUZZ_CHECK(c->rbuf != NULL, "oom");
+	{
+		struct transport *t;
+
+		FUZZ_CHECK(transport_tcp_from_fd(sv[0], "fuzz", &t) == 0, "oom");
+		FUZZ_CHECK(tcp_conn_new(t, &c) == 0, "oom");
+	}
 	c->hdgst = data[0] & 1;
 	c->ddgst = data[0] & 2;
 	c->tx_align = ((uint32_t)(data[1] & 31) + 1) * 4;
