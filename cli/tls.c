@@ -14,7 +14,6 @@
 #include <openssl/crypto.h>
 
 #include "cli.h"
-#include "tls_key.h"
 
 static int hexval(int ch)
 {
@@ -27,12 +26,15 @@ static int hexval(int ch)
 /* With --subnqn: the identity and TLS PSK of both derivations. Prints
  * (after the caller's first line or JSON members) and returns 0, or the
  * exit code of a failure. */
-static int print_derived(struct cli *c, const struct tls_key *k)
+static int print_derived(struct cli *c, const char *key, const char *cipher)
 {
-	static const enum tls_psk_derivation ds[] = { TLS_DERIVE_RFC, TLS_DERIVE_COMPAT };
-	char nqn[NVMEOF_NQN_MAX + 1], id[TLS_IDENTITY_MAX], hex[2 * TLS_KEY_MAX + 1];
+	static const enum nvmeof_tls_derivation ds[] = { NVMEOF_TLS_DERIVE_RFC,
+							 NVMEOF_TLS_DERIVE_COMPAT };
+	static const char *const names[] = { "rfc", "compat" };
+	char nqn[NVMEOF_NQN_MAX + 1], id[NVMEOF_TLS_IDENTITY_MAX];
+	char hex[2 * NVMEOF_TLS_PSK_MAX + 1];
 	const char *hostnqn = c->hostnqn;
-	uint8_t psk[TLS_KEY_MAX];
+	uint8_t psk[NVMEOF_TLS_PSK_MAX];
 	int ok = 0, n;
 
 	if (!hostnqn) {
@@ -44,14 +46,14 @@ static int print_derived(struct cli *c, const struct tls_key *k)
 		hostnqn = nqn;
 	}
 	if (c->fmt == OUT_JSON)
-		printf(",\n  \"cipher\": \"%s\",\n  \"derived\": [",
-		       tls_hash_cipher(tls_key_hash(k)));
+		printf(",\n  \"cipher\": \"%s\",\n  \"derived\": [", cipher);
 	else
-		printf("Cipher: %s\n", tls_hash_cipher(tls_key_hash(k)));
+		printf("Cipher: %s\n", cipher);
 	for (size_t i = 0; i < 2; i++) {
-		const char *name = tls_derivation_name(ds[i]);
+		const char *name = names[i];
 
-		n = tls_derive(k, hostnqn, c->subnqn, c->tls_identity, ds[i], id, sizeof id, psk);
+		n = nvmeof_tls_key_derive(key, hostnqn, c->subnqn, c->tls_identity, ds[i], id,
+					  sizeof id, psk);
 		if (n < 0) {
 			cli_err(c, "%s derivation: %s", name, nvmeof_get_error());
 			continue;
@@ -84,10 +86,11 @@ static int check_nqns(struct cli *c)
 
 int cmd_gen_tls_key(struct cli *c)
 {
-	char out[TLS_KEY_STR_MAX];
-	unsigned hmac = c->key_hmac ? c->key_hmac : TLS_HASH_SHA256;
-	size_t len = tls_hash_len(hmac);
-	struct tls_key k;
+	char out[NVMEOF_TLS_KEY_STR_MAX];
+	unsigned hmac = c->key_hmac ? c->key_hmac : 1;
+	size_t len = hmac == 2 ? 48 : 32;
+	uint8_t bytes[NVMEOF_TLS_PSK_MAX];
+	struct nvmeof_tls_key_info info;
 	int rc = check_nqns(c);
 
 	if (rc)
@@ -98,65 +101,55 @@ int cmd_gen_tls_key(struct cli *c)
 		if (n != 2 * len)
 			return cli_usage_error(c, "--secret: %zu hex digits, a %zu-byte key "
 					       "(--hmac %u) takes %zu", n, len, hmac, 2 * len);
-		memset(&k, 0, sizeof k);
 		for (size_t i = 0; i < len; i++) {
 			int hi = hexval(c->key_secret[2 * i]), lo = hexval(c->key_secret[2 * i + 1]);
 			if (hi < 0 || lo < 0) {
-				tls_key_wipe(&k);
+				OPENSSL_cleanse(bytes, sizeof bytes);
 				return cli_usage_error(c, "--secret: '%c%c' at %zu is not hex",
 						       c->key_secret[2 * i],
 						       c->key_secret[2 * i + 1], 2 * i);
 			}
-			k.key[i] = (uint8_t)(hi << 4 | lo);
+			bytes[i] = (uint8_t)(hi << 4 | lo);
 		}
-		k.len = (uint8_t)len;
-		k.hmac = (uint8_t)hmac;
-	} else if (tls_key_generate(&k, hmac, 0) < 0) {
+	}
+	rc = nvmeof_tls_key_generate(hmac, c->key_secret ? bytes : NULL, out, sizeof out);
+	OPENSSL_cleanse(bytes, sizeof bytes);
+	if (rc < 0 || nvmeof_tls_key_check(out, &info) < 0)
 		return cli_fail(c, "generating a key");
-	}
-	rc = tls_key_format(&k, out, sizeof out);
-	if (rc < 0) {
-		tls_key_wipe(&k);
-		return cli_fail(c, "formatting the key");
-	}
-	rc = 0;
 	if (c->fmt == OUT_JSON)
 		printf("{\n  \"key\": \"%s\"", out);
 	else
 		printf("%s\n", out);
 	if (c->subnqn)
-		rc = print_derived(c, &k);
+		rc = print_derived(c, out, info.cipher);
 	if (c->fmt == OUT_JSON)
 		printf("\n}\n");
 	OPENSSL_cleanse(out, sizeof out);
-	tls_key_wipe(&k);
 	return rc;
 }
 
 int cmd_check_tls_key(struct cli *c)
 {
-	struct tls_key k;
-	uint32_t crc;
+	struct nvmeof_tls_key_info info;
 	int rc = check_nqns(c);
 
 	if (rc)
 		return rc;
 	if (!c->key)
 		return cli_usage_error(c, "no key to check (KEY or --key KEY)");
-	if (tls_key_parse(c->key, &k) < 0) {
+	if (nvmeof_tls_key_check(c->key, &info) < 0) {
 		cli_err(c, "%s", nvmeof_get_error());
 		return EXIT_DATAERR;
 	}
-	crc = tls_key_crc(&k);
 	if (c->fmt == OUT_JSON)
 		printf("{\n  \"valid\": true,\n  \"hmac\": %u,\n  \"length\": %u,\n"
-		       "  \"crc\": \"%08x\"", k.hmac, k.len, crc);
+		       "  \"crc\": \"%08x\"", info.hmac, info.len, info.crc);
 	else
-		printf("Key is valid (HMAC %u, length %u, CRC %08x)\n", k.hmac, k.len, crc);
+		printf("Key is valid (HMAC %u, length %u, CRC %08x)\n", info.hmac, info.len,
+		       info.crc);
 	if (c->subnqn)
-		rc = print_derived(c, &k);
+		rc = print_derived(c, c->key, info.cipher);
 	if (c->fmt == OUT_JSON)
 		printf("\n}\n");
-	tls_key_wipe(&k);
 	return rc;
 }

@@ -418,6 +418,41 @@ int nvmeof_describe_log_kind(uint8_t lid);
 /* A feature's completion dword 0 in words, e.g. "Number of Queues: 4 SQ, 4 CQ". */
 char *nvmeof_describe_feature(uint8_t fid, uint32_t dw0, unsigned flags);
 
+/* ---- TLS pre-shared keys (NVMe/TCP secure channel) ----------------------
+ * A configured PSK in the PSK interchange format "NVMeTLSkey-1:HH:<base64 of
+ * the key and its CRC-32>:" (HH 00, 01 SHA-256, 02 SHA-384; 32 or 48 bytes),
+ * and the identity and TLS PSK derived from it for a host and a subsystem.
+ * Two derivations exist in the field: RFC 8446 HKDF-Expand-Label (libnvme
+ * >= 1.16, SPDK) and the "compat" form of libnvme <= 1.15 (nvme-cli 2.13). */
+enum nvmeof_tls_derivation {
+	NVMEOF_TLS_DERIVE_AUTO = 0,   /* connecting: RFC, then compat */
+	NVMEOF_TLS_DERIVE_RFC = 1,
+	NVMEOF_TLS_DERIVE_COMPAT = 2,
+};
+#define NVMEOF_TLS_KEY_STR_MAX 96
+#define NVMEOF_TLS_IDENTITY_MAX 530
+#define NVMEOF_TLS_PSK_MAX 48
+struct nvmeof_tls_key_info {
+	unsigned hmac;        /* 0, 1 or 2 */
+	unsigned len;         /* key bytes: 32 or 48 */
+	uint32_t crc;         /* the CRC-32 the key carries */
+	const char *cipher;   /* "TLS_AES_128_GCM_SHA256" or "TLS_AES_256_GCM_SHA384" */
+};
+/* Check a key (header, hash, base64, length, CRC); info may be NULL. */
+int nvmeof_tls_key_check(const char *key, struct nvmeof_tls_key_info *info);
+/* A key of hash hmac (1: 32 bytes, 2: 48) made of bytes, or random bytes
+ * when bytes is NULL, formatted into out (NVMEOF_TLS_KEY_STR_MAX). */
+int nvmeof_tls_key_generate(unsigned hmac, const uint8_t *bytes, char *out,
+			    size_t outlen);
+/* The identity (version 0 "NVMe0R0H <hostnqn> <subnqn>", 1 with the PSK
+ * digest) into identity (NVMEOF_TLS_IDENTITY_MAX) and the TLS PSK into psk
+ * (NVMEOF_TLS_PSK_MAX) in derivation RFC or COMPAT; returns the PSK's
+ * length. */
+int nvmeof_tls_key_derive(const char *key, const char *hostnqn, const char *subnqn,
+			  unsigned identity_version, enum nvmeof_tls_derivation d,
+			  char *identity, size_t idlen, uint8_t *psk);
+
+
 #ifdef __cplusplus
 }
 #endif

@@ -17,6 +17,7 @@
 #include <zlib.h>
 
 #include "internal.h"
+#include "nvmeof.h"
 #include "tls_key.h"
 
 #define TLS_PREFIX "NVMeTLSkey-1:"
@@ -400,5 +401,68 @@ int tls_derive(const struct tls_key *key, const char *hostnqn, const char *subnq
 		rc = key->len;
 out:
 	OPENSSL_cleanse(retained, sizeof retained);
+	return rc;
+}
+
+/* ---- the public face (nvmeof.h) ---------------------------------------------- */
+
+_Static_assert((int)TLS_DERIVE_RFC == (int)NVMEOF_TLS_DERIVE_RFC &&
+	       (int)TLS_DERIVE_COMPAT == (int)NVMEOF_TLS_DERIVE_COMPAT &&
+	       TLS_KEY_STR_MAX == NVMEOF_TLS_KEY_STR_MAX &&
+	       TLS_IDENTITY_MAX == NVMEOF_TLS_IDENTITY_MAX &&
+	       TLS_KEY_MAX == NVMEOF_TLS_PSK_MAX, "nvmeof.h and tls_key.h agree");
+
+int nvmeof_tls_key_check(const char *s, struct nvmeof_tls_key_info *info)
+{
+	struct tls_key k;
+	int rc = tls_key_parse(s, &k);
+
+	if (rc < 0)
+		return rc;
+	if (info) {
+		info->hmac = k.hmac;
+		info->len = k.len;
+		info->crc = tls_key_crc(&k);
+		info->cipher = tls_hash_cipher(tls_key_hash(&k));
+	}
+	tls_key_wipe(&k);
+	return 0;
+}
+
+int nvmeof_tls_key_generate(unsigned hmac, const uint8_t *bytes, char *out, size_t outlen)
+{
+	struct tls_key k;
+	int rc;
+
+	if (bytes) {
+		memset(&k, 0, sizeof k);
+		rc = check_shape(hmac, tls_hash_len(hmac));
+		if (rc < 0 || hmac == 0)
+			return rc < 0 ? rc : nvmeof_err(EINVAL, "TLS key: hash 1 or 2");
+		k.hmac = (uint8_t)hmac;
+		k.len = (uint8_t)tls_hash_len(hmac);
+		memcpy(k.key, bytes, k.len);
+	} else {
+		rc = tls_key_generate(&k, hmac, 0);
+		if (rc < 0)
+			return rc;
+	}
+	rc = tls_key_format(&k, out, outlen);
+	tls_key_wipe(&k);
+	return rc < 0 ? rc : 0;
+}
+
+int nvmeof_tls_key_derive(const char *s, const char *hostnqn, const char *subnqn,
+			  unsigned version, enum nvmeof_tls_derivation d, char *identity,
+			  size_t idlen, uint8_t *psk)
+{
+	struct tls_key k;
+	int rc = tls_key_parse(s, &k);
+
+	if (rc < 0)
+		return rc;
+	rc = tls_derive(&k, hostnqn, subnqn, version, (enum tls_psk_derivation)d, identity,
+			idlen, psk);
+	tls_key_wipe(&k);
 	return rc;
 }
