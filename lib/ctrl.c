@@ -16,6 +16,7 @@
 #include <uuid/uuid.h>
 
 #include "host.h"
+#include "tls.h"
 
 /* With MDTS 0 ("no limit") a command still carries at most 1 MiB: Linux
  * nvmet 6.1 answers Data SGL Length Invalid above 4 MiB although it
@@ -43,6 +44,53 @@ static void sleep_ms(unsigned ms)
 
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
+}
+
+/* TLS: the key (string or file), then the connection in the derivation
+ * that worked before, or the one asked for; with AUTO, RFC 8446 first and
+ * libnvme's compat form when the target refuses that PSK. */
+static int tls_connect(struct nvmeof_ctrl *c, struct tcp_connect_params *tp,
+		       struct tcp_conn **conn)
+{
+	struct tls_key key;
+	struct tls_params tlp = {
+		.key = &key,
+		.hostnqn = c->hostnqn,
+		.subnqn = c->subnqn,
+		.identity_version = (unsigned)c->opts.tls_identity,
+	};
+	int d = c->tls_derivation ? c->tls_derivation : c->opts.tls_psk_derivation;
+	int rc;
+
+	if (c->opts.tls_key && c->opts.tls_key_file)
+		return nvmeof_err(EINVAL, "give the TLS key or its file, not both");
+	if (c->opts.tls_key_file)
+		rc = tls_key_read_file(c->opts.tls_key_file, &key);
+	else if (c->opts.tls_key)
+		rc = tls_key_parse(c->opts.tls_key, &key) < 0 ?
+		     nvmeof_err(EINVAL, "TLS key: %s", nvmeof_get_error()) : 0;
+	else
+		rc = nvmeof_err(EINVAL, "TLS needs a key (--tls-key or --tls-key-file)");
+	if (rc < 0)
+		return rc;
+	tlp.derivation = d == NVMEOF_TLS_DERIVE_COMPAT ? TLS_DERIVE_COMPAT : TLS_DERIVE_RFC;
+	tp->ops = &transport_tls;
+	tp->tls = &tlp;
+	rc = tcp_connect(tp, conn);
+	if (rc == -EKEYREJECTED && d == NVMEOF_TLS_DERIVE_AUTO) {
+		char first[256];
+
+		snprintf(first, sizeof first, "%s", nvmeof_get_error());
+		tlp.derivation = TLS_DERIVE_COMPAT;
+		rc = tcp_connect(tp, conn);
+		if (rc == -EKEYREJECTED)
+			rc = nvmeof_err(EKEYREJECTED, "%s; with the compat derivation "
+					"neither", first);
+	}
+	if (rc == 0)
+		c->tls_derivation = (int)tlp.derivation;
+	tls_key_wipe(&key);
+	return rc;
 }
 
 int ctrl_connect_queue(struct nvmeof_ctrl *c, uint16_t qid, uint16_t size,
@@ -73,7 +121,7 @@ int ctrl_connect_queue(struct nvmeof_ctrl *c, uint16_t qid, uint16_t size,
 	uint16_t cntlid = 0;
 	int rc;
 
-	rc = tcp_connect(&tp, &conn);
+	rc = c->opts.tls ? tls_connect(c, &tp, &conn) : tcp_connect(&tp, &conn);
 	if (rc < 0)
 		return rc;
 	rc = queue_create(conn, &qo, &q);

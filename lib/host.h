@@ -86,6 +86,7 @@ struct tcp_connect_params {
 	int timeout_ms;
 	bool hdgst, ddgst;
 	uint32_t maxr2t; /* 0's based, as in ICReq */
+	const struct tls_params *tls; /* with ops = &transport_tls */
 };
 
 /* Connect the transport, exchange ICReq/ICResp; 0 with *out allocated. */
@@ -357,6 +358,8 @@ struct nvmeof_ctrl {
 	uint32_t aborts[16];
 	unsigned nr_aborts;
 	uint64_t n_aborts;      /* Abort commands sent, ever */
+	/* TLS: the derivation that completed a handshake (0 until one did) */
+	int tls_derivation;
 };
 
 enum { CTRL_LIVE, CTRL_RECONNECTING, CTRL_FAILED };

@@ -91,6 +91,18 @@ struct nvmeof_opts {
 	const char *dhchap_secret_file;
 	const char *dhchap_ctrl_secret;
 	const char *dhchap_ctrl_secret_file;
+	/* NVMe/TCP over TLS 1.3 with a pre-shared key (the secure channel), on
+	 * every queue: the key in the PSK interchange format
+	 * ("NVMeTLSkey-1:01:...:", as nvme gen-tls-key makes) or a file holding
+	 * one (which group and others must not be able to read); the
+	 * derivation of the TLS PSK (enum nvmeof_tls_derivation: AUTO tries
+	 * RFC 8446, then libnvme's compat form, and keeps what worked); the
+	 * identity version (0: NVMe0R0H, 1: NVMe1R0H with the PSK digest). */
+	bool tls;
+	const char *tls_key;
+	const char *tls_key_file;
+	int tls_psk_derivation;
+	int tls_identity;
 };
 
 #define NVMEOF_BUSY_POLL_US 50
