@@ -116,6 +116,10 @@ struct cli {
 	const char *key_nqn, *key_secret, *key;
 	/* gen-tls-key, check-tls-key (tls.c): the identity version */
 	unsigned tls_identity;
+	/* NVMe/TCP over TLS on connecting commands */
+	bool tls;
+	const char *tls_key, *tls_key_file;
+	int tls_psk_derivation;
 };
 
 /* nvmeof.c */

@@ -83,7 +83,7 @@ enum opt_id {
 	O_WORKLOAD, O_MIX, O_TIME, O_THREADS, O_NR_IOQ, O_VERIFY, O_NO_PREFILL,
 	O_SPAN, O_BUSY_POLL, O_DHCHAP_SECRET, O_DHCHAP_CTRL_SECRET,
 	O_KEY_HMAC, O_KEY_LEN, O_KEY_NQN, O_KEY_SECRET, O_KEY,
-	O_TLS_IDENTITY, O_TLS_HMAC,
+	O_TLS_IDENTITY, O_TLS_HMAC, O_TLS, O_TLS_KEY, O_TLS_KEY_FILE, O_TLS_DERIV,
 };
 
 struct opt_row {
@@ -154,6 +154,15 @@ static const struct opt_row opt_rows[] = {
 	  "DH-HMAC-CHAP host secret (DHHC-1:...), or a file holding it" },
 	{ O_DHCHAP_CTRL_SECRET, 0, "dhchap-ctrl-secret", "KEY", C_NET,
 	  "controller secret (or its file): authenticate the controller too" },
+	{ O_TLS, 0, "tls", NULL, C_NET, "NVMe/TCP over TLS 1.3 with a pre-shared key" },
+	{ O_TLS_KEY, 0, "tls-key", "KEY", C_NET,
+	  "the TLS PSK (NVMeTLSkey-1:...); implies --tls" },
+	{ O_TLS_KEY_FILE, 0, "tls-key-file", "PATH", C_NET,
+	  "a file (mode 0600) holding the TLS PSK; implies --tls" },
+	{ O_TLS_DERIV, 0, "tls-psk-derivation", "HOW", C_NET,
+	  "auto (default: rfc, then compat), rfc or compat" },
+	{ O_TLS_IDENTITY, 0, "tls-identity", "0|1", C_NET,
+	  "PSK identity version: 0 NVMe0R0H (default), 1 NVMe1R0H with the PSK digest" },
 	{ O_KEY_HMAC, 'm', "hmac", "N", C_GENKEY,
 	  "transform the key with 0 none (default), 1 SHA-256, 2 SHA-384, 3 SHA-512" },
 	{ O_KEY_LEN, 'l', "key-length", "BYTES", C_GENKEY,
@@ -237,6 +246,8 @@ static int exit_for_errno(int e, bool connecting)
 		return connecting ? EXIT_PROTOCOL : EXIT_IOERR;
 	case ENOMEM: case EAGAIN: case EMFILE: case ENFILE:
 		return EXIT_OSERR;
+	case EKEYREJECTED: /* TLS: the target knows no such PSK */
+		return EXIT_CONFIG;
 	default:
 		return EXIT_IOERR;
 	}
@@ -295,6 +306,11 @@ void cli_opts(struct cli *c, struct nvmeof_opts *o)
 		o->dhchap_ctrl_secret = c->dhchap_ctrl_secret;
 	else
 		o->dhchap_ctrl_secret_file = c->dhchap_ctrl_secret;
+	o->tls = c->tls;
+	o->tls_key = c->tls_key;
+	o->tls_key_file = c->tls_key_file;
+	o->tls_psk_derivation = c->tls_psk_derivation;
+	o->tls_identity = (int)c->tls_identity;
 }
 
 size_t cli_ports(struct cli *c, bool discovery, const char *ports[2])
@@ -717,6 +733,27 @@ static int apply(struct cli *c, const struct opt_row *r, const char *arg)
 		rc = num_arg(c, r, arg, 0, 1, false, &v);
 		c->tls_identity = (unsigned)v;
 		return rc;
+	case O_TLS:
+		c->tls = true;
+		return 0;
+	case O_TLS_KEY:
+	case O_TLS_KEY_FILE:
+		if (!*arg)
+			return cli_usage_error(c, "--%s: empty", r->name);
+		*(r->id == O_TLS_KEY ? &c->tls_key : &c->tls_key_file) = arg;
+		c->tls = true;
+		return 0;
+	case O_TLS_DERIV:
+		if (!strcmp(arg, "auto"))
+			c->tls_psk_derivation = NVMEOF_TLS_DERIVE_AUTO;
+		else if (!strcmp(arg, "rfc"))
+			c->tls_psk_derivation = NVMEOF_TLS_DERIVE_RFC;
+		else if (!strcmp(arg, "compat"))
+			c->tls_psk_derivation = NVMEOF_TLS_DERIVE_COMPAT;
+		else
+			return cli_usage_error(c, "--tls-psk-derivation: '%s' is not auto, "
+					       "rfc or compat", arg);
+		return 0;
 	case O_HDGST:
 		c->hdgst = true;
 		return 0;
@@ -893,6 +930,9 @@ static int parse(struct cli *c, int argc, char **argv)
 			return rc;
 	}
 
+	if (c->tls && !c->tls_key == !c->tls_key_file)
+		return cli_usage_error(c, c->tls_key ? "give --tls-key or --tls-key-file, not both" :
+				       "--tls needs --tls-key-file PATH (or --tls-key KEY)");
 	if (c->cmd->address) {
 		if (optind >= argc)
 			return cli_usage_error(c, "no target address (host[:port])");
