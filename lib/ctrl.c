@@ -87,8 +87,19 @@ static int tls_connect(struct nvmeof_ctrl *c, struct tcp_connect_params *tp,
 			rc = nvmeof_err(EKEYREJECTED, "%s; with the compat derivation "
 					"neither", first);
 	}
-	if (rc == 0)
+	if (rc == 0) {
+		struct tls_info ti;
+
 		c->tls_derivation = (int)tlp.derivation;
+		if (transport_tls_info((*conn)->t, &ti) == 0) {
+			pthread_mutex_lock(&c->ev_lock);
+			copy_str(c->tls_version, sizeof c->tls_version, ti.version);
+			copy_str(c->tls_cipher, sizeof c->tls_cipher, ti.cipher);
+			copy_str(c->tls_identity, sizeof c->tls_identity, ti.identity);
+			c->ktls = ti.ktls_tx && ti.ktls_rx;
+			pthread_mutex_unlock(&c->ev_lock);
+		}
+	}
 	tls_key_wipe(&key);
 	return rc;
 }
@@ -578,6 +589,14 @@ void nvmeof_ctrl_status(struct nvmeof_ctrl *c, struct nvmeof_ctrl_status *st)
 	st->next_attempt_ms = c->next_attempt_ms;
 	copy_str(st->traddr, sizeof st->traddr, c->traddr);
 	copy_str(st->trsvcid, sizeof st->trsvcid, c->trsvcid);
+	st->tls = c->opts.tls;
+	if (st->tls) {
+		copy_str(st->tls_version, sizeof st->tls_version, c->tls_version);
+		copy_str(st->tls_cipher, sizeof st->tls_cipher, c->tls_cipher);
+		copy_str(st->tls_identity, sizeof st->tls_identity, c->tls_identity);
+		st->tls_derivation = tls_derivation_name(c->tls_derivation);
+		st->ktls = c->ktls;
+	}
 	pthread_mutex_unlock(&c->ev_lock);
 }
 

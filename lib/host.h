@@ -46,6 +46,7 @@
 #include "internal.h"
 #include "nvme_spec.h"
 #include "pdu.h"
+#include "tls_key.h"
 #include "transport.h"
 
 /* ---- tcp_pdu.c: NVMe/TCP on a transport --------------------------------- */
@@ -360,6 +361,9 @@ struct nvmeof_ctrl {
 	uint64_t n_aborts;      /* Abort commands sent, ever */
 	/* TLS: the derivation that completed a handshake (0 until one did) */
 	int tls_derivation;
+	/* what the last TLS handshake negotiated (under ev_lock) */
+	char tls_version[16], tls_cipher[32], tls_identity[TLS_IDENTITY_MAX];
+	bool ktls;
 };
 
 enum { CTRL_LIVE, CTRL_RECONNECTING, CTRL_FAILED };

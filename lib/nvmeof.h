@@ -158,6 +158,13 @@ struct nvmeof_ctrl_status {
 	int64_t next_attempt_ms; /* wall clock of the next attempt (0: none planned) */
 	char traddr[256];        /* the address the association uses now */
 	char trsvcid[32];
+	/* TLS (nvmeof_opts.tls): what the last handshake negotiated */
+	bool tls;
+	char tls_version[16];    /* "TLSv1.3" */
+	char tls_cipher[32];     /* "TLS_AES_128_GCM_SHA256" ... */
+	char tls_identity[530];  /* NVMEOF_TLS_IDENTITY_MAX */
+	const char *tls_derivation; /* "rfc" or "compat": the one that worked */
+	bool ktls;               /* the kernel does the record layer (kTLS) */
 };
 void nvmeof_ctrl_status(struct nvmeof_ctrl *ctrl, struct nvmeof_ctrl_status *st);
 
