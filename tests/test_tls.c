@@ -198,6 +198,48 @@ Test(tls, handshake_sha384)
 	handshake(2, "TLS_AES_256_GCM_SHA384");
 }
 
+/* The server dies (SIGKILL: a reset, no close_notify) while we send: the
+ * sends fail with an errno, the receive says the connection ended, and no
+ * SIGPIPE ends the process (its default action here). */
+Test(tls, peer_gone_no_sigpipe)
+{
+	struct tls_key k;
+	char id[TLS_IDENTITY_MAX];
+	uint8_t psk[TLS_KEY_MAX], junk[16384], in[64];
+	struct server s;
+	struct transport *t;
+	struct iovec iov = { junk, sizeof junk };
+	ssize_t n = 0;
+	int rc;
+
+	if (!have_openssl())
+		cr_skip_test("openssl(1) is not installed");
+	signal(SIGPIPE, SIG_DFL);
+	memset(junk, 0x5a, sizeof junk);
+	cr_assert_eq(tls_key_generate(&k, 1, 0), 0);
+	rc = tls_derive(&k, HOSTNQN, SUBNQN, 0, TLS_DERIVE_RFC, id, sizeof id, psk);
+	server_start(&s, psk, (size_t)rc, id, "TLS_AES_128_GCM_SHA256");
+	cr_assert_eq(connect_tls(s.port, &k, TLS_DERIVE_RFC, 20000, &t), 0, "%s",
+		     nvmeof_get_error());
+	kill(s.pid, SIGKILL);
+	waitpid(s.pid, NULL, 0);
+	s.pid = 0;
+	/* Until the kernel reports the reset: a few sends at most (hang
+	 * guard: 64 MiB, or 10000 rounds of a full socket). */
+	for (int i = 0; i < 10000 && n >= 0; i++) {
+		struct pollfd p = { .fd = transport_fd(t), .events = POLLOUT };
+		n = transport_sendv(t, &iov, 1);
+		if (n == 0)
+			poll(&p, 1, 100);
+	}
+	cr_assert_lt(n, 0, "sends to a dead peer kept succeeding");
+	cr_assert(n == -EPIPE || n == -ECONNRESET, "%zd: %s", n, nvmeof_get_error());
+	rc = (int)transport_recv(t, in, sizeof in);
+	cr_assert_lt(rc, 0, "recv after the peer died: %d", rc);
+	transport_close(t);
+	server_stop(&s);
+}
+
 /* The whole connect path: TLS, then the ICReq as the first application
  * data; s_server never answers it, so the ICResp wait ends in time. */
 Test(tls, icreq_goes_inside_tls)
