@@ -77,15 +77,20 @@ static int tls_connect(struct nvmeof_ctrl *c, struct tcp_connect_params *tp,
 	tp->ops = &transport_tls;
 	tp->tls = &tlp;
 	rc = tcp_connect(tp, conn);
-	if (rc == -EKEYREJECTED && d == NVMEOF_TLS_DERIVE_AUTO) {
-		char first[256];
+	/* Refused: an alert (EKEYREJECTED), or a peer that just closes during
+	 * the handshake instead. */
+	if (d == NVMEOF_TLS_DERIVE_AUTO &&
+	    (rc == -EKEYREJECTED ||
+	     (rc == -ECONNRESET && strstr(nvmeof_get_error(), "TLS handshake with")))) {
+		char first[400];
+		int rc1 = rc;
 
 		snprintf(first, sizeof first, "%s", nvmeof_get_error());
 		tlp.derivation = TLS_DERIVE_COMPAT;
 		rc = tcp_connect(tp, conn);
-		if (rc == -EKEYREJECTED)
-			rc = nvmeof_err(EKEYREJECTED, "%s; with the compat derivation "
-					"neither", first);
+		if (rc == rc1)
+			rc = nvmeof_err(-rc, "%s; with the compat derivation %s", first,
+					rc == -EKEYREJECTED ? "neither" : "too");
 	}
 	if (rc == 0) {
 		struct tls_info ti;
