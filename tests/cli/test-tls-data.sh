@@ -1,6 +1,7 @@
 #!/bin/sh
 # Real NVMe/TCP over TLS: nvmeof-target behind a TLS 1.3 PSK front
-# (tests/tls_proxy, libssl on the other side), both hashes: identify, and
+# (tests/tls_proxy, libssl on the other side), both hashes and identity
+# versions: identify, and
 # perf --verify with several queues, reads and writes of 8K to 128K, so that
 # PDUs cross TLS records and the writes fill the socket.
 . "$(dirname "$0")/lib.sh"
@@ -10,9 +11,13 @@ H=nqn.2026-12.org.example:tls-data-host
 start_target
 PPID_=
 trap '[ -n "$PPID_" ] && kill "$PPID_" 2>/dev/null; cleanup' EXIT
-for hmac in 1 2; do
+# hash 1 and 2 with identity version 0, hash 2 with version 1 (the PSK
+# digest in the identity and the derivation)
+for spec in "1 0" "2 0" "2 1"; do
+	set -- $spec
+	hmac=$1 idv=$2
 	(umask 077 && "$NVMEOF" gen-tls-key --hmac "$hmac" >"$T/key") || fail "gen-tls-key"
-	expect 0 check-tls-key "$(cat "$T/key")" --hostnqn "$H" --subnqn "$TEST_NQN"
+	expect 0 check-tls-key "$(cat "$T/key")" --hostnqn "$H" --subnqn "$TEST_NQN" -I "$idv"
 	PSK=$(sed -n 's/^TLS PSK (rfc): //p' "$T/out")
 	ID=$(sed -n 's/^Identity (rfc): //p' "$T/out")
 	rm -f "$T/pport"
@@ -25,12 +30,13 @@ for hmac in 1 2; do
 		sleep 0.05
 	done
 	P="127.0.0.1:$(cat "$T/pport")"
-	expect 0 identify "$P" -n "$TEST_NQN" --hostnqn "$H" --tls-key-file "$T/key"
+	expect 0 identify "$P" -n "$TEST_NQN" --hostnqn "$H" --tls-key-file "$T/key" \
+		--tls-identity "$idv"
 	out_has "$TEST_SERIAL"
 	expect 0 perf "$P" -n "$TEST_NQN" --hostnqn "$H" --tls-key-file "$T/key" \
-		--verify -w randrw -M 50 -q 8 -o 8k -t 1 -j 2 -i 2 --span 8M
+		--tls-identity "$idv" --verify -w randrw -M 50 -q 8 -o 8k -t 1 -j 2 -i 2 --span 8M
 	expect 0 perf "$P" -n "$TEST_NQN" --hostnqn "$H" --tls-key-file "$T/key" \
-		--verify -w rw -M 50 -q 16 -o 128k -t 1 --span 16M
+		--tls-identity "$idv" --verify -w rw -M 50 -q 16 -o 128k -t 1 --span 16M
 	# the plain port still works, and TLS to it does not
 	expect 0 identify "$ADDR" -n "$TEST_NQN" --hostnqn "$H"
 	kill "$PPID_"; wait "$PPID_" 2>/dev/null; PPID_=
