@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -123,6 +124,10 @@ int main(int argc, char **argv)
 		return 64;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	/* Never outlive the test that started it, even when that one crashed. */
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (getppid() == 1)
+		return 0;
 	target_port = atoi(argv[2]);
 	identity = argv[3];
 	for (psk_len = 0; psk_len < strlen(argv[4]) / 2; psk_len++) {
