@@ -62,6 +62,8 @@ enum {
 	C_LSUBSYS = 1u << 20,
 	C_GENKEY = 1u << 21,
 	C_CHKKEY = 1u << 22,
+	C_GENTLS = 1u << 23,
+	C_CHKTLS = 1u << 24,
 };
 
 struct cli;
@@ -158,6 +160,12 @@ struct cli {
 	/* gen-dhchap-key, check-dhchap-key (dhchap.c) */
 	unsigned key_hmac, key_len;  /* 0: default */
 	const char *key_nqn, *key_secret, *key;
+	/* gen-tls-key, check-tls-key (tls.c): the identity version */
+	unsigned tls_identity;
+	/* NVMe/TCP over TLS on connecting commands */
+	bool tls;
+	const char *tls_key, *tls_key_file;
+	int tls_psk_derivation;
 };
 
 /* nvmeof.c */
@@ -206,6 +214,9 @@ int cmd_show_hostnqn(struct cli *c);
 /* dhchap.c */
 int cmd_gen_dhchap_key(struct cli *c);
 int cmd_check_dhchap_key(struct cli *c);
+/* tls.c */
+int cmd_gen_tls_key(struct cli *c);
+int cmd_check_tls_key(struct cli *c);
 
 /* nvmecli.c: nvme-cli's names */
 int cmd_id_ctrl(struct cli *c);

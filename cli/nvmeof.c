@@ -26,7 +26,8 @@
 		   C_REGS | C_APT | C_IOPT)
 #define C_NET (C_DISCOVER | C_IDENTIFY | C_LOG | C_LIST | C_GETF | C_SETF | C_PERF | \
 	       C_NVMECLI | C_CONNECT | C_CONNALL)
-#define C_ALL (C_NET | C_GEN | C_SHOW | C_LSUBSYS | C_GENKEY | C_CHKKEY)
+#define C_ALL (C_NET | C_GEN | C_SHOW | C_LSUBSYS | C_GENKEY | C_CHKKEY | \
+	       C_GENTLS | C_CHKTLS)
 #define C_NSID (C_IDENTIFY | C_LOG | C_GETF | C_SETF | C_PERF | C_IDNS | C_SMART | \
 		C_ERRLOG | C_GETLOG | C_APT | C_IOPT)
 #define C_PT (C_APT | C_IOPT)
@@ -107,6 +108,14 @@ static const struct cli_cmd cmds[] = {
 	{ "disconnect", 0, NULL, "MOUNTPOINT | --all", "end an nvmeof-mount's associations now, unmount", false, F_TEXT },
 	{ "reconnect", 0, NULL, "MOUNTPOINT [HOST:PORT]", "reconnect an nvmeof-mount now (to a new address)", false, F_TEXT },
 	{ "disconnect-all", 0, NULL, "[-h]", "disconnect every nvmeof-mount of the user (nvme-cli's name)", false, F_TEXT },
+	{ "gen-tls-key", C_GENTLS, cmd_gen_tls_key,
+	  "[--hmac 1|2] [--secret HEX] [--hostnqn NQN --subnqn NQN] [options]",
+	  "print a new TLS PSK (NVMeTLSkey-1), as nvme-cli", false,
+	  F_TEXT | F_JSON },
+	{ "check-tls-key", C_CHKTLS, cmd_check_tls_key,
+	  "KEY [--hostnqn NQN --subnqn NQN [--identity 0|1]] [options]",
+	  "check a TLS PSK; with both NQNs print its identity and TLS PSK", false,
+	  F_TEXT | F_JSON },
 };
 
 /* ---- the option table --------------------------------------------------
@@ -126,6 +135,7 @@ enum opt_id {
 	O_PT_WRITE, O_MOUNTPOINT, O_BASE, O_CONFIG, O_DISC_CONF, O_DRY_RUN,
 	O_DHCHAP_SECRET, O_DHCHAP_CTRL_SECRET,
 	O_KEY_HMAC, O_KEY_LEN, O_KEY_NQN, O_KEY_SECRET, O_KEY,
+	O_TLS_IDENTITY, O_TLS_HMAC, O_TLS, O_TLS_KEY, O_TLS_KEY_FILE, O_TLS_DERIV,
 };
 
 struct opt_row {
@@ -252,6 +262,15 @@ static const struct opt_row opt_rows[] = {
 	  "DH-HMAC-CHAP host secret (DHHC-1:...), or a file holding it" },
 	{ O_DHCHAP_CTRL_SECRET, 0, "dhchap-ctrl-secret", "KEY", C_NET & ~(C_CONNECT | C_CONNALL),
 	  "controller secret (or its file): authenticate the controller too" },
+	{ O_TLS, 0, "tls", NULL, C_NET, "NVMe/TCP over TLS 1.3 with a pre-shared key" },
+	{ O_TLS_KEY, 0, "tls-key", "KEY", C_NET,
+	  "the TLS PSK (NVMeTLSkey-1:...); implies --tls" },
+	{ O_TLS_KEY_FILE, 0, "tls-key-file", "PATH", C_NET,
+	  "a file (mode 0600) holding the TLS PSK; implies --tls" },
+	{ O_TLS_DERIV, 0, "tls-psk-derivation", "HOW", C_NET,
+	  "auto (default: rfc, then compat), rfc or compat" },
+	{ O_TLS_IDENTITY, 0, "tls-identity", "0|1", C_NET,
+	  "PSK identity version: 0 NVMe0R0H (default), 1 NVMe1R0H with the PSK digest" },
 	{ O_KEY_HMAC, 'm', "hmac", "N", C_GENKEY,
 	  "transform the key with 0 none (default), 1 SHA-256, 2 SHA-384, 3 SHA-512" },
 	{ O_KEY_LEN, 'l', "key-length", "BYTES", C_GENKEY,
@@ -261,6 +280,17 @@ static const struct opt_row opt_rows[] = {
 	{ O_KEY_SECRET, 's', "secret", "HEX", C_GENKEY,
 	  "the key's bytes in hex (default: random)" },
 	{ O_KEY, 'k', "key", "KEY", C_CHKKEY, "the key to check (or as the argument)" },
+	{ O_TLS_HMAC, 'm', "hmac", "N", C_GENTLS,
+	  "hash of the retained PSK: 1 SHA-256 (default, 32 bytes), 2 SHA-384 (48)" },
+	{ O_KEY_SECRET, 's', "secret", "HEX", C_GENTLS,
+	  "the key's bytes in hex (default: random)" },
+	{ O_KEY, 'k', "key", "KEY", C_CHKTLS, "the key to check (or as the argument)" },
+	{ O_HOSTNQN, 0, "hostnqn", "NQN", C_GENTLS | C_CHKTLS,
+	  "host NQN of the identity (default: the host NQN in use)" },
+	{ O_NQN, 0, "subnqn", "NQN", C_GENTLS | C_CHKTLS,
+	  "subsystem NQN: print the identity and the TLS PSK of both derivations" },
+	{ O_TLS_IDENTITY, 'I', "identity", "0|1", C_GENTLS | C_CHKTLS,
+	  "identity version: 0 NVMe0R0H (default), 1 NVMe1R0H with the PSK digest" },
 	{ O_HELP, 'h', "help", NULL, C_ALL, "show this help" },
 };
 
@@ -332,6 +362,8 @@ static int exit_for_errno(int e, bool connecting)
 		return connecting ? EXIT_PROTOCOL : EXIT_IOERR;
 	case ENOMEM: case EAGAIN: case EMFILE: case ENFILE:
 		return EXIT_OSERR;
+	case EKEYREJECTED: /* TLS: the target knows no such PSK */
+		return EXIT_CONFIG;
 	default:
 		return EXIT_IOERR;
 	}
@@ -408,6 +440,11 @@ void cli_opts(struct cli *c, struct nvmeof_opts *o)
 		o->dhchap_ctrl_secret = c->dhchap_ctrl_secret;
 	else
 		o->dhchap_ctrl_secret_file = c->dhchap_ctrl_secret;
+	o->tls = c->tls;
+	o->tls_key = c->tls_key;
+	o->tls_key_file = c->tls_key_file;
+	o->tls_psk_derivation = c->tls_psk_derivation;
+	o->tls_identity = (int)c->tls_identity;
 }
 
 size_t cli_ports(struct cli *c, bool discovery, const char *ports[2])
@@ -865,6 +902,35 @@ static int apply(struct cli *c, const struct opt_row *r, const char *arg)
 	case O_KEY:
 		c->key = arg;
 		return 0;
+	case O_TLS_HMAC:
+		rc = num_arg(c, r, arg, 1, 2, false, &v);
+		c->key_hmac = (unsigned)v;
+		return rc;
+	case O_TLS_IDENTITY:
+		rc = num_arg(c, r, arg, 0, 1, false, &v);
+		c->tls_identity = (unsigned)v;
+		return rc;
+	case O_TLS:
+		c->tls = true;
+		return 0;
+	case O_TLS_KEY:
+	case O_TLS_KEY_FILE:
+		if (!*arg)
+			return cli_usage_error(c, "--%s: empty", r->name);
+		*(r->id == O_TLS_KEY ? &c->tls_key : &c->tls_key_file) = arg;
+		c->tls = true;
+		return 0;
+	case O_TLS_DERIV:
+		if (!strcmp(arg, "auto"))
+			c->tls_psk_derivation = NVMEOF_TLS_DERIVE_AUTO;
+		else if (!strcmp(arg, "rfc"))
+			c->tls_psk_derivation = NVMEOF_TLS_DERIVE_RFC;
+		else if (!strcmp(arg, "compat"))
+			c->tls_psk_derivation = NVMEOF_TLS_DERIVE_COMPAT;
+		else
+			return cli_usage_error(c, "--tls-psk-derivation: '%s' is not auto, "
+					       "rfc or compat", arg);
+		return 0;
 	case O_HDGST:
 		c->hdgst = true;
 		return 0;
@@ -1152,6 +1218,9 @@ static int parse(struct cli *c, int argc, char **argv)
 			return rc;
 	}
 
+	if (c->tls && !c->tls_key == !c->tls_key_file)
+		return cli_usage_error(c, c->tls_key ? "give --tls-key or --tls-key-file, not both" :
+				       "--tls needs --tls-key-file PATH (or --tls-key KEY)");
 	if (c->cmd->address) {
 		if (optind + 1 < argc)
 			return cli_usage_error(c, "unexpected argument '%s'", argv[optind + 1]);
@@ -1176,7 +1245,7 @@ static int parse(struct cli *c, int argc, char **argv)
 		if (c->trsvcid_opt)
 			snprintf(c->port, sizeof c->port, "%s", c->trsvcid_opt);
 		c->port_given = c->port[0] != '\0';
-	} else if (c->cmd->bit == C_CHKKEY && optind < argc && !c->key) {
+	} else if ((c->cmd->bit & (C_CHKKEY | C_CHKTLS)) && optind < argc && !c->key) {
 		if (optind + 1 < argc) /* check-dhchap-key KEY */
 			return cli_usage_error(c, "unexpected argument '%s'", argv[optind + 1]);
 		c->key = argv[optind];

@@ -16,6 +16,7 @@
 #include <uuid/uuid.h>
 
 #include "host.h"
+#include "tls.h"
 
 /* With MDTS 0 ("no limit") a command still carries at most 1 MiB: Linux
  * nvmet 6.1 answers Data SGL Length Invalid above 4 MiB although it
@@ -43,6 +44,69 @@ static void sleep_ms(unsigned ms)
 
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
+}
+
+/* TLS: the key (string or file), then the connection in the derivation
+ * that worked before, or the one asked for; with AUTO, RFC 8446 first and
+ * libnvme's compat form when the target refuses that PSK. */
+static int tls_connect(struct nvmeof_ctrl *c, struct tcp_connect_params *tp,
+		       struct tcp_conn **conn)
+{
+	struct tls_key key;
+	struct tls_params tlp = {
+		.key = &key,
+		.hostnqn = c->hostnqn,
+		.subnqn = c->subnqn,
+		.identity_version = (unsigned)c->opts.tls_identity,
+	};
+	int d = c->tls_derivation ? c->tls_derivation : c->opts.tls_psk_derivation;
+	int rc;
+
+	if (c->opts.tls_key && c->opts.tls_key_file)
+		return set_error(EINVAL, "give the TLS key or its file, not both");
+	if (c->opts.tls_key_file)
+		rc = tls_key_read_file(c->opts.tls_key_file, &key);
+	else if (c->opts.tls_key)
+		rc = tls_key_parse(c->opts.tls_key, &key) < 0 ?
+		     set_error(EINVAL, "TLS key: %s", nvmeof_get_error()) : 0;
+	else
+		rc = set_error(EINVAL, "TLS needs a key (--tls-key or --tls-key-file)");
+	if (rc < 0)
+		return rc;
+	tlp.derivation = d == NVMEOF_TLS_DERIVE_COMPAT ? TLS_DERIVE_COMPAT : TLS_DERIVE_RFC;
+	tp->ops = &transport_tls;
+	tp->tls = &tlp;
+	rc = tcp_connect(tp, conn);
+	/* Refused: an alert (EKEYREJECTED), or a peer that just closes during
+	 * the handshake instead. */
+	if (d == NVMEOF_TLS_DERIVE_AUTO &&
+	    (rc == -EKEYREJECTED ||
+	     (rc == -ECONNRESET && strstr(nvmeof_get_error(), "TLS handshake with")))) {
+		char first[400];
+		int rc1 = rc;
+
+		snprintf(first, sizeof first, "%s", nvmeof_get_error());
+		tlp.derivation = TLS_DERIVE_COMPAT;
+		rc = tcp_connect(tp, conn);
+		if (rc == rc1)
+			rc = set_error(-rc, "%s; with the compat derivation %s", first,
+					rc == -EKEYREJECTED ? "neither" : "too");
+	}
+	if (rc == 0) {
+		struct tls_info ti;
+
+		c->tls_derivation = (int)tlp.derivation;
+		if (transport_tls_info((*conn)->t, &ti) == 0) {
+			pthread_mutex_lock(&c->ev_lock);
+			copy_str(c->tls_version, sizeof c->tls_version, ti.version);
+			copy_str(c->tls_cipher, sizeof c->tls_cipher, ti.cipher);
+			copy_str(c->tls_identity, sizeof c->tls_identity, ti.identity);
+			c->ktls = ti.ktls_tx && ti.ktls_rx;
+			pthread_mutex_unlock(&c->ev_lock);
+		}
+	}
+	tls_key_wipe(&key);
+	return rc;
 }
 
 int ctrl_connect_queue(struct nvmeof_ctrl *c, uint16_t qid, uint16_t size,
@@ -73,7 +137,7 @@ int ctrl_connect_queue(struct nvmeof_ctrl *c, uint16_t qid, uint16_t size,
 	uint16_t cntlid = 0;
 	int rc;
 
-	rc = tcp_connect(&tp, &conn);
+	rc = c->opts.tls ? tls_connect(c, &tp, &conn) : tcp_connect(&tp, &conn);
 	if (rc < 0)
 		return rc;
 	rc = queue_create(conn, &qo, &q);
@@ -536,6 +600,14 @@ void nvmeof_ctrl_status(struct nvmeof_ctrl *c, struct nvmeof_ctrl_status *st)
 	st->next_attempt_ms = c->next_attempt_ms;
 	copy_str(st->traddr, sizeof st->traddr, ctrl_traddr(c));
 	copy_str(st->trsvcid, sizeof st->trsvcid, ctrl_trsvcid(c));
+	st->tls = c->opts.tls;
+	if (st->tls) {
+		copy_str(st->tls_version, sizeof st->tls_version, c->tls_version);
+		copy_str(st->tls_cipher, sizeof st->tls_cipher, c->tls_cipher);
+		copy_str(st->tls_identity, sizeof st->tls_identity, c->tls_identity);
+		st->tls_derivation = tls_derivation_name(c->tls_derivation);
+		st->ktls = c->ktls;
+	}
 	pthread_mutex_unlock(&c->ev_lock);
 }
 

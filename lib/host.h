@@ -46,6 +46,7 @@
 #include "internal.h"
 #include "nvme_spec.h"
 #include "pdu.h"
+#include "tls_key.h"
 #include "transport.h"
 
 /* ---- tcp_pdu.c: NVMe/TCP on a transport --------------------------------- */
@@ -86,6 +87,7 @@ struct tcp_connect_params {
 	int timeout_ms;
 	bool hdgst, ddgst;
 	uint32_t maxr2t; /* 0's based, as in ICReq */
+	const struct tls_params *tls; /* with ops = &transport_tls */
 };
 
 /* Connect the transport, exchange ICReq/ICResp; 0 with *out allocated. */
@@ -366,6 +368,11 @@ struct nvmeof_ctrl {
 	uint32_t aborts[16];
 	unsigned nr_aborts;
 	uint64_t n_aborts;      /* Abort commands sent, ever */
+	/* TLS: the derivation that completed a handshake (0 until one did) */
+	int tls_derivation;
+	/* what the last TLS handshake negotiated (under ev_lock) */
+	char tls_version[16], tls_cipher[32], tls_identity[TLS_IDENTITY_MAX];
+	bool ktls;
 };
 
 enum { CTRL_LIVE, CTRL_RECONNECTING, CTRL_FAILED };

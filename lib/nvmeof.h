@@ -92,6 +92,18 @@ struct nvmeof_opts {
 	const char *dhchap_secret_file;
 	const char *dhchap_ctrl_secret;
 	const char *dhchap_ctrl_secret_file;
+	/* NVMe/TCP over TLS 1.3 with a pre-shared key (the secure channel), on
+	 * every queue: the key in the PSK interchange format
+	 * ("NVMeTLSkey-1:01:...:", as nvme gen-tls-key makes) or a file holding
+	 * one (which group and others must not be able to read); the
+	 * derivation of the TLS PSK (enum nvmeof_tls_derivation: AUTO tries
+	 * RFC 8446, then libnvme's compat form, and keeps what worked); the
+	 * identity version (0: NVMe0R0H, 1: NVMe1R0H with the PSK digest). */
+	bool tls;
+	const char *tls_key;
+	const char *tls_key_file;
+	int tls_psk_derivation;
+	int tls_identity;
 };
 
 #define NVMEOF_BUSY_POLL_US 50
@@ -147,6 +159,13 @@ struct nvmeof_ctrl_status {
 	int64_t next_attempt_ms; /* wall clock of the next attempt (0: none planned) */
 	char traddr[256];        /* the address the association uses now */
 	char trsvcid[32];
+	/* TLS (nvmeof_opts.tls): what the last handshake negotiated */
+	bool tls;
+	char tls_version[16];    /* "TLSv1.3" */
+	char tls_cipher[32];     /* "TLS_AES_128_GCM_SHA256" ... */
+	char tls_identity[530];  /* NVMEOF_TLS_IDENTITY_MAX */
+	const char *tls_derivation; /* "rfc" or "compat": the one that worked */
+	bool ktls;               /* the kernel does the record layer (kTLS) */
 };
 void nvmeof_ctrl_status(struct nvmeof_ctrl *ctrl, struct nvmeof_ctrl_status *st);
 
@@ -409,6 +428,41 @@ int nvmeof_dhchap_key_check(const char *key, struct nvmeof_dhchap_key_info *info
  * written NUL-terminated (port left as default_port if absent). */
 int nvmeof_parse_address(const char *s, char *host, size_t hostlen,
 			 char *port, size_t portlen, const char *default_port);
+
+/* ---- TLS pre-shared keys (NVMe/TCP secure channel) ----------------------
+ * A configured PSK in the PSK interchange format "NVMeTLSkey-1:HH:<base64 of
+ * the key and its CRC-32>:" (HH 00, 01 SHA-256, 02 SHA-384; 32 or 48 bytes),
+ * and the identity and TLS PSK derived from it for a host and a subsystem.
+ * Two derivations exist in the field: RFC 8446 HKDF-Expand-Label (libnvme
+ * >= 1.16, SPDK) and the "compat" form of libnvme <= 1.15 (nvme-cli 2.13). */
+enum nvmeof_tls_derivation {
+	NVMEOF_TLS_DERIVE_AUTO = 0,   /* connecting: RFC, then compat */
+	NVMEOF_TLS_DERIVE_RFC = 1,
+	NVMEOF_TLS_DERIVE_COMPAT = 2,
+};
+#define NVMEOF_TLS_KEY_STR_MAX 96
+#define NVMEOF_TLS_IDENTITY_MAX 530
+#define NVMEOF_TLS_PSK_MAX 48
+struct nvmeof_tls_key_info {
+	unsigned hmac;        /* 0, 1 or 2 */
+	unsigned len;         /* key bytes: 32 or 48 */
+	uint32_t crc;         /* the CRC-32 the key carries */
+	const char *cipher;   /* "TLS_AES_128_GCM_SHA256" or "TLS_AES_256_GCM_SHA384" */
+};
+/* Check a key (header, hash, base64, length, CRC); info may be NULL. */
+int nvmeof_tls_key_check(const char *key, struct nvmeof_tls_key_info *info);
+/* A key of hash hmac (1: 32 bytes, 2: 48) made of bytes, or random bytes
+ * when bytes is NULL, formatted into out (NVMEOF_TLS_KEY_STR_MAX). */
+int nvmeof_tls_key_generate(unsigned hmac, const uint8_t *bytes, char *out,
+			    size_t outlen);
+/* The identity (version 0 "NVMe0R0H <hostnqn> <subnqn>", 1 with the PSK
+ * digest) into identity (NVMEOF_TLS_IDENTITY_MAX) and the TLS PSK into psk
+ * (NVMEOF_TLS_PSK_MAX) in derivation RFC or COMPAT; returns the PSK's
+ * length. */
+int nvmeof_tls_key_derive(const char *key, const char *hostnqn, const char *subnqn,
+			  unsigned identity_version, enum nvmeof_tls_derivation d,
+			  char *identity, size_t idlen, uint8_t *psk);
+
 
 #ifdef __cplusplus
 }

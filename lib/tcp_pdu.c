@@ -168,6 +168,7 @@ int tcp_connect(const struct tcp_connect_params *p, struct tcp_conn **out)
 		.host_iface = p->host_iface,
 		.host_traddr = p->host_traddr,
 		.timeout_ms = p->timeout_ms,
+		.tls = p->tls,
 	};
 	const struct transport_ops *ops = p->ops ? p->ops : &transport_tcp;
 	struct transport *t;

@@ -16,6 +16,7 @@
 #include <sys/uio.h>
 
 struct addrinfo;
+struct tls_params;
 struct transport;
 
 struct transport_params {
@@ -24,6 +25,7 @@ struct transport_params {
 	const char *host_iface;   /* bind to this interface's address */
 	const char *host_traddr;  /* bind to this source address */
 	int timeout_ms;           /* connect */
+	const struct tls_params *tls; /* transport_tls (tls.h): key and NQNs */
 };
 
 struct transport_ops {

@@ -1,0 +1,498 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The TLS transport (tls.h): NVMe/TCP's secure channel over OpenSSL 3's
+ * libssl. A plain TCP connection (tcp.c) first, then a TLS 1.3 handshake
+ * with an external PSK (psk_dhe_ke, the cipher suite of the key's hash, no
+ * certificates, no tickets, no early data), all before the ICReq; after it
+ * the PDUs go through SSL_write/SSL_read with the same non-blocking
+ * contract as plain TCP. kTLS is asked for (SSL_OP_ENABLE_KTLS) and used
+ * where the kernel and OpenSSL have it; otherwise OpenSSL encrypts.
+ *
+ * libssl writes to the socket with write(2), which raises SIGPIPE on a
+ * connection the peer reset: every call that may write runs with SIGPIPE
+ * blocked in the calling thread and a SIGPIPE it raised is taken back
+ * (unless the application ignores SIGPIPE anyway).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include "internal.h"
+#include "tls.h"
+
+#define TLS_WBUF 65536 /* sendv gathers up to this much into one SSL_write */
+
+struct tls_transport {
+	struct transport t;
+	struct transport *tcp;
+	SSL_CTX *ctx;
+	SSL *ssl;
+	unsigned hash;
+	size_t psk_len;
+	uint8_t psk[TLS_KEY_MAX];
+	char identity[TLS_IDENTITY_MAX];
+	bool psk_offered;
+	enum tls_psk_derivation deriv;
+	bool sigpipe_ignored;   /* the application ignores SIGPIPE */
+	uint8_t *wbuf;
+};
+
+/* ---- SIGPIPE ------------------------------------------------------------------ */
+
+struct sigpipe_guard {
+	sigset_t old;
+	bool active;
+};
+
+static void sigpipe_block(const struct tls_transport *tt, struct sigpipe_guard *g)
+{
+	sigset_t set;
+
+	g->active = !tt->sigpipe_ignored;
+	if (!g->active)
+		return;
+	sigemptyset(&set);
+	sigaddset(&set, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &set, &g->old);
+	if (sigismember(&g->old, SIGPIPE))
+		g->active = false; /* already blocked: leave it as it is */
+	if (!g->active)
+		pthread_sigmask(SIG_SETMASK, &g->old, NULL);
+}
+
+/* failed: the call may have raised SIGPIPE; take it back. */
+static void sigpipe_unblock(struct sigpipe_guard *g, bool failed)
+{
+	if (!g->active)
+		return;
+	if (failed) {
+		sigset_t pend, set;
+		struct timespec zero = { 0, 0 };
+		int e = errno;
+
+		sigemptyset(&set);
+		sigaddset(&set, SIGPIPE);
+		if (sigpending(&pend) == 0 && sigismember(&pend, SIGPIPE))
+			while (sigtimedwait(&set, NULL, &zero) < 0 && errno == EINTR)
+				;
+		errno = e;
+	}
+	pthread_sigmask(SIG_SETMASK, &g->old, NULL);
+}
+
+/* ---- the PSK ------------------------------------------------------------------ */
+
+static int ex_index = -1;
+static pthread_once_t ex_once = PTHREAD_ONCE_INIT;
+
+static void ex_init(void)
+{
+	ex_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+}
+
+/* OpenSSL asks for the session that carries our external PSK: its key, the
+ * cipher suite of the PSK's hash and TLS 1.3. md is set when the server
+ * asked again (HelloRetryRequest) for a given hash. */
+static int psk_use_session(SSL *ssl, const EVP_MD *md, const unsigned char **id,
+			   size_t *idlen, SSL_SESSION **sessp)
+{
+	struct tls_transport *tt = SSL_get_ex_data(ssl, ex_index);
+	static const unsigned char aes128[] = { 0x13, 0x01 }, aes256[] = { 0x13, 0x02 };
+	const SSL_CIPHER *cipher;
+	SSL_SESSION *s;
+
+	*sessp = NULL;
+	if (!tt)
+		return 0;
+	cipher = SSL_CIPHER_find(ssl, tt->hash == TLS_HASH_SHA384 ? aes256 : aes128);
+	if (!cipher)
+		return 0;
+	if (md && md != SSL_CIPHER_get_handshake_digest(cipher))
+		return 1; /* the server wants another hash: no PSK of ours */
+	s = SSL_SESSION_new();
+	if (!s || !SSL_SESSION_set1_master_key(s, tt->psk, tt->psk_len) ||
+	    !SSL_SESSION_set_cipher(s, cipher) ||
+	    !SSL_SESSION_set_protocol_version(s, TLS1_3_VERSION)) {
+		SSL_SESSION_free(s);
+		return 0;
+	}
+	*sessp = s;
+	*id = (const unsigned char *)tt->identity;
+	*idlen = strlen(tt->identity);
+	tt->psk_offered = true;
+	return 1;
+}
+
+/* ---- the operations -------------------------------------------------------------- */
+
+static ssize_t tls_t_sendv(struct transport *t, const struct iovec *iov, int iovcnt)
+{
+	struct tls_transport *tt = (struct tls_transport *)t;
+	struct sigpipe_guard g;
+	const void *buf;
+	size_t len = 0, n = 0;
+	int ok, err;
+
+	if (iovcnt == 1) {
+		buf = iov[0].iov_base;
+		len = iov[0].iov_len;
+	} else {
+		/* The same bytes come back after a WANT_WRITE (the queue does
+		 * not advance), at least as many: what SSL_write needs. */
+		for (int i = 0; i < iovcnt && len < TLS_WBUF; i++) {
+			size_t c = MIN(iov[i].iov_len, TLS_WBUF - len);
+
+			memcpy(tt->wbuf + len, iov[i].iov_base, c);
+			len += c;
+		}
+		buf = tt->wbuf;
+	}
+	if (!len)
+		return 0;
+	ERR_clear_error();
+	sigpipe_block(tt, &g);
+	ok = SSL_write_ex(tt->ssl, buf, len, &n);
+	err = ok ? SSL_ERROR_NONE : SSL_get_error(tt->ssl, 0);
+	sigpipe_unblock(&g, !ok);
+	if (ok) {
+		t->tx_bytes += n;
+		return (ssize_t)n;
+	}
+	if (err == SSL_ERROR_WANT_WRITE || err == SSL_ERROR_WANT_READ)
+		return 0;
+	if (err == SSL_ERROR_SYSCALL && errno)
+		return set_error(errno, "%s: TLS send: %s", t->peer, strerror(errno));
+	return set_error(EPROTO, "%s: TLS send: %s", t->peer,
+			  ERR_reason_error_string(ERR_peek_last_error()) ?
+			  ERR_reason_error_string(ERR_peek_last_error()) : "connection lost");
+}
+
+static ssize_t tls_t_recv(struct transport *t, void *buf, size_t len)
+{
+	struct tls_transport *tt = (struct tls_transport *)t;
+	struct sigpipe_guard g;
+	size_t n = 0;
+	int ok, err;
+
+	if (!len)
+		return 0;
+	ERR_clear_error();
+	sigpipe_block(tt, &g);
+	ok = SSL_read_ex(tt->ssl, buf, len, &n);
+	err = ok ? SSL_ERROR_NONE : SSL_get_error(tt->ssl, 0);
+	sigpipe_unblock(&g, !ok);
+	if (ok) {
+		t->rx_bytes += n;
+		return (ssize_t)n;
+	}
+	switch (err) {
+	case SSL_ERROR_WANT_READ:
+	case SSL_ERROR_WANT_WRITE:
+		return 0;
+	case SSL_ERROR_ZERO_RETURN: /* close_notify */
+		return -ECONNRESET;
+	case SSL_ERROR_SYSCALL:
+		return errno ? -errno : -ECONNRESET;
+	default:
+		ERR_clear_error();
+		return -EPROTO; /* a bad record: the stream cannot go on */
+	}
+}
+
+static void tls_t_shutdown(struct transport *t)
+{
+	struct tls_transport *tt = (struct tls_transport *)t;
+
+	/* Only the socket: another thread may be inside libssl. */
+	transport_shutdown(tt->tcp);
+}
+
+static int tls_t_fd(const struct transport *t)
+{
+	return transport_fd(((const struct tls_transport *)t)->tcp);
+}
+
+static int tls_t_local_addr(const struct transport *t, struct sockaddr_storage *ss,
+			    socklen_t *len)
+{
+	const struct tls_transport *tt = (const struct tls_transport *)t;
+
+	return tt->tcp->ops->local_addr(tt->tcp, ss, len);
+}
+
+static void tls_t_close(struct transport *t)
+{
+	struct tls_transport *tt = (struct tls_transport *)t;
+
+	if (tt->ssl) {
+		struct sigpipe_guard g;
+
+		/* close_notify if the socket takes it now; never wait */
+		ERR_clear_error();
+		sigpipe_block(tt, &g);
+		if (SSL_is_init_finished(tt->ssl))
+			SSL_shutdown(tt->ssl);
+		sigpipe_unblock(&g, true);
+		ERR_clear_error();
+		SSL_free(tt->ssl);
+	}
+	SSL_CTX_free(tt->ctx);
+	transport_close(tt->tcp);
+	OPENSSL_cleanse(tt->psk, sizeof tt->psk);
+	free(tt->wbuf);
+	free(tt);
+}
+
+/* ---- connect: TCP, then the handshake ------------------------------------------ */
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The reason of the last libssl error, in words. */
+static const char *ssl_reason(void)
+{
+	unsigned long e = ERR_peek_last_error();
+	const char *r = e ? ERR_reason_error_string(e) : NULL;
+
+	return r ? r : "unknown TLS error";
+}
+
+static int handshake_error(struct tls_transport *tt, int err, int timeout_ms)
+{
+	const char *peer = tt->t.peer;
+	unsigned long e = ERR_peek_last_error();
+	int reason = ERR_GET_REASON(e);
+
+	if (err == SSL_ERROR_SYSCALL || err == SSL_ERROR_ZERO_RETURN ||
+	    reason == SSL_R_UNEXPECTED_EOF_WHILE_READING) {
+		if (err == SSL_ERROR_SYSCALL && errno && errno != EPIPE && errno != ECONNRESET)
+			return set_error(errno, "TLS handshake with %s failed: %s", peer,
+					  strerror(errno));
+		return set_error(ECONNRESET, "TLS handshake with %s failed: the target "
+				  "closed the connection (does it require TLS with a "
+				  "PSK for identity '%s'?)", peer, tt->identity);
+	}
+	if (err == -ETIMEDOUT)
+		return set_error(ETIMEDOUT, "TLS handshake with %s failed: no answer "
+				  "within %d ms", peer, timeout_ms);
+	switch (reason) {
+	case SSL_R_SSLV3_ALERT_HANDSHAKE_FAILURE:
+	case SSL_R_TLSV1_ALERT_DECRYPT_ERROR:
+	case SSL_R_SSLV3_ALERT_ILLEGAL_PARAMETER:
+	case SSL_R_TLSV1_ALERT_UNKNOWN_PSK_IDENTITY:
+	case SSL_R_TLSV1_ALERT_ACCESS_DENIED:
+	case SSL_R_NO_SHARED_CIPHER:
+	case SSL_R_SSLV3_ALERT_BAD_CERTIFICATE:
+	case SSL_R_CERTIFICATE_VERIFY_FAILED:
+		return set_error(EKEYREJECTED, "TLS handshake with %s failed: no PSK "
+				  "matches identity '%s' (wrong key, or the target "
+				  "derives the key the other way: try "
+				  "--tls-psk-derivation %s) [%s]", peer, tt->identity,
+				  tt->deriv == TLS_DERIVE_COMPAT ? "rfc" : "compat",
+				  ssl_reason());
+	case SSL_R_WRONG_VERSION_NUMBER:
+	case SSL_R_PACKET_LENGTH_TOO_LONG:
+	case SSL_R_UNEXPECTED_MESSAGE:
+	case SSL_R_UNEXPECTED_RECORD:
+	case SSL_R_LENGTH_MISMATCH:
+	case SSL_R_BAD_PACKET_LENGTH:
+		return set_error(EPROTO, "TLS handshake with %s failed: the answer is "
+				  "not TLS (%s): is the port an NVMe/TCP port with TLS?",
+				  peer, ssl_reason());
+	default:
+		return set_error(EPROTO, "TLS handshake with %s failed: %s", peer,
+				  ssl_reason());
+	}
+}
+
+static int do_handshake(struct tls_transport *tt, int timeout_ms)
+{
+	int64_t deadline = mono_ms() + (timeout_ms > 0 ? timeout_ms : 10000);
+
+	for (;;) {
+		struct sigpipe_guard g;
+		struct pollfd pfd = { .fd = transport_fd(tt->tcp) };
+		int ok, err, n;
+		int64_t left;
+
+		ERR_clear_error();
+		errno = 0;
+		sigpipe_block(tt, &g);
+		ok = SSL_connect(tt->ssl);
+		err = ok == 1 ? SSL_ERROR_NONE : SSL_get_error(tt->ssl, ok);
+		sigpipe_unblock(&g, ok != 1);
+		if (ok == 1)
+			return 0;
+		if (err == SSL_ERROR_WANT_READ)
+			pfd.events = POLLIN;
+		else if (err == SSL_ERROR_WANT_WRITE)
+			pfd.events = POLLOUT;
+		else
+			return handshake_error(tt, err, timeout_ms);
+		left = deadline - mono_ms();
+		if (left <= 0)
+			return handshake_error(tt, -ETIMEDOUT, timeout_ms);
+		do
+			n = poll(&pfd, 1, (int)MIN(left, 1000000));
+		while (n < 0 && errno == EINTR);
+		if (n == 0)
+			return handshake_error(tt, -ETIMEDOUT, timeout_ms);
+		if (n < 0)
+			return set_error(errno, "poll: %s", strerror(errno));
+	}
+}
+
+static int tls_setup(struct tls_transport *tt, const struct tls_params *tp)
+{
+	const char *suite = tls_hash_cipher(tt->hash);
+	struct sigaction sa;
+	int rc;
+
+	rc = tls_derive(tp->key, tp->hostnqn, tp->subnqn, tp->identity_version,
+			tp->derivation, tt->identity, sizeof tt->identity, tt->psk);
+	if (rc < 0)
+		return rc;
+	tt->psk_len = (size_t)rc;
+	tt->deriv = tp->derivation;
+	tt->sigpipe_ignored = sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_IGN;
+	pthread_once(&ex_once, ex_init);
+	tt->ctx = SSL_CTX_new(TLS_client_method());
+	if (!tt->ctx || ex_index < 0)
+		return set_error(ENOMEM, "TLS: no SSL_CTX from OpenSSL: %s", ssl_reason());
+	if (!SSL_CTX_set_min_proto_version(tt->ctx, TLS1_3_VERSION) ||
+	    !SSL_CTX_set_max_proto_version(tt->ctx, TLS1_3_VERSION) ||
+	    !SSL_CTX_set_ciphersuites(tt->ctx, suite))
+		return set_error(EINVAL, "TLS: OpenSSL refuses TLS 1.3 with %s: %s", suite,
+				  ssl_reason());
+	/* No tickets to resume with, no early data, (EC)DHE with the PSK
+	 * (psk_dhe_ke only: SSL_OP_ALLOW_NO_DHE_KEX stays off), kTLS when the
+	 * kernel has it. */
+	SSL_CTX_set_options(tt->ctx, SSL_OP_NO_TICKET | SSL_OP_ENABLE_KTLS);
+	SSL_CTX_set_session_cache_mode(tt->ctx, SSL_SESS_CACHE_OFF);
+	SSL_CTX_set_max_early_data(tt->ctx, 0);
+	/* A certificate is never enough: with no trust anchors, verification
+	 * fails, so only our PSK can authenticate the server. */
+	SSL_CTX_set_verify(tt->ctx, SSL_VERIFY_PEER, NULL);
+	SSL_CTX_set_psk_use_session_callback(tt->ctx, psk_use_session);
+	SSL_CTX_set_mode(tt->ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
+			 SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	tt->ssl = SSL_new(tt->ctx);
+	if (!tt->ssl || !SSL_set_ex_data(tt->ssl, ex_index, tt) ||
+	    !SSL_set_fd(tt->ssl, transport_fd(tt->tcp)))
+		return set_error(ENOMEM, "TLS: no SSL from OpenSSL: %s", ssl_reason());
+	return 0;
+}
+
+static int tls_t_connect(const struct transport_params *p, struct transport **out)
+{
+	struct tls_transport *tt;
+	int rc;
+
+	if (!p->tls || !p->tls->key)
+		return set_error(EINVAL, "TLS: no key given");
+	tt = calloc(1, sizeof *tt);
+	if (!tt || !(tt->wbuf = malloc(TLS_WBUF))) {
+		free(tt);
+		return set_error(ENOMEM, "out of memory");
+	}
+	tt->t.ops = &transport_tls;
+	tt->hash = tls_key_hash(p->tls->key);
+	rc = transport_tcp.connect(p, &tt->tcp);
+	if (rc < 0) {
+		free(tt->wbuf);
+		free(tt);
+		return rc;
+	}
+	snprintf(tt->t.peer, sizeof tt->t.peer, "%s", tt->tcp->peer);
+	rc = tls_setup(tt, p->tls);
+	if (rc == 0)
+		rc = do_handshake(tt, p->timeout_ms);
+	if (rc == 0 && (!SSL_session_reused(tt->ssl) ||
+			SSL_version(tt->ssl) != TLS1_3_VERSION))
+		rc = set_error(EKEYREJECTED, "TLS handshake with %s: the server did "
+				"not authenticate with our PSK (identity '%s')",
+				tt->t.peer, tt->identity);
+	ERR_clear_error();
+	if (rc < 0) {
+		tls_t_close(&tt->t);
+		return rc;
+	}
+	*out = &tt->t;
+	return 0;
+}
+
+const struct transport_ops transport_tls = {
+	.name = "tls",
+	.connect = tls_t_connect,
+	.sendv = tls_t_sendv,
+	.recv = tls_t_recv,
+	.shutdown = tls_t_shutdown,
+	.fd = tls_t_fd,
+	.local_addr = tls_t_local_addr,
+	.close = tls_t_close,
+};
+
+int transport_tls_info(const struct transport *t, struct tls_info *info)
+{
+	const struct tls_transport *tt = (const struct tls_transport *)t;
+
+	if (!t || t->ops != &transport_tls)
+		return -EINVAL;
+	info->version = SSL_get_version(tt->ssl);
+	info->cipher = SSL_CIPHER_get_name(SSL_get_current_cipher(tt->ssl));
+	info->identity = tt->identity;
+	info->ktls_tx = BIO_get_ktls_send(SSL_get_wbio(tt->ssl)) > 0;
+	info->ktls_rx = BIO_get_ktls_recv(SSL_get_rbio(tt->ssl)) > 0;
+	return 0;
+}
+
+int tls_key_read_file(const char *path, struct tls_key *key)
+{
+	char buf[TLS_KEY_STR_MAX + 8];
+	struct stat st;
+	ssize_t n;
+	int fd, rc;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return set_error(errno, "TLS key file %s: %s", path, strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return set_error(EINVAL, "TLS key file %s: not a regular file", path);
+	}
+	if (st.st_mode & 077) {
+		close(fd);
+		return set_error(EPERM, "TLS key file %s: group or others may read or "
+				  "write it (mode %04o): chmod 600 it", path,
+				  (unsigned)(st.st_mode & 07777));
+	}
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n < 0)
+		return set_error(errno, "TLS key file %s: %s", path, strerror(errno));
+	buf[n] = 0;
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' '))
+		buf[--n] = 0;
+	rc = tls_key_parse(buf, key);
+	OPENSSL_cleanse(buf, sizeof buf);
+	if (rc < 0)
+		return set_error(-rc, "TLS key file %s: %s", path, nvmeof_get_error());
+	return 0;
+}
