@@ -2,7 +2,7 @@
 /*
  * nullfs-uring: bench/nullfs, served over FUSE-over-io_uring.
  *
- *   nullfs-uring [-s SIZE_MIB] [-q DEPTH] MOUNTPOINT
+ *   nullfs-uring [-s SIZE_MIB] [-q DEPTH] [-d] MOUNTPOINT
  *
  * The same file system as bench/nullfs (one file, n1, 1 GiB unless -s
  * says; a read answers zeros, a write "done", at once) with the same
@@ -55,6 +55,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysinfo.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -138,6 +139,7 @@ static size_t payload_sz; /* per entry: max(8 KiB, max_write, max_pages pages) *
 static unsigned long dev_served;
 static atomic_int failed;
 static cpu_set_t start_cpus;
+static int defer_taskrun; /* -d */
 
 static void wake_main(void)
 {
@@ -369,7 +371,15 @@ static void *queue_thread(void *arg)
 		CPU_SET(q->qid, &one);
 		(void)pthread_setaffinity_np(pthread_self(), sizeof one, &one);
 	}
-	for (unsigned i = 0; i < depth; i++) {
+	/* io_uring_enable_rings() is declared by liburing 2.3 but not in its
+	 * library: the system call itself. */
+	if (defer_taskrun && syscall(__NR_io_uring_register, q->ring.ring_fd,
+				     IORING_REGISTER_ENABLE_RINGS, NULL, 0) < 0) {
+		fprintf(stderr, "nullfs-uring: queue %u: enabling the ring: %s\n", q->qid,
+			strerror(errno));
+		done = -1;
+	}
+	for (unsigned i = 0; i < depth && !done; i++) {
 		if (!ring_cmd(q, &q->ents[i], NF_IO_URING_CMD_REGISTER, 0)) {
 			fprintf(stderr, "nullfs-uring: queue %u: no SQE to register\n", q->qid);
 			done = -1;
@@ -425,6 +435,13 @@ static int queue_setup(struct nf_queue *q, unsigned qid)
 	q->qid = qid;
 	memset(&p, 0, sizeof p);
 	p.flags = IORING_SETUP_SQE128 | IORING_SETUP_CQSIZE;
+	/* -d: the kernel's work for this ring (copying a request into the
+	 * entry's buffers) waits until the queue's thread waits for
+	 * completions, instead of interrupting it; the thread that enables
+	 * the ring is its only submitter. */
+	if (defer_taskrun)
+		p.flags |= IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN |
+			   IORING_SETUP_R_DISABLED;
 	p.cq_entries = 2 * depth;
 	rc = io_uring_queue_init_params(depth, &q->ring, &p);
 	if (rc < 0) {
@@ -594,11 +611,12 @@ static void *dev_thread(void *arg)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: nullfs-uring [-s SIZE_MIB] [-q DEPTH] MOUNTPOINT\n"
+	fprintf(f, "usage: nullfs-uring [-s SIZE_MIB] [-q DEPTH] [-d] MOUNTPOINT\n"
 		   "bench/nullfs over FUSE-over-io_uring: a FUSE daemon that answers every\n"
 		   "read with zeros and every write at once, in the foreground, through one\n"
 		   "io_uring queue per CPU of DEPTH entries (default %d).  Needs\n"
-		   "/sys/module/fuse/parameters/enable_uring = Y.\n", DEFAULT_DEPTH);
+		   "/sys/module/fuse/parameters/enable_uring = Y.  -d: rings with\n"
+		   "IORING_SETUP_DEFER_TASKRUN (and SINGLE_ISSUER).\n", DEFAULT_DEPTH);
 }
 
 int main(int argc, char **argv)
@@ -613,7 +631,7 @@ int main(int argc, char **argv)
 	unsigned long ring_served = 0;
 	int c, sig, rc = 1;
 
-	while ((c = getopt(argc, argv, "s:q:h")) != -1) {
+	while ((c = getopt(argc, argv, "s:q:dh")) != -1) {
 		char *end;
 		unsigned long long v;
 
@@ -636,6 +654,9 @@ int main(int argc, char **argv)
 				file_size = v << 20;
 			else
 				depth = (unsigned)v;
+			break;
+		case 'd':
+			defer_taskrun = 1;
 			break;
 		case 'h':
 			usage(stdout);
