@@ -2,7 +2,7 @@
 /*
  * nullfs-uring: bench/nullfs, served over FUSE-over-io_uring.
  *
- *   nullfs-uring [-s SIZE_MIB] [-q DEPTH] [-d] MOUNTPOINT
+ *   nullfs-uring [-s SIZE_MIB] [-q DEPTH] [-d] [-a] MOUNTPOINT
  *
  * The same file system as bench/nullfs (one file, n1, 1 GiB unless -s
  * says; a read answers zeros, a write "done", at once) with the same
@@ -140,6 +140,7 @@ static unsigned long dev_served;
 static atomic_int failed;
 static cpu_set_t start_cpus;
 static int defer_taskrun; /* -d */
+static int no_affinity; /* -a */
 
 static void wake_main(void)
 {
@@ -364,7 +365,7 @@ static void *queue_thread(void *arg)
 
 	/* One thread per CPU's queue, on that CPU when we may run there
 	 * (bench/run pins the whole daemon to one CPU: then it stays). */
-	if (CPU_ISSET(q->qid, &start_cpus) && CPU_COUNT(&start_cpus) > 1) {
+	if (!no_affinity && CPU_ISSET(q->qid, &start_cpus) && CPU_COUNT(&start_cpus) > 1) {
 		cpu_set_t one;
 
 		CPU_ZERO(&one);
@@ -611,12 +612,14 @@ static void *dev_thread(void *arg)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: nullfs-uring [-s SIZE_MIB] [-q DEPTH] [-d] MOUNTPOINT\n"
+	fprintf(f, "usage: nullfs-uring [-s SIZE_MIB] [-q DEPTH] [-d] [-a] MOUNTPOINT\n"
 		   "bench/nullfs over FUSE-over-io_uring: a FUSE daemon that answers every\n"
 		   "read with zeros and every write at once, in the foreground, through one\n"
 		   "io_uring queue per CPU of DEPTH entries (default %d).  Needs\n"
 		   "/sys/module/fuse/parameters/enable_uring = Y.  -d: rings with\n"
-		   "IORING_SETUP_DEFER_TASKRUN (and SINGLE_ISSUER).\n", DEFAULT_DEPTH);
+		   "IORING_SETUP_DEFER_TASKRUN (and SINGLE_ISSUER).  -a: queue threads\n"
+		   "not bound to their CPU (by default, as libfuse does, they are).\n",
+		   DEFAULT_DEPTH);
 }
 
 int main(int argc, char **argv)
@@ -631,7 +634,7 @@ int main(int argc, char **argv)
 	unsigned long ring_served = 0;
 	int c, sig, rc = 1;
 
-	while ((c = getopt(argc, argv, "s:q:dh")) != -1) {
+	while ((c = getopt(argc, argv, "s:q:dah")) != -1) {
 		char *end;
 		unsigned long long v;
 
@@ -657,6 +660,9 @@ int main(int argc, char **argv)
 			break;
 		case 'd':
 			defer_taskrun = 1;
+			break;
+		case 'a':
+			no_affinity = 1;
 			break;
 		case 'h':
 			usage(stdout);
