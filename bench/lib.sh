@@ -17,6 +17,9 @@
 #   bench_target_cmd LINE       a command on the target's control socket
 #   bench_track PID, bench_untrack PID, bench_reap PID [TENTHS]
 #   bench_cpu_ticks PID, bench_rss PID, bench_status_field DIR FIELD
+#   bench_uring_prepare         build bench/nullfs-uring, check the kernel:
+#                               sets NULLFS_URING, or URING_WHY (the reason not)
+#   bench_uring_enable          after bench_init: enable_uring=Y until exit
 #
 # Every process is started by us, remembered by pid and ended by pid;
 # every mount is unmounted by the EXIT trap, also on failure or ^C.
@@ -282,4 +285,41 @@ bench_rss() {
 # bench_status_field DIR FIELD: a field of nvmeof-mount's status file.
 bench_status_field() {
 	sed -n "s/^$2 *: *//p" "$1/status" 2>/dev/null
+}
+
+# bench_uring_prepare: bench/nullfs-uring needs liburing
+# (scripts/bench-packages), which the project's own build does not: built
+# here, warning-free, beside bench/nullfs in $top_builddir.  Then whether
+# this kernel and user may serve FUSE over io_uring.  Sets NULLFS_URING;
+# URING_WHY is empty when the io_uring rows can run, else the reason.
+URING_PARAM=/sys/module/fuse/parameters/enable_uring
+URING_OLD=
+bench_uring_prepare() {
+	URING_WHY=
+	NULLFS_URING=$top_builddir/bench/nullfs-uring
+	_log=$top_builddir/nullfs-uring.log
+	# shellcheck disable=SC2046 # pkg-config's flags are words
+	if ! pkg-config --exists liburing fuse3 2>/dev/null; then
+		URING_WHY="liburing-dev is not installed (scripts/bench-packages)"
+	elif ! ${CC:-cc} -std=gnu11 -O2 -g -Wall -Wextra -Wshadow -Wformat=2 -Wvla \
+		-Wpointer-arith $(pkg-config --cflags fuse3 liburing) -o "$NULLFS_URING" \
+		"$BENCH_SRCDIR/bench/nullfs-uring.c" $(pkg-config --libs fuse3 liburing) \
+		-pthread >"$_log" 2>&1 || [ -s "$_log" ]; then
+		cat "$_log" >&2
+		URING_WHY="bench/nullfs-uring did not build warning-free (above)"
+	elif [ ! -e "$URING_PARAM" ]; then
+		URING_WHY="this kernel has no FUSE over io_uring ($URING_PARAM missing: CONFIG_FUSE_IO_URING, Linux 6.14+)"
+	elif [ "$(id -u)" != 0 ]; then
+		URING_WHY="needs root, to set $URING_PARAM (now $(cat "$URING_PARAM"))"
+	fi
+}
+
+# bench_uring_enable: after bench_init, when URING_WHY is empty: set
+# enable_uring to Y, and put the previous value back at exit, after the
+# mounts are gone (the EXIT trap becomes bench_cleanup, then that).
+bench_uring_enable() {
+	[ -z "$URING_WHY" ] || return 0
+	URING_OLD=$(cat "$URING_PARAM")
+	trap 'bench_cleanup; [ -n "$URING_OLD" ] && echo "$URING_OLD" >"$URING_PARAM"' EXIT
+	echo Y >"$URING_PARAM" 2>/dev/null || URING_WHY="could not set $URING_PARAM to Y"
 }
