@@ -366,9 +366,22 @@ struct nvmeof_ctrl {
 	uint32_t aborts[16];
 	unsigned nr_aborts;
 	uint64_t n_aborts;      /* Abort commands sent, ever */
+	/* ANA (ana.c): the last valid log 0Ch, NULL if none */
+	pthread_mutex_t ana_lock;
+	uint8_t *ana_log;
+	size_t ana_len;
+	uint64_t ana_reads;     /* times the log was read */
 };
 
 enum { CTRL_LIVE, CTRL_RECONNECTING, CTRL_FAILED };
+
+/* ---- ana.c: Asymmetric Namespace Access -------------------------------- */
+
+bool ctrl_has_ana(const struct nvmeof_ctrl *c);
+/* Read log 0Ch (re-arming the ANA Change notice) into the association's
+ * copy; 0 also when the controller has no ANA. */
+int ctrl_ana_refresh(struct nvmeof_ctrl *c);
+void ctrl_ana_free(struct nvmeof_ctrl *c);
 
 /* ---- admin.c: admin commands on a queue (bring-up, the admin thread) -- */
 
