@@ -136,8 +136,12 @@ uint16_t ana_io_status(const struct tgt_conn *c, const struct tgt_ns *ns)
 
 /* Log 0Ch (NVMe Base 2.0 §5.16.1.13): a descriptor for every group that
  * has a namespace in the subsystem, in ascending ANAGRPID order, each with
- * its NSIDs unless RGO.  cap: at least sizeof header + TGT_ANA_GROUPS
- * descriptors + TGT_MAX_NSID NSIDs. */
+ * its NSIDs unless RGO.  buf: zero-filled, cap at least ANA_LOG_SIZE.  The
+ * page's size is its largest (what Identify's NANAGRPID and MNAN give), so
+ * that a host may read it in pieces at any offset below that. */
+#define ANA_LOG_SIZE \
+	(sizeof(struct nvme_ana_log_hdr) + \
+	 TGT_ANA_GROUPS * sizeof(struct nvme_ana_group_desc) + 4u * TGT_MAX_NSID)
 size_t ana_log(struct tgt_conn *c, uint8_t *buf, size_t cap, bool rgo,
 	       bool rae)
 {
@@ -149,7 +153,8 @@ size_t ana_log(struct tgt_conn *c, uint8_t *buf, size_t cap, bool rgo,
 	uint16_t ngrps = 0;
 	uint64_t chgcnt;
 
-	(void)cap;
+	if (cap < ANA_LOG_SIZE)
+		return 0;
 	pthread_mutex_lock(&g.lock);
 	chgcnt = l ? l->ana_chgcnt : 0;
 	pthread_mutex_lock(&s->lock);
@@ -188,7 +193,7 @@ size_t ana_log(struct tgt_conn *c, uint8_t *buf, size_t cap, bool rgo,
 		ctrl->aen_masked &= ~AEN_BIT_ANA;
 		pthread_mutex_unlock(&ctrl->lock);
 	}
-	return off;
+	return ANA_LOG_SIZE;
 }
 
 void ana_list(FILE *out)
