@@ -70,10 +70,10 @@ static void id_ctrl(struct tgt_conn *c, struct nvme_id_ctrl *id)
 	/* several controllers share namespaces; ANA reporting */
 	id->cmic = 1u << 1 | NVME_CMIC_ANA;
 	id->oaes = htole32(NVME_OAES_NS_ATTR | NVME_OAES_ANA);
-	/* ANACAP: every state reported (bits 4:0); ANAGRPID does not change
-	 * while the namespace is attached (bit 6); non-zero ANAGRPIDs in
-	 * Identify Namespace (bit 7) */
-	id->anacap = 0x1f | 1u << 6 | 1u << 7;
+	/* ANACAP: every state reported (bits 4:0); a namespace's ANAGRPID
+	 * does not change while it is attached (bit 6).  Bit 7 (non-zero
+	 * ANAGRPID in Namespace Management) stays clear: no such command. */
+	id->anacap = 0x1f | 1u << 6;
 	id->anatt = TGT_ANATT;
 	id->anagrpmax = htole32(TGT_ANA_GROUPS);
 	id->nanagrpid = htole32(TGT_ANA_GROUPS);

@@ -165,7 +165,8 @@ Test(ana, identify_fields)
 	cr_expect_eq(le32toh(id->oaes) & NVME_OAES_ANA, NVME_OAES_ANA,
 		     "OAES bit 11");
 	cr_expect_eq(id->anacap & 0x1f, 0x1f, "every ANA state reported");
-	cr_expect(id->anacap & 0x80, "non-zero ANAGRPID");
+	cr_expect(id->anacap & 0x40, "ANAGRPID constant while attached");
+	cr_expect_eq(id->anacap & 0x80, 0, "no Namespace Management");
 	cr_expect_gt(id->anatt, 0, "ANATT");
 	cr_expect_eq(le32toh(id->anagrpmax), 32);
 	cr_expect_eq(le32toh(id->nanagrpid), 32);
