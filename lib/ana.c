@@ -37,13 +37,16 @@ static size_t ana_log_size(const struct nvmeof_ctrl *c)
 	       groups * sizeof(struct nvme_ana_group_desc) + 4u * nsids;
 }
 
-/* Every descriptor inside len: 0, or -EPROTO with the error set. */
-static int ana_log_check(const uint8_t *p, size_t len)
+int ana_log_check(const uint8_t *p, size_t len)
 {
 	const size_t gsz = sizeof(struct nvme_ana_group_desc);
-	uint16_t ngrps = le16_get(p + offsetof(struct nvme_ana_log_hdr, ngrps));
 	size_t off = sizeof(struct nvme_ana_log_hdr);
+	uint16_t ngrps;
 
+	if (len < off)
+		return set_error(EPROTO, "ANA log: %zu bytes, less than its header",
+				 len);
+	ngrps = le16_get(p + offsetof(struct nvme_ana_log_hdr, ngrps));
 	for (unsigned g = 0; g < ngrps; g++) {
 		uint32_t nnsids;
 

@@ -382,6 +382,9 @@ bool ctrl_has_ana(const struct nvmeof_ctrl *c);
  * copy; 0 also when the controller has no ANA. */
 int ctrl_ana_refresh(struct nvmeof_ctrl *c);
 void ctrl_ana_free(struct nvmeof_ctrl *c);
+/* Every descriptor of a log 0Ch of len bytes inside them: 0, or -EPROTO
+ * with the error set. */
+int ana_log_check(const uint8_t *p, size_t len);
 
 /* ---- admin.c: admin commands on a queue (bring-up, the admin thread) -- */
 
