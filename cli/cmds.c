@@ -301,6 +301,28 @@ static size_t log_default_len(int lid)
 	}
 }
 
+/* Log 0Ch whole, sized as Linux sizes it: NANAGRPID group descriptors and
+ * MNAN (NN when 0) NSIDs from Identify Controller, capped; 4096 bytes if
+ * Identify fails. */
+static size_t ana_log_len(struct nvmeof_ctrl *ctrl)
+{
+	uint8_t id[4096];
+	uint32_t groups, nsids;
+
+	if (nvmeof_identify(ctrl, 1, 0, 0, id) < 0)
+		return 4096;
+	groups = (uint32_t)id[348] | (uint32_t)id[349] << 8 |
+		 (uint32_t)id[350] << 16 | (uint32_t)id[351] << 24;
+	nsids = (uint32_t)id[540] | (uint32_t)id[541] << 8 |
+		(uint32_t)id[542] << 16 | (uint32_t)id[543] << 24;
+	if (!nsids)
+		nsids = (uint32_t)id[516] | (uint32_t)id[517] << 8 |
+			(uint32_t)id[518] << 16 | (uint32_t)id[519] << 24;
+	groups = groups < 1 ? 1 : groups > 1024 ? 1024 : groups;
+	nsids = nsids < 1 ? 1 : nsids > 65536 ? 65536 : nsids;
+	return 16 + (size_t)groups * 32 + (size_t)nsids * 4;
+}
+
 /* Log 70h at its own size: the header says how many entries follow. */
 static int read_disc_page(struct cli *c, struct nvmeof_ctrl *ctrl, uint32_t nsid,
 			  uint8_t **bufp, size_t *lenp)
@@ -353,7 +375,9 @@ int cmd_log(struct cli *c)
 	if (c->lid == 0x70 && !c->len_set) {
 		rc = read_disc_page(c, ctrl, nsid, &buf, &len);
 	} else {
-		len = c->len_set ? (size_t)c->len : log_default_len(c->lid);
+		len = c->len_set ? (size_t)c->len :
+		      c->lid == 0x0c ? ana_log_len(ctrl) :
+				       log_default_len(c->lid);
 		buf = calloc(1, len);
 		if (!buf) {
 			cli_err(c, "out of memory");

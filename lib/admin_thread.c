@@ -86,6 +86,11 @@ static void handle_event(struct nvmeof_ctrl *c, uint32_t dw0)
 
 		(void)nvmeof_get_log_page(c, NVME_LOG_DISCOVERY, 0, 0, 0, hdr,
 					  sizeof hdr);
+	} else if (NVME_AER_TYPE(dw0) == NVME_AER_NOTICE &&
+		   NVME_AER_INFO(dw0) == NVME_AER_NOTICE_ANA) {
+		/* The new states, for nvmeof_ana_state(); reading log 0Ch
+		 * without RAE re-arms the event. */
+		(void)ctrl_ana_refresh(c);
 	} else if (lid) {
 		/* Read the log the event names, so the next event can come. */
 		uint8_t buf[512];

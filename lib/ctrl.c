@@ -238,9 +238,15 @@ void ctrl_set_async_events(struct nvmeof_ctrl *c, struct queue *q)
 	uint32_t aec = !c->discovery ? oaes & NVME_OAES_NS_ATTR :
 		       c->persistent ? oaes & NVME_OAES_DISC_CHANGE : 0;
 
+	/* ANA Change notices (OAES/AEC bit 11) of a controller that reports
+	 * ANA (CMIC bit 3); the log is read now and on every notice. */
+	if (ctrl_has_ana(c))
+		aec |= oaes & NVME_OAES_ANA;
 	if (aec)
 		(void)admin_set_features_q(q, NVME_FEAT_ASYNC_EVENT, aec, NULL,
 					   c->opts.connect_timeout_ms);
+	if (ctrl_has_ana(c))
+		(void)ctrl_ana_refresh(c);
 }
 
 const char *ctrl_state_name(int st)
@@ -315,6 +321,7 @@ int nvmeof_connect(const struct nvmeof_opts *o, struct nvmeof_ctrl **ctrlp)
 	c->opts = *o;
 	pthread_mutex_init(&c->ns_lock, NULL);
 	pthread_mutex_init(&c->ev_lock, NULL);
+	pthread_mutex_init(&c->ana_lock, NULL);
 	pthread_cond_init(&c->fail_cond, NULL);
 	copy_str(c->traddr, sizeof c->traddr, o->traddr);
 	copy_str(c->trsvcid, sizeof c->trsvcid,
@@ -511,6 +518,8 @@ int nvmeof_disconnect(struct nvmeof_ctrl *c)
 	}
 	pthread_mutex_destroy(&c->ns_lock);
 	pthread_mutex_destroy(&c->ev_lock);
+	ctrl_ana_free(c);
+	pthread_mutex_destroy(&c->ana_lock);
 	pthread_cond_destroy(&c->fail_cond);
 	live_del(c->id);
 	free(c);

@@ -373,9 +373,25 @@ struct nvmeof_ctrl {
 	/* what the last TLS handshake negotiated (under ev_lock) */
 	char tls_version[16], tls_cipher[32], tls_identity[TLS_IDENTITY_MAX];
 	bool ktls;
+	/* ANA (ana.c): the last valid log 0Ch, NULL if none */
+	pthread_mutex_t ana_lock;
+	uint8_t *ana_log;
+	size_t ana_len;
+	uint64_t ana_reads;     /* times the log was read */
 };
 
 enum { CTRL_LIVE, CTRL_RECONNECTING, CTRL_FAILED };
+
+/* ---- ana.c: Asymmetric Namespace Access -------------------------------- */
+
+bool ctrl_has_ana(const struct nvmeof_ctrl *c);
+/* Read log 0Ch (re-arming the ANA Change notice) into the association's
+ * copy; 0 also when the controller has no ANA. */
+int ctrl_ana_refresh(struct nvmeof_ctrl *c);
+void ctrl_ana_free(struct nvmeof_ctrl *c);
+/* Every descriptor of a log 0Ch of len bytes inside them: 0, or -EPROTO
+ * with the error set. */
+int ana_log_check(const uint8_t *p, size_t len);
 
 /* ---- admin.c: admin commands on a queue (bring-up, the admin thread) -- */
 

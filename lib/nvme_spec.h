@@ -259,6 +259,12 @@ enum nvme_cmd_specific_sc {
 	NVME_SC_DISCOVERY_RESTART = 0x90,
 	NVME_SC_AUTH_REQUIRED = 0x91,
 };
+/* Path related status (SCT 3h, NVMe Base 2.0 §4.2.3.2.4) */
+enum nvme_sc_path {
+	NVME_SC_ANA_PERSISTENT_LOSS = 0x01,
+	NVME_SC_ANA_INACCESSIBLE = 0x02,
+	NVME_SC_ANA_TRANSITION = 0x03,
+};
 
 /* ---- opcodes ------------------------------------------------------------ */
 
@@ -534,6 +540,8 @@ _Static_assert(offsetof(struct nvme_id_ctrl, psd) == 2048, "PSD");
 #define NVME_OAES_DISC_CHANGE (1u << 31)
 /* CMIC bit 3: ANA reporting */
 #define NVME_CMIC_ANA (1u << 3)
+/* OAES bit 11: Asymmetric Namespace Access Change notices */
+#define NVME_OAES_ANA (1u << 11)
 /* LPA bits */
 #define NVME_LPA_CMD_EFFECTS (1u << 1)
 
@@ -682,6 +690,16 @@ struct nvme_ana_log_hdr {
 	uint8_t rsvd[6];
 };
 _Static_assert(sizeof(struct nvme_ana_log_hdr) == 16, "ANA header");
+/* ANA states (NVMe Base 2.0 §8.1.2), the descriptor's state bits 3:0 */
+enum nvme_ana_state {
+	NVME_ANA_OPTIMIZED = 0x01,
+	NVME_ANA_NON_OPTIMIZED = 0x02,
+	NVME_ANA_INACCESSIBLE = 0x03,
+	NVME_ANA_PERSISTENT_LOSS = 0x04,
+	NVME_ANA_CHANGE = 0x0f,
+};
+/* Get Log Page 0Ch: LSP (CDW10 bits 11:8) bit 0, Return Groups Only */
+#define NVME_ANA_LSP_RGO (1u << 8)
 struct nvme_ana_group_desc {
 	uint32_t grpid;
 	uint32_t nnsids;

@@ -203,12 +203,25 @@ int nvmeof_ctrl_reconnect(struct nvmeof_ctrl *ctrl, const char *traddr,
  * changed namespaces from log 04h (nsids[0] == 0xffffffff: more than 1024,
  * rescan all).  A persistent discovery controller (see nvmeof_discover)
  * reports Discovery Log Page Change: type Notice (2), info F0h, log 70h;
- * read the log again with nvmeof_discover().  cb must not call
+ * read the log again with nvmeof_discover().  A controller that reports
+ * ANA (Identify Controller CMIC bit 3) sends ANA Change: type Notice,
+ * info 03h, log 0Ch; the library has read the log again when cb runs, and
+ * nvmeof_ana_state() returns the new states.  cb must not call
  * nvmeof_disconnect(). */
 typedef void (*nvmeof_event_cb)(void *arg, uint32_t aen_dw0,
 				const uint32_t *nsids, size_t nr);
 void nvmeof_set_event_cb(struct nvmeof_ctrl *ctrl, nvmeof_event_cb cb,
 			 void *arg);
+
+/* The ANA state (NVMe Base 2.0 §8.1.2: 01h optimized, 02h non-optimized,
+ * 03h inaccessible, 04h persistent loss, 0Fh change) of namespace nsid
+ * through this association, from the ANA log page the library read when
+ * the association came up, after its last reconnect or on its last ANA
+ * Change notice.  0; -EOPNOTSUPP when the controller does not report ANA,
+ * -ENODATA when no valid log could be read, -ENOENT when the log does not
+ * list nsid, -EINVAL for bad arguments. */
+int nvmeof_ana_state(struct nvmeof_ctrl *ctrl, uint32_t nsid,
+		     uint8_t *state);
 
 struct nvmeof_stats {
 	uint64_t commands;  /* completed commands, admin + I/O */

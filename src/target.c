@@ -111,6 +111,7 @@ static int listen_on(const char *host, const char *port, bool disc_only,
 	l->fd = fd;
 	l->portid = g.nr_lsn + 1;
 	l->discovery_only = disc_only;
+	ana_listener_init(l);
 	getsockname(fd, (struct sockaddr *)&ss, &sl);
 	l->family = ss.ss_family;
 	if (ss.ss_family == AF_INET6) {
@@ -324,7 +325,7 @@ static void usage(FILE *out)
 		"  -n, --nqn NQN            subsystem NQN (repeat for more subsystems;\n"
 		"                           default %s)\n"
 		"      --ns SPEC            namespace: FILE, ram:SIZE or null:SIZE, with\n"
-		"                           optional ,ro ,lba=512|4096 ,nsid=N\n"
+		"                           optional ,ro ,lba=512|4096 ,nsid=N ,ana=GROUP\n"
 		"      --read-only          every namespace is write protected\n"
 		"      --lba-size N         512 or 4096 (default 4096)\n"
 		"      --serial S, --model M, --firmware F   identity of the subsystem\n"
@@ -625,6 +626,8 @@ static void setup_listeners(const char *disc_port)
 			die("-l %s", err);
 		if (listen_on(host, port, false, err, sizeof err) < 0)
 			die("%s", err);
+		snprintf(g.lsn[g.nr_lsn - 1].given,
+			 sizeof g.lsn[g.nr_lsn - 1].given, "%s", listens[i]);
 		for (int k = 0; k < nhosts; k++)
 			seen |= !strcmp(hosts[k], host);
 		if (!seen && nhosts < TGT_MAX_LISTENERS)

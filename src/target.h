@@ -48,6 +48,8 @@
 #define TGT_NONDATA_MAX 8192       /* R2T data of commands other than Write */
 #define TGT_RBUF_SIZE (128u * 1024) /* one file read chunk */
 #define TGT_RBUF_COUNT 4
+#define TGT_ANA_GROUPS 32          /* ANAGRPMAX = NANAGRPID; ANAGRPIDs 1..32 */
+#define TGT_ANATT 10               /* ANA transition time, seconds */
 
 /* Status fields (NVMe Base 2.0 §4.2.3): SCT << 8 | SC, DNR set by callers */
 #define SF_GEN(sc) NVME_SF(NVME_SCT_GENERIC, (sc))
@@ -59,6 +61,7 @@
 /* ctrl->aen_masked */
 #define AEN_BIT_NS 0x1   /* Namespace Attribute Changed notice sent */
 #define AEN_BIT_DISC 0x2 /* Discovery Log Page Change notice sent */
+#define AEN_BIT_ANA 0x4  /* Asymmetric Namespace Access Change notice sent */
 
 /* Statuses of the admin and Fabrics commands (tgt_admin.c, tgt_fabrics.c,
  * tgt_ctrl.c) */
@@ -133,6 +136,12 @@ struct tgt_listener {
 	char addr[INET6_ADDRSTRLEN];
 	uint16_t port;           /* as bound (port 0 resolved) */
 	bool wildcard;
+	char given[256];         /* as given to -l ("" for --discovery-port) */
+	/* ANA (tgt_ana.c): the state of each group on this listener, read
+	 * by the queues without a lock, written under g.lock */
+	uint8_t ana_state[TGT_ANA_GROUPS + 1];
+	uint64_t ana_chgcnt;     /* changes of this listener's ANA log */
+	uint64_t ana_grp_chgcnt[TGT_ANA_GROUPS + 1];
 };
 
 /* ---- statistics --------------------------------------------------------- */
@@ -158,6 +167,7 @@ struct ns_spec {
 	uint32_t lba_size;       /* 0: default */
 	int ro;                  /* -1: default */
 	uint32_t nsid;           /* 0: next free */
+	uint32_t anagrpid;       /* 0: group 1 */
 };
 
 struct tgt_ns {
@@ -169,6 +179,7 @@ struct tgt_ns {
 	_Atomic uint64_t nblocks;
 	unsigned lba_shift;
 	bool ro;
+	uint32_t anagrpid;       /* 1..TGT_ANA_GROUPS */
 	atomic_int refs;
 	char *desc;              /* canonical spec, for "list" and reload */
 	uint8_t nguid[16];
@@ -403,6 +414,7 @@ void ctrl_put(struct tgt_ctrl *ctrl);
 void ctrl_detach(struct tgt_conn *c);
 void ctrl_ns_changed(struct tgt_ctrl *ctrl, uint32_t nsid);
 void ctrl_disc_changed(struct tgt_ctrl *ctrl);
+int ctrl_ana_changed(struct tgt_ctrl *ctrl, const struct tgt_listener *l);
 void ctrl_log_error(struct tgt_conn *c, uint16_t cid, uint16_t status,
 		    uint32_t nsid);
 int ctrl_kato_check(struct tgt_conn *c);
@@ -484,6 +496,23 @@ int host_set(struct tgt_subsys *s, char (*const nqns)[NVMF_NQN_SIZE],
 	     size_t n, char *err, size_t errlen);
 bool host_allowed(struct tgt_subsys *s, const char *hostnqn);
 void host_list(struct tgt_subsys *s, FILE *out);
+
+/* tgt_ana.c: ANA groups, per listener */
+void ana_listener_init(struct tgt_listener *l);
+/* The listener named HOST:PORT as given to -l or as bound; NULL: none. */
+struct tgt_listener *ana_listener_find(const char *name);
+/* Parse "optimized" ... "change"; 0 if none. */
+uint8_t ana_state_parse(const char *s);
+const char *ana_state_name(uint8_t state);
+/* Set a group's state on a listener; AENs to its associations. */
+int ana_set(struct tgt_listener *l, uint32_t grpid, uint8_t state,
+	    char *err, size_t errlen);
+/* The status of I/O to ns through c's listener: 0 or an ANA error. */
+uint16_t ana_io_status(const struct tgt_conn *c, const struct tgt_ns *ns);
+/* Log 0Ch for c's association as seen from c's listener. */
+size_t ana_log(struct tgt_conn *c, uint8_t *buf, size_t cap, bool rgo,
+	       bool rae);
+void ana_list(FILE *out);
 
 /* tgt_control.c */
 int control_open(const char *path, char *err, size_t errlen);

@@ -67,8 +67,17 @@ static void id_ctrl(struct tgt_conn *c, struct nvme_id_ctrl *id)
 	}
 	id->cntrltype = 1;
 	id->rab = 6;
-	id->cmic = 1u << 1; /* several controllers share namespaces */
-	id->oaes = htole32(NVME_OAES_NS_ATTR);
+	/* several controllers share namespaces; ANA reporting */
+	id->cmic = 1u << 1 | NVME_CMIC_ANA;
+	id->oaes = htole32(NVME_OAES_NS_ATTR | NVME_OAES_ANA);
+	/* ANACAP: every state reported (bits 4:0); a namespace's ANAGRPID
+	 * does not change while it is attached (bit 6).  Bit 7 (non-zero
+	 * ANAGRPID in Namespace Management) stays clear: no such command. */
+	id->anacap = 0x1f | 1u << 6;
+	id->anatt = TGT_ANATT;
+	id->anagrpmax = htole32(TGT_ANA_GROUPS);
+	id->nanagrpid = htole32(TGT_ANA_GROUPS);
+	id->mnan = htole32(TGT_MAX_NSID);
 	id->ctratt = htole32(1u << 0 | 1u << 6); /* 128-bit host ID, TBKAS */
 	id->acl = 3;
 	id->frmw = 0x3; /* one slot, read-only */
@@ -96,6 +105,7 @@ static void id_ns(struct tgt_ns *ns, struct nvme_id_ns *id)
 	id->nsattr = ns->ro ? 1 : 0;
 	le64_put(id->nvmcap, bytes);
 	memcpy(id->nguid, ns->nguid, 16);
+	id->anagrpid = htole32(ns->anagrpid);
 	id->lbaf[0].lbads = (uint8_t)ns->lba_shift;
 }
 
@@ -173,6 +183,11 @@ static void identify(struct tgt_conn *c, const struct nvme_sqe *sqe,
 }
 
 /* ---- log pages ---------------------------------------------------------- */
+
+#define TGT_LOG_MAX \
+	MAX(4096u, sizeof(struct nvme_ana_log_hdr) + \
+			   TGT_ANA_GROUPS * sizeof(struct nvme_ana_group_desc) + \
+			   4u * TGT_MAX_NSID)
 
 static void put_u128(uint8_t *p, uint64_t v)
 {
@@ -357,6 +372,7 @@ static void get_log_page(struct tgt_conn *c, const struct nvme_sqe *sqe,
 	uint32_t cdw10 = le32toh(sqe->cdw10), cdw11 = le32toh(sqe->cdw11);
 	uint8_t lid = cdw10 & 0xff;
 	bool rae = cdw10 & (1u << 15);
+	bool rgo = cdw10 & NVME_ANA_LSP_RGO;
 	uint64_t numd = ((uint64_t)(cdw11 & 0xffff) << 16 | cdw10 >> 16) + 1;
 	uint64_t len = numd * 4;
 	uint64_t lpo = le32toh(sqe->cdw12) | (uint64_t)le32toh(sqe->cdw13) << 32;
@@ -390,7 +406,8 @@ static void get_log_page(struct tgt_conn *c, const struct nvme_sqe *sqe,
 			pthread_mutex_unlock(&c->ctrl->lock);
 		}
 	} else {
-		buf = conn_abuf(c, 4096 + len);
+		/* the longest page: log 0Ch with every group and NSID */
+		buf = conn_abuf(c, TGT_LOG_MAX + len);
 		if (buf) {
 			switch (lid) {
 			case NVME_LOG_ERROR:
@@ -408,6 +425,9 @@ static void get_log_page(struct tgt_conn *c, const struct nvme_sqe *sqe,
 			case NVME_LOG_CMD_EFFECTS:
 				size = log_cmd_effects(buf);
 				break;
+			case NVME_LOG_ANA:
+				size = ana_log(c, buf, TGT_LOG_MAX, rgo, rae);
+				break;
 			default:
 				cmd_done(c, sqe,
 					 SF_CMD(NVME_SC_INVALID_LOG_PAGE) | DNR, 0);
@@ -416,7 +436,8 @@ static void get_log_page(struct tgt_conn *c, const struct nvme_sqe *sqe,
 			if (lpo <= size) {
 				/* shift the window to the start of the buffer */
 				memmove(buf, buf + lpo, size - lpo);
-				memset(buf + size - lpo, 0, 4096 + len - (size - lpo));
+				memset(buf + size - lpo, 0,
+				       TGT_LOG_MAX + len - (size - lpo));
 				lpo = 0;
 			}
 		}

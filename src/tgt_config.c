@@ -190,7 +190,7 @@ static int cfg_parse(const char *path, struct cfg *cfg, char *err,
 			id = tok ? strtoul(tok, &end, 10) : 0;
 			if (!tok || *end || id == 0 || id > TGT_MAX_NSID) {
 				snprintf(err, errlen,
-					 "%s:%d: ns NSID SPEC [ro] [lba=N] expected (NSID 1..%u)",
+					 "%s:%d: ns NSID SPEC [ro] [lba=N] [ana=N] expected (NSID 1..%u)",
 					 path, lineno, TGT_MAX_NSID);
 				goto out;
 			}
@@ -205,7 +205,7 @@ static int cfg_parse(const char *path, struct cfg *cfg, char *err,
 				if (ns_spec_option(tok, &ns.spec) < 0 ||
 				    ns.spec.nsid) {
 					snprintf(err, errlen,
-						 "%s:%d: unknown namespace option '%s' (ro, rw, lba=512|4096)",
+						 "%s:%d: unknown namespace option '%s' (ro, rw, lba=512|4096, ana=1..32)",
 						 path, lineno, tok);
 					goto out;
 				}

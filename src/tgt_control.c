@@ -235,6 +235,9 @@ static const char help_text[] =
 	"fault list                            armed faults\n"
 	"stats                                 per-association counters, CPU per I/O\n"
 	"busy-poll [USEC]                      I/O queues' busy-poll (0: off), or show it\n"
+	"ana HOST:PORT GROUP STATE             a group's ANA state on a listener (optimized,\n"
+	"                                      non-optimized, inaccessible, persistent-loss, change)\n"
+	"ana                                   every listener's ANA states\n"
 	"reload                                re-read the -c configuration file\n"
 	"quit                                  close this control connection\n";
 
@@ -344,7 +347,7 @@ int control_exec(const char *line, FILE *out)
 		for (int i = 4; i < n; i++)
 			if (ns_spec_option(w[i], &spec) < 0 || spec.nsid) {
 				snprintf(e, sizeof e,
-					 "unknown namespace option '%s' (ro, rw, lba=512|4096)",
+					 "unknown namespace option '%s' (ro, rw, lba=512|4096, ana=1..32)",
 					 w[i]);
 				return fail(out, e);
 			}
@@ -487,6 +490,45 @@ int control_exec(const char *line, FILE *out)
 		    us > 1000000)
 			return fail(out, "usage: busy-poll [USEC], 0 to 1000000");
 		__atomic_store_n(&opts.busy_poll_us, (uint32_t)us, __ATOMIC_RELAXED);
+		return ok(out);
+	}
+	if (!strcmp(w[0], "ana")) {
+		struct tgt_listener *l;
+		char *end;
+		unsigned long grp;
+		uint8_t st;
+
+		if (n == 1) {
+			ana_list(out);
+			return ok(out);
+		}
+		if (n != 4)
+			return fail(out,
+				    "usage: ana HOST:PORT GROUP optimized|non-optimized|inaccessible|persistent-loss|change");
+		l = ana_listener_find(w[1]);
+		if (!l) {
+			snprintf(e, sizeof e,
+				 "no listener %s (HOST:PORT as given to -l or as bound)",
+				 w[1]);
+			return fail(out, e);
+		}
+		errno = 0;
+		grp = strtoul(w[2], &end, 10);
+		if (errno || end == w[2] || *end || w[2][0] == '-' || grp == 0 ||
+		    grp > TGT_ANA_GROUPS) {
+			snprintf(e, sizeof e, "ANA group '%s': 1..%u", w[2],
+				 TGT_ANA_GROUPS);
+			return fail(out, e);
+		}
+		st = ana_state_parse(w[3]);
+		if (!st) {
+			snprintf(e, sizeof e,
+				 "ANA state '%s': optimized, non-optimized, inaccessible, persistent-loss or change",
+				 w[3]);
+			return fail(out, e);
+		}
+		if (ana_set(l, (uint32_t)grp, st, e, sizeof e) < 0)
+			return fail(out, e);
 		return ok(out);
 	}
 	snprintf(e, sizeof e, "unknown command '%s' (try help)", w[0]);

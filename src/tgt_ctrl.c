@@ -55,7 +55,8 @@ struct tgt_ctrl *ctrl_new(struct tgt_subsys *s, const char *hostnqn,
 	atomic_store(&ctrl->last_rx_ms, tgt_now_ms());
 	/* Asynchronous events the controller can report are on until the
 	 * host says otherwise with Set Features (AEC). */
-	ctrl->aec = s->discovery ? NVME_AEC_DISC_CHANGE : NVME_AEC_NS_ATTR;
+	ctrl->aec = s->discovery ? NVME_AEC_DISC_CHANGE :
+				   NVME_AEC_NS_ATTR | NVME_AEC_ANA;
 	ctrl->refs = 1;
 
 	pthread_mutex_lock(&g.lock);
@@ -368,6 +369,26 @@ void ctrl_disc_changed(struct tgt_ctrl *ctrl)
 					  (uint32_t)NVME_LOG_DISCOVERY << 16);
 	}
 	pthread_mutex_unlock(&ctrl->lock);
+}
+
+/* An ANA group's state changed on listener l (under g.lock): an ANA
+ * Change notice to the association if its admin queue came in on l, unless
+ * one is waiting for the host to read log 0Ch.  1 if one was queued. */
+int ctrl_ana_changed(struct tgt_ctrl *ctrl, const struct tgt_listener *l)
+{
+	int sent = 0;
+
+	pthread_mutex_lock(&ctrl->lock);
+	if (!ctrl->dead && ctrl->admin && ctrl->admin->lsn == l &&
+	    (ctrl->aec & NVME_AEC_ANA) && !(ctrl->aen_masked & AEN_BIT_ANA)) {
+		ctrl->aen_masked |= AEN_BIT_ANA;
+		queue_event(ctrl, NVME_AER_NOTICE |
+					  NVME_AER_NOTICE_ANA << 8 |
+					  (uint32_t)NVME_LOG_ANA << 16);
+		sent = 1;
+	}
+	pthread_mutex_unlock(&ctrl->lock);
+	return sent;
 }
 
 /* Pair outstanding AERs with queued events (admin queue thread). */

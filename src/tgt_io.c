@@ -198,8 +198,13 @@ static struct tgt_ns *cmd_ns(struct tgt_conn *c, const struct nvme_sqe *sqe,
 {
 	struct tgt_ns *ns = subsys_ns_get(c->ctrl->subsys, le32toh(sqe->nsid));
 
-	if (!ns)
+	if (!ns) {
 		*st = SF_GEN(NVME_SC_INVALID_NS) | DNR;
+	} else if ((*st = ana_io_status(c, ns))) {
+		/* not through this path now: no DNR, another may do */
+		ns_put(ns);
+		ns = NULL;
+	}
 	return ns;
 }
 
@@ -503,6 +508,7 @@ int ns_open(const struct ns_spec *spec, const char *subnqn, uint32_t nsid,
 	ns->nsid = nsid;
 	ns->kind = spec->kind;
 	ns->ro = opts.read_only || spec->ro > 0;
+	ns->anagrpid = spec->anagrpid ? spec->anagrpid : 1;
 	ns->lba_shift = lba == 512 ? 9 : 12;
 	atomic_init(&ns->refs, 1);
 

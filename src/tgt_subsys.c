@@ -99,6 +99,9 @@ void ns_spec_desc(const struct ns_spec *spec, bool ro, char *buf, size_t len)
 		snprintf(buf, len, "%s", spec->path);
 	snprintf(buf + strlen(buf), len - strlen(buf), " lba=%u %s", lba,
 		 opts.read_only || ro ? "ro" : "rw");
+	if (spec->anagrpid > 1)
+		snprintf(buf + strlen(buf), len - strlen(buf), " ana=%u",
+			 spec->anagrpid);
 }
 
 int ns_spec_option(const char *w, struct ns_spec *spec)
@@ -128,6 +131,13 @@ int ns_spec_option(const char *w, struct ns_spec *spec)
 		spec->nsid = (uint32_t)v;
 		return 0;
 	}
+	if (!strncmp(w, "ana=", 4)) {
+		v = strtoul(w + 4, &end, 10);
+		if (*end || w[4] == '-' || v == 0 || v > TGT_ANA_GROUPS)
+			return -2;
+		spec->anagrpid = (uint32_t)v;
+		return 0;
+	}
 	return -1;
 }
 
@@ -151,8 +161,8 @@ int ns_spec_parse(const char *s, bool cli_suffixes, struct ns_spec *spec,
 
 		if (rc == -2) {
 			snprintf(err, errlen,
-				 "namespace '%s': bad option '%s' (lba=512|4096, nsid=1..%u)",
-				 s, comma + 1, TGT_MAX_NSID);
+				 "namespace '%s': bad option '%s' (lba=512|4096, nsid=1..%u, ana=1..%u)",
+				 s, comma + 1, TGT_MAX_NSID, TGT_ANA_GROUPS);
 			return -1;
 		}
 		if (rc < 0)

@@ -701,6 +701,93 @@ Test(log_ana, groups)
 	free(j);
 }
 
+/* Recorded with "nvmeof log --lid 0xc --len 4096 -o binary" (and --lsp 1,
+ * RGO) from nvmeof-target with namespaces 1 (ANA group 1), 2 and 4 (group
+ * 2), 3 (group 3), after "ana HOST:PORT 2 non-optimized", "... 3
+ * inaccessible" and "... 3 change" on the listener read (CHGCNT 3). */
+Test(log_ana, fixture_nvmeof_target)
+{
+	size_t len;
+	uint8_t *b = load("nvmeof-target-log-ana.bin", &len);
+	char *s = describe_buf(NVMEOF_DESC_LOG_ANA, b, len, 0);
+	char *j = describe_buf(NVMEOF_DESC_LOG_ANA, b, len, JSON);
+
+	cr_assert_eq(len, 4096);
+	cr_assert_not_null(s, "%s", nvmeof_describe_error());
+	expect_text(s, "chgcnt", "3");
+	expect_text(s, "ngrps", "3");
+	expect_text_n(s, "grpid", 2, "3");
+	expect_text_n(s, "state", 0, "optimized");
+	expect_text_n(s, "state", 1, "non-optimized");
+	expect_text_n(s, "state", 2, "change");
+	expect_text_n(s, "nsids", 0, "1");
+	expect_text_n(s, "nsids", 1, "2 4");
+	expect_text_n(s, "nsids", 2, "3");
+	cr_assert(json_valid(j), "%s", j);
+	cr_expect_eq(json_array_len(j, "groups"), 3);
+	expect_json_uint(j, "groups.1.chgcnt", 1);
+	expect_json_uint(j, "groups.1.nsids.1", 4);
+	expect_json_uint(j, "groups.2.chgcnt", 3);
+	expect_json_str(j, "groups.2.state", "change");
+	free(s);
+	free(j);
+	free(b);
+
+	b = load("nvmeof-target-log-ana-rgo.bin", &len);
+	j = describe_buf(NVMEOF_DESC_LOG_ANA, b, len, JSON);
+	cr_assert(json_valid(j), "%s", j);
+	cr_expect_eq(json_array_len(j, "groups"), 3);
+	for (int g = 0; g < 3; g++) {
+		char path[32];
+
+		snprintf(path, sizeof path, "groups.%d.nnsids", g);
+		expect_json_uint(j, path, 0);
+		snprintf(path, sizeof path, "groups.%d.nsids", g);
+		cr_expect_eq(json_array_len(j, path), 0, "RGO: no NSIDs");
+	}
+	expect_json_str(j, "groups.1.state", "non-optimized");
+	free(j);
+	free(b);
+}
+
+/* Recorded the same way from Linux nvmet 6.1.0-57 in QEMU (tests/interop):
+ * port 1 with ANA groups 2 (non-optimized) and 3 (inaccessible, no
+ * namespace), namespace 2's ana_grpid 2.  nvmet lists every group enabled
+ * on the port, also an empty one, and gives every descriptor the global
+ * change count. */
+Test(log_ana, fixture_linux_nvmet)
+{
+	size_t len;
+	uint8_t *b = load("linux-nvmet-6.1-log-ana.bin", &len);
+	char *s = describe_buf(NVMEOF_DESC_LOG_ANA, b, len, 0);
+	char *j = describe_buf(NVMEOF_DESC_LOG_ANA, b, len, JSON);
+
+	cr_assert_not_null(s, "%s", nvmeof_describe_error());
+	expect_text(s, "chgcnt", "3");
+	expect_text(s, "ngrps", "3");
+	expect_text_n(s, "state", 0, "optimized");
+	expect_text_n(s, "state", 1, "non-optimized");
+	expect_text_n(s, "state", 2, "inaccessible");
+	expect_text_n(s, "nsids", 0, "1");
+	expect_text_n(s, "nsids", 1, "2");
+	cr_assert(json_valid(j), "%s", j);
+	expect_json_uint(j, "groups.2.grpid", 3);
+	expect_json_uint(j, "groups.2.nnsids", 0);
+	expect_json_uint(j, "groups.1.chgcnt", 3);
+	free(s);
+	free(j);
+	free(b);
+
+	b = load("linux-nvmet-6.1-log-ana-rgo.bin", &len);
+	j = describe_buf(NVMEOF_DESC_LOG_ANA, b, len, JSON);
+	cr_assert(json_valid(j), "%s", j);
+	cr_expect_eq(json_array_len(j, "groups"), 3);
+	expect_json_uint(j, "groups.0.nnsids", 0);
+	expect_json_str(j, "groups.1.state", "non-optimized");
+	free(j);
+	free(b);
+}
+
 Test(log_ana, bounded_by_len)
 {
 	uint8_t b[256];

@@ -22,6 +22,11 @@ for l in smart firmware error cmd-effects changed-ns; do
 done
 # st_size of a text page is what a read returns
 [ "$(wc -c <"$MNT/log/smart")" -eq "$(stat -c %s "$MNT/log/smart")" ] || fail "log/smart st_size"
+# nvmeof-target reports ANA (CMIC bit 3): log/ana, read anew on each open
+grep -q "^state *: optimized" "$MNT/log/ana" || fail "log/ana: $(head -8 "$MNT/log/ana")"
+ctl "ana 127.0.0.1:$TPORT 1 non-optimized" || fail "ana: $(cat "$T/ctl.out")"
+grep -q "^state *: non-optimized" "$MNT/log/ana" || fail "log/ana after the change: $(head -8 "$MNT/log/ana")"
+grep -q "^chgcnt *: 1" "$MNT/log/ana" || fail "log/ana CHGCNT: $(head -3 "$MNT/log/ana")"
 # writing to a log page is refused
 sh -c "echo x >'$MNT/log/smart'" 2>/dev/null && fail "writing log/smart succeeded"
 

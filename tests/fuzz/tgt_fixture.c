@@ -33,6 +33,7 @@ void fuzz_tgt_init(void)
 	g.lsn[0] = (struct tgt_listener){ .fd = -1, .portid = 1,
 					  .family = AF_INET,
 					  .addr = "127.0.0.1", .port = 4420 };
+	ana_listener_init(&g.lsn[0]);
 	g.nr_lsn = 1;
 }
 

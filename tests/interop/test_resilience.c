@@ -4,8 +4,8 @@
  * past the I/O timeout, so that the host aborts and rebuilds the
  * association; libnvmeof reconnects by itself and loses nothing, or, past
  * ctrl_loss_tmo, fails the I/O with EIO.  These tests take the port down
- * or add a namespace, so run-interop.sh runs them one at a time, after the
- * others.
+ * or add a namespace (or change the port's ANA state), so run-interop.sh
+ * runs them one at a time, after the others.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -371,4 +371,84 @@ Test(resilience, stalled_io_past_ctrl_loss_tmo_fails_with_eio, .timeout = 120,
 	cr_assert(!memcmp(a, r, sizeof r) || !memcmp(b, r, sizeof r),
 		  "neither the old data nor the new");
 	cr_assert_eq(nvmeof_disconnect(c2), 0, "%s", nvmeof_get_error());
+}
+
+/* ---- ANA (issue 18): nvmet's ANA Change notice and log 0Ch ------------- */
+
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	unsigned n;
+} ana_ev = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0 };
+
+static void ana_event_cb(void *arg, uint32_t dw0, const uint32_t *nsids,
+			 size_t nr)
+{
+	(void)arg;
+	(void)nsids;
+	(void)nr;
+	/* Notice (2), ANA Change (03h), log 0Ch */
+	if ((dw0 & 7) != 2 || ((dw0 >> 8) & 0xff) != 3 ||
+	    ((dw0 >> 16) & 0xff) != 0x0c)
+		return;
+	pthread_mutex_lock(&ana_ev.lock);
+	ana_ev.n++;
+	pthread_cond_broadcast(&ana_ev.cond);
+	pthread_mutex_unlock(&ana_ev.lock);
+}
+
+/* Until n notices came; 30 s is a hang guard. */
+static bool ana_wait(unsigned n)
+{
+	struct timespec ts;
+	bool ok;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += 30;
+	pthread_mutex_lock(&ana_ev.lock);
+	while (ana_ev.n < n &&
+	       pthread_cond_timedwait(&ana_ev.cond, &ana_ev.lock, &ts) == 0)
+		;
+	ok = ana_ev.n >= n;
+	pthread_mutex_unlock(&ana_ev.lock);
+	return ok;
+}
+
+static void ana_restore(void)
+{
+	(void)guest("wr optimized $NVMET/ports/1/ana_groups/1/ana_state");
+}
+
+/* Port 1's group 1 (every namespace's) goes inaccessible and back: nvmet
+ * sends ANA Change, libnvmeof reads log 0Ch before the callback, I/O fails
+ * while inaccessible and works (data verified) when optimized again. */
+Test(resilience, ana_change_notice_and_state, .timeout = 120,
+     .fini = ana_restore)
+{
+	struct nvmeof_ctrl *c = open_resilient(30);
+	uint8_t w[8 * LBA], r[8 * LBA], st = 0;
+	uint64_t slba = 14 * MiB / LBA;
+
+	nvmeof_set_event_cb(c, ana_event_cb, NULL);
+	cr_assert_eq(nvmeof_ana_state(c, 1, &st), 0, "%s", nvmeof_get_error());
+	cr_expect_eq(st, 0x01, "optimized at connect");
+	cr_assert_eq(guest("wr inaccessible $NVMET/ports/1/ana_groups/1/ana_state"),
+		     0);
+	cr_assert(ana_wait(1), "no ANA Change notice from nvmet");
+	cr_assert_eq(nvmeof_ana_state(c, 1, &st), 0, "%s", nvmeof_get_error());
+	cr_expect_eq(st, 0x03, "inaccessible after the notice");
+	cr_expect_neq(nvmeof_read(c, 1, slba, 8, r), 0,
+		      "a read through an inaccessible path succeeded");
+	cr_assert_eq(guest("wr optimized $NVMET/ports/1/ana_groups/1/ana_state"),
+		     0);
+	cr_assert(ana_wait(2), "no second notice (not re-armed?)");
+	cr_assert_eq(nvmeof_ana_state(c, 1, &st), 0, "%s", nvmeof_get_error());
+	cr_expect_eq(st, 0x01);
+	for (size_t i = 0; i < sizeof w; i++)
+		w[i] = (uint8_t)(i * 13 + 5);
+	cr_assert_eq(nvmeof_write(c, 1, slba, 8, w, false), 0, "%s",
+		     nvmeof_get_error());
+	cr_assert_eq(nvmeof_read(c, 1, slba, 8, r), 0, "%s", nvmeof_get_error());
+	cr_expect_eq(memcmp(w, r, sizeof w), 0, "data after the change");
+	cr_assert_eq(nvmeof_disconnect(c), 0, "%s", nvmeof_get_error());
 }
