@@ -226,8 +226,8 @@ int nvmeof_ana_state(struct nvmeof_ctrl *ctrl, uint32_t nsid,
 struct nvmeof_stats {
 	uint64_t commands;  /* completed commands, admin + I/O */
 	uint64_t errors;    /* commands that completed with an error */
-	uint64_t bytes_read;
-	uint64_t bytes_written;
+	uint64_t bytes_read;    /* namespace data of I/O commands (not Connect, not admin) */
+	uint64_t bytes_written; /* the same, written */
 	uint64_t retries;   /* commands sent again */
 	uint64_t c2h_success; /* reads completed by C2HData SUCCESS alone */
 	uint64_t aborts;    /* Abort commands sent for commands past the I/O timeout */

@@ -227,6 +227,14 @@ static void build_h2c(struct queue *q, struct req *r)
 	r->h2c_off += len;
 }
 
+/* The statistics' bytes read and written are the namespaces' data: the
+ * data of I/O commands, not the Connect data every queue sends nor what
+ * admin commands carry. */
+static bool is_io_data(const struct queue *q, const struct req *r)
+{
+	return q->qid && r->sqe.opcode != NVME_FABRICS_COMMAND;
+}
+
 static uint32_t pdu_wire_len(const struct queue *q, const struct req *r)
 {
 	return r->txhdr_len + r->tx_data_len +
@@ -284,9 +292,10 @@ int tcp_pdu_flush(struct queue *q)
 				break;
 			}
 			sent -= left;
-			if (r->tx_kind == TX_CAPSULE && r->dir == REQ_TO_CTRL)
+			if (r->tx_kind == TX_CAPSULE && r->dir == REQ_TO_CTRL &&
+			    is_io_data(q, r))
 				q->n_written += r->incapsule ? r->len : 0;
-			if (r->tx_kind == TX_H2C)
+			if (r->tx_kind == TX_H2C && is_io_data(q, r))
 				q->n_written += r->tx_data_len;
 			if (r->tx_kind == TX_H2C && r->h2c_off < r->r2t_end) {
 				/* More of this R2T: keep streaming it. */
@@ -383,7 +392,7 @@ static int on_hdr(struct queue *q, const struct pdu_info *info,
 			r->err = -EIO;
 			r->errmsg = "the controller completed a write without asking for all its data";
 		}
-		if (r->dir == REQ_TO_HOST)
+		if (r->dir == REQ_TO_HOST && is_io_data(q, r))
 			q->n_read += r->xfer;
 		queue_complete(q, r, 0, sf);
 		return 0;
@@ -463,7 +472,8 @@ static int on_data(struct queue *q, const struct pdu_info *info,
 		if (r->xfer != r->len)
 			return proto_err(q, "C2HData with SUCCESS for command ID %u after %u of %u bytes",
 					 cid, r->xfer, r->len);
-		q->n_read += r->xfer;
+		if (is_io_data(q, r))
+			q->n_read += r->xfer;
 		q->n_c2h_success++;
 		queue_complete(q, r, 0, 0);
 	}
