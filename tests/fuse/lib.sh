@@ -98,7 +98,14 @@ fail() {
 	exit 1
 }
 
+# skip REASON: exit 77 (automake: SKIP) for a missing prerequisite (missing /dev/fuse, fusermount3, root or a tool).
+# Under CI=true a missing prerequisite is a failure of the CI machine,
+# never a skip, as in tests/interop/nvmet-vm.
 skip() {
+	if [ "${CI:-}" = true ]; then
+		echo "FAIL: $* (CI=true: a missing prerequisite is a failure, not a skip)" >&2
+		exit 1
+	fi
 	echo "SKIP: $*" >&2
 	exit 77
 }
@@ -139,6 +146,29 @@ until_state() {
 		i=$((i + 1))
 		[ $i -lt 300 ] || fail "state is '$(st state)', waited for '$1'"
 		sleep 0.1
+	done
+}
+
+# blocked_on PID FILE: PID sleeps in a system call on its descriptor of
+# FILE (a read or write of the mount that waits in the daemon): the
+# blocked call's first argument, in /proc/PID/syscall, is that descriptor.
+blocked_on() {
+	_sc=$(cat "/proc/$1/syscall" 2>/dev/null) || return 1
+	case $_sc in "" | running | -1*) return 1 ;; esac
+	_fd=$(echo "$_sc" | cut -d' ' -f2)
+	case $_fd in 0x*) ;; *) return 1 ;; esac
+	[ "$(readlink "/proc/$1/fd/$((_fd))" 2>/dev/null)" = "$2" ]
+}
+
+# until_blocked PID FILE: wait up to 30 s until blocked_on PID FILE; fails
+# if PID ends first.
+until_blocked() {
+	i=0
+	until blocked_on "$1" "$2"; do
+		kill -0 "$1" 2>/dev/null || fail "pid $1 ended instead of waiting on $2"
+		i=$((i + 1))
+		[ $i -lt 600 ] || fail "pid $1 is not waiting on $2 after 30 s: $(cat "/proc/$1/syscall" 2>&1)"
+		sleep 0.05
 	done
 }
 

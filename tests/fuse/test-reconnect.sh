@@ -18,8 +18,9 @@ TPID=
 until_state reconnecting
 dd if="$MNT/n1" of="$T/got" bs=1M skip=3 count=2 iflag=direct status=none &
 reader=$!
-sleep 1
-kill -0 $reader 2>/dev/null || fail "a read while reconnecting did not wait"
+# The read has reached the mount and waits there (not merely: dd started).
+until_blocked $reader "$MNT/n1"
+[ "$(st state)" = reconnecting ] || fail "state while the read waits: $(st state)"
 # the target listens again on the same port
 "$NVMEOF_TARGET" -l "127.0.0.1:$port" --port-file "$T/port" --control "$T/ctl" \
 	-n "$TEST_NQN" --ns "$T/ns.img" >"$T/target.log" 2>&1 &
