@@ -396,6 +396,13 @@ static void fail_fast(struct queue *q, void *why)
 		queue_fail_parked(q, EIO, false, why);
 }
 
+/* c->stopping is set once by the thread that stops the admin thread and
+ * read by every thread that waits: atomic, not volatile. */
+static bool is_stopping(struct nvmeof_ctrl *c)
+{
+	return __atomic_load_n(&c->stopping, __ATOMIC_ACQUIRE);
+}
+
 /* One attempt: a whole new association on temporary queues; only when all
  * of it stands do the queues adopt the new connections and resend. */
 static int try_reconnect(struct nvmeof_ctrl *c)
@@ -547,7 +554,7 @@ static void reconnect(struct nvmeof_ctrl *c)
 	snprintf(msg, sizeof msg, "association lost (%s); reconnecting", why);
 	set_state(c, CTRL_RECONNECTING, msg);
 
-	while (!c->stopping && !fail_asked(c)) {
+	while (!is_stopping(c) && !fail_asked(c)) {
 		int64_t el = (int64_t)((now_ns() - down_ns) / 1000000ull), wait;
 		int rc;
 
@@ -690,7 +697,7 @@ static void send_aborts(struct nvmeof_ctrl *c)
  * discovery controller). */
 static void arm_aers(struct nvmeof_ctrl *c)
 {
-	while (!c->stopping && (!c->discovery || c->persistent) &&
+	while (!is_stopping(c) && (!c->discovery || c->persistent) &&
 	       !c->admin->down &&
 	       __atomic_load_n(&c->nr_aer, __ATOMIC_RELAXED) < NR_AER &&
 	       submit_aer(c) == 0)
@@ -706,7 +713,7 @@ static bool admin_wake(void *arg)
 	ev = c->nr_events > 0 || c->need_reconnect || c->nr_aborts > 0 ||
 	     (c->fail_req && !c->fail_done);
 	pthread_mutex_unlock(&c->ev_lock);
-	return c->stopping || ev;
+	return is_stopping(c) || ev;
 }
 
 /* Commands past the I/O timeout are found by whoever waits on their
@@ -734,7 +741,7 @@ static void *admin_thread(void *arg)
 	uint64_t next = period == UINT64_MAX ? UINT64_MAX : now_ns() + period;
 
 	queue_tls_no_park = true;
-	while (!c->stopping) {
+	while (!is_stopping(c)) {
 		uint64_t now = now_ns();
 		int tmo = next == UINT64_MAX ? 1000 :
 			  next <= now ? 0 : (int)((next - now) / 1000000ull) + 1;
@@ -769,7 +776,7 @@ static void *admin_thread(void *arg)
 		pthread_mutex_lock(&c->admin->lock);
 		(void)queue_wait(c->admin, admin_wake, c, tmo);
 		pthread_mutex_unlock(&c->admin->lock);
-		if (c->stopping)
+		if (is_stopping(c))
 			break;
 		scan_io_timeouts(c);
 		send_aborts(c);
@@ -809,7 +816,7 @@ static void stop_admin_thread(struct nvmeof_ctrl *c)
 {
 	if (!c->ka_running)
 		return;
-	c->stopping = true;
+	__atomic_store_n(&c->stopping, true, __ATOMIC_RELEASE);
 	wake_admin_thread(c);
 	pthread_mutex_lock(&c->admin->lock);
 	pthread_cond_broadcast(&c->admin->cond);
@@ -874,7 +881,7 @@ static void *link_thread(void *arg)
 		{ .fd = c->link_stop_fd, .events = POLLIN },
 	};
 
-	while (!c->stopping) {
+	while (!is_stopping(c)) {
 		if (poll(p, 2, 1000) < 0 && errno != EINTR)
 			break;
 		if (p[1].revents)

@@ -284,7 +284,7 @@ struct nvmeof_ctrl {
 	/* keep-alive + async events */
 	pthread_t ka_thread;
 	bool ka_running;
-	volatile bool stopping;
+	bool stopping;          /* set once, read by every thread: atomic */
 	bool shutdown_done;
 	int kato_ms;
 	int nr_aer;             /* Async Event Requests outstanding */
