@@ -576,11 +576,13 @@ static void reconnect(struct nvmeof_ctrl *c)
 			for_each_queue(c, fail_fast, msg);
 			fast_failed = true;
 		}
+		pthread_mutex_lock(&c->ev_lock); /* nvmeof_ctrl_status() reads */
 		c->attempts++;
+		pthread_mutex_unlock(&c->ev_lock);
 		rc = try_reconnect(c);
 		if (rc == 0) {
-			c->reconnects++;
 			pthread_mutex_lock(&c->ev_lock);
+			c->reconnects++;
 			c->need_reconnect = false;
 			pthread_mutex_unlock(&c->ev_lock);
 			snprintf(msg, sizeof msg,

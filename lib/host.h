@@ -300,7 +300,7 @@ struct nvmeof_ctrl {
 	int wake_fd;            /* eventfd: wakes the admin thread */
 	int64_t since_ms;
 	uint64_t down_ns;
-	unsigned attempts, reconnects;
+	unsigned attempts, reconnects; /* admin thread writes, under ev_lock */
 	char last_error[256];
 	nvmeof_state_cb state_cb;
 	void *state_arg;
