@@ -403,6 +403,23 @@ static bool is_stopping(struct nvmeof_ctrl *c)
 	return __atomic_load_n(&c->stopping, __ATOMIC_ACQUIRE);
 }
 
+/* Publish c->id_ctrl for nvmeof_ctrl_identify() when it differs from what
+ * was published (a new copy: a caller may be reading the old one). */
+static int publish_id_ctrl(struct nvmeof_ctrl *c)
+{
+	struct id_copy *cur = __atomic_load_n(&c->id_pub, __ATOMIC_ACQUIRE), *n;
+
+	if (cur && !memcmp(&cur->id, &c->id_ctrl, sizeof cur->id))
+		return 0;
+	n = malloc(sizeof *n);
+	if (!n)
+		return nvmeof_err(ENOMEM, "out of memory");
+	memcpy(&n->id, &c->id_ctrl, sizeof n->id);
+	n->older = cur;
+	__atomic_store_n(&c->id_pub, n, __ATOMIC_RELEASE);
+	return 0;
+}
+
 /* One attempt: a whole new association on temporary queues; only when all
  * of it stands do the queues adopt the new connections and resend. */
 static int try_reconnect(struct nvmeof_ctrl *c)
@@ -449,6 +466,7 @@ static int try_reconnect(struct nvmeof_ctrl *c)
 	pthread_mutex_lock(&c->ns_lock);
 	memcpy(&c->id_ctrl, id, sizeof *id);
 	pthread_mutex_unlock(&c->ns_lock);
+	(void)publish_id_ctrl(c); /* no memory: the old data stays published */
 	ctrl_ns_forget(c, 0); /* formats may have changed */
 	for (i = -1; i < c->nr_io; i++) {
 		struct queue *q = i < 0 ? c->admin : c->io[i];
@@ -1028,6 +1046,9 @@ int nvmeof_connect(const struct nvmeof_opts *o, struct nvmeof_ctrl **ctrlp)
 	rc = identify_ctrl(c, c->admin, &c->id_ctrl);
 	if (rc < 0)
 		goto fail;
+	rc = publish_id_ctrl(c);
+	if (rc < 0)
+		goto fail;
 	mps = 12 + (uint32_t)((c->cap >> 48) & 0xf); /* CAP.MPSMIN */
 	if (c->id_ctrl.mdts && mps + c->id_ctrl.mdts < 32)
 		c->mdts_bytes = 1u << (mps + c->id_ctrl.mdts);
@@ -1179,6 +1200,12 @@ int nvmeof_disconnect(struct nvmeof_ctrl *c)
 	queue_destroy(c->admin);
 	free(c->io);
 	free(c->ns);
+	while (c->id_pub) {
+		struct id_copy *o = c->id_pub->older;
+
+		free(c->id_pub);
+		c->id_pub = o;
+	}
 	pthread_mutex_destroy(&c->ns_lock);
 	pthread_mutex_destroy(&c->ev_lock);
 	pthread_cond_destroy(&c->fail_cond);
@@ -1369,7 +1396,10 @@ uint32_t ctrl_max_cmd_bytes(struct nvmeof_ctrl *c, uint32_t shift)
 
 /* ---- accessors ---------------------------------------------------------- */
 
-const void *nvmeof_ctrl_identify(struct nvmeof_ctrl *c) { return &c->id_ctrl; }
+const void *nvmeof_ctrl_identify(struct nvmeof_ctrl *c)
+{
+	return &__atomic_load_n(&c->id_pub, __ATOMIC_ACQUIRE)->id;
+}
 uint16_t nvmeof_ctrl_cntlid(struct nvmeof_ctrl *c) { return c->cntlid; }
 const char *nvmeof_ctrl_subnqn(struct nvmeof_ctrl *c) { return c->subnqn; }
 const char *nvmeof_ctrl_hostnqn(struct nvmeof_ctrl *c) { return c->hostnqn; }

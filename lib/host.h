@@ -258,6 +258,11 @@ struct ns_cache {
 	uint32_t lba_shift;
 };
 
+struct id_copy {
+	struct id_copy *older;
+	struct nvme_id_ctrl id;
+};
+
 struct nvmeof_ctrl {
 	uint64_t id;            /* unique per handle, for thread bindings */
 	struct nvmeof_opts opts;
@@ -272,7 +277,11 @@ struct nvmeof_ctrl {
 	uint32_t vs;
 	uint32_t mdts_bytes;    /* 0 = unlimited */
 	uint32_t io_incapsule;
-	struct nvme_id_ctrl id_ctrl;
+	struct nvme_id_ctrl id_ctrl;  /* the library's own: connect, admin thread */
+	/* What nvmeof_ctrl_identify() hands out: callers read it without a lock,
+	 * so it is never rewritten.  A reconnect that finds other data publishes
+	 * a new copy (atomic pointer); the old ones live until the handle goes. */
+	struct id_copy *id_pub;
 	struct queue *admin;
 	struct queue **io;
 	int nr_io;
