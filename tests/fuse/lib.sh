@@ -149,25 +149,27 @@ until_state() {
 	done
 }
 
-# blocked_on PID FILE: PID sleeps in a system call on its descriptor of
-# FILE (a read or write of the mount that waits in the daemon): the
-# blocked call's first argument, in /proc/PID/syscall, is that descriptor.
-blocked_on() {
-	_sc=$(cat "/proc/$1/syscall" 2>/dev/null) || return 1
-	case $_sc in "" | running | -1*) return 1 ;; esac
-	_fd=$(echo "$_sc" | cut -d' ' -f2)
-	case $_fd in 0x*) ;; *) return 1 ;; esac
-	[ "$(readlink "/proc/$1/fd/$((_fd))" 2>/dev/null)" = "$2" ]
+# in_fuse_wait PID: PID sleeps in the kernel waiting for the answer to a
+# FUSE request (its wchan is FUSE's request_wait_answer, or another FUSE
+# function where that one is inlined): the request reached a mount and
+# waits there.  Which request (LOOKUP, OPEN, READ) depends on what the
+# kernel had cached; any of them proves the I/O waits instead of failing.
+in_fuse_wait() {
+	case $(cat "/proc/$1/wchan" 2>/dev/null) in
+	request_wait_answer | *fuse*) return 0 ;;
+	esac
+	return 1
 }
 
-# until_blocked PID FILE: wait up to 30 s until blocked_on PID FILE; fails
-# if PID ends first.
-until_blocked() {
+# until_fuse_wait PID: wait up to 30 s until in_fuse_wait PID; fails if
+# PID ends first.
+until_fuse_wait() {
 	i=0
-	until blocked_on "$1" "$2"; do
-		kill -0 "$1" 2>/dev/null || fail "pid $1 ended instead of waiting on $2"
+	until in_fuse_wait "$1"; do
+		kill -0 "$1" 2>/dev/null || fail "pid $1 ended instead of waiting in the mount"
 		i=$((i + 1))
-		[ $i -lt 600 ] || fail "pid $1 is not waiting on $2 after 30 s: $(cat "/proc/$1/syscall" 2>&1)"
+		[ $i -lt 600 ] ||
+			fail "pid $1 is not waiting on a FUSE request after 30 s (wchan $(cat "/proc/$1/wchan" 2>&1))"
 		sleep 0.05
 	done
 }

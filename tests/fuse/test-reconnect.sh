@@ -18,8 +18,10 @@ TPID=
 until_state reconnecting
 dd if="$MNT/n1" of="$T/got" bs=1M skip=3 count=2 iflag=direct status=none &
 reader=$!
-# The read has reached the mount and waits there (not merely: dd started).
-until_blocked $reader "$MNT/n1"
+# The reader's request has reached the mount and waits there (not merely:
+# dd started).
+until_fuse_wait $reader
+echo "the reader waits in the mount (wchan $(cat /proc/$reader/wchan 2>&1))"
 [ "$(st state)" = reconnecting ] || fail "state while the read waits: $(st state)"
 # the target listens again on the same port
 "$NVMEOF_TARGET" -l "127.0.0.1:$port" --port-file "$T/port" --control "$T/ctl" \
