@@ -1451,8 +1451,17 @@ const char *nvmeof_ctrl_state(struct nvmeof_ctrl *c)
 	pthread_mutex_lock(&c->ev_lock);
 	st = c->state;
 	pthread_mutex_unlock(&c->ev_lock);
-	if (st == CTRL_LIVE && c->admin->dead)
-		st = CTRL_FAILED; /* no reconnect: a failure is final */
+	if (st == CTRL_LIVE) {
+		bool dead;
+
+		/* q->dead is written under the queue's lock (not nested in
+		 * ev_lock here: the lock order is q->lock, then ev_lock). */
+		pthread_mutex_lock(&c->admin->lock);
+		dead = c->admin->dead != 0;
+		pthread_mutex_unlock(&c->admin->lock);
+		if (dead)
+			st = CTRL_FAILED; /* no reconnect: a failure is final */
+	}
 	return state_name(st);
 }
 
