@@ -115,8 +115,8 @@ static int connect_queue(struct nvmeof_ctrl *c, uint16_t qid, uint16_t size,
 		queue_destroy(q);
 		return rc;
 	}
-	if (!qid)
-		c->cntlid = cntlid;
+	if (!qid) /* a reconnect's new one: nvmeof_ctrl_cntlid() reads it */
+		__atomic_store_n(&c->cntlid, cntlid, __ATOMIC_RELAXED);
 	*out = q;
 	return 0;
 }
@@ -1400,7 +1400,10 @@ const void *nvmeof_ctrl_identify(struct nvmeof_ctrl *c)
 {
 	return &__atomic_load_n(&c->id_pub, __ATOMIC_ACQUIRE)->id;
 }
-uint16_t nvmeof_ctrl_cntlid(struct nvmeof_ctrl *c) { return c->cntlid; }
+uint16_t nvmeof_ctrl_cntlid(struct nvmeof_ctrl *c)
+{
+	return __atomic_load_n(&c->cntlid, __ATOMIC_RELAXED);
+}
 const char *nvmeof_ctrl_subnqn(struct nvmeof_ctrl *c) { return c->subnqn; }
 const char *nvmeof_ctrl_hostnqn(struct nvmeof_ctrl *c) { return c->hostnqn; }
 const char *nvmeof_ctrl_traddr(struct nvmeof_ctrl *c) { return c->traddr; }
