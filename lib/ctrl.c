@@ -767,7 +767,7 @@ static void *admin_thread(void *arg)
 			  next <= now ? 0 : (int)((next - now) / 1000000ull) + 1;
 		uint32_t evs[ARRAY_SIZE(c->events)];
 		unsigned nev, i;
-		bool need;
+		bool need, failed;
 
 		if (fail_asked(c)) {
 			do_fail(c);
@@ -775,13 +775,19 @@ static void *admin_thread(void *arg)
 		}
 		pthread_mutex_lock(&c->ev_lock);
 		need = c->need_reconnect;
+		failed = c->state == CTRL_FAILED;
 		pthread_mutex_unlock(&c->ev_lock);
 		if (need) {
 			reconnect(c);
 			next = period == UINT64_MAX ? UINT64_MAX : now_ns() + period;
 			continue;
 		}
-		if (c->state == CTRL_FAILED || c->admin->dead) {
+		if (!failed) {
+			pthread_mutex_lock(&c->admin->lock);
+			failed = c->admin->dead != 0;
+			pthread_mutex_unlock(&c->admin->lock);
+		}
+		if (failed) {
 			admin_sleep(c, 1000);
 			continue;
 		}
@@ -1112,8 +1118,11 @@ int nvmeof_connect(const struct nvmeof_opts *o, struct nvmeof_ctrl **ctrlp)
 			start_link_watch(c);
 		}
 	}
+	/* The admin thread runs already and reads them under ev_lock. */
+	pthread_mutex_lock(&c->ev_lock);
 	c->state = CTRL_LIVE;
 	c->since_ms = wall_ms();
+	pthread_mutex_unlock(&c->ev_lock);
 	*ctrlp = c;
 	return 0;
 fail:
