@@ -13,6 +13,18 @@ for f in include/nvmeof.h bin/nvmeof bin/nvmeof-mount bin/nvmeof-target \
 	share/man/man3/libnvmeof.3 share/man/man8/nvmeof.8; do
 	[ -e "$t/root$prefix/$f" ] || { echo "FAIL: $prefix/$f not installed"; exit 1; }
 done
+# mount -t fuse.nvmeof: mount(8) runs /sbin/mount.fuse.nvmeof, a link to
+# the daemon; `man mount.fuse.nvmeof` shows nvmeof-mount(8).
+[ "$(readlink "$t/root/sbin/mount.fuse.nvmeof")" = "$prefix/bin/nvmeof-mount" ] ||
+	{ echo "FAIL: /sbin/mount.fuse.nvmeof is not a link to $prefix/bin/nvmeof-mount"; exit 1; }
+so=$t/root$prefix/share/man/man8/mount.fuse.nvmeof.8
+[ "$(cat "$so" 2>/dev/null)" = ".so man8/nvmeof-mount.8" ] ||
+	{ echo "FAIL: man8/mount.fuse.nvmeof.8 is not a .so link to nvmeof-mount(8)"; exit 1; }
+if command -v mandoc >/dev/null 2>&1; then
+	(cd "$t/root$prefix/share/man" && mandoc -T ascii man8/mount.fuse.nvmeof.8) |
+		grep -q 'nvmeof-mount' ||
+		{ echo "FAIL: man8/mount.fuse.nvmeof.8 does not render nvmeof-mount(8)"; exit 1; }
+fi
 [ -n "$libdir" ] && [ -e "${libdir%/pkgconfig}/libnvmeof.so" ] ||
 	{ echo "FAIL: libnvmeof.so or libnvmeof.pc not installed"; exit 1; }
 cat >"$t/use.c" <<'C'
