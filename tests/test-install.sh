@@ -6,7 +6,10 @@ set -u
 B=${NVMEOF_BUILDDIR:?run by make check}
 t=$(mktemp -d "${TMPDIR:-/tmp}/test-install.XXXXXX")
 trap 'rm -rf "$t"' EXIT
-make -s -C "$B" install DESTDIR="$t/root" >"$t/log" 2>&1 || { cat "$t/log"; exit 1; }
+# One make install at a time in a build tree (libtool relinks in .libs/;
+# tests/test-readme.sh installs too, maybe at the same moment).
+flock "$B/.make-install.lock" make -s -C "$B" install DESTDIR="$t/root" >"$t/log" 2>&1 ||
+	{ cat "$t/log"; exit 1; }
 prefix=$(sed -n 's/^prefix=//p' "$B/lib/libnvmeof.pc")
 libdir=$(find "$t/root" -name libnvmeof.pc -printf '%h\n' | head -n 1)
 for f in include/nvmeof.h bin/nvmeof bin/nvmeof-mount bin/nvmeof-target \

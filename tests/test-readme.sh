@@ -4,6 +4,8 @@
 # root.  What a test cannot do to the machine is substituted, the same way
 # every time (sed, below), and said in the log:
 #   make install               -> make -C BUILDDIR install DESTDIR=SCRATCH
+#                                 (under flock: one install at a time in
+#                                 the build tree, test-install.sh installs too)
 #                                 (a staged install: PATH and LD_LIBRARY_PATH
 #                                 point into it, since its RUNPATH is the
 #                                 real prefix)
@@ -59,7 +61,7 @@ awk '/^## Using it/ { s = 1 } s && /^```sh$/ { b = 1; next } b && /^```$/ { exit
 [ -s "$T/block" ] || fail "no \`\`\`sh block under \"## Using it\" in README.md"
 grep -q '^make install' "$T/block" || fail "the block does not say to run make install"
 
-sed -e "s|^make install|make -s -C '$B' install DESTDIR='$T/root'|" \
+sed -e "s|^make install|flock '$B/.make-install.lock' make -s -C '$B' install DESTDIR='$T/root'|" \
 	-e "s|/var/tmp/disk.img|$T/disk.img|g" \
 	-e "s|/var/tmp/nvmeof-target.pid|$T/target.pid|g" \
 	-e "s|/mnt/nvme|$T/mnt/nvme|g" \

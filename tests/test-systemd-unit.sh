@@ -35,8 +35,10 @@ cat "$T/out"
 [ -s "$T/ours" ] && fail "systemd-analyze verify complains: $(cat "$T/ours")"
 # The instance expands to the mount point.
 [ "$(systemd-escape -p --unescape mnt-nvme)" = /mnt/nvme ] || fail "systemd-escape"
-# make install puts it in PREFIX/lib/systemd/system.
-make -s -C "$B" install DESTDIR="$T/root" >"$T/log" 2>&1 || { cat "$T/log"; fail "make install"; }
+# make install (its install-systemdunitDATA part) puts it in
+# PREFIX/lib/systemd/system.
+make -s -C "$B" install-systemdunitDATA DESTDIR="$T/root" >"$T/log" 2>&1 ||
+	{ cat "$T/log"; fail "make install-systemdunitDATA"; }
 prefix=$(sed -n 's/^prefix=//p' "$B/lib/libnvmeof.pc")
 [ -f "$T/root$prefix/lib/systemd/system/nvmeof-mount@.service" ] ||
 	fail "make install did not install $prefix/lib/systemd/system/nvmeof-mount@.service"

@@ -57,6 +57,11 @@ is_mounted "$MNT" && fail "left mounted"
 # and when no install has put one there, the link to this build's daemon
 # lives there for this test only (removed by the trap).
 helper=/sbin/mount.fuse.nvmeof
+if [ "$(id -u)" = 0 ]; then
+	# one run at a time places and removes the link (two build trees)
+	exec 9>/run/lock/nvmeof-fuse-test-helper.lock || fail "cannot open the lock file"
+	flock -w 300 9 || fail "another test-helper.sh held the lock for 300 s"
+fi
 if [ "$(id -u)" != 0 ]; then
 	echo "mount -t fuse.nvmeof: not tested (needs root to place $helper)"
 elif [ -e "$helper" ] || [ -L "$helper" ]; then

@@ -34,6 +34,11 @@ UPID=
 trap undo EXIT
 start_target
 
+# Two runs at once (two build trees) would restore each other's /dev/fuse
+# mode wrongly: one at a time.
+need flock
+exec 9>/run/lock/nvmeof-fuse-test-user.lock || fail "cannot open the lock file"
+flock -w 300 9 || fail "another test-user.sh held the lock for 300 s"
 id "$USER_NAME" >/dev/null 2>&1 && fail "user $USER_NAME exists already"
 useradd --system --no-create-home --user-group --shell /usr/sbin/nologin "$USER_NAME" ||
 	fail "useradd $USER_NAME"
