@@ -51,6 +51,9 @@ cleanup() {
 trap cleanup EXIT
 export PATH="$B/cli:$B/fuse:$B/src:$PATH"
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$T/asan"
+# the suppressions of tests/lsan.supp (libraries' own allocations), which
+# tests/sanitizer-check.sh takes out of LSAN_OPTIONS to judge leaks itself
+export LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$NVMEOF_SRCDIR/tests/lsan.supp:print_suppressions=0"
 mkdir -p "$T/mnt/nvme"
 
 # examples PAGE: the command lines of PAGE's EXAMPLES ("$ "/"# " prompts,

@@ -79,6 +79,9 @@ export PATH="$T/root$prefix/bin:$PATH"
 export LD_LIBRARY_PATH="$T/root$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 # the daemons' sanitizer reports (their stderr may be gone) land in $T
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$T/asan"
+# the suppressions of tests/lsan.supp (libraries' own allocations), which
+# tests/sanitizer-check.sh takes out of LSAN_OPTIONS to judge leaks itself
+export LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$NVMEOF_SRCDIR/tests/lsan.supp:print_suppressions=0"
 
 bash -e "$T/script" >"$T/out" 2>"$T/err"
 rc=$?

@@ -55,7 +55,7 @@ as_user() {
 	setpriv --reuid "$USER_NAME" --regid "$USER_NAME" --clear-groups \
 		env HOME="$U/log" ASAN_OPTIONS="log_path=$U/log/asan" \
 		UBSAN_OPTIONS="print_stacktrace=1:log_path=$U/log/ubsan" \
-		LSAN_OPTIONS="${LSAN_OPTIONS:-}" "$@"
+		LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}print_suppressions=0" "$@"
 }
 
 as_user "$NVMEOF_MOUNT" -n "$TEST_NQN" --pidfile "$U/log/mount.pid" "$ADDR" "$U/mnt" \
