@@ -11,8 +11,11 @@
 # (sed, below), and printed in the log:
 #   192.0.2.7, 192.0.2.10[:4420|:8009] -> 127.0.0.1:PORT (the target's
 #       kernel-chosen port; it serves discovery there too)
-#   /mnt/nvme, /etc/nvme, /etc/nvmeof-target.conf, /srv/lab.img,
-#   /run/nvmeof.sock, /tmp/port, /var/tmp/disk.img -> scratch paths
+#   -a 192.0.2.7 [-s 4420] -> -a 127.0.0.1 -s PORT
+#   /mnt/nvme, /etc/nvme, /run/nvmeof (nvmeof connect's mount base; also
+#   NVMEOF_RUN_DIR), /etc/nvmeof-target.conf, /srv/lab.img,
+#   /run/nvmeof.sock, /tmp/port, /var/tmp/disk.img -> scratch paths; the
+#   commands run in the scratch directory (files they write land there)
 #   perf -t 30 / -t 60 -> -t 1 (make check is no place for a minute of I/O)
 #   nvmeof-target's own listen addresses -> 127.0.0.1:0 (or [::1]:0)
 #   with --port-file, --daemon and --pidfile; /dev/loop0 -> a scratch file
@@ -40,16 +43,25 @@ TPIDS=
 cleanup() {
 	rc=$?
 	trap - EXIT
-	grep -q " $T/mnt/nvme " /proc/mounts &&
-		{ fusermount3 -u "$T/mnt/nvme" 2>/dev/null || umount -l "$T/mnt/nvme"; }
+	unmount_ours
 	for f in "$T"/*.pid; do
 		[ -s "$f" ] && kill "$(cat "$f")" 2>/dev/null
 	done
 	rm -rf "$T"
 	exit $rc
 }
+# unmount_ours: whatever the examples left mounted under $T.
+unmount_ours() {
+	awk -v t="$T/" 'index($2, t) == 1 { print $2 }' /proc/mounts | sort -r |
+		while read -r m; do
+			fusermount3 -u "$m" 2>/dev/null || umount -l "$m"
+		done
+}
 trap cleanup EXIT
 export PATH="$B/cli:$B/fuse:$B/src:$PATH"
+# nvmeof connect's mount base, its configuration files, its daemon
+export NVMEOF_RUN_DIR="$T/run" NVMEOF_CONFIG_JSON=none
+export NVMEOF_MOUNT="$B/fuse/nvmeof-mount"
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$T/asan"
 # the suppressions of tests/lsan.supp (libraries' own allocations), which
 # tests/sanitizer-check.sh takes out of LSAN_OPTIONS to judge leaks itself
@@ -98,7 +110,10 @@ A=127.0.0.1:$PORT
 
 subst() {
 	sed -e "s|192\.0\.2\.10:4420|$A|g; s|192\.0\.2\.10:8009|$A|g; s|192\.0\.2\.10|$A|g" \
+		-e "s|-a 192\.0\.2\.7 -s 4420|-a 127.0.0.1 -s $PORT|g" \
+		-e "s|-a 192\.0\.2\.7|-a 127.0.0.1 -s $PORT|g" \
 		-e "s|192\.0\.2\.7|$A|g" \
+		-e "s|/run/nvmeof|$T/run|g" \
 		-e "s|/mnt/nvme|$T/mnt/nvme|g; s|/etc/nvme|$T/etc/nvme|g" \
 		-e "s|-t 30 |-t 1 |; s|-t 30\$|-t 1|; s|-t 60\$|-t 1|; s|-t 60 |-t 1 |"
 }
@@ -116,13 +131,13 @@ for page in nvmeof.8 nvmeof-mount.8; do
 		esac
 		run=$(printf '%s\n' "$cmd" | subst)
 		echo "[$page] \$ $run"
-		bash -e -c "$run" >"$T/out" 2>"$T/err" ||
+		(cd "$T" && bash -e -c "$run") >"$T/out" 2>"$T/err" ||
 			{ cat "$T/out" "$T/err" >&2; fail "$page: example failed: $cmd"; }
 		head -n 5 "$T/out" | sed 's/^/    /'
 		n=$((n + 1))
 	done < <(examples "$M/$page"; printf '\0')
 done
-grep -q " $T/mnt/nvme " /proc/mounts && fusermount3 -u "$T/mnt/nvme"
+unmount_ours
 [ -s "$T/etc/nvme/hostnqn" ] || fail "gen-hostnqn wrote no host NQN"
 
 # libnvmeof(3): the program, pointed at our target.
