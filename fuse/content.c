@@ -266,7 +266,8 @@ static int status_text(struct fctrl *fc, char **data, size_t *len)
 		  nvmeof_ctrl_mdts_bytes(c));
 	sb_printf(&b, "read_only     : %s\n",
 		  fc->fs->o->read_only ? "yes" : "no");
-	sb_printf(&b, "workers       : %d\n", fc->fs->nr_workers);
+	sb_printf(&b, "workers       : %d\n",
+		  __atomic_load_n(&fc->fs->nr_workers, __ATOMIC_ACQUIRE));
 	io_buffer_stats(&nbufs, &buf_kib);
 	sb_printf(&b, "buffers       : %u\n", nbufs);
 	sb_printf(&b, "buffer_kib    : %zu\n", buf_kib);

@@ -284,7 +284,8 @@ static int wloop_init(struct wloop *l, struct worker *w)
 	l->bp.yield_busy_ns = WORKER_YIELD_BUSY_NS;
 	l->last_sweep = mono_ms();
 	l->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (l->epfd < 0 || wq_grow(&l->pfd, &l->wq, &l->cap, l->fs->nr_ctrls) < 0) {
+	if (l->epfd < 0 || wq_grow(&l->pfd, &l->wq, &l->cap,
+				   __atomic_load_n(&l->fs->nr_ctrls, __ATOMIC_ACQUIRE)) < 0) {
 		note("worker %d: %s", w->id, strerror(l->epfd < 0 ? errno : ENOMEM));
 		return -1;
 	}

@@ -217,7 +217,7 @@ static void send_aborts(struct nvmeof_ctrl *c)
  * discovery controller). */
 static void arm_aers(struct nvmeof_ctrl *c)
 {
-	while (!c->stopping && (!c->discovery || c->persistent) &&
+	while (!ctrl_stopping(c) && (!c->discovery || c->persistent) &&
 	       !c->admin->down &&
 	       __atomic_load_n(&c->nr_aer, __ATOMIC_RELAXED) < NR_AER &&
 	       submit_aer(c) == 0)
@@ -234,7 +234,7 @@ static bool admin_wake(void *arg)
 	     c->reconnect_asked ||
 	     (c->fail_req && !c->fail_done);
 	pthread_mutex_unlock(&c->ev_lock);
-	return c->stopping || ev;
+	return ctrl_stopping(c) || ev;
 }
 
 /* Commands past the I/O timeout are found by whoever waits on their
@@ -262,13 +262,13 @@ static void *admin_thread(void *arg)
 	uint64_t next = period == UINT64_MAX ? UINT64_MAX : now_ns() + period;
 
 	queue_tls_no_park = true;
-	while (!c->stopping) {
+	while (!ctrl_stopping(c)) {
 		uint64_t now = now_ns();
 		int tmo = next == UINT64_MAX ? 1000 :
 			  next <= now ? 0 : (int)((next - now) / 1000000ull) + 1;
 		uint32_t evs[ARRAY_SIZE(c->events)];
 		unsigned nev, i;
-		bool need;
+		bool need, failed;
 
 		if (ctrl_fail_asked(c)) {
 			ctrl_do_fail(c);
@@ -282,7 +282,14 @@ static void *admin_thread(void *arg)
 			next = period == UINT64_MAX ? UINT64_MAX : now_ns() + period;
 			continue;
 		}
-		if (c->state == CTRL_FAILED || c->admin->dead) {
+		failed = c->state == CTRL_FAILED;
+		if (!failed) {
+			/* q->dead is written under the queue's lock */
+			pthread_mutex_lock(&c->admin->lock);
+			failed = c->admin->dead != 0;
+			pthread_mutex_unlock(&c->admin->lock);
+		}
+		if (failed) {
 			admin_thread_sleep(c, 1000);
 			continue;
 		}
@@ -297,7 +304,7 @@ static void *admin_thread(void *arg)
 		pthread_mutex_lock(&c->admin->lock);
 		(void)queue_wait(c->admin, admin_wake, c, tmo);
 		pthread_mutex_unlock(&c->admin->lock);
-		if (c->stopping)
+		if (ctrl_stopping(c))
 			break;
 		scan_io_timeouts(c);
 		send_aborts(c);
@@ -337,7 +344,7 @@ void admin_thread_stop(struct nvmeof_ctrl *c)
 {
 	if (!c->ka_running)
 		return;
-	c->stopping = true;
+	__atomic_store_n(&c->stopping, true, __ATOMIC_RELEASE);
 	admin_thread_wake(c);
 	pthread_mutex_lock(&c->admin->lock);
 	pthread_cond_broadcast(&c->admin->cond);

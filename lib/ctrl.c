@@ -157,7 +157,8 @@ int ctrl_connect_queue(struct nvmeof_ctrl *c, uint16_t qid, uint16_t size,
 		return rc;
 	}
 	if (!qid)
-		c->cntlid = cntlid;
+		/* a reconnect's new one: nvmeof_ctrl_cntlid() reads it */
+		__atomic_store_n(&c->cntlid, cntlid, __ATOMIC_RELAXED);
 	*out = q;
 	return 0;
 }
@@ -358,6 +359,9 @@ int nvmeof_connect(const struct nvmeof_opts *o, struct nvmeof_ctrl **ctrlp)
 	rc = ctrl_identify(c, c->admin, &c->id_ctrl);
 	if (rc < 0)
 		goto fail;
+	rc = ctrl_publish_id(c);
+	if (rc < 0)
+		goto fail;
 	mps = 12 + (uint32_t)((c->cap >> 48) & 0xf); /* CAP.MPSMIN */
 	if (c->id_ctrl.mdts && mps + c->id_ctrl.mdts < 32)
 		c->mdts_bytes = 1u << (mps + c->id_ctrl.mdts);
@@ -422,8 +426,11 @@ int nvmeof_connect(const struct nvmeof_opts *o, struct nvmeof_ctrl **ctrlp)
 			ctrl_link_watch_start(c);
 		}
 	}
+	/* The admin thread runs already and reads them under ev_lock. */
+	pthread_mutex_lock(&c->ev_lock);
 	c->state = CTRL_LIVE;
 	c->since_ms = wall_ms();
+	pthread_mutex_unlock(&c->ev_lock);
 	*ctrlp = c;
 	return 0;
 fail:
@@ -516,6 +523,12 @@ int nvmeof_disconnect(struct nvmeof_ctrl *c)
 		c->moved = a->older;
 		free(a);
 	}
+	while (c->id_pub) {
+		struct id_copy *o = c->id_pub->older;
+
+		free(c->id_pub);
+		c->id_pub = o;
+	}
 	pthread_mutex_destroy(&c->ns_lock);
 	pthread_mutex_destroy(&c->ev_lock);
 	ctrl_ana_free(c);
@@ -537,8 +550,33 @@ uint32_t ctrl_max_cmd_bytes(struct nvmeof_ctrl *c, uint32_t shift)
 	return (uint32_t)m;
 }
 
-const void *nvmeof_ctrl_identify(struct nvmeof_ctrl *c) { return &c->id_ctrl; }
-uint16_t nvmeof_ctrl_cntlid(struct nvmeof_ctrl *c) { return c->cntlid; }
+/* What nvmeof_ctrl_identify() hands out is read without a lock, so it is
+ * never rewritten: when c->id_ctrl differs from the copy published last
+ * (a reconnect found other data), a new copy is published; the old ones
+ * stay until disconnect. */
+int ctrl_publish_id(struct nvmeof_ctrl *c)
+{
+	struct id_copy *cur = __atomic_load_n(&c->id_pub, __ATOMIC_ACQUIRE), *n;
+
+	if (cur && !memcmp(&cur->id, &c->id_ctrl, sizeof cur->id))
+		return 0;
+	n = malloc(sizeof *n);
+	if (!n)
+		return set_error(ENOMEM, "out of memory");
+	memcpy(&n->id, &c->id_ctrl, sizeof n->id);
+	n->older = cur;
+	__atomic_store_n(&c->id_pub, n, __ATOMIC_RELEASE);
+	return 0;
+}
+
+const void *nvmeof_ctrl_identify(struct nvmeof_ctrl *c)
+{
+	return &__atomic_load_n(&c->id_pub, __ATOMIC_ACQUIRE)->id;
+}
+uint16_t nvmeof_ctrl_cntlid(struct nvmeof_ctrl *c)
+{
+	return __atomic_load_n(&c->cntlid, __ATOMIC_RELAXED);
+}
 const char *nvmeof_ctrl_subnqn(struct nvmeof_ctrl *c) { return c->subnqn; }
 const char *nvmeof_ctrl_hostnqn(struct nvmeof_ctrl *c) { return c->hostnqn; }
 const char *nvmeof_ctrl_traddr(struct nvmeof_ctrl *c) { return ctrl_traddr(c); }
@@ -589,8 +627,17 @@ const char *nvmeof_ctrl_state(struct nvmeof_ctrl *c)
 	pthread_mutex_lock(&c->ev_lock);
 	st = c->state;
 	pthread_mutex_unlock(&c->ev_lock);
-	if (st == CTRL_LIVE && c->admin->dead)
-		st = CTRL_FAILED; /* no reconnect: a failure is final */
+	if (st == CTRL_LIVE) {
+		bool dead;
+
+		/* q->dead is written under the queue's lock (not nested in
+		 * ev_lock here: the lock order is q->lock, then ev_lock). */
+		pthread_mutex_lock(&c->admin->lock);
+		dead = c->admin->dead != 0;
+		pthread_mutex_unlock(&c->admin->lock);
+		if (dead)
+			st = CTRL_FAILED; /* no reconnect: a failure is final */
+	}
 	return ctrl_state_name(st);
 }
 

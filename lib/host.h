@@ -297,6 +297,13 @@ struct ctrl_addr {
 	struct ctrl_addr *older;
 };
 
+/* A copy of Identify Controller that nvmeof_ctrl_identify() handed out:
+ * never rewritten, kept until disconnect. */
+struct id_copy {
+	struct id_copy *older;
+	struct nvme_id_ctrl id;
+};
+
 struct nvmeof_ctrl {
 	uint64_t id;            /* unique per handle, for thread bindings */
 	struct nvmeof_opts opts;
@@ -311,7 +318,11 @@ struct nvmeof_ctrl {
 	uint32_t vs;
 	uint32_t mdts_bytes;    /* 0 = unlimited */
 	uint32_t io_incapsule;
-	struct nvme_id_ctrl id_ctrl;
+	struct nvme_id_ctrl id_ctrl;  /* the library's own: connect, admin thread */
+	/* What nvmeof_ctrl_identify() hands out: callers read it without a lock,
+	 * so it is never rewritten.  A reconnect that finds other data publishes
+	 * a new copy (atomic pointer); the old ones live until the handle goes. */
+	struct id_copy *id_pub;
 	struct queue *admin;
 	struct queue **io;
 	int nr_io;
@@ -323,7 +334,7 @@ struct nvmeof_ctrl {
 	/* keep-alive + async events */
 	pthread_t ka_thread;
 	bool ka_running;
-	volatile bool stopping;
+	bool stopping;          /* set once, read by every thread: atomic */
 	bool shutdown_done;
 	int kato_ms;
 	int nr_aer;             /* Async Event Requests outstanding */
@@ -339,7 +350,7 @@ struct nvmeof_ctrl {
 	int wake_fd;            /* eventfd: wakes the admin thread */
 	int64_t since_ms;
 	uint64_t down_ns;
-	unsigned attempts, reconnects;
+	unsigned attempts, reconnects; /* admin thread writes, under ev_lock */
 	unsigned losses, attempts_total, requests;
 	int64_t next_attempt_ms;
 	bool reconnects_on;     /* queues report losses to us (not one-shot) */
@@ -427,6 +438,17 @@ static inline void copy_str(char *dst, size_t len, const char *src)
 }
 
 /* Where the association goes now. */
+/* c->stopping is set once by the thread that stops the admin thread and
+ * read by every thread that waits: atomic, not volatile. */
+static inline bool ctrl_stopping(struct nvmeof_ctrl *c)
+{
+	return __atomic_load_n(&c->stopping, __ATOMIC_ACQUIRE);
+}
+
+/* Publish c->id_ctrl for nvmeof_ctrl_identify() when it differs from the
+ * copy published last (ctrl.c). */
+int ctrl_publish_id(struct nvmeof_ctrl *c);
+
 static inline const char *ctrl_traddr(struct nvmeof_ctrl *c)
 {
 	struct ctrl_addr *a = __atomic_load_n(&c->moved, __ATOMIC_ACQUIRE);

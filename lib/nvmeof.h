@@ -127,7 +127,10 @@ int nvmeof_disconnect(struct nvmeof_ctrl *ctrl);
 
 /* ---- what the association is --------------------------------------------- */
 
-/* Cached Identify Controller data (4096 bytes), read at connect. */
+/* Cached Identify Controller data (4096 bytes), read at connect and again
+ * at each reconnect.  The data behind the pointer never changes and stays
+ * valid until nvmeof_disconnect(); call again for what the last reconnect
+ * read. */
 const void *nvmeof_ctrl_identify(struct nvmeof_ctrl *ctrl);
 uint16_t nvmeof_ctrl_cntlid(struct nvmeof_ctrl *ctrl);
 const char *nvmeof_ctrl_subnqn(struct nvmeof_ctrl *ctrl);

@@ -125,6 +125,7 @@ static int try_reconnect(struct nvmeof_ctrl *c)
 	pthread_mutex_lock(&c->ns_lock);
 	memcpy(&c->id_ctrl, id, sizeof *id);
 	pthread_mutex_unlock(&c->ns_lock);
+	(void)ctrl_publish_id(c); /* no memory: the old data stays published */
 	ctrl_ns_forget(c, 0); /* formats may have changed */
 	for (i = -1; i < c->nr_io; i++) {
 		struct queue *q = i < 0 ? c->admin : c->io[i];
@@ -269,7 +270,7 @@ void ctrl_reconnect_run(struct nvmeof_ctrl *c)
 	ctrl_set_state(c, CTRL_RECONNECTING, msg);
 	next_ms = asked ? 0 : quick_attempt_ms[0];
 
-	while (!c->stopping && !ctrl_fail_asked(c)) {
+	while (!ctrl_stopping(c) && !ctrl_fail_asked(c)) {
 		int64_t el = (int64_t)((now_ns() - down_ns) / 1000000ull), wait;
 		unsigned n;
 		int rc;
@@ -387,7 +388,7 @@ int nvmeof_ctrl_reconnect(struct nvmeof_ctrl *c, const char *traddr,
 	if (trsvcid && (!*trsvcid || strlen(trsvcid) >= sizeof c->new_trsvcid))
 		return set_error(EINVAL, "bad port '%s'", trsvcid);
 	pthread_mutex_lock(&c->ev_lock);
-	if (c->fail_req || c->stopping || c->state == CTRL_FAILED) {
+	if (c->fail_req || ctrl_stopping(c) || c->state == CTRL_FAILED) {
 		pthread_mutex_unlock(&c->ev_lock);
 		return set_error(ENOTCONN, "the association has ended: %s",
 				 c->last_error[0] ? c->last_error : "failed");
@@ -431,7 +432,7 @@ int nvmeof_ctrl_reconnect(struct nvmeof_ctrl *c, const char *traddr,
 	until.tv_sec += 2;
 	pthread_mutex_lock(&c->ev_lock);
 	while ((int)(c->started_seq - seq) < 0 && !c->fail_done &&
-	       !c->stopping &&
+	       !ctrl_stopping(c) &&
 	       pthread_cond_timedwait(&c->fail_cond, &c->ev_lock, &until) == 0)
 		;
 	pthread_mutex_unlock(&c->ev_lock);
@@ -524,7 +525,7 @@ static void *link_thread(void *arg)
 		{ .fd = c->link_stop_fd, .events = POLLIN },
 	};
 
-	while (!c->stopping) {
+	while (!ctrl_stopping(c)) {
 		if (poll(p, 2, 1000) < 0 && errno != EINTR)
 			break;
 		if (p[1].revents)

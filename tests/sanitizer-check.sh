@@ -29,7 +29,11 @@ LSAN_OPTIONS=$(printf '%s\n' "${LSAN_OPTIONS:-}" | tr ':' '\n' |
 # leaked); the reports themselves decide, below.
 ASAN_OPTIONS="log_path=$dir/asan:exitcode=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
 UBSAN_OPTIONS="log_path=$dir/ubsan:print_stacktrace=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
-export ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS
+# ThreadSanitizer (configure --enable-tsan): the same, every report is a
+# failure; its suppressions (tests/tsan.supp, each with its reason) come
+# in TSAN_OPTIONS from the Makefile.
+TSAN_OPTIONS="log_path=$dir/tsan:exitcode=0:second_deadlock_stack=1${TSAN_OPTIONS:+:$TSAN_OPTIONS}"
+export ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS TSAN_OPTIONS
 "$@"
 rc=$?
 
@@ -51,6 +55,7 @@ for f in "$dir"/*; do
 			return 0
 		}
 		/ERROR: AddressSanitizer/ { bad = 1 }
+		/WARNING: ThreadSanitizer|ERROR: ThreadSanitizer|FATAL: ThreadSanitizer/ { bad = 1 }
 		/runtime error:/ { bad = 1 }
 		/^(Direct|Indirect) leak of/ { inleak = 1; decided = 0; next }
 		inleak && /^ *#[0-9]+ / {

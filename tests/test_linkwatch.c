@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "nvmeof.h"
+#include "cr_skip_main.h"
 
 #define NQN "nqn.2026-11.org.example:linkwatch"
 #define LBA 4096u

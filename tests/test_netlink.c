@@ -24,6 +24,7 @@
 
 #include "internal.h"
 #include "netlink.h"
+#include "cr_skip_main.h"
 
 /* The namespace test runs in a child forked from Criterion's worker, which
  * has a second thread; LeakSanitizer's exit-time check cannot suspend it

@@ -46,7 +46,14 @@ fail() {
 	exit 1
 }
 
+# skip REASON: exit 77 (automake: SKIP) for a missing prerequisite (a missing tool or target binary).
+# Under CI=true a missing prerequisite is a failure of the CI machine,
+# never a skip, as in tests/interop/nvmet-vm.
 skip() {
+	if [ "${CI:-}" = true ]; then
+		echo "FAIL: $* (CI=true: a missing prerequisite is a failure, not a skip)" >&2
+		exit 1
+	fi
 	echo "SKIP: $*" >&2
 	exit 77
 }

@@ -98,7 +98,14 @@ fail() {
 	exit 1
 }
 
+# skip REASON: exit 77 (automake: SKIP) for a missing prerequisite (missing /dev/fuse, fusermount3, root or a tool).
+# Under CI=true a missing prerequisite is a failure of the CI machine,
+# never a skip, as in tests/interop/nvmet-vm.
 skip() {
+	if [ "${CI:-}" = true ]; then
+		echo "FAIL: $* (CI=true: a missing prerequisite is a failure, not a skip)" >&2
+		exit 1
+	fi
 	echo "SKIP: $*" >&2
 	exit 77
 }
@@ -139,6 +146,37 @@ until_state() {
 		i=$((i + 1))
 		[ $i -lt 300 ] || fail "state is '$(st state)', waited for '$1'"
 		sleep 0.1
+	done
+}
+
+# in_fuse_wait PID [FILE]: PID sleeps in the kernel waiting for the answer
+# to a FUSE request (its wchan is FUSE's request_wait_answer or
+# fuse_direct_IO, or another FUSE function where those are inlined): the
+# request reached a mount and waits there.  With FILE: and the system call
+# it sleeps in works on its descriptor of FILE (/proc/PID/syscall's first
+# argument), i.e. it is the read or write itself, not an OPEN on the way.
+in_fuse_wait() {
+	case $(cat "/proc/$1/wchan" 2>/dev/null) in
+	request_wait_answer | *fuse*) ;;
+	*) return 1 ;;
+	esac
+	[ $# -lt 2 ] && return 0
+	_sc=$(cat "/proc/$1/syscall" 2>/dev/null) || return 1
+	_fd=$(echo "$_sc" | cut -d' ' -f2)
+	case $_fd in 0x*) ;; *) return 1 ;; esac
+	[ "$(readlink "/proc/$1/fd/$((_fd))" 2>/dev/null)" = "$2" ]
+}
+
+# until_fuse_wait PID [FILE]: wait up to 30 s until in_fuse_wait PID [FILE];
+# fails if PID ends first.
+until_fuse_wait() {
+	i=0
+	until in_fuse_wait "$@"; do
+		kill -0 "$1" 2>/dev/null || fail "pid $1 ended instead of waiting in the mount"
+		i=$((i + 1))
+		[ $i -lt 600 ] ||
+			fail "pid $1 is not waiting on a FUSE request${2:+ on $2} after 30 s (wchan $(cat "/proc/$1/wchan" 2>&1), syscall $(cut -d' ' -f1-2 "/proc/$1/syscall" 2>&1))"
+		sleep 0.05
 	done
 }
 
