@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * A scripted NVMe/TCP controller for tests/test_hostile.c: it listens on
+ * A scripted NVMe/TCP controller for tests/test_hostile: it listens on
  * 127.0.0.1 (port chosen by the kernel), answers ICReq, Connect, Property
  * Get/Set, Identify, Set Features, Get Log Page, Keep Alive, Abort, Read
  * and Write as a plain controller would, and misbehaves in exactly one
