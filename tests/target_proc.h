@@ -2,7 +2,7 @@
 /*
  * nvmeof-target as a child process of a C test: started on 127.0.0.1 with
  * a port the kernel chooses and a control socket, stopped by its pid.
- * Shared by tests/test_hostile.c and tests/test_target_raw.c; it knows
+ * Shared by tests/test_hostile and tests/test_target_raw.c; it knows
  * nothing of Criterion, so callers assert on what it returns.
  */
 #ifndef TARGET_PROC_H
