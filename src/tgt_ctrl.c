@@ -264,6 +264,11 @@ int ctrl_kato_check(struct tgt_conn *c)
 
 	if (!ctrl)
 		return -1;
+	/* Authenticating (DH-HMAC-CHAP): the host may compute for long
+	 * without a word (ffdhe8192 on a slow CPU); --login-timeout bounds
+	 * it instead, as the keep-alive timer starts once it is done. */
+	if (c->auth_pending)
+		return -1;
 	pthread_mutex_lock(&ctrl->lock);
 	kato = ctrl->kato_ms;
 	dead = ctrl->dead;
