@@ -207,6 +207,28 @@ static void hosts_enforce(struct tgt_subsys *s)
 	pthread_mutex_unlock(&g.lock);
 }
 
+/* The associations of a host whose DH-HMAC-CHAP settings changed (a
+ * secret given, changed or taken away) end: they were authenticated, or
+ * not, under the old ones. */
+static void auth_enforce(struct tgt_subsys *s, const struct tgt_host *old,
+			 const struct tgt_host *now)
+{
+	for (const struct tgt_host *h = now; h; h = h->next) {
+		const struct tgt_host *o = old;
+		struct tgt_ctrl *ctrl;
+
+		while (o && strcmp(o->nqn, h->nqn))
+			o = o->next;
+		if (!o || !memcmp(&o->auth, &h->auth, sizeof h->auth))
+			continue;
+		pthread_mutex_lock(&g.lock);
+		for (ctrl = g.ctrls; ctrl; ctrl = ctrl->next)
+			if (ctrl->subsys == s && !strcmp(ctrl->hostnqn, h->nqn))
+				ctrl_kill(ctrl, "its host's DH-HMAC-CHAP settings changed");
+		pthread_mutex_unlock(&g.lock);
+	}
+}
+
 int host_add(struct tgt_subsys *s, const char *hostnqn,
 	     const struct tgt_host_auth *auth, char *err, size_t errlen)
 {
@@ -334,6 +356,8 @@ int host_set(struct tgt_subsys *s, const struct tgt_host *hosts, size_t n,
 	s->hosts = list;
 	s->allow_any = n == 0;
 	pthread_mutex_unlock(&s->lock);
+	if (changed)
+		auth_enforce(s, o, list);
 	host_free_list(o);
 	if (changed) {
 		infox("subsystem %s: %s", s->nqn,

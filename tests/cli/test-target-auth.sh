@@ -106,9 +106,23 @@ expect 0 identify "$ADDR" -n nqn.2014-08.org.example:auth-cfg -q "$H6" --dhchap-
 grep -q "host $H6 authenticated on queue 0 (DH-HMAC-CHAP sha512, null)" "$T/target.log" ||
 	fail "the configuration file's host did not authenticate with sha512"
 expect 76 identify "$ADDR" -n nqn.2014-08.org.example:auth-cfg -q "$H6"
+# a new secret on reload ends the host's association made with the old one
+RC=0
+"$NVMEOF" perf "$ADDR" -n nqn.2014-08.org.example:auth-cfg --hostnqn "$H6" \
+	--dhchap-secret "$K6" -w randread -t 60 >"$T/perf.out" 2>"$T/perf.err" &
+PERF=$!
+wait_io_association
+K6B=$(key 0 "$H6")
+sed -i "s|dhchap-key=$K6|dhchap-key=$K6B|" "$T/cfg"
+ctl reload || fail "reload: $(cat "$T/ctl.out")"
+wait "$PERF" || RC=$?
+[ "$RC" != 0 ] || fail "perf went on after its host's secret changed"
+grep -q "its host's DH-HMAC-CHAP settings changed" "$T/target.log" ||
+	fail "the target did not say why the association ended"
+expect 0 identify "$ADDR" -n nqn.2014-08.org.example:auth-cfg -q "$H6" --dhchap-secret "$K6B"
 
 # no secret in the target's log, ever
-for k in "$K1" "$K2" "$K3" "$C3" "$K4" "$C4" "$K5" "$K6"; do
+for k in "$K1" "$K2" "$K3" "$C3" "$K4" "$C4" "$K5" "$K6" "$K6B"; do
 	b64=${k#DHHC-1:??:}
 	! grep -qF "${b64%:}" "$T/target.log" || fail "a secret is in the target's log"
 done
