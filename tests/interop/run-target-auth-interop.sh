@@ -6,9 +6,9 @@
 # machine: unidirectional with each hash, bidirectional with ffdhe2048 and
 # with ffdhe8192 (about 5 s a queue on the guest's emulated CPU: the
 # target gets --login-timeout 120), the sha256 of the namespace equal to
-# the file's; a wrong host secret, a wrong controller secret and no secret are refused. Exit 77
-# (skip, with the reason) when QEMU, the 6.12 package or nvme-cli is
-# missing, except under CI=true.
+# the file's; a wrong host secret, a wrong controller secret and no secret
+# are refused. Exit 77 (skip, with the reason) when QEMU, the 6.12 package
+# or nvme-cli is missing, except under CI=true.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 vm="$here/nvmet-vm"
