@@ -152,3 +152,19 @@ Test(hostile_auth, bad_lengths_and_fields, .timeout = 60)
 	expect_closed(&c);
 	hostile_done(0, 0);
 }
+
+Test(hostile_auth, silent_after_connect_is_closed, .timeout = 60)
+{
+	static const char *const extra[] = { "--allow-host", HOSTNQN,
+					     "--allow-host", AHOST,
+					     "--dhchap-key", AKEY,
+					     "--login-timeout", "1", NULL };
+	struct rc c;
+
+	hostile_start(extra);
+	/* the admin queue connected, then nothing: closed at the login
+	 * timeout (there is no keep-alive deadline while authenticating) */
+	connect_auth(&c);
+	expect_closed(&c);
+	hostile_done(0, 0);
+}
