@@ -55,6 +55,8 @@ static void base_opts(const struct mount_opts *o, struct nvmeof_opts *no)
 	no->busy_poll_us = o->busy_poll_us;
 	no->hdr_digest = o->hdr_digest;
 	no->data_digest = o->data_digest;
+	no->dhchap_secret_file = o->dhchap_secret_file;
+	no->dhchap_ctrl_secret_file = o->dhchap_ctrl_secret_file;
 }
 
 /* At mount, before any other thread: the next slot. */

@@ -85,6 +85,8 @@ struct mount_opts {
 	const char *host_iface;
 	const char *host_traddr;
 	const char *pidfile;
+	char *dhchap_secret_file;      /* absolute paths (the daemon cds to /) */
+	char *dhchap_ctrl_secret_file;
 	int nr_io_queues;
 	int queue_size;
 	int kato_s;              /* -1: library default */

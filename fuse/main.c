@@ -127,6 +127,8 @@ int main(int argc, char **argv)
 		rc = daemon_run(o, pfd[1]);
 		free(o->mnt_abs);
 		free(o->fuse_opts);
+		free(o->dhchap_secret_file);
+		free(o->dhchap_ctrl_secret_file);
 		exit(rc); /* atexit: LeakSanitizer checks the daemon too */
 	}
 	close(pfd[1]);

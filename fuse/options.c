@@ -60,7 +60,9 @@ static void usage(FILE *f)
 "                             io_timeout=, reconnect_delay=, ctrl_loss_tmo=,\n"
 "                             fast_io_fail_tmo=, hdr_digest, data_digest, host_iface=,\n"
 "                             host_traddr=, threads=, busy_poll=, pidfile=, log=,\n"
-"                             ro, rw, debug, foreground; others go to FUSE\n"
+"                             ro, rw, debug, foreground, dhchap_secret_file=,\n"
+"                             dhchap_ctrl_secret_file=; DH-HMAC-CHAP secrets as files\n"
+"                             (mode 0600); others go to FUSE\n"
 "                             (allow_other, default_permissions, fsname= ...)\n"
 "  -h, --help                 this help\n"
 "      --version              version\n"
@@ -150,6 +152,36 @@ static int parse_log(struct mount_opts *o, const char *val)
 	return 0;
 }
 
+/* A DH-HMAC-CHAP secret file: a regular file that neither group nor
+ * others may read or write (as ssh asks of its keys), kept by its absolute
+ * path.  Its contents are read by the library at each connect. */
+static int secret_file(const char *what, const char *path, char **out)
+{
+	struct stat st;
+	char *abs;
+
+	abs = realpath(path, NULL);
+	if (!abs || stat(abs, &st) < 0) {
+		fprintf(stderr, PROG ": %s %s: %s\n", what, path, strerror(errno));
+		free(abs);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		fprintf(stderr, PROG ": %s %s: not a regular file\n", what, path);
+		free(abs);
+		return -1;
+	}
+	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+		fprintf(stderr, PROG ": %s %s is accessible by group or others (mode %03o): chmod 600 it\n",
+			what, path, (unsigned)(st.st_mode & 0777));
+		free(abs);
+		return -1;
+	}
+	free(*out);
+	*out = abs;
+	return 0;
+}
+
 /* One -o list: ours are taken, mount(8)'s dropped, the rest kept for
  * libfuse. */
 static int parse_o(struct mount_opts *o, const char *list)
@@ -233,6 +265,14 @@ static int parse_o(struct mount_opts *o, const char *list)
 		} else if (key_is(opt, klen, "pidfile")) {
 			NEED_VAL();
 			o->pidfile = strdup(val);
+		} else if (key_is(opt, klen, "dhchap_secret_file")) {
+			NEED_VAL();
+			rc = secret_file("dhchap_secret_file", val,
+					 &o->dhchap_secret_file);
+		} else if (key_is(opt, klen, "dhchap_ctrl_secret_file")) {
+			NEED_VAL();
+			rc = secret_file("dhchap_ctrl_secret_file", val,
+					 &o->dhchap_ctrl_secret_file);
 		} else if (key_is(opt, klen, "hdr_digest") && !val) {
 			o->hdr_digest = true;
 		} else if (key_is(opt, klen, "data_digest") && !val) {

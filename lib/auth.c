@@ -745,3 +745,257 @@ int dhchap_host_failure2(struct dhchap_host *h, uint8_t *out, size_t outlen)
 	return dhchap_failure_encode(out, outlen, DHCHAP_MSG_FAILURE2, h->tid,
 				     h->reason ? h->reason : DHCHAP_FAIL_FAILED);
 }
+
+/* ---- the controller's side of a transaction ------------------------------------- */
+
+int dhchap_ctrl_init(struct dhchap_ctrl *c, const char *hostnqn, const char *subnqn,
+		     const struct dhchap_key *host_key, const struct dhchap_key *ctrl_key,
+		     uint8_t hashes, uint8_t groups)
+{
+	memset(c, 0, sizeof *c);
+	if (!hostnqn || !subnqn || !host_key || !host_key->len)
+		return set_error(EINVAL, "DH-HMAC-CHAP needs the host NQN, the "
+				  "subsystem NQN and the host's secret");
+	c->hostnqn = hostnqn;
+	c->subnqn = subnqn;
+	c->host_key = *host_key;
+	if (ctrl_key && ctrl_key->len)
+		c->ctrl_key = *ctrl_key;
+	c->hashes = hashes;
+	c->groups = groups;
+	c->state = DHCHAP_CTRL_NEGOTIATE;
+	return 0;
+}
+
+void dhchap_ctrl_wipe(struct dhchap_ctrl *c)
+{
+	dhchap_dh_free(c->dh_priv);
+	OPENSSL_cleanse(c, sizeof *c);
+}
+
+/* Queue a Failure1 with this explanation; the transaction is over. */
+static int ctrl_fail(struct dhchap_ctrl *c, uint8_t exp, int rc)
+{
+	int n = dhchap_failure_encode(c->out, sizeof c->out, DHCHAP_MSG_FAILURE1,
+				      c->tid, exp);
+
+	c->outlen = n > 0 ? (size_t)n : 0;
+	c->state = DHCHAP_CTRL_FAILED;
+	dhchap_dh_free(c->dh_priv);
+	c->dh_priv = NULL;
+	return rc;
+}
+
+static int ctrl_negotiate(struct dhchap_ctrl *c, const uint8_t *in, size_t len)
+{
+	struct dhchap_negotiate n;
+	struct dhchap_challenge ch;
+	int rc;
+
+	rc = dhchap_negotiate_decode(in, len, &n);
+	c->tid = n.tid;
+	if (rc)
+		return ctrl_fail(c, DHCHAP_FAIL_PAYLOAD, rc);
+	if (n.sc_c != 0)
+		return ctrl_fail(c, DHCHAP_FAIL_CONCAT,
+				 set_error(EPROTO, "AUTH_Negotiate asks for secure channel "
+					    "concatenation (SC_C %u): not supported", n.sc_c));
+	/* The first of the host's hashes (and groups) that we allow. */
+	c->hash_id = 0;
+	for (unsigned i = 0; i < n.nhash && !c->hash_id; i++)
+		if (dhchap_hash_len(n.hashes[i]) &&
+		    (!c->hashes || (c->hashes & (1u << n.hashes[i]))))
+			c->hash_id = n.hashes[i];
+	if (!c->hash_id)
+		return ctrl_fail(c, DHCHAP_FAIL_HASH,
+				 set_error(EACCES, "AUTH_Negotiate offers no hash "
+					    "function allowed for this host"));
+	int dh = -1;
+	for (unsigned i = 0; i < n.ndh && dh < 0; i++)
+		if (n.groups[i] <= DHCHAP_FFDHE8192 &&
+		    (!c->groups || (c->groups & (1u << n.groups[i]))))
+			dh = n.groups[i];
+	if (dh < 0)
+		return ctrl_fail(c, DHCHAP_FAIL_DHGROUP,
+				 set_error(EACCES, "AUTH_Negotiate offers no DH group "
+					    "allowed for this host"));
+	c->dh_id = (uint8_t)dh;
+	c->hl = (uint8_t)dhchap_hash_len(c->hash_id);
+	if (RAND_bytes(c->c1, c->hl) != 1)
+		return ctrl_fail(c, DHCHAP_FAIL_FAILED,
+				 set_error(EIO, "no random bytes from OpenSSL"));
+	do {
+		if (RAND_bytes((uint8_t *)&c->s1, sizeof c->s1) != 1)
+			return ctrl_fail(c, DHCHAP_FAIL_FAILED,
+					 set_error(EIO, "no random bytes from OpenSSL"));
+	} while (c->s1 == 0);
+	dhchap_dh_free(c->dh_priv);
+	c->dh_priv = NULL;
+	c->publen = 0;
+	if (c->dh_id != DHCHAP_DH_NULL) {
+		rc = dhchap_dh_keygen(c->dh_id, &c->dh_priv, c->pub, sizeof c->pub);
+		if (rc < 0)
+			return ctrl_fail(c, DHCHAP_FAIL_FAILED, rc);
+		c->publen = (uint16_t)rc;
+	}
+	ch = (struct dhchap_challenge){
+		.tid = c->tid, .hl = c->hl, .hash_id = c->hash_id, .dh_id = c->dh_id,
+		.dhvlen = c->publen, .seqnum = c->s1, .c = c->c1, .dhv = c->pub,
+	};
+	rc = dhchap_challenge_encode(c->out, sizeof c->out, &ch);
+	if (rc < 0)
+		return ctrl_fail(c, DHCHAP_FAIL_FAILED, rc);
+	c->outlen = (size_t)rc;
+	c->state = DHCHAP_CTRL_REPLY;
+	return 0;
+}
+
+static int ctrl_reply(struct dhchap_ctrl *c, const uint8_t *in, size_t len)
+{
+	struct dhchap_reply r;
+	uint8_t tkey[DHCHAP_MAX_KEY], chal[DHCHAP_MAX_HASH], want[DHCHAP_MAX_HASH];
+	uint8_t r2[DHCHAP_MAX_HASH], z[DHCHAP_MAX_DH], reason;
+	const uint8_t *c1 = c->c1;
+	int rc, zl = 0;
+	uint8_t exp = DHCHAP_FAIL_FAILED;
+
+	rc = dhchap_reply_decode(in, len, &r, &reason);
+	if (rc)
+		return ctrl_fail(c, reason, rc);
+	if (r.tid != c->tid)
+		return ctrl_fail(c, DHCHAP_FAIL_MESSAGE,
+				 set_error(EPROTO, "DH-HMAC-CHAP_Reply: transaction ID %u, "
+					    "the Negotiate's was %u", r.tid, c->tid));
+	if (r.hl != c->hl)
+		return ctrl_fail(c, DHCHAP_FAIL_HASH,
+				 set_error(EPROTO, "DH-HMAC-CHAP_Reply: hash length %u, "
+					    "the challenge's was %u", r.hl, c->hl));
+	if ((c->dh_id == DHCHAP_DH_NULL) != (r.dhvlen == 0))
+		return ctrl_fail(c, DHCHAP_FAIL_PAYLOAD,
+				 set_error(EPROTO, "DH-HMAC-CHAP_Reply: a %u-byte DH value "
+					    "for group %s", r.dhvlen,
+					    dhchap_dh_name(c->dh_id)));
+	if (c->dh_id != DHCHAP_DH_NULL) {
+		zl = dhchap_dh_derive(c->dh_id, c->dh_priv, r.dhv, r.dhvlen, z, sizeof z);
+		if (zl < 0)
+			return ctrl_fail(c, DHCHAP_FAIL_PAYLOAD, zl);
+		rc = dhchap_augment(c->hash_id, z, (size_t)zl, c->c1, chal);
+		if (rc < 0)
+			goto out;
+		c1 = chal;
+	}
+	rc = dhchap_key_transform(&c->host_key, c->hostnqn, tkey);
+	if (rc < 0)
+		goto out;
+	rc = dhchap_response(c->hash_id, tkey, (size_t)rc, c1, c->s1, c->tid, 0, true,
+			     c->hostnqn, c->subnqn, want);
+	if (rc < 0)
+		goto out;
+	if (CRYPTO_memcmp(want, r.r, c->hl)) {
+		rc = set_error(EACCES, "the host's response is wrong: wrong host secret?");
+		goto out;
+	}
+	c->bidi = r.cvalid;
+	if (c->bidi) {
+		const uint8_t *c2 = r.c2;
+
+		if (!c->ctrl_key.len) {
+			rc = set_error(EACCES, "the host asks to check the controller "
+				       "(bidirectional), but no controller secret is set "
+				       "for it");
+			goto out;
+		}
+		if (r.seqnum == 0) {
+			exp = DHCHAP_FAIL_PAYLOAD;
+			rc = set_error(EPROTO, "DH-HMAC-CHAP_Reply: sequence number 0 "
+				       "with a challenge");
+			goto out;
+		}
+		if (zl > 0) {
+			rc = dhchap_augment(c->hash_id, z, (size_t)zl, r.c2, chal);
+			if (rc < 0)
+				goto out;
+			c2 = chal;
+		}
+		rc = dhchap_key_transform(&c->ctrl_key, c->subnqn, tkey);
+		if (rc < 0)
+			goto out;
+		rc = dhchap_response(c->hash_id, tkey, (size_t)rc, c2, r.seqnum, c->tid, 0,
+				     false, c->subnqn, c->hostnqn, r2);
+		if (rc < 0)
+			goto out;
+	}
+	const struct dhchap_success1 s = {
+		.tid = c->tid, .hl = c->hl, .rvalid = c->bidi, .r2 = r2,
+	};
+	rc = dhchap_success1_encode(c->out, sizeof c->out, &s);
+	if (rc > 0) {
+		c->outlen = (size_t)rc;
+		c->state = c->bidi ? DHCHAP_CTRL_SUCCESS2 : DHCHAP_CTRL_DONE;
+		rc = 0;
+	}
+out:
+	OPENSSL_cleanse(tkey, sizeof tkey);
+	OPENSSL_cleanse(chal, sizeof chal);
+	OPENSSL_cleanse(want, sizeof want);
+	OPENSSL_cleanse(r2, sizeof r2);
+	OPENSSL_cleanse(z, sizeof z);
+	dhchap_dh_free(c->dh_priv);
+	c->dh_priv = NULL;
+	return rc < 0 ? ctrl_fail(c, exp, rc) : rc;
+}
+
+int dhchap_ctrl_send(struct dhchap_ctrl *c, const uint8_t *in, size_t len)
+{
+	uint8_t type, id, rescode, exp;
+	uint16_t tid;
+	int rc;
+
+	c->outlen = 0;
+	rc = dhchap_msg_peek(in, len, &type, &id, &tid);
+	if (rc)
+		return ctrl_fail(c, DHCHAP_FAIL_PAYLOAD, rc);
+	if (type == DHCHAP_TYPE_COMMON && id == DHCHAP_MSG_FAILURE2) {
+		bool checked = c->state == DHCHAP_CTRL_SUCCESS2;
+
+		if (dhchap_failure_decode(in, len, &id, &tid, &rescode, &exp) < 0)
+			exp = 0;
+		c->state = DHCHAP_CTRL_FAILED;
+		dhchap_dh_free(c->dh_priv);
+		c->dh_priv = NULL;
+		return set_error(EACCES, "the host ended the authentication with "
+				  "AUTH_Failure2 (reason %02xh: %s)%s", exp,
+				  dhchap_reason_str(exp),
+				  checked ? ": it found the controller's response "
+				  "wrong (wrong controller secret?)" : "");
+	}
+	if (type == DHCHAP_TYPE_COMMON && id == DHCHAP_MSG_NEGOTIATE &&
+	    (c->state == DHCHAP_CTRL_NEGOTIATE || c->state == DHCHAP_CTRL_DONE))
+		return ctrl_negotiate(c, in, len);
+	switch (c->state) {
+	case DHCHAP_CTRL_REPLY:
+		if (type == DHCHAP_TYPE_DHCHAP && id == DHCHAP_MSG_REPLY)
+			return ctrl_reply(c, in, len);
+		break;
+	case DHCHAP_CTRL_SUCCESS2:
+		if (type == DHCHAP_TYPE_DHCHAP && id == DHCHAP_MSG_SUCCESS2) {
+			if (tid != c->tid)
+				return ctrl_fail(c, DHCHAP_FAIL_MESSAGE,
+						 set_error(EPROTO, "DH-HMAC-CHAP_Success2: "
+							    "transaction ID %u, ours is %u",
+							    tid, c->tid));
+			c->state = DHCHAP_CTRL_DONE;
+			return 0;
+		}
+		break;
+	default:
+		break;
+	}
+	return ctrl_fail(c, DHCHAP_FAIL_MESSAGE,
+			 set_error(EPROTO, "%s out of order (expected %s)",
+				    msg_name(type, id),
+				    c->state == DHCHAP_CTRL_NEGOTIATE ? "AUTH_Negotiate" :
+				    c->state == DHCHAP_CTRL_REPLY ? "DH-HMAC-CHAP_Reply" :
+				    c->state == DHCHAP_CTRL_SUCCESS2 ?
+				    "DH-HMAC-CHAP_Success2" : "nothing more"));
+}

@@ -240,4 +240,47 @@ int dhchap_host_failure2(struct dhchap_host *h, uint8_t *out, size_t outlen);
 /* Free the DH key and wipe every secret. */
 void dhchap_host_wipe(struct dhchap_host *h);
 
+/* ---- the controller's side of one transaction (one queue) ------------------- */
+
+enum dhchap_ctrl_state {
+	DHCHAP_CTRL_NEGOTIATE,    /* waiting for AUTH_Negotiate */
+	DHCHAP_CTRL_REPLY,        /* Challenge sent: waiting for the Reply */
+	DHCHAP_CTRL_SUCCESS2,     /* Success1 sent (bidirectional): for Success2 */
+	DHCHAP_CTRL_DONE,         /* the host is authenticated */
+	DHCHAP_CTRL_FAILED,       /* Failure1 queued or the host gave up */
+};
+struct dhchap_ctrl {
+	enum dhchap_ctrl_state state;
+	const char *hostnqn, *subnqn;
+	struct dhchap_key host_key, ctrl_key;
+	uint8_t hashes, groups;    /* allowed: bit (1 << id); 0 = all */
+	uint16_t tid;
+	uint8_t hash_id, dh_id, hl;
+	bool bidi;                 /* the host asked to check us */
+	uint32_t s1;
+	uint8_t c1[DHCHAP_MAX_HASH];
+	void *dh_priv;
+	uint16_t publen;
+	uint8_t pub[DHCHAP_MAX_DH];
+	/* what the next Authentication Receive returns */
+	size_t outlen;
+	uint8_t out[DHCHAP_MSG_MAX];
+};
+
+/* The controller's steps, one per Authentication Send: each takes the
+ * host's message and leaves the answer (Challenge, Success1 or Failure1)
+ * in c->out for the next Authentication Receive (c->outlen 0: nothing to
+ * receive). A step that fails returns a negative errno with the reason in
+ * nvmeof_get_error() (secrets never appear in it): -EACCES when the host's
+ * response is wrong or the host sent a Failure2, otherwise the message was
+ * malformed or out of order; c->out then holds the Failure1 when one is
+ * due. The host is authenticated once c->state is DHCHAP_CTRL_DONE.
+ * A new AUTH_Negotiate restarts the transaction (re-authentication). */
+int dhchap_ctrl_init(struct dhchap_ctrl *c, const char *hostnqn, const char *subnqn,
+		     const struct dhchap_key *host_key, const struct dhchap_key *ctrl_key,
+		     uint8_t hashes, uint8_t groups);
+int dhchap_ctrl_send(struct dhchap_ctrl *c, const uint8_t *in, size_t len);
+/* Free the DH key and wipe every secret. */
+void dhchap_ctrl_wipe(struct dhchap_ctrl *c);
+
 #endif

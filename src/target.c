@@ -258,6 +258,7 @@ struct cli_subsys {
 	const char **ns;
 	int nr_ns;
 	const char **hosts;      /* --allow-host */
+	struct tgt_host_auth *host_auth; /* its --dhchap-* options */
 	int nr_hosts;
 };
 
@@ -331,6 +332,13 @@ static void usage(FILE *out)
 		"      --serial S, --model M, --firmware F   identity of the subsystem\n"
 		"      --allow-host NQN     only this host (repeatable) may connect to the\n"
 		"                           subsystem of the last -n (default: any host)\n"
+		"      --dhchap-key KEY     the last --allow-host must authenticate with\n"
+		"                           DH-HMAC-CHAP; KEY: a DHHC-1 secret or a file\n"
+		"                           holding one (mode 0600)\n"
+		"      --dhchap-ctrl-key KEY  and may check us with this secret\n"
+		"      --dhchap-hash LIST   hashes allowed (sha256,sha384,sha512; all)\n"
+		"      --dhchap-dhgroup LIST  DH groups allowed (null,ffdhe2048,...,\n"
+		"                           ffdhe8192; all)\n"
 		"  -c, --config FILE        subsystems from FILE (re-read on SIGHUP)\n"
 		"      --control PATH       unix socket for line commands\n"
 		"      --mdts N             max transfer 2^N * 4 KiB (default 5; 0: no limit)\n"
@@ -362,6 +370,7 @@ enum {
 	OPT_MODEL, OPT_FIRMWARE, OPT_MDTS, OPT_MAX_IOQ, OPT_QSIZE,
 	OPT_MAXH2C, OPT_INCAPSULE, OPT_LBA, OPT_FAULT, OPT_DAEMON,
 	OPT_PIDFILE, OPT_PORTFILE, OPT_BUSY_POLL, OPT_ALLOW_HOST,
+	OPT_DHCHAP_KEY, OPT_DHCHAP_CTRL_KEY, OPT_DHCHAP_HASH, OPT_DHCHAP_DH,
 	OPT_MAX_CONNS, OPT_LOGIN_TIMEOUT,
 };
 
@@ -377,6 +386,10 @@ static const struct option longopts[] = {
 	{ "model", required_argument, NULL, OPT_MODEL },
 	{ "firmware", required_argument, NULL, OPT_FIRMWARE },
 	{ "allow-host", required_argument, NULL, OPT_ALLOW_HOST },
+	{ "dhchap-key", required_argument, NULL, OPT_DHCHAP_KEY },
+	{ "dhchap-ctrl-key", required_argument, NULL, OPT_DHCHAP_CTRL_KEY },
+	{ "dhchap-hash", required_argument, NULL, OPT_DHCHAP_HASH },
+	{ "dhchap-dhgroup", required_argument, NULL, OPT_DHCHAP_DH },
 	{ "mdts", required_argument, NULL, OPT_MDTS },
 	{ "max-io-queues", required_argument, NULL, OPT_MAX_IOQ },
 	{ "queue-size", required_argument, NULL, OPT_QSIZE },
@@ -453,8 +466,32 @@ static void parse_args(int argc, char **argv, bool *daemonize,
 			s = cli_cur();
 			s->hosts = xrealloc(s->hosts, (size_t)(s->nr_hosts + 1) *
 							      sizeof *s->hosts);
+			s->host_auth = xrealloc(s->host_auth, (size_t)(s->nr_hosts + 1) *
+							      sizeof *s->host_auth);
+			memset(&s->host_auth[s->nr_hosts], 0, sizeof *s->host_auth);
 			s->hosts[s->nr_hosts++] = optarg;
 			break;
+		case OPT_DHCHAP_KEY:
+		case OPT_DHCHAP_CTRL_KEY:
+		case OPT_DHCHAP_HASH:
+		case OPT_DHCHAP_DH: {
+			static const char *const kw[] = { "dhchap-key", "dhchap-ctrl-key",
+							  "dhchap-hash", "dhchap-dhgroup" };
+			const char *k = kw[ch - OPT_DHCHAP_KEY];
+			char kv[4200], e[700];
+
+			s = cli_cur();
+			if (!s->nr_hosts)
+				die_usage("--%s: give it after the --allow-host it is for", k);
+			snprintf(kv, sizeof kv, "%s=%s", k, optarg);
+			if (host_auth_opt(&s->host_auth[s->nr_hosts - 1], kv, e, sizeof e) < 0)
+				die_usage("--allow-host %s: %s", s->hosts[s->nr_hosts - 1], e);
+			explicit_bzero(kv, sizeof kv);
+			/* A secret given itself leaves ps and /proc/PID/cmdline. */
+			if (ch <= OPT_DHCHAP_CTRL_KEY && !strncmp(optarg, "DHHC-1:", 7))
+				memset(optarg, 'x', strlen(optarg));
+			break;
+		}
 		case OPT_READ_ONLY:
 			opts.read_only = true;
 			break;
@@ -584,8 +621,9 @@ static void setup_subsystems(void)
 				die("--ns %s: %s", cs->ns[k], e);
 		}
 		for (int k = 0; k < cs->nr_hosts; k++)
-			if (host_add(s, cs->hosts[k], err, sizeof err) < 0)
-				die_usage("--allow-host: %s", err);
+			if (host_add(s, cs->hosts[k], &cs->host_auth[k], err,
+				     sizeof err) < 0)
+				die_usage("--allow-host %s: %s", cs->hosts[k], err);
 	}
 }
 
@@ -778,6 +816,9 @@ static void cleanup(void)
 	for (int i = 0; i < nr_cli; i++) {
 		free(cli[i].ns);
 		free(cli[i].hosts);
+		for (int k = 0; k < cli[i].nr_hosts; k++)
+			host_auth_wipe(&cli[i].host_auth[k]);
+		free(cli[i].host_auth);
 	}
 	free(cli);
 	cli = NULL;

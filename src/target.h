@@ -27,6 +27,7 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
+#include "auth.h"
 #include "busy_poll.h"
 #include "internal.h"
 #include "nvme_spec.h"
@@ -190,9 +191,15 @@ enum subsys_origin { ORIGIN_CLI, ORIGIN_CONFIG, ORIGIN_CONTROL };
 
 /* A host allowed on a subsystem (tgt_host.c).  Room for what a host will
  * need besides its NQN (its DH-HMAC-CHAP keys). */
+struct tgt_host_auth {
+	struct dhchap_key key;      /* len 0: no DH-HMAC-CHAP for this host */
+	struct dhchap_key ctrl_key; /* len 0: the host cannot check us */
+	uint8_t hashes, groups;     /* allowed: bit (1 << id); 0 = any */
+};
 struct tgt_host {
 	struct tgt_host *next;
 	char nqn[NVMF_NQN_SIZE];
+	struct tgt_host_auth auth;
 };
 
 struct tgt_subsys {
@@ -329,6 +336,8 @@ struct tgt_conn {
 	uint16_t sqsize;            /* entries */
 	uint16_t sqhd;
 	bool connected;
+	bool auth_pending;          /* DH-HMAC-CHAP asked for, not yet done */
+	struct tgt_auth *auth;      /* the queue's transaction (tgt_fabrics.c) */
 	uint64_t accepted_ms;       /* --login-timeout counts from here */
 
 	/* negotiated (ICReq/ICResp) */
@@ -374,6 +383,8 @@ struct tgt_conn {
 
 /* tgt_conn.c */
 void *conn_thread(void *arg);
+/* tgt_fabrics.c: end a queue's DH-HMAC-CHAP transaction, wiping it */
+void auth_free(struct tgt_conn *c);
 /* Queue a CapsuleResp (cid in host order; res = CQE dwords 0 and 1). */
 void conn_complete(struct tgt_conn *c, uint16_t cid, uint16_t status,
 		   uint64_t res);
@@ -485,15 +496,25 @@ void hash128(const void *a, size_t alen, const void *b, size_t blen,
 
 /* tgt_host.c: which hosts may connect */
 int host_nqn_check(const char *hostnqn, char *err, size_t errlen);
-/* Allow hostnqn (and from now on only the listed hosts). */
-int host_add(struct tgt_subsys *s, const char *hostnqn, char *err,
+/* One "dhchap-key=KEY" (a DHHC-1 secret or a file holding one),
+ * "dhchap-ctrl-key=KEY", "dhchap-hash=sha256,...", "dhchap-dhgroup=
+ * null,ffdhe2048,..." into a; err never shows a secret. */
+int host_auth_opt(struct tgt_host_auth *a, const char *kv, char *err,
+		  size_t errlen);
+/* The host's DH-HMAC-CHAP settings when it has a secret (a copy). */
+bool host_auth_get(struct tgt_subsys *s, const char *hostnqn,
+		   struct tgt_host_auth *a);
+void host_auth_wipe(struct tgt_host_auth *a);
+/* Allow hostnqn (and from now on only the listed hosts); auth may be NULL. */
+int host_add(struct tgt_subsys *s, const char *hostnqn,
+	     const struct tgt_host_auth *auth, char *err,
 	     size_t errlen);
 int host_remove(struct tgt_subsys *s, const char *hostnqn, char *err,
 		size_t errlen);
 void host_allow_any(struct tgt_subsys *s, bool any);
 void host_clear(struct tgt_subsys *s);
-int host_set(struct tgt_subsys *s, char (*const nqns)[NVMF_NQN_SIZE],
-	     size_t n, char *err, size_t errlen);
+int host_set(struct tgt_subsys *s, const struct tgt_host *hosts, size_t n,
+	     char *err, size_t errlen);
 bool host_allowed(struct tgt_subsys *s, const char *hostnqn);
 void host_list(struct tgt_subsys *s, FILE *out);
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * nvmeof-target configuration file: the parser (subsystem blocks with
- * serial, model, firmware, read-only, ns and allow-host lines) and its
+ * serial, model, firmware, read-only, ns and allow-host lines, the latter
+ * with a host's DH-HMAC-CHAP settings) and its
  * application at start and on reload (SIGHUP, the control socket).
  */
 #ifdef HAVE_CONFIG_H
@@ -32,7 +33,7 @@ struct cfg_subsys {
 	bool has_serial, has_model, has_firmware, ro;
 	struct cfg_ns *ns;
 	size_t nr_ns;
-	char (*hosts)[NVMF_NQN_SIZE];  /* allow-host lines */
+	struct tgt_host *hosts;        /* allow-host lines (next unused) */
 	size_t nr_hosts;
 	int line;
 };
@@ -46,6 +47,8 @@ static void cfg_free(struct cfg *cfg)
 {
 	for (size_t i = 0; i < cfg->nr; i++) {
 		free(cfg->s[i].ns);
+		for (size_t k = 0; k < cfg->s[i].nr_hosts; k++)
+			host_auth_wipe(&cfg->s[i].hosts[k].auth);
 		free(cfg->s[i].hosts);
 	}
 	free(cfg->s);
@@ -155,30 +158,44 @@ static int cfg_parse(const char *path, struct cfg *cfg, char *err,
 		} else if (!strcmp(key, "read-only") && !*rest) {
 			cur->ro = true;
 		} else if (!strcmp(key, "allow-host")) {
-			char (*n)[NVMF_NQN_SIZE];
+			/* allow-host HOSTNQN [dhchap-key=KEY ...] */
+			struct tgt_host *n, hst = { 0 };
+			char *tok, *save = NULL;
 
-			if (!*rest || strpbrk(rest, " \t")) {
+			tok = strtok_r(rest, " \t", &save);
+			if (!tok) {
 				snprintf(err, errlen, "%s:%d: allow-host HOSTNQN expected",
 					 path, lineno);
 				goto out;
 			}
-			if (host_nqn_check(rest, e, sizeof e) < 0) {
+			if (host_nqn_check(tok, e, sizeof e) < 0) {
 				snprintf(err, errlen, "%s:%d: %s", path, lineno, e);
 				goto out;
 			}
+			snprintf(hst.nqn, sizeof hst.nqn, "%s", tok);
+			while ((tok = strtok_r(NULL, " \t", &save))) {
+				if (host_auth_opt(&hst.auth, tok, e, sizeof e) < 0) {
+					host_auth_wipe(&hst.auth);
+					snprintf(err, errlen, "%s:%d: %s", path, lineno, e);
+					goto out;
+				}
+			}
 			for (size_t i = 0; i < cur->nr_hosts; i++)
-				if (!strcmp(cur->hosts[i], rest)) {
+				if (!strcmp(cur->hosts[i].nqn, hst.nqn)) {
 					snprintf(err, errlen,
 						 "%s:%d: allow-host %s again",
-						 path, lineno, rest);
+						 path, lineno, hst.nqn);
+					host_auth_wipe(&hst.auth);
 					goto out;
 				}
 			n = realloc(cur->hosts, (cur->nr_hosts + 1) * sizeof *n);
-			if (!n)
+			if (!n) {
+				host_auth_wipe(&hst.auth);
 				goto oom;
+			}
 			cur->hosts = n;
-			snprintf(cur->hosts[cur->nr_hosts++], NVMF_NQN_SIZE, "%s",
-				 rest);
+			cur->hosts[cur->nr_hosts++] = hst;
+			host_auth_wipe(&hst.auth);
 		} else if (!strcmp(key, "ns")) {
 			char *tok, *save = NULL;
 			struct cfg_ns *n;

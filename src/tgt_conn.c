@@ -542,7 +542,8 @@ static int login_wait(struct tgt_conn *c)
 
 		if (now >= deadline) {
 			warnx("%s: no %s within %u s of connecting; closing",
-			      c->peer, c->ic_done ? "Connect" : "ICReq",
+			      c->peer, c->auth_pending ? "authentication" :
+			      c->ic_done ? "Connect" : "ICReq",
 			      opts.login_ms / 1000);
 			conn_stop(c);
 			return -1;
@@ -571,7 +572,7 @@ static int rx_fill(struct tgt_conn *c)
 			return -1;
 		if (c->rx_len != before)
 			return 0;
-		if (!c->connected && login_wait(c) < 0)
+		if ((!c->connected || c->auth_pending) && login_wait(c) < 0)
 			return -1;
 		if (c->evfd < 0 && busy_poll_us()) {
 			n = rx_spin(c);
@@ -831,6 +832,15 @@ static int handle_cmd(struct tgt_conn *c, const uint8_t *hdr,
 	if (!c->connected && !(fabrics && fctype == NVMF_FCTYPE_CONNECT)) {
 		cmd_done(c, &sqe, SF_GEN(NVME_SC_CMD_SEQ_ERROR) | NVME_SF_DNR_BIT,
 			 0);
+		return 0;
+	}
+	/* DH-HMAC-CHAP asked for and not done: only its commands (and
+	 * Disconnect) until then (Authentication Required, as nvmet). */
+	if (unlikely(c->auth_pending) &&
+	    !(fabrics && (fctype == NVMF_FCTYPE_AUTH_SEND ||
+			  fctype == NVMF_FCTYPE_AUTH_RECV ||
+			  fctype == NVMF_FCTYPE_DISCONNECT))) {
+		cmd_done(c, &sqe, SF_CMD(NVME_SC_AUTH_REQUIRED) | NVME_SF_DNR_BIT, 0);
 		return 0;
 	}
 	if (c->qid)
@@ -1115,6 +1125,7 @@ static void conn_teardown(struct tgt_conn *c)
 	free(c->arena);
 	free(c->scratch);
 	free(c->abuf);
+	auth_free(c);
 	for (int i = 0; i < TGT_RBUF_COUNT; i++)
 		free(c->rbuf[i]);
 	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) == 0)

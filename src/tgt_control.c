@@ -226,7 +226,10 @@ static const char help_text[] =
 	"ns-add NQN NSID|auto SPEC [ro] [lba=512|4096]   add a namespace (FILE, ram:SIZE, null:SIZE)\n"
 	"ns-remove NQN NSID                    remove a namespace\n"
 	"ns-resize NQN NSID [SIZE]             new size (files: re-read if no SIZE)\n"
-	"host-add SUBNQN HOSTNQN               allow a host (then only listed hosts)\n"
+	"host-add SUBNQN HOSTNQN [dhchap-key=KEY [dhchap-ctrl-key=KEY]\n"
+	"         [dhchap-hash=LIST] [dhchap-dhgroup=LIST]]\n"
+	"                                      allow a host (then only listed hosts);\n"
+	"                                      KEY: DHHC-1 secret or a 0600 file\n"
 	"host-remove SUBNQN HOSTNQN            no longer allow it (its associations end)\n"
 	"allow-any-host SUBNQN yes|no          any host, or only the listed ones\n"
 	"hosts [SUBNQN]                        who may connect\n"
@@ -282,6 +285,28 @@ static int parse_nsid(const char *s, uint32_t *nsid)
 	return 0;
 }
 
+/* The line as logged: a secret's value (dhchap-key=, dhchap-ctrl-key=)
+ * never reaches the log. */
+static void redact(const char *line, char *out, size_t len)
+{
+	size_t o = 0;
+
+	while (*line && o + 1 < len) {
+		if (!strncmp(line, "dhchap-key=", 11) ||
+		    !strncmp(line, "dhchap-ctrl-key=", 16)) {
+			const char *eq = strchr(line, '=');
+			int k = snprintf(out + o, len - o, "%.*s=(secret)",
+					 (int)(eq - line), line);
+
+			o = k < 0 || (size_t)k >= len - o ? len - 1 : o + (size_t)k;
+			line = eq + strcspn(eq, " \t");
+			continue;
+		}
+		out[o++] = *line++;
+	}
+	out[o] = 0;
+}
+
 /* Run one command line; output to out.  Returns 1 for "quit". */
 int control_exec(const char *line, FILE *out)
 {
@@ -297,7 +322,8 @@ int control_exec(const char *line, FILE *out)
 		w[n++] = t;
 	if (n == 0)
 		return 0; /* empty line: nothing, not even "ok" */
-	infox("control: %s", line);
+	redact(line, e, sizeof e);
+	infox("control: %s", e);
 
 	if (!strcmp(w[0], "help")) {
 		fputs(help_text, out);
@@ -415,18 +441,22 @@ int control_exec(const char *line, FILE *out)
 			return fail(out, add ?
 					 "usage: host-add SUBNQN HOSTNQN" :
 					 "usage: host-remove SUBNQN HOSTNQN");
+		struct tgt_host_auth auth = { 0 };
+
 		for (int i = 3; i < n; i++) {
-			/* HOSTNQN key=value...: a host's keys (DH-HMAC-CHAP)
-			 * will be given so; none is known yet. */
-			snprintf(e, sizeof e,
-				 "unknown host option '%.100s' (authentication is not supported yet)",
-				 w[i]);
-			return fail(out, e);
+			/* HOSTNQN dhchap-key=KEY ...: the host's secrets */
+			if (host_auth_opt(&auth, w[i], e, sizeof e) < 0) {
+				host_auth_wipe(&auth);
+				return fail(out, e);
+			}
 		}
-		if (!(s = need_subsys(w[1], out)))
+		if (!(s = need_subsys(w[1], out))) {
+			host_auth_wipe(&auth);
 			return 0;
-		rc = add ? host_add(s, w[2], e, sizeof e) :
+		}
+		rc = add ? host_add(s, w[2], &auth, e, sizeof e) :
 			   host_remove(s, w[2], e, sizeof e);
+		host_auth_wipe(&auth);
 		subsys_put(s);
 		return rc < 0 ? fail(out, e) : ok(out);
 	}

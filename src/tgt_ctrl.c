@@ -265,6 +265,21 @@ int ctrl_kato_check(struct tgt_conn *c)
 
 	if (!ctrl)
 		return -1;
+	/* Authenticating (DH-HMAC-CHAP): the host may compute for long
+	 * without a word (ffdhe8192 on a slow CPU), so no keep-alive
+	 * deadline yet: --login-timeout from the accept bounds it instead. */
+	if (c->auth_pending) {
+		now = tgt_now_ms();
+		deadline = c->accepted_ms + opts.login_ms;
+		if (now >= deadline) {
+			warnx("%s: association %u: host %s not authenticated within %u s of connecting; closing",
+			      c->peer, ctrl->cntlid, ctrl->hostnqn,
+			      opts.login_ms / 1000);
+			ctrl_kill(ctrl, "no authentication in time");
+			return -2;
+		}
+		return (int)MIN(deadline - now, (uint64_t)INT_MAX);
+	}
 	pthread_mutex_lock(&ctrl->lock);
 	kato = ctrl->kato_ms;
 	dead = ctrl->dead;

@@ -1,7 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * nvmeof-target Fabrics commands (NVMe-oF 1.1 §3.3): Connect, which
- * makes an association or joins a queue to one, and Property Get/Set.
+ * makes an association or joins a queue to one, Property Get/Set, and
+ * Authentication Send/Receive (DH-HMAC-CHAP, NVMe Base 2.x §8.3.4) for a
+ * host with a secret: its Connect response asks for authentication (ATR)
+ * and, until the queue is authenticated, every command but these and
+ * Disconnect gets Authentication Required (as Linux nvmet).
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -21,12 +25,147 @@
 
 #include "target.h"
 
+/* ---- DH-HMAC-CHAP -------------------------------------------------------- */
+
+/* A queue's transaction; the NQNs the transaction points at live here. */
+struct tgt_auth {
+	struct dhchap_ctrl dc;
+	char hostnqn[NVMF_NQN_SIZE], subnqn[NVMF_NQN_SIZE];
+};
+
+void auth_free(struct tgt_conn *c)
+{
+	if (c->auth) {
+		dhchap_ctrl_wipe(&c->auth->dc);
+		free(c->auth);
+		c->auth = NULL;
+	}
+}
+
+/* The host has a secret on s: its queue must authenticate. */
+static int auth_start(struct tgt_conn *c, struct tgt_subsys *s,
+		      const char *hostnqn)
+{
+	struct tgt_host_auth ha;
+	struct tgt_auth *a;
+
+	if (!host_auth_get(s, hostnqn, &ha))
+		return 0;
+	a = calloc(1, sizeof *a);
+	if (!a) {
+		host_auth_wipe(&ha);
+		return -1;
+	}
+	snprintf(a->hostnqn, sizeof a->hostnqn, "%s", hostnqn);
+	snprintf(a->subnqn, sizeof a->subnqn, "%s", s->nqn);
+	dhchap_ctrl_init(&a->dc, a->hostnqn, a->subnqn, &ha.key,
+			 ha.ctrl_key.len ? &ha.ctrl_key : NULL, ha.hashes, ha.groups);
+	host_auth_wipe(&ha);
+	auth_free(c);
+	c->auth = a;
+	c->auth_pending = true;
+	return 1;
+}
+
+/* SECP E9h, SPSP0 01h, SPSP1 01h (DH-HMAC-CHAP's); TL or AL in CDW11. */
+static bool auth_fields_ok(const uint8_t *b)
+{
+	return b[43] == DHCHAP_SECP && b[41] == DHCHAP_SPSP0 &&
+	       b[42] == DHCHAP_SPSP1;
+}
+
+static void auth_send(struct tgt_conn *c, const struct nvme_sqe *sqe,
+		      const uint8_t *data, uint32_t dlen)
+{
+	const uint8_t *b = (const uint8_t *)sqe;
+	uint32_t tl = le32_get(b + 44);
+	uint16_t cid = le16toh(sqe->cid);
+	struct tgt_auth *a = c->auth;
+
+	if (!auth_fields_ok(b) || tl == 0 || tl != dlen || !data ||
+	    tl > DHCHAP_MSG_MAX) {
+		warnx("%s: Authentication Send: SECP %02xh SPSP %02xh/%02xh, TL %u for %u bytes of data (E9h, 01h/01h, 1 to %u bytes expected)",
+		      c->peer, b[43], b[41], b[42], tl, dlen, DHCHAP_MSG_MAX);
+		conn_complete(c, cid, SF_GEN(NVME_SC_INVALID_FIELD) | DNR, 0);
+		return;
+	}
+	if (!a) {
+		warnx("%s: Authentication Send on queue %u: no secret is set for this host",
+		      c->peer, c->qid);
+		conn_complete(c, cid, SF_GEN(NVME_SC_CMD_SEQ_ERROR) | DNR, 0);
+		return;
+	}
+	if (dhchap_ctrl_send(&a->dc, data, dlen) < 0) {
+		warnx("%s: DH-HMAC-CHAP of host %s on queue %u failed: %s",
+		      c->peer, a->hostnqn, c->qid, nvmeof_get_error());
+		c->auth_pending = true;
+		if (!a->dc.outlen)
+			c->kill_after_flush = true; /* nothing more to say */
+	} else if (a->dc.state == DHCHAP_CTRL_DONE && c->auth_pending) {
+		c->auth_pending = false;
+		infox("%s: host %s authenticated on queue %u (DH-HMAC-CHAP %s, %s%s)",
+		      c->peer, a->hostnqn, c->qid, dhchap_hash_name(a->dc.hash_id),
+		      dhchap_dh_name(a->dc.dh_id),
+		      a->dc.bidi ? ", bidirectional" : "");
+	}
+	conn_complete(c, cid, 0, 0);
+}
+
+static void auth_recv(struct tgt_conn *c, const struct nvme_sqe *sqe,
+		      uint32_t dlen)
+{
+	const uint8_t *b = (const uint8_t *)sqe;
+	uint32_t al = le32_get(b + 44);
+	uint16_t cid = le16toh(sqe->cid);
+	struct tgt_auth *a = c->auth;
+	struct iovec iov[2];
+	size_t len;
+
+	if (!auth_fields_ok(b) || al == 0 || al > dlen) {
+		warnx("%s: Authentication Receive: SECP %02xh SPSP %02xh/%02xh, AL %u for a %u-byte buffer",
+		      c->peer, b[43], b[41], b[42], al, dlen);
+		conn_complete(c, cid, SF_GEN(NVME_SC_INVALID_FIELD) | DNR, 0);
+		return;
+	}
+	if (!a || !a->dc.outlen) {
+		warnx("%s: Authentication Receive on queue %u: no message is due",
+		      c->peer, c->qid);
+		conn_complete(c, cid, SF_GEN(NVME_SC_CMD_SEQ_ERROR) | DNR, 0);
+		return;
+	}
+	len = a->dc.outlen;
+	if (al < len) {
+		warnx("%s: Authentication Receive: AL %u, the message is %zu bytes",
+		      c->peer, al, len);
+		conn_complete(c, cid, SF_GEN(NVME_SC_INVALID_FIELD) | DNR, 0);
+		return;
+	}
+	/* The message, then zeros to AL (as Linux nvmet). */
+	iov[0] = (struct iovec){ a->dc.out, len };
+	iov[1] = (struct iovec){ (void *)tgt_zero, MIN((size_t)al - len, TGT_ZERO_SIZE) };
+	conn_send_data(c, cid, 0, iov, iov[1].iov_len ? 2 : 1,
+		       (uint32_t)(len + iov[1].iov_len), true);
+	conn_complete(c, cid, 0, 0);
+	conn_flush(c); /* the message buffer is reused by the next step */
+	a->dc.outlen = 0;
+	if (a->dc.state == DHCHAP_CTRL_FAILED)
+		c->kill_after_flush = true; /* the Failure1 is said */
+	else if (a->dc.state == DHCHAP_CTRL_DONE && c->auth_pending) {
+		c->auth_pending = false;
+		infox("%s: host %s authenticated on queue %u (DH-HMAC-CHAP %s, %s)",
+		      c->peer, a->hostnqn, c->qid, dhchap_hash_name(a->dc.hash_id),
+		      dhchap_dh_name(a->dc.dh_id));
+	}
+}
+
 /* ---- Fabrics commands --------------------------------------------------- */
 
 static void connect_fail(struct tgt_conn *c, const struct nvme_sqe *sqe,
 			 uint16_t status, uint32_t dw0, const char *why)
 {
 	infox("%s: Connect refused: %s", c->peer, why);
+	auth_free(c);
+	c->auth_pending = false;
 	conn_complete(c, le16toh(sqe->cid), status, dw0);
 }
 
@@ -108,6 +247,11 @@ static void do_connect(struct tgt_conn *c, const struct nvme_sqe *sqe,
 		if (!atomic_exchange(&warned, true))
 			warnx("%s: a host with an empty host NQN connects to %s (any host is allowed there; this is said once)",
 			      c->peer, subnqn);
+	}
+	if (auth_start(c, s, hostnqn) < 0) {
+		connect_fail(c, sqe, SF_GEN(NVME_SC_INTERNAL), 0, "out of memory");
+		subsys_put(s);
+		return;
 	}
 
 	if (qid == 0) {
@@ -211,7 +355,9 @@ static void do_connect(struct tgt_conn *c, const struct nvme_sqe *sqe,
 	c->sqhd %= c->sqsize;
 	c->connected = true;
 	atomic_store(&c->ctrl->last_rx_ms, tgt_now_ms());
-	conn_complete(c, le16toh(sqe->cid), 0, c->ctrl->cntlid);
+	/* DW0: CNTLID, and AUTHREQ.ATR for a host with a secret. */
+	conn_complete(c, le16toh(sqe->cid), 0, c->ctrl->cntlid |
+		      (c->auth ? DHCHAP_CONNECT_ATR : 0));
 }
 
 static uint64_t ctrl_cap(void)
@@ -297,6 +443,12 @@ void fabrics_cmd(struct tgt_conn *c, const struct nvme_sqe *sqe,
 		}
 		update_cc(ctrl, le32_get(b + NVMF_PROP_VALUE));
 		conn_complete(c, le16toh(sqe->cid), 0, 0);
+		return;
+	case NVMF_FCTYPE_AUTH_SEND:
+		auth_send(c, sqe, data, dlen);
+		return;
+	case NVMF_FCTYPE_AUTH_RECV:
+		auth_recv(c, sqe, dlen);
 		return;
 	case NVMF_FCTYPE_DISCONNECT:
 		/* NVMe-oF 1.1 §3.x: delete this queue (the admin queue: the

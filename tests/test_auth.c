@@ -859,3 +859,151 @@ Test(robust, mutated_messages, .timeout = 120)
 	cr_log_info("%d accepted, %d refused", ok, refused);
 	cr_expect_gt(refused, 1000);
 }
+
+/* ---- the controller's side: our host against our controller ---------------- */
+
+/* One transaction between dhchap_host and dhchap_ctrl; returns the
+ * controller's result of the last step it ran, *hrc the host's. */
+static int run_ctrl(const struct dhchap_key *hk, const struct dhchap_key *ck,
+		    const struct dhchap_key *ctrl_hk, const struct dhchap_key *ctrl_ck,
+		    uint8_t hashes, uint8_t groups, int *hrc, struct dhchap_ctrl *c)
+{
+	static uint8_t a[DHCHAP_MSG_MAX], in[4096];
+	struct dhchap_host h;
+	int n, rc;
+
+	cr_assert_eq(dhchap_host_init(&h, HOSTNQN, SUBNQN, hk, ck, 7), 0);
+	cr_assert_eq(dhchap_ctrl_init(c, HOSTNQN, SUBNQN, ctrl_hk, ctrl_ck, hashes,
+				      groups), 0);
+	n = dhchap_host_negotiate(&h, a, sizeof a);
+	rc = dhchap_ctrl_send(c, a, (size_t)n);
+	memset(in, 0, sizeof in);
+	memcpy(in, c->out, c->outlen);
+	*hrc = n = dhchap_host_challenge(&h, in, sizeof in, a, sizeof a);
+	if (rc < 0 || n < 0)
+		goto out;
+	rc = dhchap_ctrl_send(c, a, (size_t)n);
+	memset(in, 0, sizeof in);
+	memcpy(in, c->out, c->outlen);
+	*hrc = n = dhchap_host_success1(&h, in, sizeof in, a, sizeof a);
+	if (n < 0 && !h.failure1 && rc == 0)
+		n = dhchap_host_failure2(&h, a, sizeof a);
+	if (n > 0 && rc == 0)
+		rc = dhchap_ctrl_send(c, a, (size_t)n);
+out:
+	dhchap_host_wipe(&h);
+	return rc;
+}
+
+Test(ctrl, each_hash_and_group_both_ways, .timeout = 120)
+{
+	struct dhchap_key hk, ck;
+	struct dhchap_ctrl c;
+	int hrc;
+
+	cr_assert_eq(dhchap_key_generate(&hk, 1, 32), 0);
+	cr_assert_eq(dhchap_key_generate(&ck, 3, 64), 0);
+	for (unsigned hash = 1; hash <= 3; hash++) {
+		cr_expect_eq(run_ctrl(&hk, NULL, &hk, NULL, (uint8_t)(1u << hash), 0,
+				      &hrc, &c), 0, "%s", nvmeof_get_error());
+		cr_expect_eq(hrc, 0);
+		cr_expect_eq(c.state, DHCHAP_CTRL_DONE);
+		cr_expect_eq(c.hash_id, hash);
+		cr_expect_eq(c.dh_id, DHCHAP_DH_NULL); /* the host's first */
+		dhchap_ctrl_wipe(&c);
+	}
+	cr_expect_eq(run_ctrl(&hk, &ck, &hk, &ck, 0, 1u << DHCHAP_FFDHE2048, &hrc, &c),
+		     0, "%s", nvmeof_get_error());
+	cr_expect_eq(hrc, 16); /* Success2 */
+	cr_expect_eq(c.state, DHCHAP_CTRL_DONE);
+	cr_expect(c.bidi);
+	cr_expect_eq(c.dh_id, DHCHAP_FFDHE2048);
+	dhchap_ctrl_wipe(&c);
+	/* A controller secret set, the host not asking: unidirectional. */
+	cr_expect_eq(run_ctrl(&hk, NULL, &hk, &ck, 0, 0, &hrc, &c), 0);
+	cr_expect_eq(c.state, DHCHAP_CTRL_DONE);
+	cr_expect_not(c.bidi);
+	dhchap_ctrl_wipe(&c);
+}
+
+Test(ctrl, wrong_secrets_and_refusals)
+{
+	struct dhchap_key hk, ck, other;
+	struct dhchap_ctrl c;
+	int hrc;
+
+	cr_assert_eq(dhchap_key_generate(&hk, 0, 32), 0);
+	cr_assert_eq(dhchap_key_generate(&ck, 0, 32), 0);
+	cr_assert_eq(dhchap_key_generate(&other, 0, 32), 0);
+	/* wrong host secret: the controller's Failure1 reaches the host */
+	cr_expect_eq(run_ctrl(&other, NULL, &hk, NULL, 0, 0, &hrc, &c), -EACCES);
+	cr_expect(has("wrong host secret?"), "%s", nvmeof_get_error());
+	cr_expect_eq(c.state, DHCHAP_CTRL_FAILED);
+	cr_expect_eq(c.out[1], DHCHAP_MSG_FAILURE1);
+	cr_expect_eq(hrc, -EACCES);
+	dhchap_ctrl_wipe(&c);
+	/* wrong controller secret: the host's check fails, its Failure2 */
+	cr_expect_eq(run_ctrl(&hk, &other, &hk, &ck, 0, 0, &hrc, &c), -EACCES);
+	cr_expect(has("wrong controller secret?"), "%s", nvmeof_get_error());
+	cr_expect_eq(c.state, DHCHAP_CTRL_FAILED);
+	dhchap_ctrl_wipe(&c);
+	/* bidirectional asked, no controller secret here */
+	cr_expect_eq(run_ctrl(&hk, &ck, &hk, NULL, 0, 0, &hrc, &c), -EACCES);
+	cr_expect_eq(c.state, DHCHAP_CTRL_FAILED);
+	cr_expect_eq(c.out[1], DHCHAP_MSG_FAILURE1);
+	cr_expect_eq(hrc, -EACCES);
+	dhchap_ctrl_wipe(&c);
+	/* no hash allowed in common (bit 0 is no hash) */
+	cr_expect_eq(run_ctrl(&hk, NULL, &hk, NULL, 1, 0, &hrc, &c), -EACCES);
+	/* the host reports the Failure1 it got */
+	cr_expect(has("(reason 01h/04h: hash function not usable)"), "%s",
+		  nvmeof_get_error());
+	cr_expect_eq(c.out[7], DHCHAP_FAIL_HASH);
+	cr_expect_eq(hrc, -EACCES);
+	dhchap_ctrl_wipe(&c);
+}
+
+Test(ctrl, out_of_order_and_bad_lengths)
+{
+	static uint8_t a[DHCHAP_MSG_MAX];
+	struct dhchap_key hk;
+	struct dhchap_ctrl c;
+	struct dhchap_host h;
+	int n;
+
+	cr_assert_eq(dhchap_key_generate(&hk, 0, 32), 0);
+	/* a Reply before any Negotiate */
+	cr_assert_eq(dhchap_ctrl_init(&c, HOSTNQN, SUBNQN, &hk, NULL, 0, 0), 0);
+	memset(a, 0, 64);
+	a[0] = DHCHAP_TYPE_DHCHAP;
+	a[1] = DHCHAP_MSG_REPLY;
+	a[6] = 32;
+	cr_expect_eq(dhchap_ctrl_send(&c, a, 16 + 64), -EPROTO);
+	cr_expect(has("DH-HMAC-CHAP_Reply out of order (expected AUTH_Negotiate)"),
+		  "%s", nvmeof_get_error());
+	cr_expect_eq(c.outlen, 8);
+	cr_expect_eq(c.out[1], DHCHAP_MSG_FAILURE1);
+	cr_expect_eq(c.out[7], DHCHAP_FAIL_MESSAGE);
+	dhchap_ctrl_wipe(&c);
+	/* short messages */
+	cr_assert_eq(dhchap_ctrl_init(&c, HOSTNQN, SUBNQN, &hk, NULL, 0, 0), 0);
+	cr_expect_lt(dhchap_ctrl_send(&c, a, 3), 0);
+	cr_expect_eq(c.state, DHCHAP_CTRL_FAILED);
+	dhchap_ctrl_wipe(&c);
+	cr_assert_eq(dhchap_host_init(&h, HOSTNQN, SUBNQN, &hk, NULL, 9), 0);
+	n = dhchap_host_negotiate(&h, a, sizeof a);
+	cr_assert_eq(dhchap_ctrl_init(&c, HOSTNQN, SUBNQN, &hk, NULL, 0, 0), 0);
+	cr_expect_eq(dhchap_ctrl_send(&c, a, (size_t)n - 1), -EPROTO);
+	cr_expect_eq(c.out[7], DHCHAP_FAIL_PAYLOAD);
+	dhchap_ctrl_wipe(&c);
+	/* a Reply shorter than its hash length says */
+	cr_assert_eq(dhchap_ctrl_init(&c, HOSTNQN, SUBNQN, &hk, NULL, 0, 0), 0);
+	cr_assert_eq(dhchap_ctrl_send(&c, a, (size_t)n), 0);
+	cr_assert_eq(c.state, DHCHAP_CTRL_REPLY);
+	n = dhchap_host_challenge(&h, c.out, c.outlen, a, sizeof a);
+	cr_assert_gt(n, 0);
+	cr_expect_eq(dhchap_ctrl_send(&c, a, (size_t)n - 1), -EPROTO);
+	cr_expect_eq(c.state, DHCHAP_CTRL_FAILED);
+	dhchap_ctrl_wipe(&c);
+	dhchap_host_wipe(&h);
+}

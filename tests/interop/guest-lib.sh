@@ -272,6 +272,29 @@ host_ns_dev() {
 	nvmetvm_err "$1 has no block device for namespace $2"
 }
 
+# host_nvme_connect SUBNQN HOSTNQN [nvme connect options]: the same
+# connection made by nvme-cli (in the image when the machine that built it
+# has nvme-cli), e.g. with --dhchap-secret KEY --dhchap-ctrl-secret KEY;
+# prints the controller (nvme0) once its namespaces' block devices exist.
+host_nvme_connect() {
+	local sub=$1 hn=$2 c found= i=0
+	[ -x /usr/sbin/nvme ] || { nvmetvm_err "no nvme-cli in this image"; return; }
+	shift 2
+	/usr/sbin/nvme connect -t tcp -a 10.0.2.100 -s 4420 -n "$sub" \
+		--hostnqn "$hn" --hostid "$NVMETVM_HOSTID" "$@" >&2 ||
+		{ nvmetvm_err "nvme connect $sub as $hn failed (dmesg says why)"; return; }
+	for c in /sys/class/nvme/nvme*; do
+		[ "$(cat "$c/subsysnqn" 2>/dev/null)" = "$sub" ] &&
+			[ "$(cat "$c/hostnqn" 2>/dev/null)" = "$hn" ] && found=${c##*/}
+	done
+	[ -n "$found" ] || { nvmetvm_err "nvme connect made no controller of $sub"; return; }
+	while ! ls /sys/class/nvme/"$found"/nvme*n* > /dev/null 2>&1 && [ $i -lt 50 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	echo "$found"
+}
+
 # host_disconnect nvmeN: delete a controller host_connect made.
 host_disconnect() {
 	wr 1 "/sys/class/nvme/$1/delete_controller"
