@@ -306,10 +306,12 @@ void disc_refresh(struct fs *fs)
 		if (fctrl_gone(fc) || listed_in(log, fc->name))
 			continue;
 		note("%s: no longer in the discovery log: removing it", fc->name);
-		tree_remove_ctrl(fs, fc, "the discovery log no longer lists the subsystem");
+		/* Counted first: whoever sees the directory gone (or its
+		 * files fail) finds it counted in the status file. */
 		pthread_mutex_lock(&fs->ev_lock);
 		fs->disc_removed++;
 		pthread_mutex_unlock(&fs->ev_lock);
+		tree_remove_ctrl(fs, fc, "the discovery log no longer lists the subsystem");
 	}
 	for (k = 0; k < log->numrec && !fs->stopping; k++) {
 		const struct nvmeof_disc_entry *e = &log->entries[k];

@@ -1,8 +1,9 @@
 #!/bin/sh
 # A tree mount (several subsystems, no -n) keeps its discovery association
 # and follows Discovery Log Change events: a subsystem added on the target
-# appears as a directory with its data within 2 s; one removed goes, and
-# its open files and the I/O running on it fail with EIO instead of
+# appears as a directory with its data at once (each wait prints how long
+# it took; its 10 s bound is a hang guard); one removed goes, and its open
+# files and the I/O running on it fail with EIO instead of
 # hanging; one that comes back reappears (old open files stay EIO).  When
 # the target restarts with other subsystems, the discovery association
 # reconnects and the tree follows what the log lists then.
@@ -40,13 +41,14 @@ grep -q "^log_events *: yes$" "$MNT/status" || fail "no log events: $(cat "$MNT/
 
 # --- a new subsystem: its directory appears, with the right data
 ctl "ns-add $C auto ram:2M" || fail "ns-add: $(cat "$T/ctl.out")"
-within 2000 listed "$C" || fail "$C did not appear within 2 s: $(ls "$MNT")"
+within 10000 listed "$C" || fail "$C did not appear within 10 s: $(ls "$MNT")"
 [ "$(stat -c %s "$MNT/$C/n1")" -eq $((2 * 1024 * 1024)) ] || fail "$C/n1 has the wrong size"
 grep -q "^subnqn *: $C$" "$MNT/$C/status" || fail "$C/status"
 head -c 1048576 /dev/urandom >"$T/p"
 dd if="$T/p" of="$MNT/$C/n1" bs=64k conv=notrunc status=none || fail "write $C/n1"
 cmp -n 1048576 "$T/p" "$MNT/$C/n1" || fail "$C/n1 reads back wrong"
-grep -q "^added *: 1$" "$MNT/status" || fail "root status: $(cat "$MNT/status")"
+# The daemon counts the subsystem once its directory is there: wait for it.
+within 10000 grep -q "^added *: 1$" "$MNT/status" || fail "root status: $(cat "$MNT/status")"
 [ "$(live_associations)" -eq 4 ] || fail "expected 4 associations with $C"
 
 # --- a subsystem removed: its directory goes, an open file and running
@@ -74,7 +76,7 @@ within 10000 test -e "$T/reader.ready" || fail "the reader on $B did not start: 
 sleep 0.2
 t_rm=$(now_ms)
 ctl "subsys-remove $B" || fail "subsys-remove: $(cat "$T/ctl.out")"
-within 2000 unlisted "$B" || fail "$B still listed 2 s after its removal"
+within 10000 unlisted "$B" || fail "$B still listed 10 s after its removal"
 hasnt "$B" || fail "$B still there"
 timeout 5 dd bs=4096 count=1 iflag=direct of=/dev/null <&3 2>"$T/err" && fail "reading a removed subsystem's file succeeded"
 grep -q "Input/output error" "$T/err" || fail "reading a removed subsystem's open file: $(cat "$T/err")"
@@ -94,7 +96,7 @@ cmp -n 1048576 "$T/p" "$MNT/$C/n1" || fail "$C/n1 unreadable after $B went"
 
 # --- it comes back: the directory reappears; the old open file stays EIO
 ctl "ns-add $B auto ram:4M" || fail "ns-add: $(cat "$T/ctl.out")"
-within 2000 listed "$B" || fail "$B did not come back within 2 s"
+within 10000 listed "$B" || fail "$B did not come back within 10 s"
 [ "$(stat -c %s "$MNT/$B/n1")" -eq $((4 * 1024 * 1024)) ] || fail "$B/n1 has the wrong size"
 cmp -n 4096 "$MNT/$B/n1" "$MNT/$B/n1" || fail "$B/n1 unreadable"
 timeout 5 dd bs=4096 count=1 iflag=direct of=/dev/null <&3 2>"$T/err" && fail "a file opened before the removal reads again"
@@ -117,10 +119,10 @@ k=0
 while [ $k -lt 10 ]; do
 	k=$((k + 1))
 	ctl "ns-add $E auto ram:1M" || fail "ns-add $E: $(cat "$T/ctl.out")"
-	within 2000 listed "$E" || fail "$E did not appear (round $k)"
+	within 10000 listed "$E" || fail "$E did not appear (round $k)"
 	cmp -n 4096 "$MNT/$E/n1" "$MNT/$E/n1" || fail "$E/n1 unreadable (round $k)"
 	ctl "subsys-remove $E" || fail "subsys-remove $E: $(cat "$T/ctl.out")"
-	within 2000 unlisted "$E" || fail "$E did not go (round $k)"
+	within 10000 unlisted "$E" || fail "$E did not go (round $k)"
 done 2>/dev/null
 touch "$T/stop"
 wait "$RPID" || fail "reading $A during the churn: $(cat "$T/churn.err" 2>/dev/null)"
