@@ -144,7 +144,9 @@ Test(access, control_socket_hosts)
 	r = control("host-add nqn.2026-11.org.example:none " HOSTNQN);
 	cr_expect(strstr(r, "error: no subsystem"), "%s", r);
 	r = control("host-add " NQN " " OTHER " dhchap-key=DHHC-1:00:xx:");
-	cr_expect(strstr(r, "error: unknown host option"), "%s", r);
+	cr_expect(strstr(r, "error: dhchap-key: DH-HMAC-CHAP secret"), "%s", r);
+	r = control("host-add " NQN " " OTHER " colour=blue");
+	cr_expect(strstr(r, "error: unknown host option 'colour'"), "%s", r);
 	cr_expect_eq(try_connect(NQN, OTHER), ST_INVALID_HOST, "not added");
 
 	/* HOSTNQN works; removing it ends its association */
