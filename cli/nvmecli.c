@@ -290,18 +290,25 @@ static int pt_output(struct cli *c, uint32_t result, const uint8_t *buf, size_t 
 	return 0;
 }
 
-int cmd_admin_passthru(struct cli *c)
+/* One raw command: the SQE from -O, --flags, --namespace-id and the command
+ * dwords (the library fills CID and the data pointer); data from
+ * -i FILE with --write, or -l bytes back from the controller. */
+static int passthru(struct cli *c, bool io)
 {
 	struct nvmeof_ctrl *ctrl;
 	uint8_t sqe[64], *buf = NULL;
 	uint32_t result = 0;
 	char what[48];
 	unsigned i;
-	int rc;
+	int rc, r;
 
 	rc = pt_check(c);
 	if (rc)
 		return rc;
+	if (io && !c->subnqn)
+		return cli_usage_error(c, "-n/--nqn is required (the discovery controller has no I/O queues)");
+	if (io && !c->nsid_set)
+		return cli_usage_error(c, "--namespace-id is required");
 	if (c->data_len) {
 		buf = calloc(1, c->data_len);
 		if (!buf) {
@@ -320,14 +327,22 @@ int cmd_admin_passthru(struct cli *c)
 	for (i = 2; i < 16; i++)
 		if (i == 2 || i == 3 || i >= 10)
 			put_cdw(sqe, i, c->cdw[i]);
-	rc = cli_connect(c, NULL, NULL, c->subnqn, 0, 0, &ctrl);
+	rc = cli_connect(c, NULL, NULL, c->subnqn, io ? 1 : 0, 0, &ctrl);
 	if (rc) {
 		free(buf);
 		return rc;
 	}
-	snprintf(what, sizeof what, "admin command 0x%02x", c->opcode);
-	if (nvmeof_admin_cmd(ctrl, sqe, buf, c->data_len, c->pt_write, &result) < 0)
+	snprintf(what, sizeof what, "%s command 0x%02x", io ? "I/O" : "admin",
+		 c->opcode);
+	r = io ? nvmeof_io_cmd(ctrl, sqe, buf, c->data_len, c->pt_write, &result)
+	       : nvmeof_admin_cmd(ctrl, sqe, buf, c->data_len, c->pt_write, &result);
+	if (r == -EMSGSIZE) {
+		/* Refused before sending: -l is larger than one command. */
+		cli_err(c, "-l/--data-len %u: %s", c->data_len, nvmeof_get_error());
+		rc = EXIT_USAGE;
+	} else if (r < 0) {
 		rc = cli_fail(c, what);
+	}
 	cli_disconnect(ctrl);
 	if (rc == 0)
 		rc = pt_output(c, result, buf, c->pt_write ? 0 : c->data_len);
@@ -335,80 +350,14 @@ int cmd_admin_passthru(struct cli *c)
 	return rc;
 }
 
-/* libnvmeof has no raw I/O command: the opcodes it sends are mapped from
- * the SQE fields (NVM Command Set 1.0: SLBA in CDW10-11, NLB 0's based in
- * CDW12 15:0, FUA CDW12 bit 30, DEAC CDW12 bit 25). */
+int cmd_admin_passthru(struct cli *c)
+{
+	return passthru(c, false);
+}
+
+/* Any opcode: the command goes as built, on the I/O queue (one command,
+ * never split, so -l is bounded by the controller's MDTS). */
 int cmd_io_passthru(struct cli *c)
 {
-	struct nvmeof_ctrl *ctrl;
-	struct nvmeof_ns_info ni;
-	uint64_t slba = (uint64_t)c->cdw[11] << 32 | c->cdw[10];
-	uint32_t nlb = (c->cdw[12] & 0xffff) + 1;
-	uint8_t *buf = NULL;
-	char what[48];
-	int rc, r = 0;
-
-	rc = pt_check(c);
-	if (rc)
-		return rc;
-	if (!c->subnqn)
-		return cli_usage_error(c, "-n/--nqn is required (the discovery controller has no I/O queues)");
-	if (!c->nsid_set)
-		return cli_usage_error(c, "--namespace-id is required");
-	switch (c->opcode) {
-	case 0x00: case 0x08:
-		if (c->data_len)
-			return cli_usage_error(c, "opcode 0x%02x moves no data: drop -l/--data-len",
-					       c->opcode);
-		break;
-	case 0x01:
-		if (!c->pt_write)
-			return cli_usage_error(c, "Write (0x01) needs --write -i FILE -l LEN");
-		break;
-	case 0x02:
-		if (c->pt_write)
-			return cli_usage_error(c, "Read (0x02) moves data from the controller: drop --write");
-		break;
-	default:
-		return cli_usage_error(c, "opcode 0x%02x: libnvmeof sends only Flush (0x00), Write (0x01), Read (0x02) and Write Zeroes (0x08)",
-				       c->opcode);
-	}
-	rc = cli_connect(c, NULL, NULL, c->subnqn, 1, 0, &ctrl);
-	if (rc)
-		return rc;
-	snprintf(what, sizeof what, "I/O command 0x%02x", c->opcode);
-	if ((c->opcode == 0x01 || c->opcode == 0x02)) {
-		if (nvmeof_ns_info(ctrl, c->nsid, &ni) < 0) {
-			rc = cli_fail(c, what);
-			goto out;
-		}
-		if ((uint64_t)nlb * ni.lba_size != c->data_len) {
-			rc = cli_usage_error(c, "-l/--data-len %u is not NLB %u x %u-byte blocks",
-					     c->data_len, nlb, ni.lba_size);
-			goto out;
-		}
-		buf = calloc(1, c->data_len);
-		if (!buf) {
-			cli_err(c, "out of memory");
-			rc = EXIT_OSERR;
-			goto out;
-		}
-		if (c->pt_write && (rc = read_input(c, buf)) != 0)
-			goto out;
-	}
-	switch (c->opcode) {
-	case 0x00: r = nvmeof_flush(ctrl, c->nsid); break;
-	case 0x01: r = nvmeof_write(ctrl, c->nsid, slba, nlb, buf, c->cdw[12] >> 30 & 1); break;
-	case 0x02: r = nvmeof_read(ctrl, c->nsid, slba, nlb, buf); break;
-	case 0x08: r = nvmeof_write_zeroes(ctrl, c->nsid, slba, nlb, c->cdw[12] >> 25 & 1); break;
-	default: break;
-	}
-	if (r < 0)
-		rc = cli_fail(c, what);
-	else
-		rc = pt_output(c, 0, buf, c->opcode == 0x02 ? c->data_len : 0);
-out:
-	cli_disconnect(ctrl);
-	free(buf);
-	return rc;
+	return passthru(c, true);
 }

@@ -85,8 +85,8 @@ static const struct cli_cmd cmds[] = {
 	  "host[:port] [-n NQN] -O OPCODE [--cdw10 V ...] [-l LEN [-r | --write -i FILE]] [options]",
 	  "a raw admin command (as nvme admin-passthru)", true, F_TEXT | F_BIN },
 	{ "io-passthru", C_IOPT, cmd_io_passthru,
-	  "host[:port] -n NQN -O OPCODE --namespace-id N [--cdw10 V ...] [-l LEN] [options]",
-	  "a raw I/O command: flush, write, read, write zeroes (as nvme io-passthru)",
+	  "host[:port] -n NQN -O OPCODE --namespace-id N [--cdw10 V ...] [-l LEN [-r | --write -i FILE]] [options]",
+	  "a raw I/O command, any opcode (as nvme io-passthru)",
 	  true, F_TEXT | F_BIN },
 	/* on top of nvmeof-mount */
 	{ "connect", C_CONNECT, cmd_connect,

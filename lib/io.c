@@ -412,6 +412,46 @@ int nvmeof_deallocate(struct nvmeof_ctrl *c, uint32_t nsid,
 			 nr ? ranges[0].nlb : 0);
 }
 
+/* ---- a raw I/O command ---------------------------------------------------- */
+
+/* One command as the caller built it, on the calling thread's I/O queue:
+ * the queue sets CID and the data pointer; opcode, NSID and CDWs go as given.
+ * It is never split, so its data must fit in one command (MDTS). */
+int nvmeof_io_cmd(struct nvmeof_ctrl *c, const void *sqe_in, void *buf,
+		  size_t len, bool write, uint32_t *result)
+{
+	struct nvme_sqe sqe;
+	struct queue *q;
+	uint32_t max;
+	int rc;
+
+	if (!sqe_in)
+		return set_error(EINVAL, "no command given");
+	if (len && !buf)
+		return set_error(EINVAL, "%zu data bytes but no buffer", len);
+	memcpy(&sqe, sqe_in, sizeof sqe);
+	/* Shift 16: the 16-bit NLB bound of Read/Write does not apply here,
+	 * what remains is MDTS (or the library's cap when MDTS is 0). */
+	max = ctrl_max_cmd_bytes(c, 16);
+	if (len > max)
+		return set_error(EMSGSIZE,
+				 "I/O command 0x%02x: %zu data bytes exceed the %u bytes one command may carry (MDTS)",
+				 sqe.opcode, len, max);
+	q = ctrl_thread_queue(c);
+	if (!q)
+		return -nvmeof_get_errno();
+	rc = queue_sync_cmd(q, &sqe, buf, (uint32_t)len,
+			    write ? REQ_TO_CTRL : REQ_TO_HOST, result, NULL,
+			    ctrl_admin_timeout(c));
+	if (rc < 0 && nvmeof_last_status())
+		/* The NVM command set's names for its own status codes. */
+		rc = set_error_status_cmdset(nvmeof_last_status(), CMDSET_NVM,
+					     "%s: I/O command 0x%02x on namespace %u failed",
+					     q->conn->peer, sqe.opcode,
+					     le32toh(sqe.nsid));
+	return rc;
+}
+
 /* ---- polling -------------------------------------------------------------- */
 
 struct poll_ctx {

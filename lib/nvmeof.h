@@ -308,6 +308,13 @@ struct nvmeof_range {
 /* Dataset Management, deallocate attribute; at most 256 ranges. */
 int nvmeof_deallocate(struct nvmeof_ctrl *ctrl, uint32_t nsid,
 		      const struct nvmeof_range *ranges, unsigned nr);
+/* A raw I/O command on the calling thread's I/O queue.  sqe is 64 bytes
+ * (the library sets CID and the data pointer; opcode, NSID and CDWs go as
+ * given); data moves to the controller when write is true.  One command,
+ * never split: len above what one command may carry (MDTS) fails with
+ * -EMSGSIZE.  *result receives completion dword 0 (may be NULL). */
+int nvmeof_io_cmd(struct nvmeof_ctrl *ctrl, const void *sqe, void *buf,
+		  size_t len, bool write, uint32_t *result);
 
 /* Asynchronous interface.  A submit queues the command on the calling
  * thread's I/O queue and returns at once (if the queue is full it first

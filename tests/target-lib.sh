@@ -5,10 +5,11 @@
 
 # target_spawn [target options]: the target in the background, its output in
 # $T/target.log; returns once it has written its port file.  Sets TPID,
-# TPORT (its first listener) and ADDR.
+# TPORT (its first listener) and ADDR.  TARGET_HOST (default 127.0.0.1)
+# is the address it listens on, e.g. '[::1]' for IPv6 loopback.
 target_spawn() {
 	rm -f "$T/port"
-	"$NVMEOF_TARGET" -l 127.0.0.1:0 --port-file "$T/port" "$@" \
+	"$NVMEOF_TARGET" -l "${TARGET_HOST:-127.0.0.1}:0" --port-file "$T/port" "$@" \
 		>"$T/target.log" 2>&1 &
 	TPID=$!
 	_i=0
@@ -20,5 +21,5 @@ target_spawn() {
 	done
 	TPORT=$(grep -o '[0-9][0-9]*' "$T/port" | head -n 1)
 	[ -n "$TPORT" ] || fail "no port in $(cat "$T/port")"
-	ADDR="127.0.0.1:$TPORT"
+	ADDR="${TARGET_HOST:-127.0.0.1}:$TPORT"
 }
