@@ -52,6 +52,9 @@ static struct {
 	char hostid[64];
 	char host_traddr[256];
 	char host_iface[64];
+	char file[PATH_MAX];     /* the file read, for connect-all's subsystems */
+	char *dhchap_key, *dhchap_ctrl_key;
+	bool cli_key, cli_ctrl_key;  /* the command line gave them */
 } cfg;
 
 static const char *jstr(struct json_object *o, const char *key)
@@ -124,6 +127,107 @@ static void apply_port(struct cli *c, struct json_object *port)
 	}
 }
 
+/* Does port (of a config.json subsystem) describe traddr:trsvcid over TCP?
+ * trsvcid NULL: any. */
+static bool port_matches(struct json_object *port, const char *traddr, const char *trsvcid)
+{
+	const char *s;
+
+	if ((s = jstr(port, "transport")) && strcmp(s, "tcp"))
+		return false;
+	if ((s = jstr(port, "traddr")) && (!traddr || strcmp(s, traddr)))
+		return false;
+	if ((s = jstr(port, "trsvcid")) && trsvcid && strcmp(s, trsvcid))
+		return false;
+	return true;
+}
+
+/* *dst = a copy of v (NULL: none), the old secret wiped. */
+static void set_key(char **dst, const char *v)
+{
+	if (*dst) {
+		explicit_bzero(*dst, strlen(*dst));
+		free(*dst);
+	}
+	*dst = v ? strdup(v) : NULL;
+}
+
+/* The DH-HMAC-CHAP secrets config.json gives hostnqn for subnqn at
+ * traddr:trsvcid, the most specific first (libnvme's schema): the host
+ * key of the port, else of the subsystem, else of the host; the
+ * controller key of the port.  Into cfg.dhchap_key, cfg.dhchap_ctrl_key
+ * (NULL: none). */
+static void config_keys(struct json_object *root, const char *hostnqn, const char *subnqn,
+			const char *traddr, const char *trsvcid)
+{
+	const char *hk = NULL, *sk = NULL, *pk = NULL, *pck = NULL, *s;
+	size_t i, j, k;
+
+	for (i = 0; i < json_object_array_length(root); i++) {
+		struct json_object *host = json_object_array_get_idx(root, i), *subs;
+
+		if (!json_object_is_type(host, json_type_object))
+			continue;
+		/* a secret is the host NQN's: only that host's entries */
+		if ((s = jstr(host, "hostnqn")) && (!hostnqn || strcmp(s, hostnqn)))
+			continue;
+		if (!hk)
+			hk = jstr(host, "dhchap_key");
+		if (!subnqn || !json_object_object_get_ex(host, "subsystems", &subs) ||
+		    !json_object_is_type(subs, json_type_array))
+			continue;
+		for (j = 0; j < json_object_array_length(subs); j++) {
+			struct json_object *sub = json_object_array_get_idx(subs, j), *ports;
+
+			if (!json_object_is_type(sub, json_type_object) ||
+			    !(s = jstr(sub, "nqn")) || strcmp(s, subnqn))
+				continue;
+			if (!sk)
+				sk = jstr(sub, "dhchap_key");
+			if (!json_object_object_get_ex(sub, "ports", &ports) ||
+			    !json_object_is_type(ports, json_type_array))
+				continue;
+			for (k = 0; k < json_object_array_length(ports); k++) {
+				struct json_object *p = json_object_array_get_idx(ports, k);
+
+				if (!json_object_is_type(p, json_type_object) ||
+				    !port_matches(p, traddr, trsvcid))
+					continue;
+				if (!pk)
+					pk = jstr(p, "dhchap_key");
+				if (!pck)
+					pck = jstr(p, "dhchap_ctrl_key");
+			}
+		}
+	}
+	s = pk ? pk : sk ? sk : hk;
+	set_key(&cfg.dhchap_key, s && *s ? s : NULL);
+	set_key(&cfg.dhchap_ctrl_key, pck && *pck ? pck : NULL);
+}
+
+/* For connect-all: the secrets config.json gives a discovered subsystem,
+ * where the command line gave none.  *host and *ctrl are left as they
+ * are when the command line gave them. */
+static void config_keys_for(struct cli *c, const char *subnqn, const char *traddr,
+			    const char *trsvcid, const char **host, const char **ctrl)
+{
+	struct json_object *root;
+
+	if (!cfg.file[0] || (*host && *ctrl))
+		return;
+	root = json_object_from_file(cfg.file);
+	if (!root)
+		return; /* read once already: it was valid then */
+	if (json_object_is_type(root, json_type_array)) {
+		config_keys(root, c->hostnqn, subnqn, traddr, trsvcid);
+		if (!*host)
+			*host = cfg.dhchap_key;
+		if (!*ctrl)
+			*ctrl = cfg.dhchap_ctrl_key;
+	}
+	json_object_put(root);
+}
+
 int cli_config_defaults(struct cli *c)
 {
 	char path[PATH_MAX];
@@ -192,6 +296,17 @@ int cli_config_defaults(struct cli *c)
 					apply_port(c, p);
 			}
 		}
+	}
+	snprintf(cfg.file, sizeof cfg.file, "%s", file);
+	cfg.cli_key = c->dhchap_secret != NULL;
+	cfg.cli_ctrl_key = c->dhchap_ctrl_secret != NULL;
+	if (!c->dhchap_secret || !c->dhchap_ctrl_secret) {
+		config_keys(root, c->hostnqn, c->subnqn, c->host,
+			    c->port_given ? c->port : NULL);
+		if (!c->dhchap_secret)
+			c->dhchap_secret = cfg.dhchap_key;
+		if (!c->dhchap_ctrl_secret)
+			c->dhchap_ctrl_secret = cfg.dhchap_ctrl_key;
 	}
 	json_object_put(root);
 	return 0;
@@ -626,6 +741,15 @@ static int connect_log(struct cli *c, unsigned *count)
 		if (!c->dry_run && is_our_mount(dir)) {
 			printf("%s: %s already connected\n", dir, e->subnqn);
 			continue;
+		}
+		if (cfg.file[0]) {
+			/* config.json's secrets for this subsystem and port */
+			const char *h = cfg.cli_key ? c->dhchap_secret : NULL;
+			const char *k = cfg.cli_ctrl_key ? ctrl_secret : NULL;
+
+			config_keys_for(c, e->subnqn, e->traddr, e->trsvcid, &h, &k);
+			c->dhchap_secret = h;
+			c->dhchap_ctrl_secret = ctrl_secret = k;
 		}
 		r = do_mount(c, e->traddr, e->trsvcid, e->subnqn, dir);
 		if (r && !rc)

@@ -153,4 +153,43 @@ grep -qF " $DIR " /proc/self/mountinfo || fail "connect-all did not mount $DIR"
 no_secret_in_ps
 expect 0 disconnect "$DIR"
 [ -e "$HF" ] && fail "disconnect left $HF"
-echo "connect --dhchap-secret: ok"
+
+# nvme-cli's config.json (libnvme's schema): dhchap_key per host,
+# subsystem or port (the most specific wins), dhchap_ctrl_key per port;
+# the command line still wins over it.
+cat >"$T/config.json" <<JSON
+[ { "hostnqn": "$H", "dhchap_key": "$WRONG",
+    "subsystems": [ { "nqn": "$TEST_NQN",
+      "ports": [ { "transport": "tcp", "traddr": "127.0.0.1", "trsvcid": "$TPORT",
+                   "dhchap_key": "$K", "dhchap_ctrl_key": "$C" } ] } ] } ]
+JSON
+n0=$(grep -c "host $H authenticated on queue 0 (DH-HMAC-CHAP .*, bidirectional)" "$T/target.log")
+expect 0 identify "$ADDR" -n "$TEST_NQN" --config "$T/config.json"
+out_has "$TEST_SERIAL"
+[ "$(grep -c "host $H authenticated on queue 0 (DH-HMAC-CHAP .*, bidirectional)" "$T/target.log")" -gt "$n0" ] ||
+	fail "identify with config.json's secrets did not authenticate bidirectionally"
+expect 76 identify "$ADDR" -n "$TEST_NQN" --config "$T/config.json" --dhchap-secret "$WRONG"
+err_has "authentication failed"
+# another subsystem's key is not ours: the host's (wrong) key is used
+cat >"$T/host-only.json" <<JSON
+[ { "hostnqn": "$H", "dhchap_key": "$WRONG",
+    "subsystems": [ { "nqn": "nqn.2026-11.org.example:other",
+      "ports": [ { "transport": "tcp", "traddr": "127.0.0.1", "trsvcid": "$TPORT",
+                   "dhchap_key": "$K" } ] } ] } ]
+JSON
+expect 76 identify "$ADDR" -n "$TEST_NQN" --config "$T/host-only.json"
+err_has "authentication failed"
+# connect and connect-all from config.json: files again, never arguments
+NVMEOF_CONFIG_JSON="$T/config.json" expect 0 connect "$ADDR" -n "$TEST_NQN"
+out_has "connected $TEST_NQN"
+[ "$(cat "$HF")" = "$K" ] || fail "config.json: $HF does not hold the port's host secret"
+[ "$(cat "$CF")" = "$C" ] || fail "config.json: $CF does not hold the controller secret"
+[ "$(head -c 1048576 "$DIR/n1" | sha256sum)" = "$(sha256sum <"$T/pattern")" ] ||
+	fail "config.json: $DIR/n1 does not read back"
+no_secret_in_ps
+expect 0 disconnect "$DIR"
+NVMEOF_CONFIG_JSON="$T/config.json" expect 0 connect-all "$ADDR"
+out_has "connected $TEST_NQN"
+[ "$(cat "$CF")" = "$C" ] || fail "connect-all, config.json: $CF does not hold the controller secret"
+expect 0 disconnect "$DIR"
+echo "connect --dhchap-secret, config.json: ok"
