@@ -19,7 +19,8 @@ trap 'exit 1' INT TERM
 "$vm" start "$state" || { echo "auth-interop: the guest did not start"; exit 1; }
 sub=nqn.2026-11.org.example:linux-nvmet-auth
 # No host is allowed until a test gives its host NQN a secret.
-"$vm" exec "$state" "subsys_add $sub && ns_add $sub 1 8 pattern &&
+# Namespace 2 (zeroes) is for the tests that write.
+"$vm" exec "$state" "subsys_add $sub && ns_add $sub 1 8 pattern && ns_add $sub 2 8 zero &&
 	echo 0 > \$NVMET/subsystems/$sub/attr_allow_any_host && port_link $sub" ||
 	{ echo "auth-interop: cannot set up $sub"; exit 1; }
 NVMEOF_INTEROP_PORT=$(cat "$state/port")
