@@ -22,6 +22,9 @@ NVMEOF_MOUNT="$top_builddir/fuse/nvmeof-mount"
 [ -x "$NVMEOF_MOUNT" ] || fail "no $NVMEOF_MOUNT"
 export NVMEOF_MOUNT
 H=nqn.2014-08.org.example:connect-auth
+# a subsystem NQN of its own: test-connect.sh, maybe running meanwhile,
+# looks for its mounts by NQN in list-subsys
+TEST_NQN=nqn.2026-11.org.example:connect-auth
 key() { "$NVMEOF" gen-dhchap-key --hmac "$1" --nqn "$H" || fail "gen-dhchap-key"; }
 K=$(key 1); C=$(key 2); WRONG=$(key 1)
 mkdir -p "$T/run" "$T/mnt"
@@ -70,7 +73,7 @@ no_secret_in_ps() {
 start_target --allow-host "$H" --dhchap-key "$K" --dhchap-ctrl-key "$C" \
 	--dhchap-dhgroup ffdhe2048 -v
 
-DIR="$T/run/nqn.2026-11.org.example-cli-test"
+DIR="$T/run/nqn.2026-11.org.example-connect-auth"
 ESC=$(printf '%s' "$DIR" | sed 's/%/%25/g; s|/|%2F|g')
 HF="$T/run/.dhchap/$ESC.host"
 CF="$T/run/.dhchap/$ESC.ctrl"
