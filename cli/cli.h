@@ -235,6 +235,10 @@ int cmd_connect_all(struct cli *c);
 int cmd_list_subsys(struct cli *c);
 /* Host NQN / host ID from config.json when the command line gave none. */
 int cli_config_defaults(struct cli *c);
+/* The file that holds a DHHC-1 secret for the mount at mnt (kind "host"
+ * or "ctrl"), and their removal at disconnect. */
+int cli_secret_path(const char *mnt, const char *kind, char *out, size_t n);
+void cli_secret_remove(const char *mnt);
 
 /* perf.c */
 int cmd_perf(struct cli *c);

@@ -20,6 +20,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -51,6 +52,9 @@ static struct {
 	char hostid[64];
 	char host_traddr[256];
 	char host_iface[64];
+	char file[PATH_MAX];     /* the file read, for connect-all's subsystems */
+	char *dhchap_key, *dhchap_ctrl_key;
+	bool cli_key, cli_ctrl_key;  /* the command line gave them */
 } cfg;
 
 static const char *jstr(struct json_object *o, const char *key)
@@ -123,6 +127,107 @@ static void apply_port(struct cli *c, struct json_object *port)
 	}
 }
 
+/* Does port (of a config.json subsystem) describe traddr:trsvcid over TCP?
+ * trsvcid NULL: any. */
+static bool port_matches(struct json_object *port, const char *traddr, const char *trsvcid)
+{
+	const char *s;
+
+	if ((s = jstr(port, "transport")) && strcmp(s, "tcp"))
+		return false;
+	if ((s = jstr(port, "traddr")) && (!traddr || strcmp(s, traddr)))
+		return false;
+	if ((s = jstr(port, "trsvcid")) && trsvcid && strcmp(s, trsvcid))
+		return false;
+	return true;
+}
+
+/* *dst = a copy of v (NULL: none), the old secret wiped. */
+static void set_key(char **dst, const char *v)
+{
+	if (*dst) {
+		explicit_bzero(*dst, strlen(*dst));
+		free(*dst);
+	}
+	*dst = v ? strdup(v) : NULL;
+}
+
+/* The DH-HMAC-CHAP secrets config.json gives hostnqn for subnqn at
+ * traddr:trsvcid, the most specific first (libnvme's schema): the host
+ * key of the port, else of the subsystem, else of the host; the
+ * controller key of the port.  Into cfg.dhchap_key, cfg.dhchap_ctrl_key
+ * (NULL: none). */
+static void config_keys(struct json_object *root, const char *hostnqn, const char *subnqn,
+			const char *traddr, const char *trsvcid)
+{
+	const char *hk = NULL, *sk = NULL, *pk = NULL, *pck = NULL, *s;
+	size_t i, j, k;
+
+	for (i = 0; i < json_object_array_length(root); i++) {
+		struct json_object *host = json_object_array_get_idx(root, i), *subs;
+
+		if (!json_object_is_type(host, json_type_object))
+			continue;
+		/* a secret is the host NQN's: only that host's entries */
+		if ((s = jstr(host, "hostnqn")) && (!hostnqn || strcmp(s, hostnqn)))
+			continue;
+		if (!hk)
+			hk = jstr(host, "dhchap_key");
+		if (!subnqn || !json_object_object_get_ex(host, "subsystems", &subs) ||
+		    !json_object_is_type(subs, json_type_array))
+			continue;
+		for (j = 0; j < json_object_array_length(subs); j++) {
+			struct json_object *sub = json_object_array_get_idx(subs, j), *ports;
+
+			if (!json_object_is_type(sub, json_type_object) ||
+			    !(s = jstr(sub, "nqn")) || strcmp(s, subnqn))
+				continue;
+			if (!sk)
+				sk = jstr(sub, "dhchap_key");
+			if (!json_object_object_get_ex(sub, "ports", &ports) ||
+			    !json_object_is_type(ports, json_type_array))
+				continue;
+			for (k = 0; k < json_object_array_length(ports); k++) {
+				struct json_object *p = json_object_array_get_idx(ports, k);
+
+				if (!json_object_is_type(p, json_type_object) ||
+				    !port_matches(p, traddr, trsvcid))
+					continue;
+				if (!pk)
+					pk = jstr(p, "dhchap_key");
+				if (!pck)
+					pck = jstr(p, "dhchap_ctrl_key");
+			}
+		}
+	}
+	s = pk ? pk : sk ? sk : hk;
+	set_key(&cfg.dhchap_key, s && *s ? s : NULL);
+	set_key(&cfg.dhchap_ctrl_key, pck && *pck ? pck : NULL);
+}
+
+/* For connect-all: the secrets config.json gives a discovered subsystem,
+ * where the command line gave none.  *host and *ctrl are left as they
+ * are when the command line gave them. */
+static void config_keys_for(struct cli *c, const char *subnqn, const char *traddr,
+			    const char *trsvcid, const char **host, const char **ctrl)
+{
+	struct json_object *root;
+
+	if (!cfg.file[0] || (*host && *ctrl))
+		return;
+	root = json_object_from_file(cfg.file);
+	if (!root)
+		return; /* read once already: it was valid then */
+	if (json_object_is_type(root, json_type_array)) {
+		config_keys(root, c->hostnqn, subnqn, traddr, trsvcid);
+		if (!*host)
+			*host = cfg.dhchap_key;
+		if (!*ctrl)
+			*ctrl = cfg.dhchap_ctrl_key;
+	}
+	json_object_put(root);
+}
+
 int cli_config_defaults(struct cli *c)
 {
 	char path[PATH_MAX];
@@ -191,6 +296,17 @@ int cli_config_defaults(struct cli *c)
 					apply_port(c, p);
 			}
 		}
+	}
+	snprintf(cfg.file, sizeof cfg.file, "%s", file);
+	cfg.cli_key = c->dhchap_secret != NULL;
+	cfg.cli_ctrl_key = c->dhchap_ctrl_secret != NULL;
+	if (!c->dhchap_secret || !c->dhchap_ctrl_secret) {
+		config_keys(root, c->hostnqn, c->subnqn, c->host,
+			    c->port_given ? c->port : NULL);
+		if (!c->dhchap_secret)
+			c->dhchap_secret = cfg.dhchap_key;
+		if (!c->dhchap_ctrl_secret)
+			c->dhchap_ctrl_secret = cfg.dhchap_ctrl_key;
 	}
 	json_object_put(root);
 	return 0;
@@ -283,6 +399,157 @@ static bool is_our_mount(const char *dir)
 	return found;
 }
 
+/* ---- secrets for nvmeof-mount -------------------------------------------------- */
+
+/* Where a DHHC-1 secret given as a string waits for nvmeof-mount, which
+ * reads it at every association (reconnects too): a 0600 file in
+ * RUN/.dhchap (0700), RUN being $NVMEOF_RUN_DIR or /run/nvmeof, named
+ * after the mount point ('%' and '/' escaped) and kind ("host", "ctrl").
+ * nvmeof disconnect removes it. */
+int cli_secret_path(const char *mnt, const char *kind, char *out, size_t n)
+{
+	const char *run = getenv("NVMEOF_RUN_DIR");
+	size_t o, start, i;
+	int w;
+
+	if (!run || !*run)
+		run = "/run/nvmeof";
+	w = snprintf(out, n, "%s/.dhchap/", run);
+	if (w < 0 || (size_t)w >= n)
+		return -ENAMETOOLONG;
+	o = start = (size_t)w;
+	for (i = 0; mnt[i]; i++) {
+		const char *rep = mnt[i] == '/' ? "%2F" : mnt[i] == '%' ? "%25" : NULL;
+
+		if (o + 4 >= n)
+			return -ENAMETOOLONG;
+		if (rep) {
+			memcpy(out + o, rep, 3);
+			o += 3;
+		} else {
+			out[o++] = mnt[i];
+		}
+	}
+	w = snprintf(out + o, n - o, ".%s", kind);
+	if (w < 0 || (size_t)w >= n - o || strlen(out + start) > NAME_MAX)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+void cli_secret_remove(const char *mnt)
+{
+	char path[PATH_MAX];
+
+	if (cli_secret_path(mnt, "host", path, sizeof path) == 0)
+		unlink(path);
+	if (cli_secret_path(mnt, "ctrl", path, sizeof path) == 0)
+		unlink(path);
+}
+
+/* Write secret to path (its directory made 0700, ours), atomically: a
+ * running mount may read the old one at a reconnect meanwhile. */
+static int write_secret(struct cli *c, const char *path, const char *secret)
+{
+	char dir[PATH_MAX], tmp[PATH_MAX + 8];
+	struct stat st;
+	size_t len = strlen(secret);
+	char *slash;
+	int fd, e;
+
+	snprintf(dir, sizeof dir, "%s", path);
+	slash = strrchr(dir, '/');
+	if (!slash || slash == dir) {
+		cli_err(c, "%s: not a path in a directory", path);
+		return EXIT_USAGE;
+	}
+	*slash = '\0';
+	e = mkdir_p(dir);
+	if (e == 0 && lstat(dir, &st) < 0)
+		e = -errno;
+	if (e < 0) {
+		cli_err(c, "%s: %s", dir, strerror(-e));
+		return EXIT_IOERR;
+	}
+	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid()) {
+		cli_err(c, "%s: not a directory of this user: secrets are not written there", dir);
+		return EXIT_IOERR;
+	}
+	if ((st.st_mode & 077) && chmod(dir, 0700) < 0) {
+		cli_err(c, "%s: chmod 0700: %s", dir, strerror(errno));
+		return EXIT_IOERR;
+	}
+	snprintf(tmp, sizeof tmp, "%s.XXXXXX", path);
+	fd = mkstemp(tmp);
+	if (fd < 0) {
+		cli_err(c, "%s: %s", tmp, strerror(errno));
+		return EXIT_IOERR;
+	}
+	if (fchmod(fd, 0600) < 0 || write(fd, secret, len) != (ssize_t)len ||
+	    write(fd, "\n", 1) != 1 || close(fd) < 0) {
+		e = errno;
+		close(fd);
+		unlink(tmp);
+		cli_err(c, "%s: %s", tmp, strerror(e));
+		return EXIT_IOERR;
+	}
+	if (rename(tmp, path) < 0) {
+		e = errno;
+		unlink(tmp);
+		cli_err(c, "%s: %s", path, strerror(e));
+		return EXIT_IOERR;
+	}
+	return 0;
+}
+
+/* The -o option naming the secret files of value (a DHHC-1 string: a
+ * file of ours for the mount point mnt; else a file's path, made
+ * absolute), appended to opt.  The secret itself never goes on
+ * nvmeof-mount's command line, which ps shows. */
+static int secret_opt(struct cli *c, const char *value, const char *mnt, const char *kind,
+		      const char *key, char *opt, size_t n, bool *wrote)
+{
+	char path[PATH_MAX];
+	size_t o = strlen(opt);
+	int rc;
+
+	*wrote = false;
+	if (!value)
+		return 0;
+	if (!strncmp(value, "DHHC-1:", 7)) {
+		rc = cli_secret_path(mnt, kind, path, sizeof path);
+		if (rc < 0) {
+			cli_err(c, "%s: the mount point's path is too long for a secret file name", mnt);
+			return EXIT_USAGE;
+		}
+		if (!c->dry_run) {
+			rc = write_secret(c, path, value);
+			if (rc)
+				return rc;
+			*wrote = true;
+		}
+	} else {
+		char *r = realpath(value, NULL);
+
+		if (!r) {
+			cli_err(c, "--%s %s: %s (neither a DHHC-1 secret nor a file)",
+				!strcmp(kind, "host") ? "dhchap-secret" : "dhchap-ctrl-secret",
+				value, strerror(errno));
+			return EXIT_USAGE;
+		}
+		snprintf(path, sizeof path, "%s", r);
+		free(r);
+	}
+	if (strchr(path, ',')) {
+		cli_err(c, "%s: a secret file's path may not hold ',' (nvmeof-mount's -o)", path);
+		return EXIT_USAGE;
+	}
+	if ((size_t)snprintf(opt + o, n - o, "%s%s=%s", o ? "," : "", key, path) >= n - o) {
+		cli_err(c, "%s: path too long", path);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
 #define MAX_ARGS 48
 
 /* Mount subnqn at traddr:trsvcid on dir with nvmeof-mount: 0 or an exit
@@ -291,9 +558,10 @@ static int do_mount(struct cli *c, const char *traddr, const char *trsvcid,
 		    const char *subnqn, const char *dir)
 {
 	char prog[PATH_MAX], addr[320], kato[16], clt[16], rd[16], fift[16];
+	char real[PATH_MAX], secrets[2 * PATH_MAX + 64];
 	const char *argv[MAX_ARGS];
 	struct stat sb;
-	bool made;
+	bool made, wrote_h = false, wrote_c = false;
 	int n = 0, st, i;
 	pid_t pid;
 
@@ -344,6 +612,44 @@ static int do_mount(struct cli *c, const char *traddr, const char *trsvcid,
 		argv[n++] = "--data-digest";
 	snprintf(addr, sizeof addr, strchr(traddr, ':') ? "[%s]:%s" : "%s:%s", traddr,
 		 trsvcid && *trsvcid ? trsvcid : "4420");
+
+	if (!c->dry_run && is_our_mount(dir)) {
+		/* as a second nvme connect would fail, but idempotent for scripts */
+		printf("%s: already connected (a fuse.nvmeof mount)\n", dir);
+		return 0;
+	}
+	made = stat(dir, &sb) != 0;
+	if (!c->dry_run) {
+		int e = mkdir_p(dir);
+
+		if (e < 0) {
+			cli_err(c, "%s: %s", dir, strerror(-e));
+			return EXIT_IOERR;
+		}
+	}
+	if (c->dhchap_secret || c->dhchap_ctrl_secret) {
+		/* the files are named after the mount point as disconnect sees it */
+		char *r = realpath(dir, NULL);
+		int rc;
+
+		snprintf(real, sizeof real, "%s", r ? r : dir);
+		free(r);
+		secrets[0] = '\0';
+		rc = secret_opt(c, c->dhchap_secret, real, "host", "dhchap_secret_file",
+				secrets, sizeof secrets, &wrote_h);
+		if (!rc)
+			rc = secret_opt(c, c->dhchap_ctrl_secret, real, "ctrl",
+					"dhchap_ctrl_secret_file", secrets, sizeof secrets, &wrote_c);
+		if (rc) {
+			if (wrote_h)
+				cli_secret_remove(real);
+			if (made && !c->dry_run)
+				rmdir(dir);
+			return rc;
+		}
+		argv[n++] = "-o";
+		argv[n++] = secrets;
+	}
 	argv[n++] = addr;
 	argv[n++] = dir;
 	argv[n] = NULL;
@@ -353,20 +659,6 @@ static int do_mount(struct cli *c, const char *traddr, const char *trsvcid,
 			printf("%s%s", i ? " " : "", argv[i]);
 		putchar('\n');
 		return 0;
-	}
-	if (is_our_mount(dir)) {
-		/* as a second nvme connect would fail, but idempotent for scripts */
-		printf("%s: already connected (a fuse.nvmeof mount)\n", dir);
-		return 0;
-	}
-	made = stat(dir, &sb) != 0;
-	{
-		int e = mkdir_p(dir);
-
-		if (e < 0) {
-			cli_err(c, "%s: %s", dir, strerror(-e));
-			return EXIT_IOERR;
-		}
 	}
 	fflush(stdout);
 	pid = fork();
@@ -390,6 +682,8 @@ static int do_mount(struct cli *c, const char *traddr, const char *trsvcid,
 
 		/* nvmeof-mount said why on stderr; its sysexits code is ours */
 		cli_err(c, "nvmeof-mount of %s at %s failed (exit %d)", subnqn, dir, code);
+		if (wrote_h || wrote_c)
+			cli_secret_remove(real);
 		if (made)
 			rmdir(dir); /* the mount point we made, still empty */
 		return code == 127 ? EXIT_UNAVAILABLE : code >= 64 && code <= 78 ? code : EXIT_IOERR;
@@ -418,10 +712,16 @@ static int connect_log(struct cli *c, unsigned *count)
 {
 	struct nvmeof_disc_log *log;
 	struct nvmeof_ctrl *ctrl;
+	const char *ctrl_secret = c->dhchap_ctrl_secret;
 	int rc, r;
 	uint64_t i;
 
+	/* The controller secret is the subsystems' to prove: discovery
+	 * controllers rarely authenticate (Linux nvmet's never does), and
+	 * the host secret is still offered when asked for. */
+	c->dhchap_ctrl_secret = NULL;
 	rc = cli_connect(c, NULL, NULL, NULL, 0, 0, &ctrl);
+	c->dhchap_ctrl_secret = ctrl_secret;
 	if (rc)
 		return rc;
 	if (nvmeof_discover(ctrl, &log) < 0) {
@@ -441,6 +741,15 @@ static int connect_log(struct cli *c, unsigned *count)
 		if (!c->dry_run && is_our_mount(dir)) {
 			printf("%s: %s already connected\n", dir, e->subnqn);
 			continue;
+		}
+		if (cfg.file[0]) {
+			/* config.json's secrets for this subsystem and port */
+			const char *h = cfg.cli_key ? c->dhchap_secret : NULL;
+			const char *k = cfg.cli_ctrl_key ? ctrl_secret : NULL;
+
+			config_keys_for(c, e->subnqn, e->traddr, e->trsvcid, &h, &k);
+			c->dhchap_secret = h;
+			c->dhchap_ctrl_secret = ctrl_secret = k;
 		}
 		r = do_mount(c, e->traddr, e->trsvcid, e->subnqn, dir);
 		if (r && !rc)

@@ -213,6 +213,10 @@ static int control(const char *cmd, const char *arg, const char *verb, bool wait
 			return EXIT_IOERR;
 		}
 	}
+	/* The secret files connect wrote for this mount: no longer needed,
+	 * the daemon reconnects no more. */
+	if (!strcmp(verb, "disconnect"))
+		cli_secret_remove(path);
 	if (!wait_gone)
 		return 0;
 	/* The daemon unmounts once its associations have ended. */

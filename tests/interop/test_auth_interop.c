@@ -5,9 +5,12 @@
  * of the known pattern, no host allowed yet. Each test gives its own host
  * NQN a secret in nvmet's configfs (host_auth_add, subsys_allow_host), then
  * connects with libnvmeof and reads the pattern, or expects the refusal.
+ * Namespace 2 (8 MiB of zeroes) is written by the verified-write test.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -332,5 +335,142 @@ Test(auth, port_drop_reauthenticates, .timeout = 300)
 	read_pattern(c, 2 * 1024 * 1024);
 	wait_status(c, &st, reconnected, "reconnected");
 	read_pattern(c, 6 * 1024 * 1024);
+	cr_assert_eq(nvmeof_disconnect(c), 0);
+}
+
+/* Several threads write and verify, as fio --verify does, across a port
+ * unlink/link: writes before, while the port is gone (parked until the
+ * association is back, authenticated again on every queue) and after;
+ * every block read back at once and again at the end holds what was last
+ * written to it. */
+#define VW_THREADS 4
+#define VW_BLOCKS 64               /* 4 KiB blocks per thread: 256 KiB each */
+#define VW_NSID 2
+
+struct vw {
+	struct nvmeof_ctrl *c;
+	unsigned id;
+	atomic_uint ops;           /* verified writes done */
+	atomic_bool stop;
+	uint32_t last[VW_BLOCKS];  /* the generation last written to each block */
+	char err[256];
+};
+
+static void vw_fill(uint8_t *b, unsigned id, unsigned blk, uint32_t gen)
+{
+	for (size_t i = 0; i < LBA; i += 8) {
+		uint64_t w = htole64(((uint64_t)id << 56) ^ ((uint64_t)blk << 40) ^
+				     ((uint64_t)gen << 16) ^ i);
+
+		memcpy(b + i, &w, 8);
+	}
+}
+
+static void *vw_thread(void *arg)
+{
+	struct vw *v = arg;
+	uint8_t w[LBA], r[LBA];
+
+	for (uint32_t gen = 1; !atomic_load(&v->stop); gen++) {
+		unsigned blk = gen % VW_BLOCKS;
+		uint64_t lba = (uint64_t)v->id * VW_BLOCKS + blk;
+
+		vw_fill(w, v->id, blk, gen);
+		if (nvmeof_write(v->c, VW_NSID, lba, 1, w, false) != 0) {
+			snprintf(v->err, sizeof v->err, "write of LBA %llu: %s",
+				 (unsigned long long)lba, nvmeof_get_error());
+			break;
+		}
+		v->last[blk] = gen;
+		if (nvmeof_read(v->c, VW_NSID, lba, 1, r) != 0) {
+			snprintf(v->err, sizeof v->err, "read of LBA %llu: %s",
+				 (unsigned long long)lba, nvmeof_get_error());
+			break;
+		}
+		if (memcmp(w, r, LBA)) {
+			snprintf(v->err, sizeof v->err, "LBA %llu reads back other data",
+				 (unsigned long long)lba);
+			break;
+		}
+		atomic_fetch_add(&v->ops, 1);
+	}
+	return NULL;
+}
+
+/* Wait (a hang guard) until every thread has done at least n verified
+ * writes, or one has failed. */
+static void vw_wait(struct vw *v, const unsigned *n, const char *what)
+{
+	for (int i = 0; i < 12000; i++) {
+		unsigned done = 0;
+
+		for (unsigned t = 0; t < VW_THREADS; t++) {
+			cr_assert_eq(v[t].err[0], 0, "thread %u: %s", t, v[t].err);
+			done += atomic_load(&v[t].ops) >= n[t];
+		}
+		if (done == VW_THREADS)
+			return;
+		usleep(10000);
+	}
+	cr_assert_fail("verified writes stalled %s", what);
+}
+
+Test(auth, port_unlink_link_verified_writes, .timeout = 300)
+{
+	char hk[DHCHAP_KEY_STR_MAX], ck[DHCHAP_KEY_STR_MAX];
+	static struct vw v[VW_THREADS];
+	pthread_t th[VW_THREADS];
+	struct nvmeof_ctrl_status st;
+	struct nvmeof_opts o;
+	struct nvmeof_ctrl *c = NULL;
+	char hostnqn[256];
+	unsigned want[VW_THREADS], before[VW_THREADS];
+	uint8_t w[LBA], r[LBA];
+
+	new_key(2, 48, hk);
+	new_key(1, 32, ck);
+	allow("bc", hk, ck, "sha512", "ffdhe3072");
+	opts(&o, "bc", hostnqn);
+	o.dhchap_secret = hk;
+	o.dhchap_ctrl_secret = ck;
+	o.nr_io_queues = 2;
+	o.kato_ms = 2000;
+	o.reconnect_delay = 1;
+	cr_assert_eq(nvmeof_connect(&o, &c), 0, "connect: %s", nvmeof_get_error());
+	for (unsigned t = 0; t < VW_THREADS; t++) {
+		v[t].c = c;
+		v[t].id = t;
+		cr_assert_eq(pthread_create(&th[t], NULL, vw_thread, &v[t]), 0);
+		want[t] = 2 * VW_BLOCKS; /* every block written twice before */
+	}
+	vw_wait(v, want, "before the port went away");
+	for (unsigned t = 0; t < VW_THREADS; t++)
+		before[t] = atomic_load(&v[t].ops);
+	/* the threads go on writing while the port is away for 2 s */
+	cr_assert_eq(guest("port_unlink " AUTH_SUB " && sleep 2 && port_link " AUTH_SUB), 0);
+	wait_status(c, &st, reconnected, "reconnected");
+	for (unsigned t = 0; t < VW_THREADS; t++)
+		want[t] = atomic_load(&v[t].ops) + 2 * VW_BLOCKS;
+	vw_wait(v, want, "after the reconnect");
+	for (unsigned t = 0; t < VW_THREADS; t++)
+		atomic_store(&v[t].stop, true);
+	for (unsigned t = 0; t < VW_THREADS; t++) {
+		pthread_join(th[t], NULL);
+		cr_assert_eq(v[t].err[0], 0, "thread %u: %s", t, v[t].err);
+	}
+	nvmeof_ctrl_status(c, &st);
+	cr_log_info("reconnects %u; verified writes per thread: %u before the drop, %u in all",
+		    st.reconnects, before[0], atomic_load(&v[0].ops));
+	/* everything written reads back once more, the last generation */
+	for (unsigned t = 0; t < VW_THREADS; t++)
+		for (unsigned b = 0; b < VW_BLOCKS; b++) {
+			uint64_t lba = (uint64_t)t * VW_BLOCKS + b;
+
+			cr_assert_eq(nvmeof_read(c, VW_NSID, lba, 1, r), 0, "read: %s",
+				     nvmeof_get_error());
+			vw_fill(w, t, b, v[t].last[b]);
+			cr_assert_eq(memcmp(w, r, LBA), 0, "LBA %llu: not the last write",
+				     (unsigned long long)lba);
+		}
 	cr_assert_eq(nvmeof_disconnect(c), 0);
 }
