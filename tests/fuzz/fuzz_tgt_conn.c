@@ -146,6 +146,8 @@ static void recv_all(int fd, uint8_t *p, size_t len)
 	while (len) {
 		ssize_t n = recv(fd, p, len, 0);
 
+		if (n < 0 && errno == EINTR) /* a signal (libFuzzer's timers) */
+			continue;
 		FUZZ_CHECK(n > 0, "association setup: %s",
 			   n ? strerror(errno) : "closed");
 		p += n;
