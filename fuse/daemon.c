@@ -160,6 +160,30 @@ static void report(int fd, bool ok, const char *msg)
 	close(fd);
 }
 
+/* The mount left the mount table.  A plain unmount (or a lazy one with no
+ * file open) ends the FUSE connection too, and the teardown is then the
+ * orderly one: controller shutdown, as nvme disconnect does.  A lazy
+ * detach with files still open leaves the connection up, and requests
+ * could wait on a dead target: every association is failed instead.
+ * With no handle open it can only be the former: wait for the connection
+ * to end (UNMOUNT_WAIT_MS is a hang guard).  With handles open it is the
+ * latter, unless a RELEASE was still on its way at the unmount: give the
+ * connection UNMOUNT_GRACE_MS to end. */
+#define UNMOUNT_GRACE_MS 500
+#define UNMOUNT_WAIT_MS 10000
+
+/* True when the FUSE connection ended within ms: the workers stopped, or
+ * the kernel aborted the connection (POLLERR on /dev/fuse). */
+static bool conn_ended(struct fs *fs, int ms)
+{
+	struct pollfd p[2] = {
+		{ .fd = fs->stop_fd, .events = POLLIN },
+		{ .fd = fuse_session_fd(fs->se), .events = 0 },
+	};
+
+	return poll(p, 2, ms) > 0;
+}
+
 /* Until unmounted (the workers stop and say so), signalled, told to
  * disconnect, or detached from the mount table. */
 static void serve(struct fs *fs, int sfd)
@@ -197,6 +221,9 @@ static void serve(struct fs *fs, int sfd)
 			break;
 		if (pfd[3].revents && !still_mounted(fs)) {
 			fs->detached = true;
+			if (conn_ended(fs, tree_open_handles() ? UNMOUNT_GRACE_MS :
+					   UNMOUNT_WAIT_MS))
+				break;
 			fail_all(fs, "the mount was detached");
 			break;
 		}

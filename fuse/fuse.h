@@ -333,6 +333,8 @@ const char *log_name(int i);
 size_t log_size(int i);           /* of the .bin when fixed, else 0 */
 /* Free the file handles whose RELEASE never came (at teardown). */
 void tree_free_handles(void);
+/* Handles of open files (and pseudo-files) the daemon holds now. */
+unsigned tree_open_handles(void);
 
 int tree_decode(struct fs *fs, fuse_ino_t ino, struct node *n);
 fuse_ino_t tree_ino(const struct node *n);

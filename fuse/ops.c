@@ -30,7 +30,18 @@ struct fh_track {
 	struct fh_track *prev, *next;
 };
 static struct fh_track fh_all = { &fh_all, &fh_all };
+static unsigned fh_count;
 static pthread_mutex_t fh_lock = PTHREAD_MUTEX_INITIALIZER;
+
+unsigned tree_open_handles(void)
+{
+	unsigned n;
+
+	pthread_mutex_lock(&fh_lock);
+	n = fh_count;
+	pthread_mutex_unlock(&fh_lock);
+	return n;
+}
 
 static void *fh_alloc(size_t n)
 {
@@ -43,6 +54,7 @@ static void *fh_alloc(size_t n)
 	t->prev = &fh_all;
 	fh_all.next->prev = t;
 	fh_all.next = t;
+	fh_count++;
 	pthread_mutex_unlock(&fh_lock);
 	return t + 1;
 }
@@ -54,6 +66,7 @@ static void fh_free(void *h)
 	pthread_mutex_lock(&fh_lock);
 	t->prev->next = t->next;
 	t->next->prev = t->prev;
+	fh_count--;
 	pthread_mutex_unlock(&fh_lock);
 	free(t);
 }
