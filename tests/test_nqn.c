@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <uuid/uuid.h>
 
+#include "cr_skip_main.h"
 #include "internal.h"
 
 #define PREFIX "nqn.2014-08.org.nvmexpress:uuid:"
