@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "sysexit.h"
 
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION "0.1.0"
@@ -345,35 +346,9 @@ int cli_usage_error(struct cli *c, const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
-static int exit_for_errno(int e, bool connecting)
-{
-	switch (e) {
-	case ECONNREFUSED: case EHOSTUNREACH: case ENETUNREACH: case EHOSTDOWN:
-	case ENETDOWN: case EADDRNOTAVAIL: case EADDRINUSE:
-		return EXIT_UNAVAILABLE;
-	case ETIMEDOUT:
-		return connecting ? EXIT_UNAVAILABLE : EXIT_IOERR;
-	case EPROTO: case EBADMSG: case EPROTONOSUPPORT: case ENOTSUP:
-		return EXIT_PROTOCOL;
-	/* Without an NVMe status: the host has no identity (nqn.c). */
-	case ENOENT:
-		return connecting ? EXIT_CONFIG : EXIT_IOERR;
-	case EACCES: case EBUSY: case EINVAL:
-		return connecting ? EXIT_PROTOCOL : EXIT_IOERR;
-	case ENOMEM: case EAGAIN: case EMFILE: case ENFILE:
-		return EXIT_OSERR;
-	case EKEYREJECTED: /* TLS: the target knows no such PSK */
-		return EXIT_CONFIG;
-	default:
-		return EXIT_IOERR;
-	}
-}
-
 int cli_exit_code(int rc, uint16_t status)
 {
-	if (status)
-		return EXIT_PROTOCOL;
-	return exit_for_errno(rc < 0 ? -rc : EIO, false);
+	return nvmeof_sysexit(rc < 0 ? -rc : EIO, status, false);
 }
 
 static void fail_msg(struct cli *c, const char *what, int rc)
@@ -468,9 +443,7 @@ int cli_connect_fail(struct cli *c, int rc, const char *refused_before)
 		cli_err(c, "%s (port %s refused too)", nvmeof_get_error(), refused_before);
 	else
 		fail_msg(c, NULL, rc);
-	if (nvmeof_last_status())
-		return EXIT_PROTOCOL;
-	return exit_for_errno(-rc, true);
+	return nvmeof_sysexit(-rc, nvmeof_last_status(), true);
 }
 
 int cli_connect(struct cli *c, const char *traddr, const char *trsvcid,

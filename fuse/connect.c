@@ -172,7 +172,8 @@ static int connect_discovered(struct fs *fs, const struct mount_opts *o)
 	uint64_t i, j;
 	unsigned tried = 0, listed = 0;
 	char first_err[600] = "", err[600];
-	int rc;
+	int rc, first_rc = 0;
+	uint16_t first_status = 0;
 
 	disc_opts(o, &no);
 	no.kato_ms = o->kato_s > 0 ? o->kato_s * 1000 : DISC_KATO_MS;
@@ -209,8 +210,11 @@ static int connect_discovered(struct fs *fs, const struct mount_opts *o)
 		tried++;
 		rc = connect_entry(o, e, &c, err, sizeof err);
 		if (rc < 0) {
-			if (!first_err[0])
+			if (!first_err[0]) {
 				snprintf(first_err, sizeof first_err, "%s", err);
+				first_rc = rc;
+				first_status = nvmeof_last_status();
+			}
 			fprintf(stderr, PROG ": warning: %s\n", err);
 			continue;
 		}
@@ -228,12 +232,15 @@ static int connect_discovered(struct fs *fs, const struct mount_opts *o)
 	nvmeof_disc_log_free(log);
 	if (!fs->nr_ctrls) {
 		nvmeof_disconnect(dc);
-		if (tried)
+		if (tried) {
+			/* the exit status says why the first one failed */
 			set_err("%s", first_err);
-		else
-			set_err("%s:%s: the discovery controller lists no NVM subsystem reachable over TCP",
-				o->host, o->port);
-		return -ENOENT;
+			fs->start_status = first_status;
+			return first_rc;
+		}
+		set_err("%s:%s: the discovery controller lists no NVM subsystem reachable over TCP",
+			o->host, o->port);
+		return -EHOSTUNREACH; /* nothing to connect to: exit 69 */
 	}
 	fs->multi = listed > 1;
 	if (fs->multi)
@@ -360,6 +367,7 @@ int connect_all(struct fs *fs, const struct mount_opts *o)
 	no.subnqn = o->subnqn;
 	rc = nvmeof_connect(&no, &c);
 	if (rc < 0) {
+		fs->start_status = nvmeof_last_status();
 		lib_err("", o);
 		return rc;
 	}

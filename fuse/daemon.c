@@ -22,6 +22,7 @@
 #include <sys/signalfd.h>
 
 #include "fuse.h"
+#include "sysexit.h"
 
 static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t init_cond = PTHREAD_COND_INITIALIZER;
@@ -399,8 +400,10 @@ int daemon_run(struct mount_opts *o, int report_fd)
 			set_err("eventfd/signalfd: %s", strerror(errno));
 		goto fail;
 	}
-	if (connect_all(fs, o) < 0) {
-		g_exit = EX_UNAVAILABLE;
+	rc = connect_all(fs, o);
+	if (rc < 0) {
+		/* as nvmeof(8) exits for the same failure */
+		g_exit = nvmeof_sysexit(-rc, fs->start_status, true);
 		goto fail;
 	}
 	if (ctrls_init(fs, &max_q, &qd) < 0 || session_mount(fs, &mounted) < 0)

@@ -242,6 +242,7 @@ struct fs {
 	unsigned disc_reads, disc_added, disc_removed;
 	uint64_t disc_genctr;
 	int64_t disc_read_ms;    /* wall clock of the last read */
+	uint16_t start_status;   /* NVMe status of a failed first connect */
 	char disc_err[600];      /* why the last read or connect failed */
 	uid_t uid;
 	gid_t gid;

@@ -137,9 +137,10 @@ no_secret_in_ps
 expect 0 disconnect "$T/mnt"
 [ -e "$T/k" ] || fail "disconnect removed the user's own secret file"
 
-# a wrong host secret: nvmeof-mount's message and exit code (69, the
-# controller refused the connection); no secret file left behind, no mount
-expect 69 connect "$ADDR" -n "$TEST_NQN" -q "$H" --dhchap-secret "$WRONG"
+# a wrong host secret: nvmeof-mount's message and exit code (76, as
+# nvmeof(8) says for a refused authentication); no secret file left behind,
+# no mount
+expect 76 connect "$ADDR" -n "$TEST_NQN" -q "$H" --dhchap-secret "$WRONG"
 err_has "authentication failed"
 [ -e "$HF" ] && fail "a failed connect left $HF"
 grep -qF " $DIR " /proc/self/mountinfo && fail "a failed connect mounted $DIR"

@@ -53,12 +53,13 @@ mkdir -p "$T/mnt"
 expect 0 connect -t tcp -a 127.0.0.1 -s "$TPORT" -n "$SECOND" -m "$T/mnt"
 grep -qF " $T/mnt " /proc/self/mountinfo || fail "$T/mnt is not mounted"
 fusermount3 -u "$T/mnt" || fail "fusermount3 -u $T/mnt"
-# an unknown subsystem: nvmeof-mount's error, its exit code
-expect 69 connect "$ADDR" -n nqn.2026-11.org.example:nothing --base "$T/run"
+# an unknown subsystem: nvmeof-mount's error, its exit code (76: Connect
+# refused, as for identify)
+expect 76 connect "$ADDR" -n nqn.2026-11.org.example:nothing --base "$T/run"
 err_has "nvmeof-mount of nqn.2026-11.org.example:nothing"
 [ -d "$T/run/nqn.2026-11.org.example-nothing" ] && fail "the failed mount point was left behind"
 # a directory of the user's own stays, mounted or not
-expect 69 connect "$ADDR" -n nqn.2026-11.org.example:nothing -m "$T/mnt"
+expect 76 connect "$ADDR" -n nqn.2026-11.org.example:nothing -m "$T/mnt"
 [ -d "$T/mnt" ] || fail "a failed connect removed the user's directory $T/mnt"
 
 # connect-all from discovery.conf: the second subsystem, the first skipped

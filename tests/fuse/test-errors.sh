@@ -17,8 +17,8 @@ expect_mount_fail 69 "127.0.0.1:$closed" -n "$TEST_NQN" "127.0.0.1:$closed" "$MN
 grep -qi "refused" "$T/err" || fail "no 'refused' in: $(cat "$T/err")"
 expect_mount_fail 69 "127.0.0.1:$closed" "127.0.0.1:$closed" "$MNT"
 
-# an NQN the target does not have
-expect_mount_fail 69 "$ADDR" -n nqn.2026-11.org.example:no-such "$ADDR" "$MNT"
+# an NQN the target does not have: Connect refused, 76 as in nvmeof(8)
+expect_mount_fail 76 "$ADDR" -n nqn.2026-11.org.example:no-such "$ADDR" "$MNT"
 [ "$(live_associations)" -eq 0 ] || fail "a failed mount left an association"
 
 # mount point missing, not a directory, busy
