@@ -23,8 +23,7 @@
 
 #define JSON NVMEOF_DESCRIBE_JSON
 
-/* fixture tests/data/NAME, malloc()ed to its exact length */
-uint8_t *load(const char *name, size_t *len);
+#include "fixture.h"
 /* a copy of exactly len bytes (ASan red zone right after it) */
 uint8_t *dup_exact(const void *p, size_t len);
 /* nvmeof_describe() on an exact-length copy of p */

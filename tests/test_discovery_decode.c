@@ -11,6 +11,7 @@
 
 #include "nvme_spec.h"
 #include "nvmeof.h"
+#include "fixture.h"
 
 #ifndef TEST_DATA_DIR
 #error "build with -DTEST_DATA_DIR=\"<srcdir>/tests/data\""
@@ -18,28 +19,6 @@
 
 #define HDR 1024u
 #define ENT 1024u
-
-static uint8_t *load(const char *name, size_t *len)
-{
-	char path[512];
-	uint8_t *buf;
-	FILE *f;
-	long n;
-
-	snprintf(path, sizeof path, "%s/%s", TEST_DATA_DIR, name);
-	f = fopen(path, "rb");
-	cr_assert_not_null(f, "cannot open %s", path);
-	cr_assert_eq(fseek(f, 0, SEEK_END), 0);
-	n = ftell(f);
-	cr_assert_gt(n, 0);
-	rewind(f);
-	buf = malloc((size_t)n);
-	cr_assert_not_null(buf);
-	cr_assert_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
-	fclose(f);
-	*len = (size_t)n;
-	return buf;
-}
 
 /* Decode a copy of exactly len bytes. */
 static int decode_exact(const void *p, size_t len, struct nvmeof_disc_log **log)
