@@ -104,6 +104,11 @@ struct nvmeof_opts {
 	const char *tls_key_file;
 	int tls_psk_derivation;
 	int tls_identity;
+	/* Instead of tls_key/tls_key_file: a file (mode 0600) holding a TLS
+	 * PSK already derived (from a kernel keyring, or check-tls-key's "TLS
+	 * PSK" line), 64 or 96 hex digits; the cipher suite follows from the
+	 * length, the identity is version 0, tls_psk_derivation is unused. */
+	const char *tls_psk_file;
 };
 
 #define NVMEOF_BUSY_POLL_US 50
@@ -167,8 +172,10 @@ struct nvmeof_ctrl_status {
 	char tls_version[16];    /* "TLSv1.3" */
 	char tls_cipher[32];     /* "TLS_AES_128_GCM_SHA256" ... */
 	char tls_identity[530];  /* NVMEOF_TLS_IDENTITY_MAX */
-	const char *tls_derivation; /* "rfc" or "compat": the one that worked */
+	const char *tls_derivation; /* "rfc" or "compat": the one that worked;
+				     * "raw" for nvmeof_opts.tls_psk_file */
 	bool ktls;               /* the kernel does the record layer (kTLS) */
+	double tls_handshake_ms; /* the last handshake, TCP connected to done */
 };
 void nvmeof_ctrl_status(struct nvmeof_ctrl *ctrl, struct nvmeof_ctrl_status *st);
 
