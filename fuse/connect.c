@@ -57,6 +57,11 @@ static void base_opts(const struct mount_opts *o, struct nvmeof_opts *no)
 	no->data_digest = o->data_digest;
 	no->dhchap_secret_file = o->dhchap_secret_file;
 	no->dhchap_ctrl_secret_file = o->dhchap_ctrl_secret_file;
+	no->tls = o->tls;
+	no->tls_key_file = o->tls_key_file;
+	no->tls_psk_file = o->tls_psk_file;
+	no->tls_psk_derivation = o->tls_psk_derivation;
+	no->tls_identity = o->tls_identity;
 }
 
 /* At mount, before any other thread: the next slot. */
