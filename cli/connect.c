@@ -789,6 +789,7 @@ static int connect_log(struct cli *c, unsigned *count)
 	for (i = 0; i < log->numrec; i++) {
 		const struct nvmeof_disc_entry *e = &log->entries[i];
 		char dir[PATH_MAX];
+		int tls;
 
 		if (e->subtype != SUBTYPE_NVME || e->trtype != TRTYPE_TCP)
 			continue;
@@ -806,7 +807,16 @@ static int connect_log(struct cli *c, unsigned *count)
 			c->dhchap_secret = h;
 			c->dhchap_ctrl_secret = ctrl_secret = k;
 		}
-		r = do_mount(c, e->traddr, e->trsvcid, e->subnqn, dir, c->tls);
+		/* TSAS/TREQ: TLS where the port offers it and we have a key */
+		tls = nvmeof_disc_entry_tls(e, c->tls);
+		if (tls < 0) {
+			cli_err(c, "%s at %s:%s: the port requires TLS (TREQ): give --tls-key "
+				"(or --tls-key-file PATH)", e->subnqn, e->traddr, e->trsvcid);
+			if (!rc)
+				rc = EXIT_CONFIG;
+			continue;
+		}
+		r = do_mount(c, e->traddr, e->trsvcid, e->subnqn, dir, tls == 1);
 		if (r && !rc)
 			rc = r;
 		if (!r)

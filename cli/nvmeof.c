@@ -366,6 +366,7 @@ static int exit_for_errno(int e, bool connecting)
 	case ENOMEM: case EAGAIN: case EMFILE: case ENFILE:
 		return EXIT_OSERR;
 	case EKEYREJECTED: /* TLS: the target knows no such PSK */
+	case ENOKEY:       /* TLS: the port requires it, no key given */
 		return EXIT_CONFIG;
 	default:
 		return EXIT_IOERR;

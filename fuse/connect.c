@@ -158,6 +158,14 @@ static int connect_entry(const struct mount_opts *o,
 	no.trsvcid = e->trsvcid[0] ? e->trsvcid : o->port;
 	no.subnqn = e->subnqn;
 	dbg("discovered %s at %s:%s", e->subnqn, no.traddr, no.trsvcid);
+	/* TSAS/TREQ: TLS where the port offers it and we have a key */
+	rc = nvmeof_disc_entry_tls(e, o->tls);
+	if (rc < 0) {
+		snprintf(err, errlen, "%s at %s:%s: the port requires TLS (TREQ): give "
+			 "-o tls_key_file=PATH", e->subnqn, no.traddr, no.trsvcid);
+		return rc;
+	}
+	no.tls = rc == 1;
 	rc = nvmeof_connect(&no, cp);
 	if (rc < 0)
 		snprintf(err, errlen, "%s at %s:%s: %s", e->subnqn, no.traddr,
@@ -177,7 +185,7 @@ static int connect_discovered(struct fs *fs, const struct mount_opts *o)
 	uint64_t i, j;
 	unsigned tried = 0, listed = 0;
 	char first_err[600] = "", err[600];
-	int rc;
+	int rc, first_rc = -EIO;
 
 	disc_opts(o, &no);
 	no.kato_ms = o->kato_s > 0 ? o->kato_s * 1000 : DISC_KATO_MS;
@@ -214,8 +222,10 @@ static int connect_discovered(struct fs *fs, const struct mount_opts *o)
 		tried++;
 		rc = connect_entry(o, e, &c, err, sizeof err);
 		if (rc < 0) {
-			if (!first_err[0])
+			if (!first_err[0]) {
 				snprintf(first_err, sizeof first_err, "%s", err);
+				first_rc = rc;
+			}
 			fprintf(stderr, PROG ": warning: %s\n", err);
 			continue;
 		}
@@ -233,11 +243,12 @@ static int connect_discovered(struct fs *fs, const struct mount_opts *o)
 	nvmeof_disc_log_free(log);
 	if (!fs->nr_ctrls) {
 		nvmeof_disconnect(dc);
-		if (tried)
+		if (tried) {
 			set_err("%s", first_err);
-		else
-			set_err("%s:%s: the discovery controller lists no NVM subsystem reachable over TCP",
-				o->host, o->port);
+			return first_rc;
+		}
+		set_err("%s:%s: the discovery controller lists no NVM subsystem reachable over TCP",
+			o->host, o->port);
 		return -ENOENT;
 	}
 	fs->multi = listed > 1;

@@ -399,8 +399,10 @@ int daemon_run(struct mount_opts *o, int report_fd)
 			set_err("eventfd/signalfd: %s", strerror(errno));
 		goto fail;
 	}
-	if (connect_all(fs, o) < 0) {
-		g_exit = EX_UNAVAILABLE;
+	rc = connect_all(fs, o);
+	if (rc < 0) {
+		/* a TLS key missing where the port requires TLS: configuration */
+		g_exit = rc == -ENOKEY ? EX_CONFIG : EX_UNAVAILABLE;
 		goto fail;
 	}
 	if (ctrls_init(fs, &max_q, &qd) < 0 || session_mount(fs, &mounted) < 0)

@@ -69,6 +69,7 @@
 /* sysexits(3), as nvmeof-mount(8) documents them */
 #define EX_USAGE 64
 #define EX_UNAVAILABLE 69
+#define EX_CONFIG 78
 
 /* ---- options (options.c) ---------------------------------------------- */
 

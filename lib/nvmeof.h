@@ -420,6 +420,24 @@ void nvmeof_disc_log_free(struct nvmeof_disc_log *log);
 int nvmeof_disc_log_decode(const void *buf, size_t len,
 			   struct nvmeof_disc_log **logp);
 
+/* TLS in a discovery log entry of NVMe/TCP (NVMe/TCP 1.0 §4.2: TSAS byte 0
+ * SECTYPE; NVMe Base 2.0 Figure 293: TREQ bits 1:0 the secure channel). */
+#define NVMEOF_SECTYPE_NONE 0
+#define NVMEOF_SECTYPE_TLS12 1
+#define NVMEOF_SECTYPE_TLS13 2
+#define NVMEOF_TREQ_NOT_SPECIFIED 0
+#define NVMEOF_TREQ_REQUIRED 1
+#define NVMEOF_TREQ_NOT_REQUIRED 2
+#define NVMEOF_TREQ_SECURE_MASK 3
+/* Whether to connect to entry e over TLS, with have_key telling whether
+ * the host has a TLS key: 1 when the entry offers TLS (a SECTYPE, or TREQ
+ * "required") and a key is there, 0 when it offers none or TLS is not
+ * required and no key is given, -ENOKEY when TREQ says required and no
+ * key is given (message: "the port requires TLS (TREQ) ..."). */
+int nvmeof_disc_entry_tls(const struct nvmeof_disc_entry *e, bool have_key);
+/* "required", "not required", "not specified" (TREQ bits 1:0) */
+const char *nvmeof_treq_str(uint8_t treq);
+
 /* ---- host identity ---------------------------------------------------- */
 
 /* The host NQN: /etc/nvme/hostnqn if present and valid, otherwise a stable
