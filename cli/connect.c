@@ -976,6 +976,7 @@ static void list_one(struct cli *c, struct lsub *ls, const char *mnt, const char
 {
 	char f[PATH_MAX + 16], subnqn[300], addr[320], state[32], cntlid[16];
 	char sn[64], mn[96], fr[32];
+	char tls[32], tcipher[48], tderiv[32], trec[16];
 	unsigned ns[256];
 	size_t nns = 0, i;
 	struct dirent *de;
@@ -986,6 +987,12 @@ static void list_one(struct cli *c, struct lsub *ls, const char *mnt, const char
 	field(f, "address", addr, sizeof addr);
 	field(f, "state", state, sizeof state);
 	field(f, "cntlid", cntlid, sizeof cntlid);
+	field(f, "tls", tls, sizeof tls);
+	if (tls[0]) {
+		field(f, "tls_cipher", tcipher, sizeof tcipher);
+		field(f, "tls_derivation", tderiv, sizeof tderiv);
+		field(f, "tls_records", trec, sizeof trec);
+	}
 	snprintf(f, sizeof f, "%s/identify", dir);
 	field(f, "sn", sn, sizeof sn);
 	field(f, "mn", mn, sizeof mn);
@@ -1018,6 +1025,17 @@ static void list_one(struct cli *c, struct lsub *ls, const char *mnt, const char
 		out_json_string(stdout, mn);
 		printf(",\n      \"Firmware\": ");
 		out_json_string(stdout, fr);
+		if (tls[0]) {
+			printf(",\n      \"TLS\": {\"Version\": ");
+			out_json_string(stdout, tls);
+			printf(", \"Cipher\": ");
+			out_json_string(stdout, tcipher);
+			printf(", \"Derivation\": ");
+			out_json_string(stdout, tderiv);
+			printf(", \"Records\": ");
+			out_json_string(stdout, trec);
+			printf("}");
+		}
 		printf(",\n      \"Namespaces\": [");
 		for (i = 0; i < nns; i++)
 			printf("%s%u", i ? ", " : "", ns[i]);
@@ -1036,6 +1054,9 @@ static void list_one(struct cli *c, struct lsub *ls, const char *mnt, const char
 			printf(" n%u", ns[i]);
 		printf("%s\n", nns ? "" : " none");
 		printf("\\\n +- tcp traddr=%s cntlid=%s %s\n", addr, cntlid, state);
+		if (tls[0])
+			printf("    tls=%s cipher=%s derivation=%s records=%s\n", tls, tcipher,
+			       tderiv, trec);
 	}
 	ls->first = false;
 }

@@ -60,6 +60,10 @@ do_mount --hostnqn "$H" -c 1 -k 2 -o "tls,tls_key_file=$T/key"
 st tls_handshake | grep -Eq '^[0-9]+\.[0-9]{2} ms$' || fail "status tls_handshake: '$(st tls_handshake)'"
 grep -q NVMeTLSkey "$MNT/status" &&
 	fail "the key is in status"
+# list-subsys names the TLS of the path
+NVMEOF_MOUNT="$NVMEOF_MOUNT" "$NVMEOF" list-subsys >"$T/ls" || fail "list-subsys"
+grep -qF "    tls=TLSv1.3 cipher=TLS_AES_128_GCM_SHA256 derivation=compat (auto) records=" "$T/ls" ||
+	fail "list-subsys: $(cat "$T/ls")"
 dd if="$MNT/n1" bs=1M count=2 iflag=direct status=none | cmp -n 2097152 - "$T/expect" ||
 	fail "read over TLS"
 head -c 262144 /dev/urandom >"$T/blk"
@@ -81,6 +85,19 @@ dd if="$MNT/n1" bs=1M skip=4 count=2 iflag=direct status=none |
 	cmp - "$T/expect" -i 0:4194304 -n 2097152 || fail "read after the reconnect"
 [ "$(st tls_derivation)" = "compat (auto)" ] || fail "after the reconnect: '$(st tls_derivation)'"
 do_umount
+
+# nvmeof connect: the key goes as a file, and it says what TLS it got
+mkdir -p "$T/mnt2" "$T/run"
+NVMEOF_RUN_DIR="$T/run" NVMEOF_MOUNT="$NVMEOF_MOUNT" "$NVMEOF" connect "$ADDR" \
+	-n "$TEST_NQN" --hostnqn "$H" --tls-key "$(cat "$T/key")" -m "$T/mnt2" \
+	>"$T/out" 2>"$T/err" || fail "nvmeof connect --tls-key exited $?"
+grep -qF "$T/mnt2: TLS tls=TLSv1.3 cipher=TLS_AES_128_GCM_SHA256 identity=$ID derivation=compat (auto) records=" \
+	"$T/out" || fail "connect's TLS line: $(cat "$T/out")"
+grep -q 'handshake=[0-9]*\.[0-9][0-9] ms$' "$T/out" || fail "connect: no handshake time: $(cat "$T/out")"
+ls "$T/run/.dhchap/"*.tls >/dev/null 2>&1 || fail "no key file of connect's"
+NVMEOF_RUN_DIR="$T/run" "$NVMEOF" disconnect "$T/mnt2" >"$T/out" 2>"$T/err" ||
+	fail "disconnect: $(cat "$T/err")"
+ls "$T/run/.dhchap/"*.tls >/dev/null 2>&1 && fail "disconnect left the key file"
 
 # the TLS PSK itself, as check-tls-key prints it
 rm -f "$T/psk"; (umask 077 && grep '^TLS PSK (compat): ' "$T/chk" >"$T/psk")
