@@ -775,7 +775,9 @@ static int connect_log(struct cli *c, unsigned *count)
 	 * controllers rarely authenticate (Linux nvmet's never does), and
 	 * the host secret is still offered when asked for. */
 	c->dhchap_ctrl_secret = NULL;
+	c->disc_tls_fallback = true;
 	rc = cli_connect(c, NULL, NULL, NULL, 0, 0, &ctrl);
+	c->disc_tls_fallback = false;
 	c->dhchap_ctrl_secret = ctrl_secret;
 	if (rc)
 		return rc;

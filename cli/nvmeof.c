@@ -501,6 +501,15 @@ int cli_connect(struct cli *c, const char *traddr, const char *trsvcid,
 	for (i = 0; i < n; i++) {
 		o.trsvcid = ports[i];
 		rc = nvmeof_connect(&o, ctrlp);
+		/* connect-all: a key for the subsystems, a discovery port
+		 * without TLS; the log's entries still say where TLS goes */
+		if (rc && o.tls && c->disc_tls_fallback && (rc == -EPROTO || rc == -ECONNRESET) &&
+		    strstr(nvmeof_get_error(), "TLS handshake with")) {
+			cli_err(c, "warning: %s; reading the discovery log without TLS (each "
+				"subsystem gets TLS where its entry offers it)", nvmeof_get_error());
+			o.tls = false;
+			rc = nvmeof_connect(&o, ctrlp);
+		}
 		/* Only a refused TCP connection falls back to the next port. */
 		if (rc != -ECONNREFUSED)
 			break;

@@ -191,6 +191,15 @@ static int connect_discovered(struct fs *fs, const struct mount_opts *o)
 	no.kato_ms = o->kato_s > 0 ? o->kato_s * 1000 : DISC_KATO_MS;
 	no.ctrl_loss_tmo = -1; /* for as long as the tree is mounted */
 	rc = nvmeof_connect(&no, &dc);
+	/* a key for the subsystems, a discovery port without TLS: the log's
+	 * entries still say where TLS goes */
+	if (rc < 0 && no.tls && (rc == -EPROTO || rc == -ECONNRESET) &&
+	    strstr(nvmeof_get_error(), "TLS handshake with")) {
+		note("warning: %s; reading the discovery log without TLS (each subsystem "
+		     "gets TLS where its entry offers it)", nvmeof_get_error());
+		no.tls = false;
+		rc = nvmeof_connect(&no, &dc);
+	}
 	if (rc == 0)
 		rc = nvmeof_discover(dc, &log);
 	if (rc < 0) {

@@ -4,7 +4,8 @@
 # reads the log and shows TSAS/TREQ per entry (table and JSON); connect-all
 # through it honours the entries: the target's port says sectype none, so
 # the subsystem is mounted without TLS even though a key was given (shown by
-# --dry-run). Without the key the TLS port cannot be read at all.
+# --dry-run); against a discovery port without TLS, connect-all warns and
+# reads the log without it. Without the key the TLS port cannot be read.
 . "$(dirname "$0")/lib.sh"
 PROXY="$top_builddir/tests/tls_proxy"
 [ -x "$PROXY" ] || fail "no $PROXY"
@@ -50,6 +51,18 @@ NVMEOF_RUN_DIR="$T/run" expect 0 connect "$P" -n "$TEST_NQN" --hostnqn "$H" \
 	--tls-key "$(cat "$T/key")" -m "$T/m" --dry-run
 grep -q 'NVMeTLSkey' "$T/out" && fail "the key is on nvmeof-mount's command line"
 out_has "-o tls,tls_key_file=$T/run/.dhchap/"
+
+# a key given, a discovery port without TLS (the target's own): the log is
+# read without TLS after a warning, and the entries decide
+NVMEOF_RUN_DIR="$T/run" expect 0 connect-all "$ADDR" --hostnqn "$H" --tls-key-file "$T/key" \
+	--dry-run
+err_has "reading the discovery log without TLS"
+out_has "127.0.0.1:$TPORT"
+grep -q -- '-o tls' "$T/out" && fail "TLS asked of a port whose entry says none: $(cat "$T/out")"
+# but discover, asked for TLS, does not fall back
+run discover "$ADDR" --hostnqn "$H" --tls-key-file "$T/key"
+[ "$RC" -ne 0 ] || fail "discover --tls-key-file of a plaintext port succeeded"
+err_has "TLS handshake with $ADDR failed"
 
 # the TLS port without TLS: the ICReq is no ClientHello
 run discover "$P" --hostnqn "$H"

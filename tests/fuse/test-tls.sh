@@ -41,6 +41,7 @@ until [ -s "$T/pport" ]; do
 	i=$((i + 1)); [ $i -lt 400 ] || fail "tls_proxy wrote no port"
 	sleep 0.05
 done
+TADDR=$ADDR
 ADDR="127.0.0.1:$(cat "$T/pport")"
 
 # refused before anything is sent: a key file others can read, no key
@@ -98,6 +99,15 @@ ls "$T/run/.dhchap/"*.tls >/dev/null 2>&1 || fail "no key file of connect's"
 NVMEOF_RUN_DIR="$T/run" "$NVMEOF" disconnect "$T/mnt2" >"$T/out" 2>"$T/err" ||
 	fail "disconnect: $(cat "$T/err")"
 ls "$T/run/.dhchap/"*.tls >/dev/null 2>&1 && fail "disconnect left the key file"
+
+# a discovery mount with a key, of a port without TLS: the log is read
+# without TLS (a warning), and the entry (sectype none) mounted without it
+PADDR=$ADDR; ADDR=$TADDR
+NO_NQN=1 do_mount --hostnqn "$H" -o "tls_key_file=$T/key"
+[ -n "$(st tls)" ] && fail "TLS on a port whose entry says none: $(cat "$MNT/status")"
+[ "$(st state)" = live ] || fail "state $(st state)"
+do_umount
+ADDR=$PADDR
 
 # the TLS PSK itself, as check-tls-key prints it
 rm -f "$T/psk"; (umask 077 && grep '^TLS PSK (compat): ' "$T/chk" >"$T/psk")
