@@ -401,8 +401,9 @@ int daemon_run(struct mount_opts *o, int report_fd)
 	}
 	rc = connect_all(fs, o);
 	if (rc < 0) {
-		/* a TLS key missing where the port requires TLS: configuration */
-		g_exit = rc == -ENOKEY ? EX_CONFIG : EX_UNAVAILABLE;
+		/* TLS: a key missing where the port requires TLS, or one the
+		 * target does not know: configuration */
+		g_exit = rc == -ENOKEY || rc == -EKEYREJECTED ? EX_CONFIG : EX_UNAVAILABLE;
 		goto fail;
 	}
 	if (ctrls_init(fs, &max_q, &qd) < 0 || session_mount(fs, &mounted) < 0)

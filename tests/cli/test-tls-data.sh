@@ -41,6 +41,8 @@ for spec in "1 0" "2 0" "2 1"; do
 		--tls-identity "$idv" --verify -w rw -M 50 -q 16 -o 128k -t 1 --span 16M
 	# the plain port still works, and TLS to it does not
 	expect 0 identify "$ADDR" -n "$TEST_NQN" --hostnqn "$H"
+	expect 0 perf "$ADDR" -n "$TEST_NQN" --hostnqn "$H" -w read -q 4 -o 4k -t 1 --span 1M
+	grep -q '^tls handshake' "$T/out" && fail "perf without TLS printed a handshake time"
 	kill "$PPID_"; wait "$PPID_" 2>/dev/null; PPID_=
 done
 exit 0

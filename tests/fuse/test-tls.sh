@@ -51,6 +51,15 @@ refused "-o tls needs tls_key_file=PATH" -n "$TEST_NQN" -o tls "$ADDR" "$MNT"
 refused "tls_psk_derivation 'best'" -n "$TEST_NQN" \
 	-o "tls_key_file=$T/key,tls_psk_derivation=best" "$ADDR" "$MNT"
 
+# the proxy holds the compat PSK: rfc alone is refused, exit 78, the hint
+RC=0
+"$NVMEOF_MOUNT" -n "$TEST_NQN" --hostnqn "$H" -o "tls_key_file=$T/key,tls_psk_derivation=rfc" \
+	"$ADDR" "$MNT" >"$T/out" 2>"$T/err" || RC=$?
+[ "$RC" -eq 78 ] || fail "a refused PSK: exit $RC, expected 78"
+grep -qF "no PSK matches identity '$ID' (wrong key, or the target derives the key the other way: try --tls-psk-derivation compat)" \
+	"$T/err" || fail "a refused PSK: $(cat "$T/err")"
+is_mounted "$MNT" && fail "mounted with a refused PSK"
+
 do_mount --hostnqn "$H" -c 1 -k 2 -o "tls,tls_key_file=$T/key"
 [ "$(st tls)" = TLSv1.3 ] || fail "status tls: '$(st tls)'"
 [ "$(st tls_cipher)" = TLS_AES_128_GCM_SHA256 ] || fail "status tls_cipher: '$(st tls_cipher)'"
