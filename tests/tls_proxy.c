@@ -6,8 +6,10 @@
  * identity and key given) and passes the bytes to and from TARGET_PORT on
  * 127.0.0.1, one thread per connection. Nothing but libssl does TLS.
  *
- *   tls_proxy PORT_FILE TARGET_PORT IDENTITY PSK_HEX
+ *   tls_proxy PORT_FILE TARGET_PORT IDENTITY PSK_HEX [LISTEN_PORT]
  *
+ * LISTEN_PORT (default 0: the kernel's choice) lets a test start a proxy
+ * again where the one it killed listened.
  * SIGUSR1 drops every connection (both sides, no close_notify) and keeps
  * listening: a host must reconnect through a new handshake. Each completed
  * handshake prints "tls_proxy: handshake N" on stderr.
@@ -167,10 +169,13 @@ int main(int argc, char **argv)
 	FILE *f;
 	int lfd, one = 1;
 
-	if (argc != 5 || strlen(argv[4]) % 2 || strlen(argv[4]) > 2 * sizeof psk) {
-		fprintf(stderr, "usage: tls_proxy PORT_FILE TARGET_PORT IDENTITY PSK_HEX\n");
+	if ((argc != 5 && argc != 6) || strlen(argv[4]) % 2 || strlen(argv[4]) > 2 * sizeof psk) {
+		fprintf(stderr, "usage: tls_proxy PORT_FILE TARGET_PORT IDENTITY PSK_HEX "
+			"[LISTEN_PORT]\n");
 		return 64;
 	}
+	if (argc == 6)
+		a.sin_port = htons((uint16_t)atoi(argv[5]));
 	static sigset_t usr1;
 	pthread_t drop_tid;
 

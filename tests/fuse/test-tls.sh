@@ -2,8 +2,9 @@
 # nvmeof-mount over TLS: nvmeof-target behind a TLS 1.3 PSK front
 # (tests/tls_proxy). -o tls,tls_key_file= mounts; status shows the TLS
 # version, cipher, identity, the derivation that worked, userspace records
-# and the handshake time; the proxy drops every connection: the mount
-# reconnects through a new handshake and I/O goes on with the data intact.
+# and the handshake time; the proxy drops every connection, then dies and
+# comes back on its port: each time the mount reconnects through a new
+# handshake and I/O goes on with the data intact.
 # A key file others can read and -o tls without a key are refused; a
 # TLS PSK already derived (tls_psk_file=) mounts too.
 . "$(dirname "$0")/lib.sh"
@@ -97,6 +98,26 @@ dd if="$MNT/n1" bs=64k skip=16 count=4 iflag=direct status=none | cmp - "$T/blk"
 dd if="$MNT/n1" bs=1M skip=4 count=2 iflag=direct status=none |
 	cmp - "$T/expect" -i 0:4194304 -n 2097152 || fail "read after the reconnect"
 [ "$(st tls_derivation)" = "compat (auto)" ] || fail "after the reconnect: '$(st tls_derivation)'"
+
+# the proxy itself goes (SIGKILL) and comes back on its port: the mount
+# waits, reconnecting, then goes on through a new handshake
+pport=$(cat "$T/pport")
+rc0=$(st reconnects)
+kill -9 "$PXPID"; wait "$PXPID" 2>/dev/null; PXPID=
+until_state reconnecting
+rm -f "$T/pport"
+"$PROXY" "$T/pport" "$TPORT" "$ID" "$PSK" "$pport" 2>"$T/proxy2.log" &
+PXPID=$!
+until_state live
+[ "$(st reconnects)" -gt "$rc0" ] || fail "reconnects: $(st reconnects) after $rc0"
+grep -q 'handshake' "$T/proxy2.log" || fail "no handshake with the new proxy"
+dd if="$MNT/n1" bs=64k skip=16 count=4 iflag=direct status=none | cmp - "$T/blk" ||
+	fail "read back through the new proxy"
+head -c 131072 /dev/urandom >"$T/blk2"
+dd if="$T/blk2" of="$MNT/n1" bs=64k seek=40 conv=notrunc oflag=direct status=none ||
+	fail "write through the new proxy"
+dd if="$MNT/n1" bs=64k skip=40 count=2 iflag=direct status=none | cmp - "$T/blk2" ||
+	fail "read back the write through the new proxy"
 do_umount
 
 # nvmeof connect: the key goes as a file, and it says what TLS it got
