@@ -165,6 +165,8 @@ struct cli {
 	/* NVMe/TCP over TLS on connecting commands */
 	bool tls;
 	const char *tls_key, *tls_key_file;
+	const char *tls_psk_file;  /* a TLS PSK already derived, in hex */
+	bool disc_tls_fallback;    /* connect-all: discovery without TLS if it has none */
 	int tls_psk_derivation;
 };
 

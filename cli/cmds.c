@@ -98,18 +98,23 @@ static void disc_table(const struct nvmeof_disc_log *log)
 		wa = a > wa ? a : wa;
 		wn = n > wn ? n : wn;
 	}
-	printf("%-6s %-6s %-9s %-*s %-7s %-*s %-6s %-6s %s\n", "trtype", "adrfam",
+	printf("%-6s %-6s %-9s %-*s %-7s %-*s %-6s %-6s %-7s %s\n", "trtype", "adrfam",
 	       "subtype", wa, "traddr", "trsvcid", wn, "subnqn", "portid", "cntlid",
-	       "sectype");
+	       "sectype", "treq");
 	for (i = 0; i < log->numrec; i++) {
 		const struct nvmeof_disc_entry *e = &log->entries[i];
 		char b1[8], b2[8], b3[8], b4[8];
 
-		printf("%-6s %-6s %-9s %-*s %-7s %-*s %-6u 0x%04x %s\n",
+		/* TREQ bits 1:0, the secure channel: one word for the table */
+		static const char *const treqs[] = { "unspecified", "required",
+						     "not-required", "reserved" };
+
+		printf("%-6s %-6s %-9s %-*s %-7s %-*s %-6u 0x%04x %-7s %s\n",
 		       word(e->trtype, trtypes, 4, b1), word(e->adrfam, adrfams, 5, b2),
 		       word(e->subtype, subtypes, 4, b3), wa, e->traddr, e->trsvcid,
 		       wn, e->subnqn, e->portid, e->cntlid,
-		       e->trtype == TRTYPE_TCP ? word(e->sectype, sectypes, 3, b4) : "-");
+		       e->trtype == TRTYPE_TCP ? word(e->sectype, sectypes, 3, b4) : "-",
+		       treqs[e->treq & NVMEOF_TREQ_SECURE_MASK]);
 	}
 }
 

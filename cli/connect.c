@@ -444,6 +444,8 @@ void cli_secret_remove(const char *mnt)
 		unlink(path);
 	if (cli_secret_path(mnt, "ctrl", path, sizeof path) == 0)
 		unlink(path);
+	if (cli_secret_path(mnt, "tls", path, sizeof path) == 0)
+		unlink(path);
 }
 
 /* Write secret to path (its directory made 0700, ours), atomically: a
@@ -515,7 +517,7 @@ static int secret_opt(struct cli *c, const char *value, const char *mnt, const c
 	*wrote = false;
 	if (!value)
 		return 0;
-	if (!strncmp(value, "DHHC-1:", 7)) {
+	if (!strncmp(value, "DHHC-1:", 7) || !strncmp(value, "NVMeTLSkey-1:", 13)) {
 		rc = cli_secret_path(mnt, kind, path, sizeof path);
 		if (rc < 0) {
 			cli_err(c, "%s: the mount point's path is too long for a secret file name", mnt);
@@ -531,9 +533,12 @@ static int secret_opt(struct cli *c, const char *value, const char *mnt, const c
 		char *r = realpath(value, NULL);
 
 		if (!r) {
-			cli_err(c, "--%s %s: %s (neither a DHHC-1 secret nor a file)",
-				!strcmp(kind, "host") ? "dhchap-secret" : "dhchap-ctrl-secret",
-				value, strerror(errno));
+			if (!strcmp(kind, "tls"))
+				cli_err(c, "%s: %s", value, strerror(errno));
+			else
+				cli_err(c, "--%s %s: %s (neither a DHHC-1 secret nor a file)",
+					!strcmp(kind, "host") ? "dhchap-secret" :
+					"dhchap-ctrl-secret", value, strerror(errno));
 			return EXIT_USAGE;
 		}
 		snprintf(path, sizeof path, "%s", r);
@@ -550,18 +555,64 @@ static int secret_opt(struct cli *c, const char *value, const char *mnt, const c
 	return 0;
 }
 
+/* -o tls and the key's file (a file of ours for a key given as a
+ * string), appended to opt. */
+static int tls_opt(struct cli *c, const char *mnt, char *opt, size_t n, bool *wrote)
+{
+	size_t o;
+	int rc;
+
+	o = strlen(opt);
+	if ((size_t)snprintf(opt + o, n - o, "%stls", o ? "," : "") >= n - o)
+		return EXIT_USAGE;
+	if (c->tls_psk_file)
+		rc = secret_opt(c, c->tls_psk_file, mnt, "tls", "tls_psk_file", opt, n, wrote);
+	else
+		rc = secret_opt(c, c->tls_key ? c->tls_key : c->tls_key_file, mnt, "tls",
+				"tls_key_file", opt, n, wrote);
+	if (rc)
+		return rc;
+	o = strlen(opt);
+	if (c->tls_psk_derivation)
+		snprintf(opt + o, n - o, ",tls_psk_derivation=%s",
+			 c->tls_psk_derivation == NVMEOF_TLS_DERIVE_RFC ? "rfc" : "compat");
+	o = strlen(opt);
+	if (c->tls_identity)
+		snprintf(opt + o, n - o, ",tls_identity=%u", c->tls_identity);
+	return 0;
+}
+
+static void field(const char *file, const char *key, char *out, size_t n);
+
+/* The TLS lines of a new mount's status file, on one line. */
+static void print_tls(const char *dir)
+{
+	static const char *const keys[] = { "tls", "tls_cipher", "tls_identity",
+					    "tls_derivation", "tls_records", "tls_handshake" };
+	char f[PATH_MAX + 16], v[600];
+
+	snprintf(f, sizeof f, "%s/status", dir);
+	printf("%s: TLS", dir);
+	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+		field(f, keys[i], v, sizeof v);
+		if (v[0])
+			printf(" %s=%s", keys[i] + (i ? 4 : 0), v);
+	}
+	putchar('\n');
+}
+
 #define MAX_ARGS 48
 
 /* Mount subnqn at traddr:trsvcid on dir with nvmeof-mount: 0 or an exit
  * code (message said). */
 static int do_mount(struct cli *c, const char *traddr, const char *trsvcid,
-		    const char *subnqn, const char *dir)
+		    const char *subnqn, const char *dir, bool tls)
 {
 	char prog[PATH_MAX], addr[320], kato[16], clt[16], rd[16], fift[16];
-	char real[PATH_MAX], secrets[2 * PATH_MAX + 64];
+	char real[PATH_MAX], secrets[3 * PATH_MAX + 128];
 	const char *argv[MAX_ARGS];
 	struct stat sb;
-	bool made, wrote_h = false, wrote_c = false;
+	bool made, wrote_h = false, wrote_c = false, wrote_t = false;
 	int n = 0, st, i;
 	pid_t pid;
 
@@ -627,7 +678,7 @@ static int do_mount(struct cli *c, const char *traddr, const char *trsvcid,
 			return EXIT_IOERR;
 		}
 	}
-	if (c->dhchap_secret || c->dhchap_ctrl_secret) {
+	if (c->dhchap_secret || c->dhchap_ctrl_secret || tls) {
 		/* the files are named after the mount point as disconnect sees it */
 		char *r = realpath(dir, NULL);
 		int rc;
@@ -640,8 +691,10 @@ static int do_mount(struct cli *c, const char *traddr, const char *trsvcid,
 		if (!rc)
 			rc = secret_opt(c, c->dhchap_ctrl_secret, real, "ctrl",
 					"dhchap_ctrl_secret_file", secrets, sizeof secrets, &wrote_c);
+		if (!rc && tls)
+			rc = tls_opt(c, real, secrets, sizeof secrets, &wrote_t);
 		if (rc) {
-			if (wrote_h)
+			if (wrote_h || wrote_c || wrote_t)
 				cli_secret_remove(real);
 			if (made && !c->dry_run)
 				rmdir(dir);
@@ -682,13 +735,15 @@ static int do_mount(struct cli *c, const char *traddr, const char *trsvcid,
 
 		/* nvmeof-mount said why on stderr; its sysexits code is ours */
 		cli_err(c, "nvmeof-mount of %s at %s failed (exit %d)", subnqn, dir, code);
-		if (wrote_h || wrote_c)
+		if (wrote_h || wrote_c || wrote_t)
 			cli_secret_remove(real);
 		if (made)
 			rmdir(dir); /* the mount point we made, still empty */
 		return code == 127 ? EXIT_UNAVAILABLE : code >= 64 && code <= 78 ? code : EXIT_IOERR;
 	}
 	printf("%s: connected %s at %s\n", dir, subnqn, addr);
+	if (tls)
+		print_tls(dir);
 	return 0;
 }
 
@@ -702,7 +757,7 @@ int cmd_connect(struct cli *c)
 		snprintf(dir, sizeof dir, "%s", c->mountpoint);
 	else
 		mount_dir(c, c->subnqn, dir, sizeof dir);
-	return do_mount(c, c->host, c->port_given ? c->port : "4420", c->subnqn, dir);
+	return do_mount(c, c->host, c->port_given ? c->port : "4420", c->subnqn, dir, c->tls);
 }
 
 /* ---- connect-all ------------------------------------------------------------- */
@@ -720,7 +775,9 @@ static int connect_log(struct cli *c, unsigned *count)
 	 * controllers rarely authenticate (Linux nvmet's never does), and
 	 * the host secret is still offered when asked for. */
 	c->dhchap_ctrl_secret = NULL;
+	c->disc_tls_fallback = true;
 	rc = cli_connect(c, NULL, NULL, NULL, 0, 0, &ctrl);
+	c->disc_tls_fallback = false;
 	c->dhchap_ctrl_secret = ctrl_secret;
 	if (rc)
 		return rc;
@@ -734,6 +791,7 @@ static int connect_log(struct cli *c, unsigned *count)
 	for (i = 0; i < log->numrec; i++) {
 		const struct nvmeof_disc_entry *e = &log->entries[i];
 		char dir[PATH_MAX];
+		int tls;
 
 		if (e->subtype != SUBTYPE_NVME || e->trtype != TRTYPE_TCP)
 			continue;
@@ -751,7 +809,16 @@ static int connect_log(struct cli *c, unsigned *count)
 			c->dhchap_secret = h;
 			c->dhchap_ctrl_secret = ctrl_secret = k;
 		}
-		r = do_mount(c, e->traddr, e->trsvcid, e->subnqn, dir);
+		/* TSAS/TREQ: TLS where the port offers it and we have a key */
+		tls = nvmeof_disc_entry_tls(e, c->tls);
+		if (tls < 0) {
+			cli_err(c, "%s at %s:%s: the port requires TLS (TREQ): give --tls-key "
+				"(or --tls-key-file PATH)", e->subnqn, e->traddr, e->trsvcid);
+			if (!rc)
+				rc = EXIT_CONFIG;
+			continue;
+		}
+		r = do_mount(c, e->traddr, e->trsvcid, e->subnqn, dir, tls == 1);
 		if (r && !rc)
 			rc = r;
 		if (!r)
@@ -911,6 +978,7 @@ static void list_one(struct cli *c, struct lsub *ls, const char *mnt, const char
 {
 	char f[PATH_MAX + 16], subnqn[300], addr[320], state[32], cntlid[16];
 	char sn[64], mn[96], fr[32];
+	char tls[32], tcipher[48], tderiv[32], trec[16];
 	unsigned ns[256];
 	size_t nns = 0, i;
 	struct dirent *de;
@@ -921,6 +989,12 @@ static void list_one(struct cli *c, struct lsub *ls, const char *mnt, const char
 	field(f, "address", addr, sizeof addr);
 	field(f, "state", state, sizeof state);
 	field(f, "cntlid", cntlid, sizeof cntlid);
+	field(f, "tls", tls, sizeof tls);
+	if (tls[0]) {
+		field(f, "tls_cipher", tcipher, sizeof tcipher);
+		field(f, "tls_derivation", tderiv, sizeof tderiv);
+		field(f, "tls_records", trec, sizeof trec);
+	}
 	snprintf(f, sizeof f, "%s/identify", dir);
 	field(f, "sn", sn, sizeof sn);
 	field(f, "mn", mn, sizeof mn);
@@ -953,6 +1027,17 @@ static void list_one(struct cli *c, struct lsub *ls, const char *mnt, const char
 		out_json_string(stdout, mn);
 		printf(",\n      \"Firmware\": ");
 		out_json_string(stdout, fr);
+		if (tls[0]) {
+			printf(",\n      \"TLS\": {\"Version\": ");
+			out_json_string(stdout, tls);
+			printf(", \"Cipher\": ");
+			out_json_string(stdout, tcipher);
+			printf(", \"Derivation\": ");
+			out_json_string(stdout, tderiv);
+			printf(", \"Records\": ");
+			out_json_string(stdout, trec);
+			printf("}");
+		}
 		printf(",\n      \"Namespaces\": [");
 		for (i = 0; i < nns; i++)
 			printf("%s%u", i ? ", " : "", ns[i]);
@@ -971,6 +1056,9 @@ static void list_one(struct cli *c, struct lsub *ls, const char *mnt, const char
 			printf(" n%u", ns[i]);
 		printf("%s\n", nns ? "" : " none");
 		printf("\\\n +- tcp traddr=%s cntlid=%s %s\n", addr, cntlid, state);
+		if (tls[0])
+			printf("    tls=%s cipher=%s derivation=%s records=%s\n", tls, tcipher,
+			       tderiv, trec);
 	}
 	ls->first = false;
 }

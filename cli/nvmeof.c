@@ -137,6 +137,7 @@ enum opt_id {
 	O_DHCHAP_SECRET, O_DHCHAP_CTRL_SECRET,
 	O_KEY_HMAC, O_KEY_LEN, O_KEY_NQN, O_KEY_SECRET, O_KEY,
 	O_TLS_IDENTITY, O_TLS_HMAC, O_TLS, O_TLS_KEY, O_TLS_KEY_FILE, O_TLS_DERIV,
+	O_TLS_PSK_FILE,
 };
 
 struct opt_row {
@@ -268,6 +269,8 @@ static const struct opt_row opt_rows[] = {
 	  "the TLS PSK (NVMeTLSkey-1:...); implies --tls" },
 	{ O_TLS_KEY_FILE, 0, "tls-key-file", "PATH", C_NET,
 	  "a file (mode 0600) holding the TLS PSK; implies --tls" },
+	{ O_TLS_PSK_FILE, 0, "tls-psk-file", "PATH", C_NET,
+	  "a file (mode 0600) holding a TLS PSK already derived, in hex; implies --tls" },
 	{ O_TLS_DERIV, 0, "tls-psk-derivation", "HOW", C_NET,
 	  "auto (default: rfc, then compat), rfc or compat" },
 	{ O_TLS_IDENTITY, 0, "tls-identity", "0|1", C_NET,
@@ -420,6 +423,7 @@ void cli_opts(struct cli *c, struct nvmeof_opts *o)
 	o->tls_key_file = c->tls_key_file;
 	o->tls_psk_derivation = c->tls_psk_derivation;
 	o->tls_identity = (int)c->tls_identity;
+	o->tls_psk_file = c->tls_psk_file;
 }
 
 size_t cli_ports(struct cli *c, bool discovery, const char *ports[2])
@@ -469,6 +473,15 @@ int cli_connect(struct cli *c, const char *traddr, const char *trsvcid,
 	for (i = 0; i < n; i++) {
 		o.trsvcid = ports[i];
 		rc = nvmeof_connect(&o, ctrlp);
+		/* connect-all: a key for the subsystems, a discovery port
+		 * without TLS; the log's entries still say where TLS goes */
+		if (rc && o.tls && c->disc_tls_fallback && (rc == -EPROTO || rc == -ECONNRESET) &&
+		    strstr(nvmeof_get_error(), "TLS handshake with")) {
+			cli_err(c, "warning: %s; reading the discovery log without TLS (each "
+				"subsystem gets TLS where its entry offers it)", nvmeof_get_error());
+			o.tls = false;
+			rc = nvmeof_connect(&o, ctrlp);
+		}
 		/* Only a refused TCP connection falls back to the next port. */
 		if (rc != -ECONNREFUSED)
 			break;
@@ -888,9 +901,11 @@ static int apply(struct cli *c, const struct opt_row *r, const char *arg)
 		return 0;
 	case O_TLS_KEY:
 	case O_TLS_KEY_FILE:
+	case O_TLS_PSK_FILE:
 		if (!*arg)
 			return cli_usage_error(c, "--%s: empty", r->name);
-		*(r->id == O_TLS_KEY ? &c->tls_key : &c->tls_key_file) = arg;
+		*(r->id == O_TLS_KEY ? &c->tls_key : r->id == O_TLS_KEY_FILE ?
+		  &c->tls_key_file : &c->tls_psk_file) = arg;
 		c->tls = true;
 		return 0;
 	case O_TLS_DERIV:
@@ -1191,9 +1206,16 @@ static int parse(struct cli *c, int argc, char **argv)
 			return rc;
 	}
 
-	if (c->tls && !c->tls_key == !c->tls_key_file)
-		return cli_usage_error(c, c->tls_key ? "give --tls-key or --tls-key-file, not both" :
-				       "--tls needs --tls-key-file PATH (or --tls-key KEY)");
+	if (c->tls && (c->tls_key != NULL) + (c->tls_key_file != NULL) +
+	    (c->tls_psk_file != NULL) != 1)
+		return cli_usage_error(c, c->tls_key || c->tls_key_file || c->tls_psk_file ?
+				       "give one of --tls-key, --tls-key-file and --tls-psk-file, "
+				       "not both" :
+				       "--tls needs --tls-key-file PATH (or --tls-key KEY, or "
+				       "--tls-psk-file PATH)");
+	if (c->tls_psk_file && c->tls_identity)
+		return cli_usage_error(c, "--tls-psk-file goes with --tls-identity 0: a version 1 "
+				       "identity needs the configured key");
 	if (c->cmd->address) {
 		if (optind + 1 < argc)
 			return cli_usage_error(c, "unexpected argument '%s'", argv[optind + 1]);

@@ -706,11 +706,16 @@ static void report(struct perf *p, struct worker *ws, double secs, double down,
 	uint64_t *all = calloc(HIST_BUCKETS, sizeof *all);
 	uint64_t ios = 0, lat = 0, cpu = 0, errors = 0, mism = 0;
 	struct figures f, tot;
+	struct nvmeof_ctrl_status *cs = calloc(1, sizeof *cs);
 	uint32_t t;
 	unsigned i;
 
-	if (!all)
+	if (!all || !cs) {
+		free(all);
+		free(cs);
 		return;
+	}
+	nvmeof_ctrl_status(p->ctrl, cs);
 	for (t = 0; t < c->threads; t++) {
 		for (i = 0; i < HIST_BUCKETS; i++)
 			all[i] += ws[t].hist[i];
@@ -737,7 +742,7 @@ static void report(struct perf *p, struct worker *ws, double secs, double down,
 		       ",\n  \"queue_size\": %d,\n  \"seconds\": %.3f,\n  \"live_seconds\": %.3f"
 		       ",\n  \"down_seconds\": %.3f,\n  \"losses\": %u,\n  \"reconnects\": %u"
 		       ",\n  \"verify\": %s"
-		       ",\n  \"header_digest\": %s,\n  \"data_digest\": %s,\n  \"per_thread\": [",
+		       ",\n  \"header_digest\": %s,\n  \"data_digest\": %s,",
 		       p->nsid, p->lba_size, ns_bytes, workload_name(c->workload),
 		       c->workload == W_RW || c->workload == W_RANDRW ? c->mix :
 		       c->workload == W_READ || c->workload == W_RANDREAD ? 100 : 0,
@@ -745,6 +750,9 @@ static void report(struct perf *p, struct worker *ws, double secs, double down,
 		       nvmeof_ctrl_queue_size(p->ctrl), secs, live, down, p->losses,
 		       p->reconnects, c->verify ? "true" : "false",
 		       c->hdgst ? "true" : "false", c->ddgst ? "true" : "false");
+		if (cs->tls)
+			printf("\n  \"tls_handshake_ms\": %.2f,", cs->tls_handshake_ms);
+		printf("\n  \"per_thread\": [");
 		for (t = 0; t < c->threads; t++) {
 			struct worker *w = &ws[t];
 
@@ -785,6 +793,9 @@ static void report(struct perf *p, struct worker *ws, double secs, double down,
 		printf("host CPU per I/O: %.3f us in the I/O threads, %.3f us for the whole process (user %.3f s, sys %.3f s, %" PRIu64 " I/Os)\n",
 		       tot.cpu_per_io, ios ? (double)proc_cpu_ns / (double)ios / 1000.0 : 0.0,
 		       (double)proc_user_ns / 1e9, (double)proc_sys_ns / 1e9, ios);
+		/* the last queue's (or reconnect's) TLS handshake */
+		if (cs->tls)
+			printf("tls handshake: %.2f ms\n", cs->tls_handshake_ms);
 		if (p->losses || down > 0)
 			printf("association: not live for %.2f s of the %.2f s run (lost %u time%s, reconnected %u); the figures count the %.2f s it was live\n",
 			       down, secs, p->losses, p->losses == 1 ? "" : "s",
@@ -796,6 +807,7 @@ static void report(struct perf *p, struct worker *ws, double secs, double down,
 			       mism == 1 ? "" : "s");
 	}
 	free(all);
+	free(cs);
 }
 
 /* ---- perf ------------------------------------------------------------------ */

@@ -24,6 +24,7 @@ int nvmeof_sysexit(int err, uint16_t status, bool connecting)
 	case ENOMEM: case EAGAIN: case EMFILE: case ENFILE:
 		return EX_OSERR;
 	case EKEYREJECTED: /* TLS: the target knows no such PSK */
+	case ENOKEY:       /* TLS: the port requires it, no key given */
 		return EX_CONFIG;
 	default:
 		return EX_IOERR;

@@ -57,6 +57,11 @@ static void base_opts(const struct mount_opts *o, struct nvmeof_opts *no)
 	no->data_digest = o->data_digest;
 	no->dhchap_secret_file = o->dhchap_secret_file;
 	no->dhchap_ctrl_secret_file = o->dhchap_ctrl_secret_file;
+	no->tls = o->tls;
+	no->tls_key_file = o->tls_key_file;
+	no->tls_psk_file = o->tls_psk_file;
+	no->tls_psk_derivation = o->tls_psk_derivation;
+	no->tls_identity = o->tls_identity;
 }
 
 /* At mount, before any other thread: the next slot. */
@@ -153,6 +158,14 @@ static int connect_entry(const struct mount_opts *o,
 	no.trsvcid = e->trsvcid[0] ? e->trsvcid : o->port;
 	no.subnqn = e->subnqn;
 	dbg("discovered %s at %s:%s", e->subnqn, no.traddr, no.trsvcid);
+	/* TSAS/TREQ: TLS where the port offers it and we have a key */
+	rc = nvmeof_disc_entry_tls(e, o->tls);
+	if (rc < 0) {
+		snprintf(err, errlen, "%s at %s:%s: the port requires TLS (TREQ): give "
+			 "-o tls_key_file=PATH", e->subnqn, no.traddr, no.trsvcid);
+		return rc;
+	}
+	no.tls = rc == 1;
 	rc = nvmeof_connect(&no, cp);
 	if (rc < 0)
 		snprintf(err, errlen, "%s at %s:%s: %s", e->subnqn, no.traddr,
@@ -179,6 +192,15 @@ static int connect_discovered(struct fs *fs, const struct mount_opts *o)
 	no.kato_ms = o->kato_s > 0 ? o->kato_s * 1000 : DISC_KATO_MS;
 	no.ctrl_loss_tmo = -1; /* for as long as the tree is mounted */
 	rc = nvmeof_connect(&no, &dc);
+	/* a key for the subsystems, a discovery port without TLS: the log's
+	 * entries still say where TLS goes */
+	if (rc < 0 && no.tls && (rc == -EPROTO || rc == -ECONNRESET) &&
+	    strstr(nvmeof_get_error(), "TLS handshake with")) {
+		note("warning: %s; reading the discovery log without TLS (each subsystem "
+		     "gets TLS where its entry offers it)", nvmeof_get_error());
+		no.tls = false;
+		rc = nvmeof_connect(&no, &dc);
+	}
 	if (rc == 0)
 		rc = nvmeof_discover(dc, &log);
 	if (rc < 0) {

@@ -211,6 +211,22 @@ static void sb_printf(struct sbuf *b, const char *fmt, ...)
 
 static void wall_time(int64_t ms, char *buf, size_t len);
 
+/* What the last TLS handshake negotiated; asked: the derivation asked
+ * for (NVMEOF_TLS_DERIVE_*), so that auto says which one worked. */
+static void tls_lines(struct sbuf *b, const struct nvmeof_ctrl_status *cs, int asked)
+{
+	if (!cs->tls)
+		return;
+	sb_printf(b, "tls           : %s\n", cs->tls_version[0] ? cs->tls_version : "-");
+	sb_printf(b, "tls_cipher    : %s\n", cs->tls_cipher[0] ? cs->tls_cipher : "-");
+	sb_printf(b, "tls_identity  : %s\n", cs->tls_identity[0] ? cs->tls_identity : "-");
+	sb_printf(b, "tls_derivation: %s%s\n", cs->tls_derivation ? cs->tls_derivation : "-",
+		  cs->tls_derivation && strcmp(cs->tls_derivation, "raw") &&
+		  asked == NVMEOF_TLS_DERIVE_AUTO ? " (auto)" : "");
+	sb_printf(b, "tls_records   : %s\n", cs->ktls ? "ktls" : "userspace");
+	sb_printf(b, "tls_handshake : %.2f ms\n", cs->tls_handshake_ms);
+}
+
 /* The reconnect counters of libnvmeof(3) (nvmeof_ctrl_status). */
 static void reconnect_counters(struct sbuf *b,
 			       const struct nvmeof_ctrl_status *cs)
@@ -252,6 +268,7 @@ static int status_text(struct fctrl *fc, char **data, size_t *len)
 	ctrl_addr(addr, sizeof addr, c);
 	sb_printf(&b, "address       : %s\n", addr);
 	sb_printf(&b, "transport     : tcp\n");
+	tls_lines(&b, &cs, fc->fs->o->tls_psk_derivation);
 	sb_printf(&b, "subnqn        : %s\n", nvmeof_ctrl_subnqn(c));
 	sb_printf(&b, "hostnqn       : %s\n", nvmeof_ctrl_hostnqn(c));
 	sb_printf(&b, "cntlid        : %u\n", nvmeof_ctrl_cntlid(c));
@@ -323,6 +340,7 @@ static int disc_status_text(struct fs *fs, char **data, size_t *len)
 		nvmeof_ctrl_status(c, &cs);
 		ctrl_addr(t, sizeof t, c);
 		sb_printf(&b, "discovery     : %s\n", t);
+		tls_lines(&b, &cs, fs->o->tls_psk_derivation);
 		sb_printf(&b, "subnqn        : %s\n", nvmeof_ctrl_subnqn(c));
 		sb_printf(&b, "hostnqn       : %s\n", nvmeof_ctrl_hostnqn(c));
 		sb_printf(&b, "cntlid        : %u\n", nvmeof_ctrl_cntlid(c));

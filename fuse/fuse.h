@@ -69,6 +69,7 @@
 /* sysexits(3), as nvmeof-mount(8) documents them */
 #define EX_USAGE 64
 #define EX_UNAVAILABLE 69
+#define EX_CONFIG 78
 
 /* ---- options (options.c) ---------------------------------------------- */
 
@@ -87,6 +88,12 @@ struct mount_opts {
 	const char *pidfile;
 	char *dhchap_secret_file;      /* absolute paths (the daemon cds to /) */
 	char *dhchap_ctrl_secret_file;
+	/* NVMe/TCP over TLS (-o tls, tls_key_file=, tls_psk_file=, ...) */
+	bool tls;
+	char *tls_key_file;            /* absolute paths, like the secrets */
+	char *tls_psk_file;
+	int tls_psk_derivation;        /* NVMEOF_TLS_DERIVE_* */
+	int tls_identity;
 	int nr_io_queues;
 	int queue_size;
 	int kato_s;              /* -1: library default */

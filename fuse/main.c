@@ -129,6 +129,8 @@ int main(int argc, char **argv)
 		free(o->fuse_opts);
 		free(o->dhchap_secret_file);
 		free(o->dhchap_ctrl_secret_file);
+		free(o->tls_key_file);
+		free(o->tls_psk_file);
 		exit(rc); /* atexit: LeakSanitizer checks the daemon too */
 	}
 	close(pfd[1]);

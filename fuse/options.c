@@ -62,7 +62,9 @@ static void usage(FILE *f)
 "                             host_traddr=, threads=, busy_poll=, pidfile=, log=,\n"
 "                             ro, rw, debug, foreground, dhchap_secret_file=,\n"
 "                             dhchap_ctrl_secret_file=; DH-HMAC-CHAP secrets as files\n"
-"                             (mode 0600); others go to FUSE\n"
+"                             (mode 0600); tls, tls_key_file=, tls_psk_file=,\n"
+"                             tls_psk_derivation=, tls_identity=; NVMe/TCP over\n"
+"                             TLS 1.3, the key in a file (mode 0600); others go to FUSE\n"
 "                             (allow_other, default_permissions, fsname= ...)\n"
 "  -h, --help                 this help\n"
 "      --version              version\n"
@@ -273,6 +275,32 @@ static int parse_o(struct mount_opts *o, const char *list)
 			NEED_VAL();
 			rc = secret_file("dhchap_ctrl_secret_file", val,
 					 &o->dhchap_ctrl_secret_file);
+		} else if (key_is(opt, klen, "tls") && !val) {
+			o->tls = true;
+		} else if (key_is(opt, klen, "tls_key_file")) {
+			NEED_VAL();
+			rc = secret_file("tls_key_file", val, &o->tls_key_file);
+			o->tls = true;
+		} else if (key_is(opt, klen, "tls_psk_file")) {
+			NEED_VAL();
+			rc = secret_file("tls_psk_file", val, &o->tls_psk_file);
+			o->tls = true;
+		} else if (key_is(opt, klen, "tls_psk_derivation")) {
+			NEED_VAL();
+			if (!strcmp(val, "auto"))
+				o->tls_psk_derivation = NVMEOF_TLS_DERIVE_AUTO;
+			else if (!strcmp(val, "rfc"))
+				o->tls_psk_derivation = NVMEOF_TLS_DERIVE_RFC;
+			else if (!strcmp(val, "compat"))
+				o->tls_psk_derivation = NVMEOF_TLS_DERIVE_COMPAT;
+			else {
+				fprintf(stderr, PROG ": tls_psk_derivation '%s': expected "
+					"auto, rfc or compat\n", val);
+				rc = -1;
+			}
+		} else if (key_is(opt, klen, "tls_identity")) {
+			NEED_VAL();
+			rc = parse_int("tls_identity", val, 0, 1, &o->tls_identity);
 		} else if (key_is(opt, klen, "hdr_digest") && !val) {
 			o->hdr_digest = true;
 		} else if (key_is(opt, klen, "data_digest") && !val) {
@@ -470,6 +498,22 @@ int parse_args(struct mount_opts *o, int argc, char **argv)
 	o->port_given = o->port[0] != 0;
 	if (!o->port_given)
 		snprintf(o->port, sizeof o->port, "%d", NVMEOF_PORT);
+	if (o->tls && !o->tls_key_file == !o->tls_psk_file) {
+		fprintf(stderr, PROG ": %s\n", o->tls_key_file ?
+			"give tls_key_file= or tls_psk_file=, not both" :
+			"-o tls needs tls_key_file=PATH (a file of mode 0600 holding the "
+			"NVMeTLSkey-1 key) or tls_psk_file=PATH");
+		return -1;
+	}
+	if (!o->tls && (o->tls_psk_derivation || o->tls_identity)) {
+		fprintf(stderr, PROG ": tls_psk_derivation= and tls_identity= go with -o tls\n");
+		return -1;
+	}
+	if (o->tls_psk_file && o->tls_identity) {
+		fprintf(stderr, PROG ": tls_psk_file= goes with tls_identity=0: a version 1 "
+			"identity needs the configured key\n");
+		return -1;
+	}
 	if (o->subnqn && nvmeof_nqn_validate(o->subnqn) < 0) {
 		fprintf(stderr, PROG ": subsystem NQN '%s': %s\n", o->subnqn,
 			nvmeof_get_error());

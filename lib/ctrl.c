@@ -15,6 +15,8 @@
 #include <unistd.h>
 #include <uuid/uuid.h>
 
+#include <openssl/crypto.h>
+
 #include "host.h"
 #include "tls.h"
 
@@ -52,7 +54,8 @@ static void sleep_ms(unsigned ms)
 static int tls_connect(struct nvmeof_ctrl *c, struct tcp_connect_params *tp,
 		       struct tcp_conn **conn)
 {
-	struct tls_key key;
+	struct tls_key key = { 0 };
+	uint8_t raw[TLS_KEY_MAX];
 	struct tls_params tlp = {
 		.key = &key,
 		.hostnqn = c->hostnqn,
@@ -62,15 +65,26 @@ static int tls_connect(struct nvmeof_ctrl *c, struct tcp_connect_params *tp,
 	int d = c->tls_derivation ? c->tls_derivation : c->opts.tls_psk_derivation;
 	int rc;
 
-	if (c->opts.tls_key && c->opts.tls_key_file)
-		return set_error(EINVAL, "give the TLS key or its file, not both");
-	if (c->opts.tls_key_file)
+	if ((c->opts.tls_key != NULL) + (c->opts.tls_key_file != NULL) +
+	    (c->opts.tls_psk_file != NULL) > 1)
+		return set_error(EINVAL, "give one of the TLS key, its file or a TLS PSK file");
+	if (c->opts.tls_psk_file) {
+		rc = tls_psk_read_file(c->opts.tls_psk_file, raw);
+		if (rc < 0)
+			return rc;
+		tlp.key = NULL;
+		tlp.psk = raw;
+		tlp.psk_len = (size_t)rc;
+		d = NVMEOF_TLS_DERIVE_RFC; /* no fallback: nothing to derive */
+		rc = 0;
+	} else if (c->opts.tls_key_file)
 		rc = tls_key_read_file(c->opts.tls_key_file, &key);
 	else if (c->opts.tls_key)
 		rc = tls_key_parse(c->opts.tls_key, &key) < 0 ?
 		     set_error(EINVAL, "TLS key: %s", nvmeof_get_error()) : 0;
 	else
-		rc = set_error(EINVAL, "TLS needs a key (--tls-key or --tls-key-file)");
+		rc = set_error(EINVAL, "TLS needs a key (--tls-key, --tls-key-file or "
+			       "--tls-psk-file)");
 	if (rc < 0)
 		return rc;
 	tlp.derivation = d == NVMEOF_TLS_DERIVE_COMPAT ? TLS_DERIVE_COMPAT : TLS_DERIVE_RFC;
@@ -102,10 +116,12 @@ static int tls_connect(struct nvmeof_ctrl *c, struct tcp_connect_params *tp,
 			copy_str(c->tls_cipher, sizeof c->tls_cipher, ti.cipher);
 			copy_str(c->tls_identity, sizeof c->tls_identity, ti.identity);
 			c->ktls = ti.ktls_tx && ti.ktls_rx;
+			c->tls_handshake_ms = ti.handshake_ms;
 			pthread_mutex_unlock(&c->ev_lock);
 		}
 	}
 	tls_key_wipe(&key);
+	OPENSSL_cleanse(raw, sizeof raw);
 	return rc;
 }
 
@@ -661,8 +677,10 @@ void nvmeof_ctrl_status(struct nvmeof_ctrl *c, struct nvmeof_ctrl_status *st)
 		copy_str(st->tls_version, sizeof st->tls_version, c->tls_version);
 		copy_str(st->tls_cipher, sizeof st->tls_cipher, c->tls_cipher);
 		copy_str(st->tls_identity, sizeof st->tls_identity, c->tls_identity);
-		st->tls_derivation = tls_derivation_name(c->tls_derivation);
+		st->tls_derivation = c->opts.tls_psk_file ? "raw" :
+				     tls_derivation_name(c->tls_derivation);
 		st->ktls = c->ktls;
+		st->tls_handshake_ms = c->tls_handshake_ms;
 	}
 	pthread_mutex_unlock(&c->ev_lock);
 }

@@ -3,6 +3,7 @@
  * struct nvmeof_disc_log: pure decoding, no controller, no I/O.  The bytes
  * come from a target we do not trust: every count is checked against len
  * before it is used, every string is bounded by its field. */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,4 +117,27 @@ void nvmeof_disc_log_free(struct nvmeof_disc_log *log)
 		return;
 	free(log->entries);
 	free(log);
+}
+
+int nvmeof_disc_entry_tls(const struct nvmeof_disc_entry *e, bool have_key)
+{
+	bool required = (e->treq & NVMEOF_TREQ_SECURE_MASK) == NVMEOF_TREQ_REQUIRED;
+
+	if (e->trtype != NVMEOF_TRTYPE_TCP)
+		return 0;
+	if (required && !have_key)
+		return set_error(ENOKEY, "the port requires TLS (TREQ) and no TLS key "
+				  "is given");
+	/* A port that says it has TLS (TSAS) gets it when we can; one that
+	 * says none (or is not-required without a key of ours) gets plain
+	 * NVMe/TCP. */
+	return have_key && (required || e->sectype != NVMEOF_SECTYPE_NONE);
+}
+
+const char *nvmeof_treq_str(uint8_t treq)
+{
+	static const char *const words[] = { "not specified", "required", "not required",
+					     "reserved" };
+
+	return words[treq & NVMEOF_TREQ_SECURE_MASK];
 }

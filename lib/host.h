@@ -384,6 +384,7 @@ struct nvmeof_ctrl {
 	/* what the last TLS handshake negotiated (under ev_lock) */
 	char tls_version[16], tls_cipher[32], tls_identity[TLS_IDENTITY_MAX];
 	bool ktls;
+	double tls_handshake_ms;
 	/* ANA (ana.c): the last valid log 0Ch, NULL if none */
 	pthread_mutex_t ana_lock;
 	uint8_t *ana_log;

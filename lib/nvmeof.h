@@ -104,6 +104,11 @@ struct nvmeof_opts {
 	const char *tls_key_file;
 	int tls_psk_derivation;
 	int tls_identity;
+	/* Instead of tls_key/tls_key_file: a file (mode 0600) holding a TLS
+	 * PSK already derived (from a kernel keyring, or check-tls-key's "TLS
+	 * PSK" line), 64 or 96 hex digits; the cipher suite follows from the
+	 * length, the identity is version 0, tls_psk_derivation is unused. */
+	const char *tls_psk_file;
 };
 
 #define NVMEOF_BUSY_POLL_US 50
@@ -167,8 +172,10 @@ struct nvmeof_ctrl_status {
 	char tls_version[16];    /* "TLSv1.3" */
 	char tls_cipher[32];     /* "TLS_AES_128_GCM_SHA256" ... */
 	char tls_identity[530];  /* NVMEOF_TLS_IDENTITY_MAX */
-	const char *tls_derivation; /* "rfc" or "compat": the one that worked */
+	const char *tls_derivation; /* "rfc" or "compat": the one that worked;
+				     * "raw" for nvmeof_opts.tls_psk_file */
 	bool ktls;               /* the kernel does the record layer (kTLS) */
+	double tls_handshake_ms; /* the last handshake, TCP connected to done */
 };
 void nvmeof_ctrl_status(struct nvmeof_ctrl *ctrl, struct nvmeof_ctrl_status *st);
 
@@ -412,6 +419,24 @@ void nvmeof_disc_log_free(struct nvmeof_disc_log *log);
 /* Decode a raw log page 70h (header + entries) without a controller. */
 int nvmeof_disc_log_decode(const void *buf, size_t len,
 			   struct nvmeof_disc_log **logp);
+
+/* TLS in a discovery log entry of NVMe/TCP (NVMe/TCP 1.0 §4.2: TSAS byte 0
+ * SECTYPE; NVMe Base 2.0 Figure 293: TREQ bits 1:0 the secure channel). */
+#define NVMEOF_SECTYPE_NONE 0
+#define NVMEOF_SECTYPE_TLS12 1
+#define NVMEOF_SECTYPE_TLS13 2
+#define NVMEOF_TREQ_NOT_SPECIFIED 0
+#define NVMEOF_TREQ_REQUIRED 1
+#define NVMEOF_TREQ_NOT_REQUIRED 2
+#define NVMEOF_TREQ_SECURE_MASK 3
+/* Whether to connect to entry e over TLS, with have_key telling whether
+ * the host has a TLS key: 1 when the entry offers TLS (a SECTYPE, or TREQ
+ * "required") and a key is there, 0 when it offers none or TLS is not
+ * required and no key is given, -ENOKEY when TREQ says required and no
+ * key is given (message: "the port requires TLS (TREQ) ..."). */
+int nvmeof_disc_entry_tls(const struct nvmeof_disc_entry *e, bool have_key);
+/* "required", "not required", "not specified" (TREQ bits 1:0) */
+const char *nvmeof_treq_str(uint8_t treq);
 
 /* ---- host identity ---------------------------------------------------- */
 

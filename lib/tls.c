@@ -45,6 +45,8 @@ struct tls_transport {
 	char identity[TLS_IDENTITY_MAX];
 	bool psk_offered;
 	enum tls_psk_derivation deriv;
+	bool raw_psk;           /* the PSK was given derived (tls_params.psk) */
+	double handshake_ms;
 	bool sigpipe_ignored;   /* the application ignores SIGPIPE */
 	uint8_t *wbuf;
 };
@@ -301,6 +303,11 @@ static int handshake_error(struct tls_transport *tt, int err, int timeout_ms)
 	case SSL_R_NO_SHARED_CIPHER:
 	case SSL_R_SSLV3_ALERT_BAD_CERTIFICATE:
 	case SSL_R_CERTIFICATE_VERIFY_FAILED:
+		if (tt->raw_psk)
+			return set_error(EKEYREJECTED, "TLS handshake with %s failed: no PSK "
+					  "matches identity '%s' (wrong TLS PSK in "
+					  "--tls-psk-file, or one derived the other way) [%s]",
+					  peer, tt->identity, ssl_reason());
 		return set_error(EKEYREJECTED, "TLS handshake with %s failed: no PSK "
 				  "matches identity '%s' (wrong key, or the target "
 				  "derives the key the other way: try "
@@ -365,11 +372,23 @@ static int tls_setup(struct tls_transport *tt, const struct tls_params *tp)
 	struct sigaction sa;
 	int rc;
 
-	rc = tls_derive(tp->key, tp->hostnqn, tp->subnqn, tp->identity_version,
-			tp->derivation, tt->identity, sizeof tt->identity, tt->psk);
-	if (rc < 0)
-		return rc;
-	tt->psk_len = (size_t)rc;
+	if (tp->psk) {
+		/* derived elsewhere: only the version 0 identity, whose parts
+		 * we know (version 1's digest needs the configured key) */
+		rc = tls_identity(0, tt->hash, tp->hostnqn, tp->subnqn, NULL, tt->identity,
+				  sizeof tt->identity);
+		if (rc < 0)
+			return rc;
+		memcpy(tt->psk, tp->psk, tp->psk_len);
+		tt->psk_len = tp->psk_len;
+		tt->raw_psk = true;
+	} else {
+		rc = tls_derive(tp->key, tp->hostnqn, tp->subnqn, tp->identity_version,
+				tp->derivation, tt->identity, sizeof tt->identity, tt->psk);
+		if (rc < 0)
+			return rc;
+		tt->psk_len = (size_t)rc;
+	}
 	tt->deriv = tp->derivation;
 	tt->sigpipe_ignored = sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_IGN;
 	pthread_once(&ex_once, ex_init);
@@ -405,15 +424,22 @@ static int tls_t_connect(const struct transport_params *p, struct transport **ou
 	struct tls_transport *tt;
 	int rc;
 
-	if (!p->tls || !p->tls->key)
+	if (!p->tls || (!p->tls->key && !p->tls->psk))
 		return set_error(EINVAL, "TLS: no key given");
+	if (p->tls->psk && p->tls->identity_version != 0)
+		return set_error(EINVAL, "TLS: a TLS PSK given already derived goes with "
+				  "identity version 0 only (version 1 needs the configured key)");
+	if (p->tls->psk && p->tls->psk_len != 32 && p->tls->psk_len != 48)
+		return set_error(EINVAL, "TLS: a TLS PSK of %zu bytes (32 or 48)",
+				  p->tls->psk_len);
 	tt = calloc(1, sizeof *tt);
 	if (!tt || !(tt->wbuf = malloc(TLS_WBUF))) {
 		free(tt);
 		return set_error(ENOMEM, "out of memory");
 	}
 	tt->t.ops = &transport_tls;
-	tt->hash = tls_key_hash(p->tls->key);
+	tt->hash = p->tls->psk ? (p->tls->psk_len == 48 ? TLS_HASH_SHA384 : TLS_HASH_SHA256) :
+		   tls_key_hash(p->tls->key);
 	rc = transport_tcp.connect(p, &tt->tcp);
 	if (rc < 0) {
 		free(tt->wbuf);
@@ -422,8 +448,15 @@ static int tls_t_connect(const struct transport_params *p, struct transport **ou
 	}
 	snprintf(tt->t.peer, sizeof tt->t.peer, "%s", tt->tcp->peer);
 	rc = tls_setup(tt, p->tls);
-	if (rc == 0)
+	if (rc == 0) {
+		struct timespec t0, t1;
+
+		clock_gettime(CLOCK_MONOTONIC, &t0);
 		rc = do_handshake(tt, p->timeout_ms);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		tt->handshake_ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
+				   (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+	}
 	if (rc == 0 && (!SSL_session_reused(tt->ssl) ||
 			SSL_version(tt->ssl) != TLS1_3_VERSION))
 		rc = set_error(EKEYREJECTED, "TLS handshake with %s: the server did "
@@ -460,6 +493,7 @@ int transport_tls_info(const struct transport *t, struct tls_info *info)
 	info->identity = tt->identity;
 	info->ktls_tx = BIO_get_ktls_send(SSL_get_wbio(tt->ssl)) > 0;
 	info->ktls_rx = BIO_get_ktls_recv(SSL_get_rbio(tt->ssl)) > 0;
+	info->handshake_ms = tt->handshake_ms;
 	return 0;
 }
 
@@ -495,4 +529,64 @@ int tls_key_read_file(const char *path, struct tls_key *key)
 	if (rc < 0)
 		return set_error(-rc, "TLS key file %s: %s", path, nvmeof_get_error());
 	return 0;
+}
+
+static int hexval(int ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+int tls_psk_read_file(const char *path, uint8_t *psk)
+{
+	char buf[256], *p, *e;
+	struct stat st;
+	size_t n, len;
+	ssize_t r;
+	int fd, rc = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return set_error(errno, "TLS PSK file %s: %s", path, strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return set_error(EINVAL, "TLS PSK file %s: not a regular file", path);
+	}
+	if (st.st_mode & 077) {
+		close(fd);
+		return set_error(EPERM, "TLS PSK file %s: group or others may read or "
+				  "write it (mode %04o): chmod 600 it", path,
+				  (unsigned)(st.st_mode & 07777));
+	}
+	r = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (r < 0)
+		return set_error(errno, "TLS PSK file %s: %s", path, strerror(errno));
+	buf[r] = 0;
+	p = buf;
+	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+		p++;
+	/* check-tls-key's line as it is: "TLS PSK (rfc): HEX" */
+	if (!strncmp(p, "TLS PSK (", 9) && (e = strstr(p, "): ")))
+		p = e + 3;
+	n = strspn(p, "0123456789abcdefABCDEF");
+	for (e = p + n; *e == ' ' || *e == '\t' || *e == '\n' || *e == '\r'; e++)
+		;
+	if (*e)
+		rc = set_error(EINVAL, "TLS PSK file %s: '%c' at %zu is not a hex digit "
+				"(the file holds the TLS PSK in hex, 64 or 96 digits)", path,
+				*e, (size_t)(e - buf));
+	else if (n != 64 && n != 96)
+		rc = set_error(EINVAL, "TLS PSK file %s: %zu hex digits; a TLS PSK has 64 "
+				"(SHA-256) or 96 (SHA-384)", path, n);
+	len = n / 2;
+	for (size_t i = 0; rc == 0 && i < len; i++)
+		psk[i] = (uint8_t)(hexval(p[2 * i]) << 4 | hexval(p[2 * i + 1]));
+	OPENSSL_cleanse(buf, sizeof buf);
+	return rc < 0 ? rc : (int)len;
 }

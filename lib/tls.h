@@ -20,6 +20,11 @@ struct tls_params {
 	const char *subnqn;
 	unsigned identity_version;          /* 0 or 1 */
 	enum tls_psk_derivation derivation; /* RFC or COMPAT */
+	/* Instead of key: a TLS PSK already derived (32 or 48 bytes; the
+	 * cipher suite from its length), offered with the version 0
+	 * identity; derivation is then unused. */
+	const uint8_t *psk;
+	size_t psk_len;
 };
 
 /* connect() takes transport_params.tls (required). Failures of the
@@ -34,11 +39,18 @@ struct tls_info {
 	const char *cipher;    /* "TLS_AES_128_GCM_SHA256" */
 	const char *identity;
 	bool ktls_tx, ktls_rx;
+	double handshake_ms;   /* TCP connected to handshake done */
 };
 int transport_tls_info(const struct transport *t, struct tls_info *info);
 
 /* Read a key in the interchange format from a file that group and others
  * cannot read, and parse it. */
 int tls_key_read_file(const char *path, struct tls_key *key);
+
+/* Read a TLS PSK already derived (a keyring's, or check-tls-key's "TLS PSK"
+ * line) from a file that group and others cannot read: 64 or 96 hex
+ * digits, optionally after "TLS PSK (...): ". Returns the length (32 or
+ * 48) written to psk (TLS_KEY_MAX bytes). */
+int tls_psk_read_file(const char *path, uint8_t *psk);
 
 #endif

@@ -79,7 +79,18 @@ static int ic(struct hconn *c)
 	uint8_t req[128], resp[128] = { NVME_TCP_ICRESP, 0, 128, 0, 128 };
 	uint8_t dgst;
 
-	if (hp_rd(c, req, sizeof req) < 0 || req[0] != NVME_TCP_ICREQ)
+	if (hp_rd(c, req, sizeof req) < 0)
+		return -1;
+	if (req[0] == 0x16 && (p->mode == HP_TLS_GARBAGE || p->mode == HP_TLS_SILENT)) {
+		/* a TLS handshake record where an ICReq belongs */
+		hp_mark(p);
+		if (p->mode == HP_TLS_GARBAGE)
+			hp_wr(c, resp, sizeof resp);
+		while (!p->stop)
+			hp_msleep(20);
+		return -1;
+	}
+	if (req[0] != NVME_TCP_ICREQ)
 		return -1;
 	dgst = req[11] & 3;
 	resp[10] = PEER_CPDA;

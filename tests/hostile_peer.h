@@ -83,6 +83,12 @@ enum hp_mode {
 	HP_NS_NSZE,         /* size overflows 64 bits */
 	/* keep-alive */
 	HP_KA_SILENT,
+	/* TLS: what a host that starts a TLS handshake (a ClientHello, first
+	 * byte 16h, where an ICReq belongs) meets */
+	HP_TLS_GARBAGE,     /* an ICResp instead of a ServerHello */
+	HP_TLS_SILENT,      /* reads the ClientHello, says nothing */
+	HP_DISC_TLS,        /* discovery log: entry 0 TLS 1.3 required,
+			     * entry 1 TLS 1.3 not required (TSAS/TREQ) */
 };
 
 struct hp;

@@ -129,6 +129,11 @@ static uint8_t *build_disc_log(struct hconn *c, size_t *lenp)
 		memset(e + 256, 0, 256);
 		memcpy(e + 256, nqn, strlen(nqn));
 		put_str(e + 512, 256, "127.0.0.1");
+		if (p->mode == HP_DISC_TLS) {
+			e[3] = i == 0 ? 1 : 2; /* TREQ: required, not required */
+			e[768] = 2;            /* TSAS SECTYPE: TLS 1.3 */
+			hp_mark(p);
+		}
 	}
 	*lenp = len;
 	return log;

@@ -212,3 +212,62 @@ Test(disc_decode, unterminated_strings)
 	nvmeof_disc_log_free(log);
 	free(b);
 }
+
+/* TSAS/TREQ: Linux nvmet 6.1's log with its entries made into the four
+ * kinds of port a TLS-capable nvmet or nvmeof-target lists (TSAS byte 0
+ * SECTYPE at entry offset 768, TREQ at 3), and what a host does with each,
+ * with and without a key. */
+Test(disc_decode, tls_tsas_treq)
+{
+	static const struct {
+		uint8_t treq, sectype;
+		int with_key, without_key;
+	} cases[] = {
+		{ NVMEOF_TREQ_REQUIRED, NVMEOF_SECTYPE_TLS13, 1, -ENOKEY },
+		{ NVMEOF_TREQ_NOT_REQUIRED, NVMEOF_SECTYPE_TLS13, 1, 0 },
+		{ NVMEOF_TREQ_NOT_SPECIFIED, NVMEOF_SECTYPE_NONE, 0, 0 },
+		/* SQ flow control disable (bit 2) set beside "required" */
+		{ NVMEOF_TREQ_REQUIRED | 4, NVMEOF_SECTYPE_TLS13, 1, -ENOKEY },
+		{ NVMEOF_TREQ_NOT_SPECIFIED, NVMEOF_SECTYPE_TLS13, 1, 0 },
+	};
+	size_t len;
+	uint8_t *b = load("linux-nvmet-6.1-disc-log.bin", &len);
+
+	cr_assert_geq(len, HDR + ENT);
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct nvmeof_disc_log *log;
+		const struct nvmeof_disc_entry *e;
+
+		b[HDR + 3] = cases[i].treq;
+		b[HDR + 768] = cases[i].sectype;
+		b[HDR + 769] = 0xff; /* the rest of TSAS is not SECTYPE */
+		cr_assert_eq(decode_exact(b, len, &log), 0, "%s", nvmeof_get_error());
+		e = &log->entries[0];
+		cr_assert_eq(e->trtype, NVMEOF_TRTYPE_TCP);
+		cr_expect_eq(e->treq, cases[i].treq, "case %zu", i);
+		cr_expect_eq(e->sectype, cases[i].sectype, "case %zu", i);
+		cr_expect_eq(nvmeof_disc_entry_tls(e, true), cases[i].with_key, "case %zu", i);
+		cr_expect_eq(nvmeof_disc_entry_tls(e, false), cases[i].without_key,
+			     "case %zu", i);
+		if (cases[i].without_key < 0)
+			cr_expect(strstr(nvmeof_get_error(), "requires TLS (TREQ)"), "%s",
+				  nvmeof_get_error());
+		cr_expect_str_eq(nvmeof_treq_str(e->treq),
+				 (cases[i].treq & 3) == 1 ? "required" :
+				 (cases[i].treq & 3) == 2 ? "not required" : "not specified");
+		nvmeof_disc_log_free(log);
+	}
+	/* not TCP: TSAS means something else, never TLS */
+	b[HDR + 0] = NVMEOF_TRTYPE_RDMA;
+	b[HDR + 3] = NVMEOF_TREQ_REQUIRED;
+	b[HDR + 768] = NVMEOF_SECTYPE_TLS13;
+	{
+		struct nvmeof_disc_log *log;
+
+		cr_assert_eq(decode_exact(b, len, &log), 0);
+		cr_expect_eq(log->entries[0].sectype, 0);
+		cr_expect_eq(nvmeof_disc_entry_tls(&log->entries[0], false), 0);
+		nvmeof_disc_log_free(log);
+	}
+	free(b);
+}

@@ -198,6 +198,45 @@ Test(tls, handshake_sha384)
 	handshake(2, "TLS_AES_256_GCM_SHA384");
 }
 
+/* A TLS PSK given already derived (tls_params.psk): the cipher suite from
+ * its length (48 bytes: AES-256, SHA-384), the version 0 identity, and a
+ * handshake time; version 1 is refused (its digest needs the key). */
+Test(tls, raw_psk_sha384)
+{
+	struct tls_key k;
+	char id[TLS_IDENTITY_MAX];
+	uint8_t psk[TLS_KEY_MAX];
+	struct server s;
+	struct transport *t;
+	struct tls_info info;
+	struct tls_params tp = { .hostnqn = HOSTNQN, .subnqn = SUBNQN, .psk = psk };
+	struct transport_params p = { .traddr = "127.0.0.1", .timeout_ms = 20000,
+				      .tls = &tp };
+	int n;
+
+	if (!have_openssl())
+		cr_skip_test("openssl(1) is not installed");
+	cr_assert_eq(tls_key_generate(&k, 2, 0), 0);
+	n = tls_derive(&k, HOSTNQN, SUBNQN, 0, TLS_DERIVE_COMPAT, id, sizeof id, psk);
+	cr_assert_eq(n, 48);
+	tp.psk_len = (size_t)n;
+	tp.identity_version = 1;
+	p.trsvcid = "1";
+	cr_assert_eq(transport_tls.connect(&p, &t), -EINVAL);
+	cr_assert(strstr(nvmeof_get_error(), "identity version 0 only"), "%s",
+		  nvmeof_get_error());
+	tp.identity_version = 0;
+	server_start(&s, psk, (size_t)n, id, "TLS_AES_256_GCM_SHA384");
+	p.trsvcid = s.port;
+	cr_assert_eq(transport_tls.connect(&p, &t), 0, "%s", nvmeof_get_error());
+	cr_assert_eq(transport_tls_info(t, &info), 0);
+	cr_assert_str_eq(info.cipher, "TLS_AES_256_GCM_SHA384");
+	cr_assert_str_eq(info.identity, id);
+	cr_assert_gt(info.handshake_ms, 0.0);
+	transport_close(t);
+	server_stop(&s);
+}
+
 /* The server dies (SIGKILL: a reset, no close_notify) while we send: the
  * sends fail with an errno, the receive says the connection ended, and no
  * SIGPIPE ends the process (its default action here). */

@@ -6,7 +6,13 @@
  * identity and key given) and passes the bytes to and from TARGET_PORT on
  * 127.0.0.1, one thread per connection. Nothing but libssl does TLS.
  *
- *   tls_proxy PORT_FILE TARGET_PORT IDENTITY PSK_HEX
+ *   tls_proxy PORT_FILE TARGET_PORT IDENTITY PSK_HEX [LISTEN_PORT]
+ *
+ * LISTEN_PORT (default 0: the kernel's choice) lets a test start a proxy
+ * again where the one it killed listened.
+ * SIGUSR1 drops every connection (both sides, no close_notify) and keeps
+ * listening: a host must reconnect through a new handshake. Each completed
+ * handshake prints "tls_proxy: handshake N" on stderr.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -15,6 +21,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +36,41 @@ static const char *identity;
 static unsigned char psk[64];
 static size_t psk_len;
 static int target_port;
+
+/* Live connections' sockets, for SIGUSR1. */
+#define MAX_LIVE 256
+static pthread_mutex_t live_lock = PTHREAD_MUTEX_INITIALIZER;
+static int live[MAX_LIVE];
+static unsigned handshakes;
+
+static void live_set(int fd, bool add)
+{
+	pthread_mutex_lock(&live_lock);
+	for (int i = 0; i < MAX_LIVE; i++)
+		if (add ? live[i] == 0 : live[i] == fd + 1) {
+			live[i] = add ? fd + 1 : 0;
+			break;
+		}
+	pthread_mutex_unlock(&live_lock);
+}
+
+static void *dropper(void *arg)
+{
+	sigset_t *set = arg;
+	int sig;
+
+	for (;;) {
+		if (sigwait(set, &sig) != 0)
+			continue;
+		pthread_mutex_lock(&live_lock);
+		for (int i = 0; i < MAX_LIVE; i++)
+			if (live[i])
+				shutdown(live[i] - 1, SHUT_RDWR);
+		pthread_mutex_unlock(&live_lock);
+		fprintf(stderr, "tls_proxy: dropped the connections\n");
+	}
+	return NULL;
+}
 
 static int find_session(SSL *ssl, const unsigned char *id, size_t idlen,
 			SSL_SESSION **sessp)
@@ -66,15 +108,20 @@ static void *serve(void *arg)
 	int t = -1, one = 1;
 	char buf[65536];
 
+	live_set(c->fd, true);
 	if (!ssl || !SSL_set_fd(ssl, c->fd) || SSL_accept(ssl) != 1) {
 		ERR_print_errors_fp(stderr);
 		goto out;
 	}
+	pthread_mutex_lock(&live_lock);
+	fprintf(stderr, "tls_proxy: handshake %u\n", ++handshakes);
+	pthread_mutex_unlock(&live_lock);
 	t = socket(AF_INET, SOCK_STREAM, 0);
 	if (t < 0 || connect(t, (struct sockaddr *)&a, sizeof a) < 0) {
 		perror("tls_proxy: connect to the target");
 		goto out;
 	}
+	live_set(t, true);
 	setsockopt(t, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	for (;;) {
 		struct pollfd p[2] = { { .fd = c->fd, .events = POLLIN },
@@ -104,8 +151,11 @@ out:
 		SSL_shutdown(ssl);
 		SSL_free(ssl);
 	}
-	if (t >= 0)
+	if (t >= 0) {
+		live_set(t, false);
 		close(t);
+	}
+	live_set(c->fd, false);
 	close(c->fd);
 	free(c);
 	return NULL;
@@ -119,11 +169,22 @@ int main(int argc, char **argv)
 	FILE *f;
 	int lfd, one = 1;
 
-	if (argc != 5 || strlen(argv[4]) % 2 || strlen(argv[4]) > 2 * sizeof psk) {
-		fprintf(stderr, "usage: tls_proxy PORT_FILE TARGET_PORT IDENTITY PSK_HEX\n");
+	if ((argc != 5 && argc != 6) || strlen(argv[4]) % 2 || strlen(argv[4]) > 2 * sizeof psk) {
+		fprintf(stderr, "usage: tls_proxy PORT_FILE TARGET_PORT IDENTITY PSK_HEX "
+			"[LISTEN_PORT]\n");
 		return 64;
 	}
+	if (argc == 6)
+		a.sin_port = htons((uint16_t)atoi(argv[5]));
+	static sigset_t usr1;
+	pthread_t drop_tid;
+
 	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &usr1, NULL);
+	if (pthread_create(&drop_tid, NULL, dropper, &usr1) != 0)
+		return 71;
 	/* Never outlive the test that started it, even when that one crashed. */
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	if (getppid() == 1)

@@ -15,6 +15,7 @@ H=nqn.2026-12.org.example:tls-host
 S=nqn.2026-12.org.example:tls-sub
 (umask 077 && "$NVMEOF" gen-tls-key >"$T/key") || fail "gen-tls-key"
 expect 0 check-tls-key "$(cat "$T/key")" --hostnqn "$H" --subnqn "$S"
+cp "$T/out" "$T/tlsout"
 PSK=$(sed -n 's/^TLS PSK (compat): //p' "$T/out")
 ID=$(sed -n 's/^Identity (compat): //p' "$T/out")
 [ -n "$PSK" ] && [ "$ID" = "NVMe0R01 $H $S" ] || fail "check-tls-key: $(cat "$T/out")"
@@ -66,6 +67,51 @@ for how in "" "--tls-psk-derivation compat"; do
 	err_has "ICResp"
 	exec 3>&-
 done
+
+# A TLS PSK already derived (--tls-psk-file), as check-tls-key prints it,
+# bare hex or the whole line: the handshake completes with it alone.
+for form in bare line; do
+	if [ $form = bare ]; then
+		(umask 077 && echo "$PSK" >"$T/psk")
+	else
+		(umask 077 && grep '^TLS PSK (compat): ' "$T/tlsout" >"$T/psk")
+	fi
+	start_server
+	"$NVMEOF" identify "127.0.0.1:$SPORT" -n "$S" --hostnqn "$H" \
+		--tls-psk-file "$T/psk" >"$T/out" 2>"$T/err" &
+	NPID=$!
+	wait_icreq
+	stop_server
+	RC=0; wait "$NPID" || RC=$?
+	[ "$RC" -ne 0 ] || fail "identify against s_server succeeded?"
+	grep -q "TLS handshake" "$T/err" && fail "--tls-psk-file ($form): $(cat "$T/err")"
+	err_has "ICResp"
+	exec 3>&-
+done
+# the RFC-derived PSK is the wrong one here: refused, no fallback to try
+sed -n 's/^TLS PSK (rfc): //p' "$T/tlsout" >"$T/psk-rfc"; chmod 600 "$T/psk-rfc"
+start_server
+expect 78 identify "127.0.0.1:$SPORT" -n "$S" --hostnqn "$H" --tls-psk-file "$T/psk-rfc"
+err_has "no PSK matches identity 'NVMe0R01 $H $S' (wrong TLS PSK in --tls-psk-file"
+stop_server
+exec 3>&-
+# its mode, its length, its digits; with a key; with identity 1
+chmod 644 "$T/psk"
+run identify "127.0.0.1:1" -n "$S" --hostnqn "$H" --tls-psk-file "$T/psk"
+[ "$RC" -ne 0 ] || fail "a PSK file of mode 644 was used"
+err_has "chmod 600"
+rm -f "$T/psk"; (umask 077 && echo "${PSK}00" >"$T/psk")
+run identify "127.0.0.1:1" -n "$S" --hostnqn "$H" --tls-psk-file "$T/psk"
+[ "$RC" -ne 0 ] || fail "a 33-byte PSK was used"
+err_has "66 hex digits; a TLS PSK has 64"
+(umask 077 && echo "${PSK%??}zz" >"$T/psk")
+run identify "127.0.0.1:1" -n "$S" --hostnqn "$H" --tls-psk-file "$T/psk"
+[ "$RC" -ne 0 ] || fail "a PSK with 'z' was used"
+err_has "'z' at 62 is not a hex digit"
+expect 64 identify "127.0.0.1:1" -n "$S" --tls-psk-file "$T/psk" --tls-key-file "$T/key"
+err_has "not both"
+expect 64 identify "127.0.0.1:1" -n "$S" --tls-psk-file "$T/psk" --tls-identity 1
+err_has "identity 0"
 
 # rfc only: refused, with the identity and the hint.
 start_server

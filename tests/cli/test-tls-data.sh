@@ -35,10 +35,14 @@ for spec in "1 0" "2 0" "2 1"; do
 	out_has "$TEST_SERIAL"
 	expect 0 perf "$P" -n "$TEST_NQN" --hostnqn "$H" --tls-key-file "$T/key" \
 		--tls-identity "$idv" --verify -w randrw -M 50 -q 8 -o 8k -t 1 -j 2 -i 2 --span 8M
+	[ "$(grep -c '^tls handshake: [0-9][0-9]*\.[0-9][0-9] ms$' "$T/out")" = 1 ] ||
+		fail "perf: no one 'tls handshake: N.NN ms' line: $(cat "$T/out")"
 	expect 0 perf "$P" -n "$TEST_NQN" --hostnqn "$H" --tls-key-file "$T/key" \
 		--tls-identity "$idv" --verify -w rw -M 50 -q 16 -o 128k -t 1 --span 16M
 	# the plain port still works, and TLS to it does not
 	expect 0 identify "$ADDR" -n "$TEST_NQN" --hostnqn "$H"
+	expect 0 perf "$ADDR" -n "$TEST_NQN" --hostnqn "$H" -w read -q 4 -o 4k -t 1 --span 1M
+	grep -q '^tls handshake' "$T/out" && fail "perf without TLS printed a handshake time"
 	kill "$PPID_"; wait "$PPID_" 2>/dev/null; PPID_=
 done
 exit 0
