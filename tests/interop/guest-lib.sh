@@ -372,9 +372,11 @@ tls_key_find() {
 }
 
 # tls_key_hex SERIAL: the key's bytes in hex (psk keys can be read only by
-# a possessor: the .nvme keyring is linked into our session keyring first).
+# a possessor: the .nvme keyring is linked into root's user session keyring
+# first, which is the session keyring of every process here: @s would be a
+# new keyring of that one keyctl process).
 tls_key_hex() {
-	keyctl link "$(tls_keyring)" @s > /dev/null 2>&1
+	keyctl link "$(tls_keyring)" @us > /dev/null 2>&1
 	keyctl pipe "$1" | od -An -v -tx1 | tr -d ' \n'
 	echo
 }
