@@ -145,6 +145,36 @@ else
 	echo "NOTE: no openssl command: the SHA-384 comparison with s_client is left out"
 fi
 
+# nvmeof perf --verify (random 4 KiB writes and reads of namespace 2, each
+# read checked) across a port unlink/link: the association comes back
+# through new handshakes (tlshd counts them) and nothing reads back wrong.
+hs() { "$vm" exec "$state" "grep -c 'was successful' /tmp/tlshd.log"; }
+k3=$("$nvmeof" gen-tls-key)
+(umask 077 && printf '%s\n' "$k3" > "$state/key3")
+p3=$("$nvmeof" check-tls-key --hostnqn "${H}3" --subnqn "$sub" "$k3" | sed -n 's/^TLS PSK (compat): //p')
+"$vm" exec "$state" "tls_key_insert ${H}3 $sub $p3 >/dev/null" || ko "cannot insert ${H}3's PSK"
+"$nvmeof" perf "$P" -n "$sub" --hostnqn "${H}3" --tls-key-file "$state/key3" --ns 2 \
+	-w randrw -o 4096 -q 8 -t 20 --verify --span 4M --ctrl-loss-tmo 60 --reconnect-delay 1 \
+	> "$state/perf.out" 2> "$state/perf.err" &
+perfpid=$!
+i=0 # until nvmet has the controller (a state: the guest's log says so)
+until "$vm" exec "$state" "dmesg | grep -q 'for NQN ${H}3\.'"; do
+	i=$((i + 1))
+	[ $i -lt 600 ] && kill -0 $perfpid 2> /dev/null || break
+	sleep 0.1
+done
+h0=$(hs)
+"$vm" exec "$state" "port_unlink $sub && sleep 2 && port_link $sub" || ko "port unlink/link"
+rc=0
+wait $perfpid || rc=$?
+h1=$(hs)
+if [ $rc = 0 ] && grep -q '^verify: 0 mismatched block reads' "$state/perf.out" &&
+	grep -q 'reconnected [1-9]' "$state/perf.out" && [ "$h1" -gt "$h0" ]; then
+	ok "perf --verify over TLS across a port unlink/link: $(grep '^association' "$state/perf.out"); tlshd handshakes $h0 -> $h1; $(grep '^verify' "$state/perf.out")"
+else
+	ko "perf --verify over TLS across a port unlink/link (exit $rc, tlshd handshakes $h0 -> $h1): $(cat "$state/perf.out" "$state/perf.err")"
+fi
+
 NVMEOF_INTEROP_PORT=$port
 NVMEOF_INTEROP_KVER=$kver
 NVMEOF_INTEROP_VM=$vm
