@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2154  # prog, CACHE: nvmet-vm's
 # trixie.sh — Debian 13 (trixie) user space for the nvmet-vm guest's TLS:
 # tlshd (ktls-utils 1.0.0), keyctl (keyutils) and nvme-cli 2.13 with every
 # shared library they need, from trixie itself (Debian 12 has no ktls-utils).
@@ -41,7 +42,7 @@ trixie_mirror() {
 
 # ensure_trixie: TRIXIE_DIR = the cached set (root/, packages), TRIXIE_KEY.
 ensure_trixie() {
-	local base=$CACHE/trixie st mirror key tmp p d x v q=() out=() keyring
+	local base st mirror key tmp p d x v q=() pkgs=() keyring
 	local -A seen=()
 	base=$CACHE/trixie
 	if [[ -z ${TRIXIE_REFRESH:-} && -s $base/current ]]; then
@@ -71,7 +72,7 @@ ensure_trixie() {
 		-o "Dir::State::status=$st/status" -o "APT::Architecture=amd64"
 		-o "Debug::NoLocking=1")
 	echo "$prog: fetching trixie's ${TRIXIE_ROOTS[*]} from $mirror" >&2
-	if ! apt-get "${apt[@]}" -q update > "$st/apt.log" 2>&1; then
+	if ! apt-get "${apt[@]}" -q --error-on=any update > "$st/apt.log" 2>&1; then
 		cat "$st/apt.log" >&2
 		skip "apt-get update of trixie from $mirror failed"
 	fi
@@ -91,7 +92,7 @@ ensure_trixie() {
 		d=$(apt-cache "${apt[@]}" show --no-all-versions "$p" 2> /dev/null) ||
 			skip "trixie has no package $p"
 		v=$(sed -n 's/^Version: //p' <<< "$d" | head -n 1)
-		out+=("$p=$v")
+		pkgs+=("$p=$v")
 		d=$(sed -n 's/^\(Pre-\)\{0,1\}Depends: //p' <<< "$d" | tr '\n' ',')
 		IFS=',' read -ra x <<< "$d"
 		for d in "${x[@]}"; do
@@ -100,10 +101,10 @@ ensure_trixie() {
 			[[ -z $d ]] || q+=("$d")
 		done
 	done
-	key=$(printf '%s\n' "${out[@]}" | LC_ALL=C sort | sha256sum | cut -c1-16)
-	if ! (cd "$st/debs" && apt-get "${apt[@]}" -q download "${out[@]}") >> "$st/apt.log" 2>&1; then
+	key=$(printf '%s\n' "${pkgs[@]}" | LC_ALL=C sort | sha256sum | cut -c1-16)
+	if ! (cd "$st/debs" && apt-get "${apt[@]}" -q download "${pkgs[@]}") >> "$st/apt.log" 2>&1; then
 		cat "$st/apt.log" >&2
-		skip "apt-get download of trixie's ${out[*]} failed"
+		skip "apt-get download of trixie's ${pkgs[*]} failed"
 	fi
 	tmp=$(mktemp -d "$base/.tmp.XXXXXX")
 	mkdir "$tmp/root"
@@ -114,7 +115,7 @@ ensure_trixie() {
 		"$tmp/root/usr/share/lintian" "$tmp/root/usr/share/bash-completion" \
 		"$tmp/root/usr/share/zsh" "$tmp/root/etc/init.d" "$tmp/root/usr/lib/systemd" \
 		"$tmp/root/lib/systemd"
-	printf '%s\n' "${out[@]}" | LC_ALL=C sort > "$tmp/packages"
+	printf '%s\n' "${pkgs[@]}" | LC_ALL=C sort > "$tmp/packages"
 	[[ -x $tmp/root/usr/sbin/tlshd ]] || { rm -rf "$tmp"; die "no usr/sbin/tlshd in ktls-utils"; }
 	[[ -e $tmp/root/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2 ]] ||
 		{ rm -rf "$tmp"; die "no trixie loader usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2"; }
