@@ -13,8 +13,9 @@
 # each reads the namespace: its sha256 in the guest equals the file's, and
 # the target logged the handshake (TLSv1.3, the identity, the derivation);
 # a host whose key the target does not have is refused (the target logs
-# why). Both targets listen on the same port in turn (the guest reaches one
-# port). Exit 77 (skip, with the reason) when QEMU, the 6.12 package or
+# why); a not-required listener takes the kernel host with and without
+# TLS; DH-HMAC-CHAP runs inside TLS. The targets listen on the same port in
+# turn (the guest reaches one port). Exit 77 (skip, with the reason) when QEMU, the 6.12 package or
 # trixie's packages are missing, except under CI=true.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -56,17 +57,20 @@ K=$(cat "$tmp/key")
 head -c $((16 << 20)) /dev/urandom > "$tmp/ns.img"
 want=$(sha256sum "$tmp/ns.img" | cut -d' ' -f1)
 
-# start_target DERIVATION [LISTEN]: nvmeof-target with a required TLS
-# listener; H has the key, H2 another one.
+# start_target DERIVATION [LISTEN [TREQ [OPTIONS...]]]: nvmeof-target with
+# a TLS listener (required by default); H has the key, H2 another one;
+# its log is $tmp/target-DERIVATION.log.
 start_target() {
+	local d=$1 l=${2:-127.0.0.1:0} treq=${3:-required}
+	shift $(($# < 3 ? $# : 3))
 	rm -f "$tmp/port"
-	"$target" -v -l "${2:-127.0.0.1:0}" --tls required --port-file "$tmp/port" \
-		--tls-psk-derivation "$1" --tls-key-file "$H=$tmp/key" \
+	"$target" -v -l "$l" --tls "$treq" --port-file "$tmp/port" \
+		--tls-psk-derivation "$d" --tls-key-file "$H=$tmp/key" \
 		--tls-key-file "$H2=$tmp/key2" --login-timeout 60 \
-		-n "$sub" --ns "$tmp/ns.img" 2> "$tmp/target-$1.log" &
+		-n "$sub" --ns "$tmp/ns.img" "$@" 2>> "$tmp/target-$d.log" &
 	tpid=$!
 	for _ in $(seq 200); do [ -s "$tmp/port" ] && break; sleep 0.05; done
-	[ -s "$tmp/port" ] || { cat "$tmp/target-$1.log"; echo "FAIL: target did not start"; exit 1; }
+	[ -s "$tmp/port" ] || { cat "$tmp/target-$d.log"; echo "FAIL: target did not start"; exit 1; }
 }
 
 start_target compat
@@ -126,6 +130,55 @@ else
 	grep -q "TLS handshake failed" "$tmp/target-rfc.log" &&
 		ok "a wrong PSK is refused; the target says: $(grep -m1 'TLS handshake failed' "$tmp/target-rfc.log")" ||
 		{ ko "a wrong PSK refused, but the target logged no failed handshake"; tail -n 5 "$tmp/target-rfc.log"; }
+fi
+stop_target
+
+# 4. a listener where TLS is not required: the kernel host with and without.
+start_target rfc "127.0.0.1:$port" not-required
+handshakes() { grep -c "TLS: TLSv1.3 TLS_AES_128_GCM_SHA256, identity 'NVMe0R01 $H $sub'" "$tmp/target-rfc.log"; }
+for opt in "" tls; do
+	what="not-required listener, kernel connect ${opt:-without tls}"
+	n0=$(handshakes)
+	if ctrl=$("$vm" exec "$tmp/vm" "host_connect $sub $opt" 2>&1); then
+		dev=$("$vm" exec "$tmp/vm" "host_ns_dev $ctrl 1") &&
+			got=$("$vm" exec "$tmp/vm" "sha256sum $dev" | cut -d' ' -f1) || got=
+		[ "$got" = "$want" ] && ok "$what: sha256 of the namespace equals the file's" ||
+			ko "$what: sha256 '$got', file $want"
+		"$vm" exec "$tmp/vm" "host_disconnect $ctrl" > /dev/null || ko "disconnect $ctrl"
+		n1=$(handshakes)
+		if [ -z "$opt" ]; then
+			[ "$n1" = "$n0" ] && ok "$what: no handshake" || ko "$what: $((n1 - n0)) handshakes"
+		else
+			[ "$n1" -ge $((n0 + 2)) ] && ok "$what: the admin and I/O queues shook hands" ||
+				ko "$what: $((n1 - n0)) handshakes logged"
+		fi
+	else
+		ko "$what: $ctrl"
+		tail -n 5 "$tmp/target-rfc.log"
+	fi
+done
+stop_target
+
+# 5. DH-HMAC-CHAP inside TLS: the target also authenticates H
+# (bidirectional, ffdhe2048); nvme-cli 2.13 connect --tls --dhchap-secret.
+DK=$("$nvmeof" gen-dhchap-key --hmac 1 --nqn "$H") && DC=$("$nvmeof" gen-dhchap-key --hmac 0 --nqn "$H") ||
+	ko "gen-dhchap-key"
+start_target rfc "127.0.0.1:$port" required --allow-host "$H" --dhchap-key "$DK" \
+	--dhchap-ctrl-key "$DC" --dhchap-hash sha256 --dhchap-dhgroup ffdhe2048
+what="DH-HMAC-CHAP inside TLS (nvme-cli 2.13)"
+if out=$("$vm" exec "$tmp/vm" "nvme213 connect -t tcp -a 10.0.2.100 -s 4420 -n $sub --hostnqn $H --hostid \$NVMETVM_HOSTID --tls --dhchap-secret '$DK' --dhchap-ctrl-secret '$DC'" 2>&1); then
+	ctrl=$("$vm" exec "$tmp/vm" 'for c in /sys/class/nvme/nvme*; do [ "$(cat $c/subsysnqn)" = '"$sub"' ] && echo ${c##*/}; done' | head -n 1)
+	dev=$("$vm" exec "$tmp/vm" "host_ns_dev $ctrl 1") &&
+		got=$("$vm" exec "$tmp/vm" "sha256sum $dev" | cut -d' ' -f1) || got=
+	[ "$got" = "$want" ] && ok "$what: sha256 of the namespace equals the file's" ||
+		ko "$what: sha256 '$got', file $want"
+	grep -q "host $H authenticated on queue 1 (DH-HMAC-CHAP sha256, ffdhe2048, bidirectional" "$tmp/target-rfc.log" &&
+		ok "$what: the target authenticated the I/O queue" ||
+		{ ko "$what: the target did not log the queue authenticated"; tail -n 8 "$tmp/target-rfc.log"; }
+	"$vm" exec "$tmp/vm" "host_disconnect $ctrl" > /dev/null || ko "disconnect $ctrl"
+else
+	ko "$what: $out"
+	tail -n 8 "$tmp/target-rfc.log"
 fi
 stop_target
 echo "target-tls-interop: $pass passed, $fail failed"
