@@ -307,7 +307,7 @@ host_disconnect() {
 # keyring at start-up only); its log is /tmp/tlshd.log. guest-init.sh calls
 # it at boot when the image has tlshd.
 tlshd_start() {
-	local i=0
+	local i=0 pid
 	[ -x /bin/tlshd ] || { nvmetvm_err "no tlshd in this image (NVMEOF_VM_TLS=1)"; return; }
 	tls_keyring > /dev/null || return
 	if [ -r "$NVMETVM_STATE/tlshd.pid" ] && kill -0 "$(cat "$NVMETVM_STATE/tlshd.pid")" 2>/dev/null; then
@@ -318,14 +318,21 @@ tlshd_start() {
 		"${TLSHD_LOGLEVEL:-7}" > /etc/tlshd.conf
 	tlshd -s -c /etc/tlshd.conf >> /tmp/tlshd.log 2>&1 < /dev/null &
 	echo $! > "$NVMETVM_STATE/tlshd.pid"
-	# Up once it has linked .nvme (it says so in its log).
-	until grep -q 'linked into our session keyring' /tmp/tlshd.log 2>/dev/null || ! kill -0 "$(cat "$NVMETVM_STATE/tlshd.pid")" 2>/dev/null; do
+	# Up once it has linked .nvme (it says so in its log) and listens on
+	# the kernel's handshake family: the one generic netlink socket here
+	# (protocol 16) with a multicast group. A hang guard of 60 s.
+	pid=$(cat "$NVMETVM_STATE/tlshd.pid")
+	until grep -q 'linked into our session keyring' /tmp/tlshd.log 2>/dev/null &&
+		awk '$2 == 16 && $4 != "00000000" { f = 1 } END { exit !f }' /proc/net/netlink; do
+		kill -0 "$pid" 2>/dev/null || { cat /tmp/tlshd.log >&2; nvmetvm_err "tlshd exited"; return; }
 		i=$((i + 1))
-		[ $i -lt 100 ] || break
+		[ $i -lt 1200 ] || break
 		sleep 0.05
 	done
-	kill -0 "$(cat "$NVMETVM_STATE/tlshd.pid")" 2>/dev/null ||
-		{ cat /tmp/tlshd.log >&2; nvmetvm_err "tlshd exited"; }
+	grep -q 'linked into our session keyring' /tmp/tlshd.log 2>/dev/null ||
+		{ cat /tmp/tlshd.log >&2; nvmetvm_err "tlshd did not link the .nvme keyring"; return; }
+	[ $i -lt 1200 ] || echo "nvmetvm: note: no netlink multicast listener seen for tlshd" >&2
+	return 0
 }
 
 # tls_keyring: print the serial (decimal) of the kernel's .nvme keyring.
