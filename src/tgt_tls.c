@@ -43,6 +43,7 @@
 #include "tls_key.h"
 
 #define TLS_RECORD_HDR 0x16 /* a TLS handshake record's content type */
+#define TLS_WRITE_BUFFER (256 * 1024)
 
 struct tls_hostkey {
 	struct tls_hostkey *next;
@@ -429,6 +430,7 @@ static const char *ssl_reason(void)
 static int handshake(struct tgt_conn *c)
 {
 	SSL *ssl;
+	BIO *wbuf, *sock;
 	int fl;
 
 	fl = fcntl(c->fd, F_GETFL);
@@ -442,6 +444,18 @@ static int handshake(struct tgt_conn *c)
 		return -1;
 	}
 	c->ssl = ssl;
+	/* Records are at most 16 KiB: a buffer in front of the socket makes
+	 * the records of one batch one write(2), not one each. */
+	wbuf = BIO_new(BIO_f_buffer());
+	sock = SSL_get_wbio(ssl);
+	if (!wbuf || !BIO_set_write_buffer_size(wbuf, TLS_WRITE_BUFFER) ||
+	    !BIO_up_ref(sock)) {
+		warnx("%s: TLS: out of memory", c->peer);
+		BIO_free(wbuf);
+		return -1;
+	}
+	BIO_push(wbuf, sock);
+	SSL_set0_wbio(ssl, wbuf);
 	for (;;) {
 		int rc, e;
 
@@ -592,6 +606,20 @@ int conn_tls_write(struct tgt_conn *c, const void *buf, size_t len)
 	if (e != SSL_ERROR_SYSCALL)
 		warnx("%s: TLS: %s; closing", c->peer, ssl_reason());
 	ERR_clear_error();
+	if (!errno)
+		errno = EPIPE;
+	return -1;
+}
+
+int conn_tls_flush(struct tgt_conn *c)
+{
+	BIO *b = SSL_get_wbio(c->ssl);
+
+	errno = 0;
+	if (BIO_flush(b) > 0)
+		return 1;
+	if (BIO_should_retry(b))
+		return 0;
 	if (!errno)
 		errno = EPIPE;
 	return -1;
