@@ -130,6 +130,18 @@ ctl tls-key-add "$H" NVMeTLSkey-1:01:bogus: && fail "a bogus key was taken"
 expect 0 identify "127.0.0.1:$P1" -n "$TEST_NQN" --hostnqn "$H" --tls-key-file "$T/key384"
 grep -q "TLS_AES_256_GCM_SHA384, identity 'NVMe0R02 $H" "$T/target.log" ||
 	fail "no SHA-384 session: $(cat "$T/target.log")"
+# The configuration file's keys go with it on reload; a key from a file.
+echo "# no keys" >"$T/conf"
+ctl reload || fail "reload: $(cat "$T/ctl.out")"
+ctl tls-keys || fail "tls-keys: $(cat "$T/ctl.out")"
+grep -q "^$H2 " "$T/ctl.out" && fail "the key of $H2 outlived its line: $(cat "$T/ctl.out")"
+run identify "127.0.0.1:$P1" -n "$TEST_NQN" --hostnqn "$H2" --tls-key-file "$T/key2" \
+	--tls-psk-derivation rfc
+[ "$RC" -ne 0 ] || fail "$H2 connects without a key"
+ctl tls-key-add "$H2" "$T/key-open" && fail "tls-key-add took a 0644 file"
+grep -q "readable or writable by group or others" "$T/ctl.out" || fail "tls-key-add: $(cat "$T/ctl.out")"
+ctl tls-key-add "$H2" "$T/key2" || fail "tls-key-add FILE: $(cat "$T/ctl.out")"
+expect 0 identify "127.0.0.1:$P1" -n "$TEST_NQN" --hostnqn "$H2" --tls-key-file "$T/key2"
 kill "$TPID"; wait "$TPID" 2>/dev/null; TPID=
 
 # A target that derives compat: auto connects (RFC refused, then compat).
