@@ -438,3 +438,34 @@ Test(hostile_tls, sha384_key_both_suites_offered)
 	psk_len = (size_t)n;
 	done();
 }
+
+/* A version 1 identity whose PSK digest is not that of the host's key:
+ * refused and said; the right digest connects. */
+Test(hostile_tls, identity_v1_digest)
+{
+	struct tc c;
+	size_t l;
+	int n;
+
+	tls_start();
+	n = tls_derive(&key, HOSTNQN, NQN, 1, TLS_DERIVE_RFC, identity,
+		       sizeof identity, psk);
+	cr_assert_eq(n, 32);
+	cr_assert_eq(strncmp(identity, "NVMe1R01 ", 9), 0, "%s", identity);
+	tc_open(&c);
+	tc_handshake(&c);
+	tc_icreq(&c);
+	cr_assert_eq(tc_connect(&c, HOSTNQN), 0);
+	tc_close(&c);
+	l = strlen(identity);
+	identity[l - 5] = identity[l - 5] == 'A' ? 'B' : 'A';
+	tc_open(&c);
+	cr_assert_neq(SSL_connect(c.ssl), 1, "a wrong PSK digest was taken");
+	closed_raw(c.fd);
+	tc_close(&c);
+	log_has("its PSK digest does not match the key of " HOSTNQN);
+	n = tls_derive(&key, HOSTNQN, NQN, 0, TLS_DERIVE_RFC, identity,
+		       sizeof identity, psk);
+	psk_len = (size_t)n;
+	done();
+}

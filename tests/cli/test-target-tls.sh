@@ -73,6 +73,11 @@ expect 0 perf "127.0.0.1:$P1" -n "$TEST_NQN" --hostnqn "$H" --tls-key-file "$T/k
 	--verify -w randrw -M 50 -q 16 -o 4k -t 1 -j 2 --span 8M
 expect 0 perf "127.0.0.1:$P1" -n "$TEST_NQN" --hostnqn "$H" --tls-key-file "$T/key" \
 	--verify -w rw -M 50 -q 8 -o 128k -t 1 --span 16M
+# the version 1 identity (NVMe1R01 ... with the PSK digest)
+expect 0 identify "127.0.0.1:$P1" -n "$TEST_NQN" --hostnqn "$H" --tls-key-file "$T/key" \
+	--tls-identity 1
+grep -q "identity 'NVMe1R01 $H $TEST_NQN " "$T/target.log" ||
+	fail "no version 1 identity: $(cat "$T/target.log")"
 # the key from the configuration file
 expect 0 identify "127.0.0.1:$P1" -n "$TEST_NQN" --hostnqn "$H2" --tls-key-file "$T/key2"
 # a wrong key: the host's message, non-zero, and the target says why
