@@ -584,6 +584,9 @@ ssize_t conn_tls_read(struct tgt_conn *c, void *buf, size_t len, bool dontwait);
 /* All of buf: 1; 0: retry with the same buf and len once the socket is
  * ready; -1: failed. */
 int conn_tls_write(struct tgt_conn *c, const void *buf, size_t len);
+/* What conn_tls_write() left in the write buffer, to the socket: 1 all
+ * of it, 0 retry once the socket is writable, -1 failed. */
+int conn_tls_flush(struct tgt_conn *c);
 void conn_tls_free(struct tgt_conn *c);
 
 /* target.c */

@@ -266,7 +266,14 @@ static int send_iov_tls(struct tgt_conn *c, struct iovec *iov, int cnt)
 		if (!rc)
 			iov_advance(&iov, &cnt, len);
 	}
-	return 0;
+	for (;;) {
+		int f = conn_tls_flush(c);
+
+		if (f > 0)
+			return 0;
+		if (f < 0 || wait_writable(c) < 0)
+			return -1;
+	}
 }
 
 static int send_iov(struct tgt_conn *c, struct iovec *iov, int cnt)
@@ -689,6 +696,17 @@ static int rx_fill(struct tgt_conn *c)
 		}
 		if (n > 0) {
 			c->rx_len += (size_t)n;
+			/* TLS gives one record a call: take the others libssl
+			 * already holds now, as one recv() would, so that the
+			 * commands they carry are answered in one batch. */
+			while (c->ssl && c->rx_len < c->rx_cap &&
+			       conn_tls_readable(c)) {
+				n = conn_recv(c, c->rx + c->rx_len,
+					      c->rx_cap - c->rx_len, true);
+				if (n <= 0)
+					break;
+				c->rx_len += (size_t)n;
+			}
 			touch(c);
 			return 0;
 		}

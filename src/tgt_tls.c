@@ -43,6 +43,7 @@
 #include "tls_key.h"
 
 #define TLS_RECORD_HDR 0x16 /* a TLS handshake record's content type */
+#define TLS_WRITE_BUFFER (256 * 1024)
 
 struct tls_hostkey {
 	struct tls_hostkey *next;
@@ -362,6 +363,27 @@ static int psk_find_session(SSL *ssl, const unsigned char *identity,
 	return 1;
 }
 
+/* Before the cipher suite is chosen: only the one of the hash the host's
+ * PSK identity names ("NVMe0R0H ..." in the first identity of the
+ * pre_shared_key extension), so that a client offering both suites gets
+ * the one its PSK can use, whatever its order. */
+static int client_hello(SSL *ssl, int *al, void *arg)
+{
+	const unsigned char *p;
+	size_t len, idlen;
+
+	(void)al;
+	(void)arg;
+	if (!SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_psk, &p, &len) || len < 4)
+		return SSL_CLIENT_HELLO_SUCCESS; /* no PSK: the handshake fails later */
+	idlen = (size_t)p[2] << 8 | p[3];
+	if (idlen >= 8 && 4 + idlen <= len && !memcmp(p + 4, "NVMe", 4) &&
+	    (p[4 + 7] == '1' || p[4 + 7] == '2'))
+		SSL_set_ciphersuites(ssl, p[4 + 7] == '2' ? "TLS_AES_256_GCM_SHA384" :
+							  "TLS_AES_128_GCM_SHA256");
+	return SSL_CLIENT_HELLO_SUCCESS;
+}
+
 int tgt_tls_init(char *err, size_t errlen)
 {
 	if (tls_ctx)
@@ -382,11 +404,12 @@ int tgt_tls_init(char *err, size_t errlen)
 		tls_ctx = NULL;
 		return -1;
 	}
-	SSL_CTX_set_options(tls_ctx, SSL_OP_NO_TICKET | SSL_OP_NO_RENEGOTIATION |
-				     SSL_OP_CIPHER_SERVER_PREFERENCE);
+	/* the client's order of cipher suites: it knows its key's hash */
+	SSL_CTX_set_options(tls_ctx, SSL_OP_NO_TICKET | SSL_OP_NO_RENEGOTIATION);
 	SSL_CTX_clear_options(tls_ctx, SSL_OP_ALLOW_NO_DHE_KEX);
 	SSL_CTX_set_session_cache_mode(tls_ctx, SSL_SESS_CACHE_OFF);
 	SSL_CTX_set_psk_find_session_callback(tls_ctx, psk_find_session);
+	SSL_CTX_set_client_hello_cb(tls_ctx, client_hello, NULL);
 	/* big reads: fewer system calls per record */
 	SSL_CTX_set_read_ahead(tls_ctx, 1);
 	SSL_CTX_set_default_read_buffer_len(tls_ctx, 64 * 1024);
@@ -429,6 +452,7 @@ static const char *ssl_reason(void)
 static int handshake(struct tgt_conn *c)
 {
 	SSL *ssl;
+	BIO *wbuf, *sock;
 	int fl;
 
 	fl = fcntl(c->fd, F_GETFL);
@@ -442,6 +466,18 @@ static int handshake(struct tgt_conn *c)
 		return -1;
 	}
 	c->ssl = ssl;
+	/* Records are at most 16 KiB: a buffer in front of the socket makes
+	 * the records of one batch one write(2), not one each. */
+	wbuf = BIO_new(BIO_f_buffer());
+	sock = SSL_get_wbio(ssl);
+	if (!wbuf || !BIO_set_write_buffer_size(wbuf, TLS_WRITE_BUFFER) ||
+	    !BIO_up_ref(sock)) {
+		warnx("%s: TLS: out of memory", c->peer);
+		BIO_free(wbuf);
+		return -1;
+	}
+	BIO_push(wbuf, sock);
+	SSL_set0_wbio(ssl, wbuf);
 	for (;;) {
 		int rc, e;
 
@@ -547,7 +583,9 @@ ssize_t conn_tls_read(struct tgt_conn *c, void *buf, size_t len, bool dontwait)
 				.events = e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT,
 			};
 
-			c->tls_starved = e == SSL_ERROR_WANT_READ;
+			/* either way, what libssl holds is not enough: wait
+			 * for the socket before trying again */
+			c->tls_starved = true;
 			if (dontwait) {
 				errno = EAGAIN;
 				return -1;
@@ -592,6 +630,20 @@ int conn_tls_write(struct tgt_conn *c, const void *buf, size_t len)
 	if (e != SSL_ERROR_SYSCALL)
 		warnx("%s: TLS: %s; closing", c->peer, ssl_reason());
 	ERR_clear_error();
+	if (!errno)
+		errno = EPIPE;
+	return -1;
+}
+
+int conn_tls_flush(struct tgt_conn *c)
+{
+	BIO *b = SSL_get_wbio(c->ssl);
+
+	errno = 0;
+	if (BIO_flush(b) > 0)
+		return 1;
+	if (BIO_should_retry(b))
+		return 0;
 	if (!errno)
 		errno = EPIPE;
 	return -1;

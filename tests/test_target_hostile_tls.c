@@ -25,8 +25,12 @@
 #include "target_hostile.h"
 #include "tls_key.h"
 
+#define HOSTNQN384 "nqn.2026-12.org.example:sha384-host"
+
 static char keyarg[TLS_KEY_STR_MAX + NVMF_NQN_SIZE + 2];
-static struct tls_key key;
+static char keyarg384[TLS_KEY_STR_MAX + NVMF_NQN_SIZE + 2];
+static struct tls_key key, key384;
+static unsigned hash = TLS_HASH_SHA256; /* of the PSK the client offers */
 static char identity[TLS_IDENTITY_MAX];
 static uint8_t psk[TLS_KEY_MAX];
 static size_t psk_len;
@@ -35,11 +39,16 @@ static SSL_CTX *cctx;
 static int use_session(SSL *ssl, const EVP_MD *md, const unsigned char **id,
 		       size_t *idlen, SSL_SESSION **sess)
 {
-	static const unsigned char aes128[] = { 0x13, 0x01 };
-	const SSL_CIPHER *cipher = SSL_CIPHER_find(ssl, aes128);
+	static const unsigned char aes128[] = { 0x13, 0x01 }, aes256[] = { 0x13, 0x02 };
+	const SSL_CIPHER *cipher = SSL_CIPHER_find(ssl, hash == TLS_HASH_SHA384 ?
+							 aes256 : aes128);
 	SSL_SESSION *s = SSL_SESSION_new();
 
-	(void)md;
+	if (md && md != SSL_CIPHER_get_handshake_digest(cipher)) {
+		SSL_SESSION_free(s);
+		*sess = NULL;
+		return 1; /* a HelloRetryRequest with the other hash: no PSK */
+	}
 	cr_assert(cipher && s && SSL_SESSION_set1_master_key(s, psk, psk_len) &&
 		  SSL_SESSION_set_cipher(s, cipher) &&
 		  SSL_SESSION_set_protocol_version(s, TLS1_3_VERSION));
@@ -54,7 +63,8 @@ static int use_session(SSL *ssl, const EVP_MD *md, const unsigned char **id,
 static void tls_start(void)
 {
 	const char *args[] = { "-l", "127.0.0.1:0", "--tls", "required",
-			       "--tls-key", keyarg, "--login-timeout", "2", NULL };
+			       "--tls-key", keyarg, "--tls-key", keyarg384,
+			       "--login-timeout", "2", NULL };
 	char ks[TLS_KEY_STR_MAX];
 	int n;
 
@@ -66,6 +76,14 @@ static void tls_start(void)
 		key.key[i] = (uint8_t)(0x40 + i * 3);
 	cr_assert_gt(tls_key_format(&key, ks, sizeof ks), 0);
 	snprintf(keyarg, sizeof keyarg, "%s=%s", HOSTNQN, ks);
+	memset(&key384, 0, sizeof key384);
+	key384.hmac = 2;
+	key384.len = 48;
+	for (int i = 0; i < 48; i++)
+		key384.key[i] = (uint8_t)(0x11 + i * 5);
+	cr_assert_gt(tls_key_format(&key384, ks, sizeof ks), 0);
+	snprintf(keyarg384, sizeof keyarg384, "%s=%s", HOSTNQN384, ks);
+	hash = TLS_HASH_SHA256;
 	n = tls_derive(&key, HOSTNQN, NQN, 0, TLS_DERIVE_RFC, identity,
 		       sizeof identity, psk);
 	cr_assert_eq(n, 32);
@@ -74,7 +92,8 @@ static void tls_start(void)
 	cr_assert_not_null(cctx);
 	SSL_CTX_set_min_proto_version(cctx, TLS1_3_VERSION);
 	SSL_CTX_set_max_proto_version(cctx, TLS1_3_VERSION);
-	SSL_CTX_set_ciphersuites(cctx, "TLS_AES_128_GCM_SHA256");
+	/* both, in this order, as a client that does not pick by its key */
+	SSL_CTX_set_ciphersuites(cctx, "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384");
 	SSL_CTX_set_psk_use_session_callback(cctx, use_session);
 	hostile_start(args);
 }
@@ -389,5 +408,64 @@ Test(hostile_tls, oversized_records)
 	tc_close(&c);
 	log_has("TLS handshake failed: packet length too long");
 	log_has("TLS: encrypted length too long; closing");
+	done();
+}
+
+/* A SHA-384 key, the client offering both suites (AES-128 first): the
+ * target takes the one of the key's hash. */
+Test(hostile_tls, sha384_key_both_suites_offered)
+{
+	struct tc c;
+	int n;
+
+	tls_start();
+	n = tls_derive(&key384, HOSTNQN384, NQN, 0, TLS_DERIVE_RFC, identity,
+		       sizeof identity, psk);
+	cr_assert_eq(n, 48);
+	psk_len = (size_t)n;
+	hash = TLS_HASH_SHA384;
+	tc_open(&c);
+	tc_handshake(&c);
+	cr_assert_str_eq(SSL_CIPHER_get_name(SSL_get_current_cipher(c.ssl)),
+			 "TLS_AES_256_GCM_SHA384");
+	tc_icreq(&c);
+	cr_assert_eq(tc_connect(&c, HOSTNQN384), 0, "Connect inside TLS (SHA-384)");
+	tc_close(&c);
+	/* back to the SHA-256 key for the checks at the end */
+	hash = TLS_HASH_SHA256;
+	n = tls_derive(&key, HOSTNQN, NQN, 0, TLS_DERIVE_RFC, identity,
+		       sizeof identity, psk);
+	psk_len = (size_t)n;
+	done();
+}
+
+/* A version 1 identity whose PSK digest is not that of the host's key:
+ * refused and said; the right digest connects. */
+Test(hostile_tls, identity_v1_digest)
+{
+	struct tc c;
+	size_t l;
+	int n;
+
+	tls_start();
+	n = tls_derive(&key, HOSTNQN, NQN, 1, TLS_DERIVE_RFC, identity,
+		       sizeof identity, psk);
+	cr_assert_eq(n, 32);
+	cr_assert_eq(strncmp(identity, "NVMe1R01 ", 9), 0, "%s", identity);
+	tc_open(&c);
+	tc_handshake(&c);
+	tc_icreq(&c);
+	cr_assert_eq(tc_connect(&c, HOSTNQN), 0);
+	tc_close(&c);
+	l = strlen(identity);
+	identity[l - 5] = identity[l - 5] == 'A' ? 'B' : 'A';
+	tc_open(&c);
+	cr_assert_neq(SSL_connect(c.ssl), 1, "a wrong PSK digest was taken");
+	closed_raw(c.fd);
+	tc_close(&c);
+	log_has("its PSK digest does not match the key of " HOSTNQN);
+	n = tls_derive(&key, HOSTNQN, NQN, 0, TLS_DERIVE_RFC, identity,
+		       sizeof identity, psk);
+	psk_len = (size_t)n;
 	done();
 }

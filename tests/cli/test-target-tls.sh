@@ -73,6 +73,11 @@ expect 0 perf "127.0.0.1:$P1" -n "$TEST_NQN" --hostnqn "$H" --tls-key-file "$T/k
 	--verify -w randrw -M 50 -q 16 -o 4k -t 1 -j 2 --span 8M
 expect 0 perf "127.0.0.1:$P1" -n "$TEST_NQN" --hostnqn "$H" --tls-key-file "$T/key" \
 	--verify -w rw -M 50 -q 8 -o 128k -t 1 --span 16M
+# the version 1 identity (NVMe1R01 ... with the PSK digest)
+expect 0 identify "127.0.0.1:$P1" -n "$TEST_NQN" --hostnqn "$H" --tls-key-file "$T/key" \
+	--tls-identity 1
+grep -q "identity 'NVMe1R01 $H $TEST_NQN " "$T/target.log" ||
+	fail "no version 1 identity: $(cat "$T/target.log")"
 # the key from the configuration file
 expect 0 identify "127.0.0.1:$P1" -n "$TEST_NQN" --hostnqn "$H2" --tls-key-file "$T/key2"
 # a wrong key: the host's message, non-zero, and the target says why
@@ -130,6 +135,18 @@ ctl tls-key-add "$H" NVMeTLSkey-1:01:bogus: && fail "a bogus key was taken"
 expect 0 identify "127.0.0.1:$P1" -n "$TEST_NQN" --hostnqn "$H" --tls-key-file "$T/key384"
 grep -q "TLS_AES_256_GCM_SHA384, identity 'NVMe0R02 $H" "$T/target.log" ||
 	fail "no SHA-384 session: $(cat "$T/target.log")"
+# The configuration file's keys go with it on reload; a key from a file.
+echo "# no keys" >"$T/conf"
+ctl reload || fail "reload: $(cat "$T/ctl.out")"
+ctl tls-keys || fail "tls-keys: $(cat "$T/ctl.out")"
+grep -q "^$H2 " "$T/ctl.out" && fail "the key of $H2 outlived its line: $(cat "$T/ctl.out")"
+run identify "127.0.0.1:$P1" -n "$TEST_NQN" --hostnqn "$H2" --tls-key-file "$T/key2" \
+	--tls-psk-derivation rfc
+[ "$RC" -ne 0 ] || fail "$H2 connects without a key"
+ctl tls-key-add "$H2" "$T/key-open" && fail "tls-key-add took a 0644 file"
+grep -q "readable or writable by group or others" "$T/ctl.out" || fail "tls-key-add: $(cat "$T/ctl.out")"
+ctl tls-key-add "$H2" "$T/key2" || fail "tls-key-add FILE: $(cat "$T/ctl.out")"
+expect 0 identify "127.0.0.1:$P1" -n "$TEST_NQN" --hostnqn "$H2" --tls-key-file "$T/key2"
 kill "$TPID"; wait "$TPID" 2>/dev/null; TPID=
 
 # A target that derives compat: auto connects (RFC refused, then compat).
