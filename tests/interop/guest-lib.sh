@@ -349,16 +349,23 @@ tls_keyring() {
 # SHA-256, the default; 2: SHA-384), in the .nvme keyring; prints its serial.
 # An existing key of that identity is replaced.
 tls_key_insert() {
-	local kr bin
 	[ $# -ge 3 ] || { nvmetvm_err "usage: tls_key_insert HOSTNQN SUBNQN HEX [HMAC]"; return; }
+	tls_key_insert_identity "NVMe0R0${4:-1} $1 $2" "$3"
+}
+
+# tls_key_insert_identity IDENTITY HEX: the same under any identity, e.g. a
+# version 1 one ("NVMe1R01 HOSTNQN SUBNQN DIGEST").
+tls_key_insert_identity() {
+	local kr bin
+	[ $# -eq 2 ] || { nvmetvm_err "usage: tls_key_insert_identity IDENTITY HEX"; return; }
 	kr=$(tls_keyring) || return
-	case "$3" in
-	*[!0-9a-fA-F]* | "") nvmetvm_err "tls_key_insert: '$3' is not hex"; return ;;
+	case "$2" in
+	*[!0-9a-fA-F]* | "") nvmetvm_err "tls_key_insert: '$2' is not hex"; return ;;
 	esac
-	bin=$(printf '%s' "$3" | sed 's/\(..\)/\\x\1/g')
+	bin=$(printf '%s' "$2" | sed 's/\(..\)/\\x\1/g')
 	# shellcheck disable=SC2059  # the format is the key's bytes as \xHH
-	printf "$bin" | keyctl padd psk "NVMe0R0${4:-1} $1 $2" "$kr" ||
-		nvmetvm_err "keyctl padd psk 'NVMe0R0${4:-1} $1 $2' failed"
+	printf "$bin" | keyctl padd psk "$1" "$kr" ||
+		nvmetvm_err "keyctl padd psk '$1' failed"
 }
 
 # tls_key_remove HOSTNQN SUBNQN [HMAC]: revoke and unlink that key.

@@ -10,6 +10,8 @@
 #  - a target deriving the RFC 8446 way (the default): the PSK derived by
 #    `nvmeof check-tls-key`, inserted with keyctl, and the kernel's own
 #    connect (/dev/nvme-fabrics, option tls);
+#  - a version 1 identity (with the PSK digest) through the kernel's
+#    tls_key= option;
 # each reads the namespace: its sha256 in the guest equals the file's, and
 # the target logged the handshake (TLSv1.3, the identity, the derivation);
 # a host whose key the target does not have is refused (the target logs
@@ -119,6 +121,32 @@ if ctrl=$("$vm" exec "$tmp/vm" "host_connect $sub tls" 2>&1); then
 else
 	ko "kernel connect, tls (rfc): $ctrl"
 	tail -n 5 "$tmp/target-rfc.log"
+fi
+
+# 2b. identity version 1 ("NVMe1R01 H S <PSK digest>", the digest of the
+# retained PSK, so it too depends on the derivation): identity and PSK from
+# `nvmeof check-tls-key -I 1`, inserted with keyctl; the kernel, given the
+# key's serial (option tls_key), offers that identity. The key goes again
+# after (the kernel's own lookup would prefer it to the version 0 one).
+ck=$("$nvmeof" check-tls-key -I 1 --hostnqn "$H" --subnqn "$sub" "$K")
+id1=$(sed -n 's/^Identity (rfc): //p' <<< "$ck") psk1=$(sed -n 's/^TLS PSK (rfc): //p' <<< "$ck")
+if serial=$("$vm" exec "$tmp/vm" "tls_key_insert_identity '$id1' $psk1") && [ -n "$serial" ]; then
+	if ctrl=$("$vm" exec "$tmp/vm" "host_connect $sub tls,tls_key=$serial" 2>&1); then
+		dev=$("$vm" exec "$tmp/vm" "host_ns_dev $ctrl 1") &&
+			got=$("$vm" exec "$tmp/vm" "sha256sum $dev" | cut -d' ' -f1) || got=
+		[ "$got" = "$want" ] && ok "identity version 1, kernel connect tls_key=: sha256 of the namespace equals the file's" ||
+			ko "identity version 1: sha256 '$got', file $want"
+		grep -qF "identity '$id1' (rfc derivation)" "$tmp/target-rfc.log" &&
+			ok "identity version 1: the target logged the handshake with '$id1'" ||
+			{ ko "identity version 1: '$id1' not in the target's log"; tail -n 5 "$tmp/target-rfc.log"; }
+		"$vm" exec "$tmp/vm" "host_disconnect $ctrl" > /dev/null || ko "disconnect $ctrl"
+	else
+		ko "identity version 1 ($id1): kernel connect: $ctrl"
+		tail -n 5 "$tmp/target-rfc.log"
+	fi
+	"$vm" exec "$tmp/vm" "keyctl unlink $serial \$(tls_keyring)" > /dev/null || ko "unlink the version 1 key"
+else
+	ko "identity version 1: cannot insert '$id1'"
 fi
 
 # 3. a host whose PSK the target does not know (H2 with another key).
