@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "target.h"
+#include "tls_key.h"
 
 static const char *pidfile, *portfile;
 static int sig_fd = -1;
@@ -266,6 +267,10 @@ static struct cli_subsys *cli;
 static int nr_cli;
 static const char **listens, **fault_specs;
 static int nr_listens, nr_faults;
+static enum tgt_tls_mode *listen_tls; /* --tls of each -l */
+static char **tls_keys;               /* --tls-key / --tls-key-file */
+static bool *tls_key_is_file;
+static int nr_tls_keys;
 
 static void cleanup(void);
 
@@ -351,6 +356,12 @@ static void usage(FILE *out)
 		"      --max-connections N  refuse TCP connections past N (default 1024)\n"
 		"      --login-timeout SEC  close a connection without ICReq and Connect\n"
 		"                           after SEC seconds (default 10)\n"
+		"      --tls MODE           the last -l: TLS 1.3 with a PSK is required or\n"
+		"                           not-required (default: plaintext only)\n"
+		"      --tls-key HOSTNQN=KEY  the host's PSK (NVMeTLSkey-1:0H:...:)\n"
+		"      --tls-key-file HOSTNQN=PATH  the same from a file (mode 0600)\n"
+		"      --tls-psk-derivation rfc|compat  how the TLS PSK is derived from\n"
+		"                           a key (default rfc)\n"
 		"      --fault MODE[:ARG][@io|@admin|@all]   inject faults (repeatable)\n"
 		"  -f, --foreground         stay in the foreground (the default)\n"
 		"      --daemon             detach once listening\n"
@@ -371,7 +382,8 @@ enum {
 	OPT_MAXH2C, OPT_INCAPSULE, OPT_LBA, OPT_FAULT, OPT_DAEMON,
 	OPT_PIDFILE, OPT_PORTFILE, OPT_BUSY_POLL, OPT_ALLOW_HOST,
 	OPT_DHCHAP_KEY, OPT_DHCHAP_CTRL_KEY, OPT_DHCHAP_HASH, OPT_DHCHAP_DH,
-	OPT_MAX_CONNS, OPT_LOGIN_TIMEOUT,
+	OPT_MAX_CONNS, OPT_LOGIN_TIMEOUT, OPT_TLS, OPT_TLS_KEY, OPT_TLS_KEY_FILE,
+	OPT_TLS_DERIV,
 };
 
 static const struct option longopts[] = {
@@ -398,6 +410,10 @@ static const struct option longopts[] = {
 	{ "busy-poll", required_argument, NULL, OPT_BUSY_POLL },
 	{ "max-connections", required_argument, NULL, OPT_MAX_CONNS },
 	{ "login-timeout", required_argument, NULL, OPT_LOGIN_TIMEOUT },
+	{ "tls", required_argument, NULL, OPT_TLS },
+	{ "tls-key", required_argument, NULL, OPT_TLS_KEY },
+	{ "tls-key-file", required_argument, NULL, OPT_TLS_KEY_FILE },
+	{ "tls-psk-derivation", required_argument, NULL, OPT_TLS_DERIV },
 	{ "lba-size", required_argument, NULL, OPT_LBA },
 	{ "fault", required_argument, NULL, OPT_FAULT },
 	{ "foreground", no_argument, NULL, 'f' },
@@ -434,8 +450,53 @@ static void parse_args(int argc, char **argv, bool *daemonize,
 		case 'l':
 			listens = xrealloc(listens, (size_t)(nr_listens + 1) *
 							    sizeof *listens);
+			listen_tls = xrealloc(listen_tls, (size_t)(nr_listens + 1) *
+							  sizeof *listen_tls);
+			listen_tls[nr_listens] = TGT_TLS_OFF;
 			listens[nr_listens++] = optarg;
 			break;
+		case OPT_TLS:
+			if (!nr_listens)
+				die_usage("--tls: give it after the -l it is for");
+			if (!strcmp(optarg, "required"))
+				listen_tls[nr_listens - 1] = TGT_TLS_REQUIRED;
+			else if (!strcmp(optarg, "not-required"))
+				listen_tls[nr_listens - 1] = TGT_TLS_NOT_REQUIRED;
+			else
+				die_usage("--tls '%s': want required or not-required",
+					  optarg);
+			break;
+		case OPT_TLS_KEY:
+		case OPT_TLS_KEY_FILE: {
+			const char *eq = strchr(optarg, '=');
+
+			if (!eq || eq == optarg || !eq[1])
+				die_usage("--%s: want HOSTNQN=%s", ch == OPT_TLS_KEY ?
+					  "tls-key" : "tls-key-file",
+					  ch == OPT_TLS_KEY ? "KEY" : "PATH");
+			tls_keys = xrealloc(tls_keys, (size_t)(nr_tls_keys + 1) *
+							      sizeof *tls_keys);
+			tls_key_is_file = xrealloc(tls_key_is_file,
+						   (size_t)(nr_tls_keys + 1) *
+							   sizeof *tls_key_is_file);
+			tls_keys[nr_tls_keys] = strdup(optarg);
+			if (!tls_keys[nr_tls_keys])
+				die("out of memory");
+			tls_key_is_file[nr_tls_keys++] = ch == OPT_TLS_KEY_FILE;
+			/* A secret given itself leaves ps and /proc/PID/cmdline. */
+			if (ch == OPT_TLS_KEY)
+				memset((char *)eq + 1, 'x', strlen(eq + 1));
+			break;
+		}
+		case OPT_TLS_DERIV: {
+			int d = tls_derivation_id(optarg);
+
+			if (d != TLS_DERIVE_RFC && d != TLS_DERIVE_COMPAT)
+				die_usage("--tls-psk-derivation '%s': want rfc or compat",
+					  optarg);
+			tgt_tls_derivation = d;
+			break;
+		}
 		case 'n':
 			/* the first -n names the subsystem of any --ns given
 			 * before it; later ones start new subsystems */
@@ -666,6 +727,10 @@ static void setup_listeners(const char *disc_port)
 			die("%s", err);
 		snprintf(g.lsn[g.nr_lsn - 1].given,
 			 sizeof g.lsn[g.nr_lsn - 1].given, "%s", listens[i]);
+		g.lsn[g.nr_lsn - 1].tls = listen_tls ? listen_tls[i] : TGT_TLS_OFF;
+		if (g.lsn[g.nr_lsn - 1].tls != TGT_TLS_OFF &&
+		    tgt_tls_init(err, sizeof err) < 0)
+			die("%s", err);
 		for (int k = 0; k < nhosts; k++)
 			seen |= !strcmp(hosts[k], host);
 		if (!seen && nhosts < TGT_MAX_LISTENERS)
@@ -710,10 +775,12 @@ static void announce(void)
 	for (int i = 0; i < g.nr_lsn; i++) {
 		const struct tgt_listener *l = &g.lsn[i];
 
-		ADD("%s%s%s%s:%u%s", i ? ", " : "",
+		ADD("%s%s%s%s:%u%s%s", i ? ", " : "",
 		    l->family == AF_INET6 ? "[" : "", l->addr,
 		    l->family == AF_INET6 ? "]" : "", l->port,
-		    l->discovery_only ? " (discovery only)" : "");
+		    l->discovery_only ? " (discovery only)" : "",
+		    l->tls == TGT_TLS_REQUIRED ? " (TLS required)" :
+		    l->tls == TGT_TLS_NOT_REQUIRED ? " (TLS not required)" : "");
 	}
 	tgt_log(LOG_WARN, "listening on %s", line);
 	n = 0;
@@ -788,6 +855,14 @@ static void cleanup(void)
 	struct tgt_subsys *s;
 
 	control_close();
+	for (int i = 0; i < nr_tls_keys; i++) {
+		explicit_bzero(tls_keys[i], strlen(tls_keys[i]));
+		free(tls_keys[i]);
+	}
+	free(tls_keys);
+	free(tls_key_is_file);
+	tls_keys = NULL;
+	nr_tls_keys = 0;
 	for (int i = 0; i < g.nr_lsn; i++)
 		if (g.lsn[i].fd >= 0) {
 			close(g.lsn[i].fd);
@@ -825,6 +900,9 @@ static void cleanup(void)
 	nr_cli = 0;
 	free(listens);
 	listens = NULL;
+	free(listen_tls);
+	listen_tls = NULL;
+	tgt_tls_fini();
 	free(fault_specs);
 	fault_specs = NULL;
 	free(tgt_config_path);
@@ -943,6 +1021,17 @@ int main(int argc, char **argv)
 		if (fault_add(fault_specs[i], err, sizeof err) < 0)
 			die("--fault %s", err);
 	setup_subsystems();
+	for (int i = 0; i < nr_tls_keys; i++) {
+		char *eq = strchr(tls_keys[i], '=');
+
+		*eq = 0;
+		if ((tls_key_is_file[i] ?
+		     tgt_tls_key_file(tls_keys[i], eq + 1, ORIGIN_CLI, err, sizeof err) :
+		     tgt_tls_key_add(tls_keys[i], eq + 1, ORIGIN_CLI, err, sizeof err)) < 0)
+			die_usage("--%s %s: %s", tls_key_is_file[i] ? "tls-key-file" :
+				  "tls-key", tls_keys[i], err);
+		explicit_bzero(eq + 1, strlen(eq + 1));
+	}
 	if (opts.config) {
 		tgt_config_path = realpath(opts.config, NULL);
 		if (!tgt_config_path)

@@ -129,6 +129,9 @@ static inline uint64_t tgt_mdts_bytes(void)
 
 /* ---- listeners ---------------------------------------------------------- */
 
+/* --tls of a listener: its secure channel (tgt_tls.c) */
+enum tgt_tls_mode { TGT_TLS_OFF, TGT_TLS_REQUIRED, TGT_TLS_NOT_REQUIRED };
+
 struct tgt_listener {
 	int fd;
 	int portid;              /* 1-based, in the discovery log */
@@ -138,6 +141,7 @@ struct tgt_listener {
 	uint16_t port;           /* as bound (port 0 resolved) */
 	bool wildcard;
 	char given[256];         /* as given to -l ("" for --discovery-port) */
+	enum tgt_tls_mode tls;   /* --tls */
 	/* ANA (tgt_ana.c): the state of each group on this listener, read
 	 * by the queues without a lock, written under g.lock */
 	uint8_t ana_state[TGT_ANA_GROUPS + 1];
@@ -321,9 +325,17 @@ struct tgt_slot {
 #define TX_ARENA (32 * 1024)
 #define TX_HOLD 32
 
+struct ssl_st;
+
 struct tgt_conn {
 	struct tgt_conn *next;      /* g.conns */
 	int fd;
+	/* TLS (tgt_tls.c): NULL on a plaintext connection */
+	struct ssl_st *ssl;
+	bool tls_starved;           /* the last read wanted more from the socket */
+	uint8_t *tls_wbuf;          /* small PDUs gathered into one record */
+	char tls_hostnqn[NVMF_NQN_SIZE]; /* the host of the PSK identity */
+	char tls_identity[600];     /* for the log */
 	int evfd;                   /* admin queue: wakes it for AENs */
 	pthread_t thread;
 	atomic_bool finished;
@@ -541,6 +553,41 @@ void control_close(void);
 int control_pollfds(struct pollfd *pfd, int max);
 void control_handle(struct pollfd *pfd, int n);
 int control_exec(const char *line, FILE *out);
+
+/* tgt_tls.c: the secure channel */
+extern int tgt_tls_derivation;   /* enum tls_psk_derivation: RFC or COMPAT */
+const char *tgt_tls_mode_name(enum tgt_tls_mode m);
+int tgt_tls_init(char *err, size_t errlen);
+void tgt_tls_fini(void);
+/* A host's PSK: an interchange string, a 0600 file holding one, or either
+ * (key_value: "NVMeTLSkey-..." or a path); one key per host, the last wins. */
+int tgt_tls_key_add(const char *hostnqn, const char *keystr,
+		    enum subsys_origin origin, char *err, size_t errlen);
+int tgt_tls_key_file(const char *hostnqn, const char *path,
+		     enum subsys_origin origin, char *err, size_t errlen);
+int tgt_tls_key_value(const char *hostnqn, const char *v,
+		      enum subsys_origin origin, char *err, size_t errlen);
+struct tls_key;
+int tgt_tls_key_set(const char *hostnqn, const struct tls_key *key,
+		    enum subsys_origin origin, char *err, size_t errlen);
+int tgt_tls_key_remove(const char *hostnqn, char *err, size_t errlen);
+void tgt_tls_key_drop(enum subsys_origin origin);
+void tgt_tls_key_list(FILE *out);
+/* On the connection's thread, first: per the listener's --tls, peek at
+ * the first byte and run the handshake (bounded by --login-timeout).
+ * 0: go on (c->ssl set for TLS); -1: close (said). */
+int conn_tls_start(struct tgt_conn *c);
+bool conn_tls_readable(struct tgt_conn *c);
+/* recv(2)'s contract: bytes, 0 at the end, -1 with errno (EAGAIN when
+ * dontwait and nothing decrypted is there). */
+ssize_t conn_tls_read(struct tgt_conn *c, void *buf, size_t len, bool dontwait);
+/* All of buf: 1; 0: retry with the same buf and len once the socket is
+ * ready; -1: failed. */
+int conn_tls_write(struct tgt_conn *c, const void *buf, size_t len);
+/* What conn_tls_write() left in the write buffer, to the socket: 1 all
+ * of it, 0 retry once the socket is writable, -1 failed. */
+int conn_tls_flush(struct tgt_conn *c);
+void conn_tls_free(struct tgt_conn *c);
 
 /* target.c */
 void stats_print(FILE *out);

@@ -292,6 +292,16 @@ static size_t log_cmd_effects(uint8_t *buf)
 	return sizeof *l;
 }
 
+/* Discovery log entry: TREQ bits 1:0 and the TCP TSAS SECTYPE (NVMe/TCP
+ * transport specification; Linux's NVMF_TREQ_*, NVMF_TCP_SECTYPE_*) */
+#ifndef NVMF_TREQ_REQUIRED
+#define NVMF_TREQ_REQUIRED 0x1
+#define NVMF_TREQ_NOT_REQUIRED 0x2
+#endif
+#ifndef NVMF_TCP_SECTYPE_TLS13
+#define NVMF_TCP_SECTYPE_TLS13 2
+#endif
+
 static void disc_entry(struct nvmf_disc_log_entry *e,
 		       const struct tgt_listener *l, const char *nqn,
 		       const struct tgt_conn *c)
@@ -301,7 +311,14 @@ static void disc_entry(struct nvmf_disc_log_entry *e,
 	e->trtype = NVMF_TRTYPE_TCP;
 	e->adrfam = l->family == AF_INET6 ? NVMF_ADRFAM_IPV6 : NVMF_ADRFAM_IPV4;
 	e->subtype = NVMF_SUBTYPE_NVME;
-	e->treq = NVMF_TREQ_DISABLE_SQFLOW; /* secure channel not specified */
+	/* TREQ bits 1:0 the secure channel (0 not specified, 1 required,
+	 * 2 not required); TSAS byte 0 for TCP: SECTYPE (0 none, 2 TLS 1.3) */
+	e->treq = NVMF_TREQ_DISABLE_SQFLOW;
+	if (l->tls != TGT_TLS_OFF) {
+		e->treq |= l->tls == TGT_TLS_REQUIRED ? NVMF_TREQ_REQUIRED :
+							NVMF_TREQ_NOT_REQUIRED;
+		e->tsas[0] = NVMF_TCP_SECTYPE_TLS13;
+	}
 	e->portid = htole16((uint16_t)l->portid);
 	e->cntlid = htole16(NVMF_CNTLID_DYNAMIC);
 	e->asqsz = htole16(TGT_ADMIN_SQSIZE);

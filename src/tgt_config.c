@@ -2,7 +2,7 @@
 /*
  * nvmeof-target configuration file: the parser (subsystem blocks with
  * serial, model, firmware, read-only, ns and allow-host lines, the latter
- * with a host's DH-HMAC-CHAP settings) and its
+ * with a host's DH-HMAC-CHAP settings; tls-key lines anywhere) and its
  * application at start and on reload (SIGHUP, the control socket).
  */
 #ifdef HAVE_CONFIG_H
@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "target.h"
+#include "tls_key.h"
 
 /* ---- configuration file ------------------------------------------------- */
 
@@ -38,9 +39,17 @@ struct cfg_subsys {
 	int line;
 };
 
+struct cfg_tls_key {
+	char nqn[NVMF_NQN_SIZE];
+	struct tls_key key;
+	int line;
+};
+
 struct cfg {
 	struct cfg_subsys *s;
 	size_t nr;
+	struct cfg_tls_key *tls;       /* tls-key lines */
+	size_t nr_tls;
 };
 
 static void cfg_free(struct cfg *cfg)
@@ -52,6 +61,9 @@ static void cfg_free(struct cfg *cfg)
 		free(cfg->s[i].hosts);
 	}
 	free(cfg->s);
+	for (size_t i = 0; i < cfg->nr_tls; i++)
+		tls_key_wipe(&cfg->tls[i].key);
+	free(cfg->tls);
 	memset(cfg, 0, sizeof *cfg);
 }
 
@@ -128,6 +140,47 @@ static int cfg_parse(const char *path, struct cfg *cfg, char *err,
 			memset(cur, 0, sizeof *cur);
 			snprintf(cur->nqn, sizeof cur->nqn, "%s", rest);
 			cur->line = lineno;
+			continue;
+		}
+		if (!strcmp(key, "tls-key")) {
+			/* tls-key HOSTNQN KEY: a host's TLS PSK, for every
+			 * subsystem (the identity names the host) */
+			struct cfg_tls_key *n, tk = { .line = lineno };
+			char *tok, *save = NULL, *v;
+
+			tok = strtok_r(rest, " \t", &save);
+			v = tok ? strtok_r(NULL, " \t", &save) : NULL;
+			if (!v || strtok_r(NULL, " \t", &save)) {
+				snprintf(err, errlen, "%s:%d: tls-key HOSTNQN KEY expected",
+					 path, lineno);
+				goto out;
+			}
+			if (host_nqn_check(tok, e, sizeof e) < 0 || !*tok) {
+				snprintf(err, errlen, "%s:%d: %s", path, lineno,
+					 *tok ? e : "host NQN expected");
+				goto out;
+			}
+			for (size_t i = 0; i < cfg->nr_tls; i++)
+				if (!strcmp(cfg->tls[i].nqn, tok)) {
+					snprintf(err, errlen,
+						 "%s:%d: tls-key %s again (line %d)",
+						 path, lineno, tok, cfg->tls[i].line);
+					goto out;
+				}
+			if (tls_key_parse(v, &tk.key) < 0) {
+				snprintf(err, errlen, "%s:%d: tls-key %s: %s", path,
+					 lineno, tok, nvmeof_get_error());
+				goto out;
+			}
+			snprintf(tk.nqn, sizeof tk.nqn, "%s", tok);
+			n = realloc(cfg->tls, (cfg->nr_tls + 1) * sizeof *n);
+			if (!n) {
+				tls_key_wipe(&tk.key);
+				goto oom;
+			}
+			cfg->tls = n;
+			cfg->tls[cfg->nr_tls++] = tk;
+			tls_key_wipe(&tk.key);
 			continue;
 		}
 		if (!cur) {
@@ -242,7 +295,7 @@ static int cfg_parse(const char *path, struct cfg *cfg, char *err,
 			cur->ns[cur->nr_ns++] = ns;
 		} else {
 			snprintf(err, errlen,
-				 "%s:%d: unknown keyword '%s' (subsystem, serial, model, firmware, read-only, ns, allow-host)",
+				 "%s:%d: unknown keyword '%s' (subsystem, serial, model, firmware, read-only, ns, allow-host, tls-key)",
 				 path, lineno, key);
 			goto out;
 		}
@@ -303,6 +356,16 @@ int config_load(const char *path, bool initial, char *err, size_t errlen)
 
 	if (cfg_parse(path, &cfg, err, errlen) < 0)
 		return -1;
+
+	/* the file's TLS keys replace those it gave before */
+	tgt_tls_key_drop(ORIGIN_CONFIG);
+	for (size_t i = 0; i < cfg.nr_tls; i++)
+		if (tgt_tls_key_set(cfg.tls[i].nqn, &cfg.tls[i].key, ORIGIN_CONFIG,
+				    e, sizeof e) < 0) {
+			snprintf(err, errlen, "%s:%d: %s", path, cfg.tls[i].line, e);
+			cfg_free(&cfg);
+			return -1;
+		}
 
 	if (!initial) {
 		/* subsystems the file no longer has */

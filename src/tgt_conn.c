@@ -33,6 +33,26 @@
 
 #define RX_MIN_CAP (64 * 1024)
 #define RX_DIRECT_MIN 4096
+#define TLS_WBUF (64 * 1024)      /* small pieces gathered into one SSL_write */
+#define TLS_DIRECT_MIN (16 * 1024) /* larger ones are written in place */
+
+/* ---- the byte stream: the socket itself, or TLS over it (tgt_tls.c) ----- */
+
+/* recv(2) on the connection: blocking, or not (dontwait). */
+static ssize_t conn_recv(struct tgt_conn *c, void *buf, size_t len,
+			 bool dontwait)
+{
+	if (c->ssl)
+		return conn_tls_read(c, buf, len, dontwait);
+	return recv(c->fd, buf, len, dontwait ? MSG_DONTWAIT : 0);
+}
+
+/* Bytes that TLS has already taken off the socket: poll() would not see
+ * them. */
+static bool rx_buffered(struct tgt_conn *c)
+{
+	return c->ssl && conn_tls_readable(c);
+}
 
 /* ---- faults ------------------------------------------------------------- */
 
@@ -147,8 +167,19 @@ static int wait_writable(struct tgt_conn *c)
 	struct pollfd pfd = { .fd = c->fd, .events = POLLOUT };
 	int n;
 
-	if (c->rx_len < c->rx_cap)
+	if (c->rx_len < c->rx_cap) {
 		pfd.events |= POLLIN;
+		if (rx_buffered(c)) {
+			ssize_t r = conn_recv(c, c->rx + c->rx_len,
+					      c->rx_cap - c->rx_len, true);
+
+			if (r > 0)
+				c->rx_len += (size_t)r;
+			else if (r == 0)
+				return -1;
+			return 0;
+		}
+	}
 	/* The host is draining the socket: often a matter of microseconds
 	 * (see rx_spin). */
 	n = 0;
@@ -167,8 +198,8 @@ static int wait_writable(struct tgt_conn *c)
 	if (pfd.revents & (POLLERR | POLLNVAL))
 		return -1;
 	if ((pfd.revents & POLLIN) && c->rx_len < c->rx_cap) {
-		ssize_t r = recv(c->fd, c->rx + c->rx_len, c->rx_cap - c->rx_len,
-				 MSG_DONTWAIT);
+		ssize_t r = conn_recv(c, c->rx + c->rx_len,
+				      c->rx_cap - c->rx_len, true);
 		if (r > 0)
 			c->rx_len += (size_t)r;
 		else if (r == 0 && !(pfd.revents & POLLOUT))
@@ -179,8 +210,76 @@ static int wait_writable(struct tgt_conn *c)
 	return 0;
 }
 
+/* Past n bytes of the iovec array. */
+static void iov_advance(struct iovec **iovp, int *cnt, size_t n)
+{
+	struct iovec *iov = *iovp;
+
+	while (*cnt > 0 && n >= iov->iov_len) {
+		n -= iov->iov_len;
+		iov++;
+		(*cnt)--;
+	}
+	if (*cnt > 0) {
+		iov->iov_base = (uint8_t *)iov->iov_base + n;
+		iov->iov_len -= n;
+	}
+	*iovp = iov;
+}
+
+/* TLS: large pieces (data) are written where they are, small ones
+ * (headers, completions, small data) are gathered into one record.  A
+ * write that has to wait is repeated with the same buffer, as libssl
+ * wants; meanwhile wait_writable() keeps reading. */
+static int send_iov_tls(struct tgt_conn *c, struct iovec *iov, int cnt)
+{
+	while (cnt > 0) {
+		const void *buf;
+		size_t len = 0;
+		int rc;
+
+		if (iov->iov_len >= TLS_DIRECT_MIN) {
+			buf = iov->iov_base;
+			len = iov->iov_len;
+			rc = 0;
+		} else {
+			/* iov advances as it is gathered */
+			while (cnt > 0 && len < TLS_WBUF &&
+			       (iov->iov_len < TLS_DIRECT_MIN || !len)) {
+				size_t k = MIN(iov->iov_len, TLS_WBUF - len);
+
+				memcpy(c->tls_wbuf + len, iov->iov_base, k);
+				len += k;
+				iov_advance(&iov, &cnt, k);
+			}
+			buf = c->tls_wbuf;
+			rc = 1;
+		}
+		for (;;) {
+			int w = conn_tls_write(c, buf, len);
+
+			if (w > 0)
+				break;
+			if (w < 0 || wait_writable(c) < 0)
+				return -1;
+		}
+		if (!rc)
+			iov_advance(&iov, &cnt, len);
+	}
+	for (;;) {
+		int f = conn_tls_flush(c);
+
+		if (f > 0)
+			return 0;
+		if (f < 0 || wait_writable(c) < 0)
+			return -1;
+	}
+}
+
 static int send_iov(struct tgt_conn *c, struct iovec *iov, int cnt)
 {
+	if (c->ssl)
+		return send_iov_tls(c, iov, cnt);
 	while (cnt > 0) {
 		struct msghdr mh = { .msg_iov = iov,
 				     .msg_iovlen = (size_t)cnt };
@@ -480,6 +579,8 @@ static int admin_wait(struct tgt_conn *c)
 
 		if (timeout == -2)
 			return -1;
+		if (rx_buffered(c))
+			return 0;
 		n = poll(pfd, 2, timeout);
 		if (n < 0 && errno != EINTR)
 			return -1;
@@ -513,6 +614,9 @@ static ssize_t rx_spin(struct tgt_conn *c)
 	bool busy = false;
 	int r = 0;
 
+	if (rx_buffered(c))
+		return conn_recv(c, c->rx + c->rx_len, c->rx_cap - c->rx_len,
+				 true);
 	/* --busy-poll may change at run time (the control socket). */
 	if (!c->bp.yield_busy_ns)
 		busy_poll_init(&c->bp, 0);
@@ -526,7 +630,7 @@ static ssize_t rx_spin(struct tgt_conn *c)
 		errno = EAGAIN;
 		return -1;
 	}
-	return recv(c->fd, c->rx + c->rx_len, c->rx_cap - c->rx_len, MSG_DONTWAIT);
+	return conn_recv(c, c->rx + c->rx_len, c->rx_cap - c->rx_len, true);
 }
 
 /* A connection that has not connected a queue yet has --login-timeout
@@ -540,6 +644,8 @@ static int login_wait(struct tgt_conn *c)
 		uint64_t deadline = c->accepted_ms + opts.login_ms, now = tgt_now_ms();
 		int n;
 
+		if (rx_buffered(c))
+			return 0;
 		if (now >= deadline) {
 			warnx("%s: no %s within %u s of connecting; closing",
 			      c->peer, c->auth_pending ? "authentication" :
@@ -565,6 +671,7 @@ static int rx_fill(struct tgt_conn *c)
 
 	for (;;) {
 		ssize_t n;
+		bool login;
 
 		if (conn_flush(c) < 0)
 			return -1;
@@ -574,18 +681,32 @@ static int rx_fill(struct tgt_conn *c)
 			return 0;
 		if ((!c->connected || c->auth_pending) && login_wait(c) < 0)
 			return -1;
-		if (c->evfd < 0 && busy_poll_us()) {
+		/* Over TLS, poll() may have seen only part of a record:
+		 * before Connect, the wait for the rest is login_wait()'s. */
+		login = !c->connected || c->auth_pending;
+		if (c->evfd < 0 && busy_poll_us() && !login) {
 			n = rx_spin(c);
 			if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-				n = recv(c->fd, c->rx + c->rx_len,
-					 c->rx_cap - c->rx_len, 0);
+				n = conn_recv(c, c->rx + c->rx_len,
+					      c->rx_cap - c->rx_len, false);
 		} else {
-			n = recv(c->fd, c->rx + c->rx_len,
-				 c->rx_cap - c->rx_len,
-				 c->evfd >= 0 ? MSG_DONTWAIT : 0);
+			n = conn_recv(c, c->rx + c->rx_len,
+				      c->rx_cap - c->rx_len,
+				      c->evfd >= 0 || (c->ssl && login));
 		}
 		if (n > 0) {
 			c->rx_len += (size_t)n;
+			/* TLS gives one record a call: take the others libssl
+			 * already holds now, as one recv() would, so that the
+			 * commands they carry are answered in one batch. */
+			while (c->ssl && c->rx_len < c->rx_cap &&
+			       conn_tls_readable(c)) {
+				n = conn_recv(c, c->rx + c->rx_len,
+					      c->rx_cap - c->rx_len, true);
+				if (n <= 0)
+					break;
+				c->rx_len += (size_t)n;
+			}
 			touch(c);
 			return 0;
 		}
@@ -634,7 +755,7 @@ static int rx_copy(struct tgt_conn *c, uint8_t *dst, size_t len)
 			continue;
 		}
 		if (len >= RX_DIRECT_MIN && c->evfd < 0) {
-			ssize_t r = recv(c->fd, dst, len, 0);
+			ssize_t r = conn_recv(c, dst, len, false);
 
 			if (r == 0 || (r < 0 && errno != EINTR))
 				return -1;
@@ -1128,6 +1249,9 @@ static void conn_teardown(struct tgt_conn *c)
 	auth_free(c);
 	for (int i = 0; i < TGT_RBUF_COUNT; i++)
 		free(c->rbuf[i]);
+	if (c->ssl)
+		conn_tls_free(c);
+	free(c->tls_wbuf);
 	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) == 0)
 		STAT_ADD(c->st.cpu_ns, (uint64_t)ts.tv_sec * 1000000000u +
 					       (uint64_t)ts.tv_nsec);
@@ -1138,10 +1262,13 @@ void *conn_thread(void *arg)
 	struct tgt_conn *c = arg;
 	uint64_t one = 1;
 
-	if (conn_setup(c) == 0)
+	if (conn_setup(c) < 0)
+		warnx("%s: out of memory for a new connection", c->peer);
+	else if (conn_tls_start(c) == 0 &&
+		 (!c->ssl || (c->tls_wbuf = malloc(TLS_WBUF))))
 		conn_loop(c);
 	else
-		warnx("%s: out of memory for a new connection", c->peer);
+		conn_stop(c);
 	conn_teardown(c);
 	if (c->ctrl)
 		ctrl_detach(c);

@@ -241,6 +241,10 @@ static const char help_text[] =
 	"ana HOST:PORT GROUP STATE             a group's ANA state on a listener (optimized,\n"
 	"                                      non-optimized, inaccessible, persistent-loss, change)\n"
 	"ana                                   every listener's ANA states\n"
+	"tls-key-add HOSTNQN KEY               a host's TLS PSK (NVMeTLSkey-1:0H:...: or a\n"
+	"                                      0600 file); replaces its key\n"
+	"tls-key-remove HOSTNQN                forget it (its connections stay)\n"
+	"tls-keys                              hosts with a TLS PSK\n"
 	"reload                                re-read the -c configuration file\n"
 	"quit                                  close this control connection\n";
 
@@ -292,6 +296,13 @@ static void redact(const char *line, char *out, size_t len)
 	size_t o = 0;
 
 	while (*line && o + 1 < len) {
+		if (!strncmp(line, "NVMeTLSkey-", 11)) {
+			int k = snprintf(out + o, len - o, "(secret)");
+
+			o = k < 0 || (size_t)k >= len - o ? len - 1 : o + (size_t)k;
+			line += strcspn(line, " \t");
+			continue;
+		}
 		if (!strncmp(line, "dhchap-key=", 11) ||
 		    !strncmp(line, "dhchap-ctrl-key=", 16)) {
 			const char *eq = strchr(line, '=');
@@ -459,6 +470,22 @@ int control_exec(const char *line, FILE *out)
 		host_auth_wipe(&auth);
 		subsys_put(s);
 		return rc < 0 ? fail(out, e) : ok(out);
+	}
+	if (!strcmp(w[0], "tls-key-add")) {
+		if (n != 3)
+			return fail(out, "usage: tls-key-add HOSTNQN KEY");
+		return tgt_tls_key_value(w[1], w[2], ORIGIN_CONTROL, e, sizeof e) < 0 ?
+			       fail(out, e) : ok(out);
+	}
+	if (!strcmp(w[0], "tls-key-remove")) {
+		if (n != 2)
+			return fail(out, "usage: tls-key-remove HOSTNQN");
+		return tgt_tls_key_remove(w[1], e, sizeof e) < 0 ? fail(out, e) :
+								    ok(out);
+	}
+	if (!strcmp(w[0], "tls-keys")) {
+		tgt_tls_key_list(out);
+		return ok(out);
 	}
 	if (!strcmp(w[0], "allow-any-host")) {
 		bool any;

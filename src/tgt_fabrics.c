@@ -233,6 +233,16 @@ static void do_connect(struct tgt_conn *c, const struct nvme_sqe *sqe,
 			subsys_put(s);
 		return;
 	}
+	if (c->ssl && strcmp(hostnqn, c->tls_hostnqn)) {
+		/* the PSK proved who the host is: it may not claim another */
+		warnx("%s: Connect refused: host NQN '%s' is not the TLS identity's '%s'",
+		      c->peer, hostnqn, c->tls_hostnqn);
+		snprintf(why, sizeof why, "host NQN '%.230s' is not that of the TLS PSK identity",
+			 hostnqn);
+		connect_fail(c, sqe, ST_CONNECT_PARAM, IPO_DATA(hostnqn), why);
+		subsys_put(s);
+		return;
+	}
 	if (!host_allowed(s, hostnqn)) {
 		warnx("%s: Connect refused: host '%s' is not allowed on %s",
 		      c->peer, hostnqn, subnqn);

@@ -51,6 +51,12 @@ if [ -d /sys/kernel/config ] && ! grep -q ' /sys/kernel/config ' /proc/mounts; t
 	mount -t configfs configfs /sys/kernel/config
 fi
 
+# NVMEOF_VM_TLS=1 images: tlshd does the TLS handshakes of nvmet and
+# nvme-tcp (nvme-keyring is loaded by now).
+if [ -x /bin/tlshd ]; then
+	tlshd_start || fail "tlshd"
+fi
+
 # QEMU user networking: the guest is 10.0.2.15/24, the gateway 10.0.2.2.
 ip link set lo up
 nic=

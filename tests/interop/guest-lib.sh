@@ -299,3 +299,114 @@ host_nvme_connect() {
 host_disconnect() {
 	wr 1 "/sys/class/nvme/$1/delete_controller"
 }
+
+# --- NVMe/TCP over TLS (NVMEOF_VM_TLS=1 images: trixie's tlshd, keyctl) -----
+
+# tlshd_start: write /etc/tlshd.conf (keyrings=.nvme) and start tlshd, once
+# nvme-keyring is loaded (tlshd links the .nvme keyring into its session
+# keyring at start-up only); its log is /tmp/tlshd.log. guest-init.sh calls
+# it at boot when the image has tlshd.
+tlshd_start() {
+	local i=0 pid
+	[ -x /bin/tlshd ] || { nvmetvm_err "no tlshd in this image (NVMEOF_VM_TLS=1)"; return; }
+	tls_keyring > /dev/null || return
+	if [ -r "$NVMETVM_STATE/tlshd.pid" ] && kill -0 "$(cat "$NVMETVM_STATE/tlshd.pid")" 2>/dev/null; then
+		return 0
+	fi
+	mkdir -p "$NVMETVM_STATE"
+	printf '[debug]\nloglevel=%s\ntls=0\nnl=0\n\n[authenticate]\nkeyrings=.nvme\n\n[authenticate.client]\n\n[authenticate.server]\n' \
+		"${TLSHD_LOGLEVEL:-7}" > /etc/tlshd.conf
+	tlshd -s -c /etc/tlshd.conf >> /tmp/tlshd.log 2>&1 < /dev/null &
+	echo $! > "$NVMETVM_STATE/tlshd.pid"
+	# Up once it has linked .nvme (it says so in its log) and listens on
+	# the kernel's handshake family: the one generic netlink socket here
+	# (protocol 16) with a multicast group. A hang guard of 60 s.
+	pid=$(cat "$NVMETVM_STATE/tlshd.pid")
+	until grep -q 'linked into our session keyring' /tmp/tlshd.log 2>/dev/null &&
+		awk '$2 == 16 && $4 != "00000000" { f = 1 } END { exit !f }' /proc/net/netlink; do
+		kill -0 "$pid" 2>/dev/null || { cat /tmp/tlshd.log >&2; nvmetvm_err "tlshd exited"; return; }
+		i=$((i + 1))
+		[ $i -lt 1200 ] || break
+		sleep 0.05
+	done
+	grep -q 'linked into our session keyring' /tmp/tlshd.log 2>/dev/null ||
+		{ cat /tmp/tlshd.log >&2; nvmetvm_err "tlshd did not link the .nvme keyring"; return; }
+	[ $i -lt 1200 ] || echo "nvmetvm: note: no netlink multicast listener seen for tlshd" >&2
+	return 0
+}
+
+# tls_keyring: print the serial (decimal) of the kernel's .nvme keyring.
+tls_keyring() {
+	local id
+	id=$(awk '$9 == ".nvme:" || $9 == ".nvme" { print $1; exit }' /proc/keys 2>/dev/null)
+	[ -n "$id" ] || { nvmetvm_err "no .nvme keyring (nvme-keyring not loaded?)"; return; }
+	printf '%d\n' "0x$id"
+}
+
+# tls_key_insert HOSTNQN SUBNQN HEX [HMAC]: insert the TLS PSK (already
+# derived, in hex, e.g. from `nvmeof check-tls-key --hostnqn --subnqn`) as
+# a key of type psk, description "NVMe0R0<HMAC> HOSTNQN SUBNQN" (HMAC 1:
+# SHA-256, the default; 2: SHA-384), in the .nvme keyring; prints its serial.
+# An existing key of that identity is replaced.
+tls_key_insert() {
+	[ $# -ge 3 ] || { nvmetvm_err "usage: tls_key_insert HOSTNQN SUBNQN HEX [HMAC]"; return; }
+	tls_key_insert_identity "NVMe0R0${4:-1} $1 $2" "$3"
+}
+
+# tls_key_insert_identity IDENTITY HEX: the same under any identity, e.g. a
+# version 1 one ("NVMe1R01 HOSTNQN SUBNQN DIGEST").
+tls_key_insert_identity() {
+	local kr bin
+	[ $# -eq 2 ] || { nvmetvm_err "usage: tls_key_insert_identity IDENTITY HEX"; return; }
+	kr=$(tls_keyring) || return
+	case "$2" in
+	*[!0-9a-fA-F]* | "") nvmetvm_err "tls_key_insert: '$2' is not hex"; return ;;
+	esac
+	bin=$(printf '%s' "$2" | sed 's/\(..\)/\\x\1/g')
+	# shellcheck disable=SC2059  # the format is the key's bytes as \xHH
+	printf "$bin" | keyctl padd psk "$1" "$kr" ||
+		nvmetvm_err "keyctl padd psk '$1' failed"
+}
+
+# tls_key_remove HOSTNQN SUBNQN [HMAC]: revoke and unlink that key.
+tls_key_remove() {
+	local kr k
+	kr=$(tls_keyring) || return
+	k=$(tls_key_find "$@") || return
+	keyctl revoke "$k" > /dev/null 2>&1
+	keyctl unlink "$k" "$kr" > /dev/null
+}
+
+# tls_key_find HOSTNQN SUBNQN [HMAC]: the serial of that psk key.
+tls_key_find() {
+	local id
+	id=$(awk -v d="NVMe0R0${3:-1} $1 $2" '$8 == "psk" && index($0, d ":") { print $1; exit }' /proc/keys)
+	[ -n "$id" ] || { nvmetvm_err "no psk key 'NVMe0R0${3:-1} $1 $2'"; return; }
+	printf '%d\n' "0x$id"
+}
+
+# tls_key_hex SERIAL: the key's bytes in hex (psk keys can be read only by
+# a possessor: the .nvme keyring is linked into root's user session keyring
+# first, which is the session keyring of every process here: @s would be a
+# new keyring of that one keyctl process).
+tls_key_hex() {
+	keyctl link "$(tls_keyring)" @us > /dev/null 2>&1
+	keyctl pipe "$1" | od -An -v -tx1 | tr -d ' \n'
+	echo
+}
+
+# tls_port_setup SECTYPE [TREQ [PORTID]]: the port's secure channel:
+# SECTYPE tls1.3 or none, TREQ required (default), not required or "not
+# specified". nvmet takes addr_tsas/addr_treq only while no subsystem is
+# linked to the port (port_down ... port_up around them), and a write of
+# addr_tsas resets addr_treq, so tsas goes first.
+tls_port_setup() {
+	local id="${3:-1}" p
+	[ $# -ge 1 ] || { nvmetvm_err "usage: tls_port_setup tls1.3|none [TREQ [PORTID]]"; return; }
+	p="$NVMET/ports/$id"
+	[ -e "$p/addr_tsas" ] || { nvmetvm_err "this kernel has no $p/addr_tsas"; return; }
+	port_down "$id" || return
+	wr "$1" "$p/addr_tsas" || { port_up "$id"; return 1; }
+	wr "${2:-required}" "$p/addr_treq" || { port_up "$id"; return 1; }
+	port_up "$id"
+}

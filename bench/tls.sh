@@ -1,0 +1,136 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# bench/tls.sh: NVMe/TCP over TLS 1.3 beside plaintext, the library path.
+# One nvmeof-target (pinned to CPU 0, null namespace, --busy-poll 50)
+# listens twice on 127.0.0.1: plaintext, and with --tls required and the
+# host's PSK.  nvmeof perf (one thread, pinned to CPU 1) runs each
+# workload against both, plaintext then TLS, --runs times; each row shows
+# the medians, the ratio TLS / plaintext (the median of the paired runs'
+# ratios: the least sensitive to the load of the machine), the goal of the
+# TLS issue (128K >= 60%, 4K QD32 >= 70% of plaintext), the host's and
+# the target's CPU time per I/O, and the TLS handshake time nvmeof perf
+# reports (when it does).  Prints figures; never passes or fails on them.
+#
+#   bench/tls.sh [--runs N] [--time SECONDS] [--quick] [--builddir DIR]
+#                [--no-install] [--no-pin] [--target-busy-poll USEC]
+#
+#   --runs      paired runs per workload, the median is shown (default 3)
+#   --time      seconds per run (default 5)
+#   --quick     one run of 1 second each: to test the script
+#   --builddir  use the programs of this build instead of building
+#               build-bench/
+set -uo pipefail
+
+RUNS=3
+SECS=5
+BUILDDIR=
+INSTALL=1
+NOPIN=
+TBP=50
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "$0")/lib.sh"
+while [ $# -gt 0 ]; do
+	case $1 in
+	--runs) RUNS=${2:?}; shift ;;
+	--time) SECS=${2:?}; shift ;;
+	--quick) RUNS=1 SECS=1 ;;
+	--builddir) BUILDDIR=${2:?}; shift ;;
+	--no-install) INSTALL= ;;
+	--no-pin) NOPIN=1 ;;
+	--target-busy-poll) TBP=${2:?}; shift ;;
+	-h | --help) bench_usage; exit 0 ;;
+	*) echo "tls.sh: unknown option $1 (see --help)" >&2; exit 64 ;;
+	esac
+	shift
+done
+case "$RUNS$SECS$TBP" in *[!0-9]*) echo "tls.sh: --runs, --time and --target-busy-poll take numbers" >&2; exit 64 ;; esac
+if [ "$RUNS" -lt 1 ] || [ "$SECS" -lt 1 ]; then
+	echo "tls.sh: --runs and --time must be >= 1" >&2
+	exit 64
+fi
+
+bench_programs "$INSTALL" "$BUILDDIR"
+[ -x "$NVMEOF" ] || bench_die "$NVMEOF is not built"
+for c in jq socat taskset; do
+	command -v "$c" >/dev/null || bench_die "$c is missing (scripts/bench-packages)"
+done
+bench_init
+
+CPU_T=0 CPU_I=1
+[ "$(nproc)" -ge 2 ] || CPU_I=0
+[ -n "$NOPIN" ] && CPU_T='' CPU_I=''
+PIN_I=()
+[ -n "$CPU_I" ] && PIN_I=(taskset -c "$CPU_I")
+
+HOSTNQN=nqn.2014-08.org.example:bench-tls-host
+(umask 077 && "$NVMEOF" gen-tls-key >"$BT/tls.key") || bench_die "gen-tls-key failed"
+TARGET_BP=()
+[ "$TBP" -gt 0 ] && TARGET_BP=(--busy-poll "$TBP")
+bench_target "$CPU_T" -l 127.0.0.1:0 --tls required --tls-key-file "$HOSTNQN=$BT/tls.key" \
+	-n "$BENCH_NQN" --ns null:64G "${TARGET_BP[@]}" || bench_die "nvmeof-target did not start"
+PLAIN=$TADDR
+TLSADDR=127.0.0.1:$(sed -n 2p "$BT/target.port")
+
+W_ID=(rr4k_qd32 sr128k_qd16 sw128k_qd16)
+W_NAME=("4K randread QD32" "128K seq read QD16" "128K seq write QD16")
+W_PERF=("-w randread -o 4k -q 32" "-w read -o 128k -q 16" "-w write -o 128k -q 16")
+W_GOAL=(70 60 60)
+
+# one RUN K MODE: one nvmeof perf; a line "K MODE RUN iops mb_s host_us tgt_us hs_ms"
+one() {
+	local run=$1 k=$2 mode=$3 addr=$PLAIN tls=() json=$BT/perf-$2-$3-$1.json t0 t1 hs
+	if [ "$mode" = tls ]; then
+		addr=$TLSADDR
+		tls=(--tls-key-file "$BT/tls.key")
+	fi
+	t0=$(bench_target_cpu_io)
+	# shellcheck disable=SC2086
+	"${PIN_I[@]}" "$NVMEOF" perf "$addr" -n "$BENCH_NQN" --hostnqn "$HOSTNQN" "${tls[@]}" \
+		${W_PERF[k]} -j 1 -i 1 -t "$SECS" --output-format json >"$json" 2>"$json.err" ||
+		{ bench_log "perf ${W_ID[k]} $mode failed: $(head -n 2 "$json.err")"; return; }
+	t1=$(bench_target_cpu_io)
+	hs=$(sed -n 's/.*tls handshake: \([0-9.]*\) ms.*/\1/p' "$json.err" "$json" | head -n 1)
+	jq -r --arg t0 "$t0" --arg t1 "$t1" --arg k "$k" --arg m "$mode" --arg r "$run" \
+		--arg hs "${hs:--}" '
+		($t0 | split(" ") | map(tonumber)) as $a |
+		($t1 | split(" ") | map(tonumber)) as $b |
+		.total as $t |
+		[$k, $m, $r, $t.iops, $t.mib_per_s * 1.048576, $t.process_cpu_us_per_io,
+		 (if $t.ios > 0 then ($b[0] - $a[0]) * 1e6 / $t.ios else 0 end), $hs] |
+		map(tostring) | join(" ")' "$json" >>"$BT/runs.txt"
+}
+
+: >"$BT/runs.txt"
+for ((run = 1; run <= RUNS; run++)); do
+	for ((k = 0; k < ${#W_ID[@]}; k++)); do
+		one "$run" "$k" plain
+		one "$run" "$k" tls
+	done
+done
+
+# med K MODE COLUMN: the median of a column (4 iops, 5 mb_s, 6 host, 7 target, 8 handshake)
+med() {
+	awk -v k="$1" -v m="$2" -v c="$3" '$1 == k && $2 == m && $c != "-" { print $c }' "$BT/runs.txt" |
+		sort -g | awk '{ v[NR] = $1 } END { if (!NR) print "-"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+# pratio K: the median over the runs of TLS IOPS / plaintext IOPS of the same run
+pratio() {
+	awk -v k="$1" '$1 == k { v[$2, $3] = $4 } END {
+		for (r = 1; (("plain", r) in v) || (("tls", r) in v); r++)
+			if (v["plain", r] > 0 && (("tls", r) in v)) print v["tls", r] / v["plain", r] }' "$BT/runs.txt" |
+		sort -g | awk '{ v[NR] = $1 } END { if (!NR) print "-"; else if (NR % 2) printf "%.2f\n", v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+printf '%-20s %10s %10s %8s %8s %6s %-18s %13s %13s %8s\n' workload 'plain IOPS' 'TLS IOPS' \
+	'pl MB/s' 'TLS MB/s' ratio 'goal (met?)' 'host us/IO' 'tgt us/IO' 'hs ms'
+for ((k = 0; k < ${#W_ID[@]}; k++)); do
+	r=$(pratio "$k")
+	met=$(awk -v r="$r" -v g="${W_GOAL[k]}" 'BEGIN { print (r != "-" && r * 100 >= g) ? "yes" : "no" }')
+	printf '%-20s %10.0f %10.0f %8.0f %8.0f %6s %-18s %6.2f/%-6.2f %6.2f/%-6.2f %8s\n' "${W_NAME[k]}" \
+		"$(med "$k" plain 4)" "$(med "$k" tls 4)" "$(med "$k" plain 5)" "$(med "$k" tls 5)" \
+		"$r" ">=${W_GOAL[k]}% ($met)" "$(med "$k" plain 6)" "$(med "$k" tls 6)" \
+		"$(med "$k" plain 7)" "$(med "$k" tls 7)" "$(med "$k" tls 8)"
+done
+echo "(nvmeof perf, 1 thread, null namespace; target $([ -n "$CPU_T" ] && echo "on CPU $CPU_T" || echo unpinned), perf $([ -n "$CPU_I" ] && echo "on CPU $CPU_I" || echo unpinned);"
+echo " TLS 1.3 PSK, TLS_AES_128_GCM_SHA256, OpenSSL encrypting (no kTLS); ratio: TLS / plaintext IOPS,"
+echo " median of $RUNS paired run(s) of ${SECS}s; us/IO: plaintext/TLS CPU time per I/O; hs ms: TLS handshake)"
