@@ -287,9 +287,14 @@ static int handshake_error(struct tls_transport *tt, int err, int timeout_ms)
 		if (err == SSL_ERROR_SYSCALL && errno && errno != EPIPE && errno != ECONNRESET)
 			return set_error(errno, "TLS handshake with %s failed: %s", peer,
 					  strerror(errno));
+		/* Linux nvmet with tlshd closes without an alert on a PSK it
+		 * does not know, so this is the usual face of a wrong key. */
 		return set_error(ECONNRESET, "TLS handshake with %s failed: the target "
-				  "closed the connection (does it require TLS with a "
-				  "PSK for identity '%s'?)", peer, tt->identity);
+				  "closed the connection (no PSK for identity '%s' "
+				  "there: a wrong key, or the target derives the key "
+				  "the other way: try --tls-psk-derivation %s)", peer,
+				  tt->identity,
+				  tt->deriv == TLS_DERIVE_COMPAT ? "rfc" : "compat");
 	}
 	if (err == -ETIMEDOUT)
 		return set_error(ETIMEDOUT, "TLS handshake with %s failed: no answer "
