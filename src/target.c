@@ -351,7 +351,8 @@ static void usage(FILE *out)
 		"      --max-connections N  refuse TCP connections past N (default 1024)\n"
 		"      --login-timeout SEC  close a connection without ICReq and Connect\n"
 		"                           after SEC seconds (default 10)\n"
-		"      --fault MODE[:ARG][@io|@admin|@all]   inject faults (repeatable)\n"
+		"      --fault MODE[:ARG][@io|@admin|@all][@HOST:PORT]\n"
+		"                           inject faults (on one listener), repeatable\n"
 		"  -f, --foreground         stay in the foreground (the default)\n"
 		"      --daemon             detach once listening\n"
 		"      --pidfile FILE       write the process ID to FILE\n"
@@ -939,9 +940,6 @@ int main(int argc, char **argv)
 	g.disc = subsys_discovery_new();
 	if (!g.disc)
 		die("out of memory");
-	for (int i = 0; i < nr_faults; i++)
-		if (fault_add(fault_specs[i], err, sizeof err) < 0)
-			die("--fault %s", err);
 	setup_subsystems();
 	if (opts.config) {
 		tgt_config_path = realpath(opts.config, NULL);
@@ -953,6 +951,10 @@ int main(int argc, char **argv)
 	if (!g.subsystems && !opts.control)
 		die("nothing to serve: give a namespace (--ns FILE|ram:SIZE|null:SIZE) or -c CONFIG");
 	setup_listeners(disc_port);
+	/* after the listeners: a fault may name one */
+	for (int i = 0; i < nr_faults; i++)
+		if (fault_add(fault_specs[i], err, sizeof err) < 0)
+			die("--fault %s", err);
 	if (opts.control && control_open(opts.control, err, sizeof err) < 0)
 		die("%s", err);
 	announce();
