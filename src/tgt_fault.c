@@ -62,7 +62,7 @@ static int num(const char *s, unsigned long max, unsigned long *out)
 	return errno || *end || *out > max ? -1 : 0;
 }
 
-/* MODE[:ARG[:ARG...]][@io|@admin|@all] */
+/* MODE[:ARG[:ARG...]][@io|@admin|@all|@HOST:PORT] */
 int fault_add(const char *spec, char *err, size_t errlen)
 {
 	char buf[128], *at, *args, *a[4] = { 0 };
@@ -83,9 +83,11 @@ int fault_add(const char *spec, char *err, size_t errlen)
 			f.scope = FS_ADMIN;
 		else if (!strcmp(at, "all"))
 			f.scope = FS_IO | FS_ADMIN;
+		else if ((f.lsn = ana_listener_find(at)))
+			f.scope = FS_IO | FS_ADMIN; /* one path, all of it */
 		else {
 			snprintf(err, errlen,
-				 "fault '%s': scope '@%s' (want @io, @admin or @all)",
+				 "fault '%s': scope '@%s' (want @io, @admin, @all or a listener's HOST:PORT)",
 				 spec, at);
 			return -1;
 		}
