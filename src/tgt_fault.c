@@ -64,7 +64,8 @@ static int num(const char *s, unsigned long max, unsigned long *out)
 }
 
 /* MODE[:ARG[:ARG...]][@io|@admin|@all][@HOST:PORT]: a listener limits
- * the fault to the queues that came in on it (one path of several). */
+ * the fault to the queues that came in on it (one path of several);
+ * MODE@HOST:PORT alone: both kinds of queues of that listener. */
 int fault_add(const char *spec, char *err, size_t errlen)
 {
 	char buf[128], *at, *at2, *args, *a[4] = { 0 };
@@ -82,9 +83,9 @@ int fault_add(const char *spec, char *err, size_t errlen)
 		*at++ = '\0';
 		if ((at2 = strchr(at, '@')))
 			*at2++ = '\0';
-		if (!at2 && strchr(at, ':')) {   /* MODE@HOST:PORT */
+		if (!at2 && strchr(at, ':')) {   /* MODE@HOST:PORT: one path, all of it */
 			at2 = at;
-			at = "io";
+			at = "all";
 		}
 		if (!strcmp(at, "io"))
 			f.scope = FS_IO;
@@ -94,7 +95,7 @@ int fault_add(const char *spec, char *err, size_t errlen)
 			f.scope = FS_IO | FS_ADMIN;
 		else {
 			snprintf(err, errlen,
-				 "fault '%s': scope '@%s' (want @io, @admin or @all)",
+				 "fault '%s': scope '@%s' (want @io, @admin, @all or a listener's HOST:PORT)",
 				 spec, at);
 			return -1;
 		}

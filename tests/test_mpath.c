@@ -439,6 +439,29 @@ Test(mpath, dropped_connection_fails_over)
 	cr_expect_eq(nvmeof_mpath_disconnect(g), 0);
 }
 
+Test(mpath, silent_path_is_left_by_keep_alive)
+{
+	struct nvmeof_mpath *g = connect_group(NULL, 1000);
+	struct loads L;
+	uint64_t r0;
+
+	loads_start(&L, g);
+	loads_progress(&L, 5);
+	/* path 0's listener reads every command and answers none: its
+	 * keep-alive (KATO 1 s) or the I/O timeout ends the association */
+	ctl("fault silent@127.0.0.1:%d", port0);
+	wait_path(g, 0, "connecting", 0);
+	loads_progress(&L, 10);
+	cr_expect_str_eq(info(g, 1).state, "live");
+	ctl("fault off silent");
+	wait_path(g, 0, "live", 0);
+	r0 = info(g, 0).reads;
+	loads_progress(&L, 10);
+	cr_expect_gt(info(g, 0).reads, r0, "I/O did not come back to path 0");
+	loads_stop(&L);
+	cr_expect_eq(nvmeof_mpath_disconnect(g), 0);
+}
+
 struct one {
 	struct nvmeof_mpath *g;
 	int rc;

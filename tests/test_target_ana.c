@@ -417,15 +417,15 @@ Test(ana, faults_on_one_listener)
 	cr_expect_eq(poll(&pfd, 1, 300), 0, "nor on its I/O queue");
 	cr_assert_str_eq(control("fault off silent"), "ok\n");
 
-	/* a listener that is not there; the HOST:PORT alone means @io */
+	/* a listener that is not there; the HOST:PORT alone means @all */
 	cr_expect_str_eq(control("fault silent@all@127.0.0.1:1"),
 			 "error: fault 'silent@all@127.0.0.1:1': no listener '127.0.0.1:1' (HOST:PORT as given to -l or as bound)\n");
 	snprintf(cmd, sizeof cmd, "fault delay:5@127.0.0.1:%d", port1);
 	cr_assert_str_eq(control(cmd), "ok\n");
-	snprintf(want, sizeof want, "delay:5@io@127.0.0.1:%d\nok\n", port1);
+	snprintf(want, sizeof want, "delay:5@all@127.0.0.1:%d\nok\n", port1);
 	cr_expect_str_eq(control("fault list"), want);
 	cr_expect_str_eq(control("fault delay:5@bogus@127.0.0.1:1"),
-			 "error: fault 'delay:5@bogus@127.0.0.1:1': scope '@bogus' (want @io, @admin or @all)\n");
+			 "error: fault 'delay:5@bogus@127.0.0.1:1': scope '@bogus' (want @io, @admin, @all or a listener's HOST:PORT)\n");
 	cr_assert_str_eq(control("fault off"), "ok\n");
 	close(ioa.fd);
 	close(a.fd);
