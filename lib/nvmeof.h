@@ -520,6 +520,9 @@ int nvmeof_mpath_connect(const struct nvmeof_opts *opts,
 			 const char *iopolicy, struct nvmeof_mpath **gp);
 /* Another path (e.g. from a discovery log entry); its index, or an error. */
 int nvmeof_mpath_add_path(struct nvmeof_mpath *g, const char *addr);
+/* End every path (as nvmeof_ctrl_fail()): pending and new I/O fails with
+ * EIO, no path is tried again. */
+int nvmeof_mpath_fail(struct nvmeof_mpath *g, const char *why);
 /* Disconnect every path and free the group (as nvmeof_disconnect()). */
 int nvmeof_mpath_disconnect(struct nvmeof_mpath *g);
 /* -EINVAL for an unknown name. */

@@ -121,6 +121,7 @@ struct nvmeof_mpath {
 	struct mp_ns ns[MP_MAX_NS];
 	unsigned nns;               /* atomic */
 	bool closing;               /* atomic */
+	bool ended;                 /* nvmeof_mpath_fail(): atomic */
 	bool multi;                 /* paths hand back lost commands */
 	nvmeof_state_cb state_cb;
 	void *state_arg;
@@ -394,6 +395,8 @@ static int pick(struct nvmeof_mpath *g, struct mp_thread *t, int k,
 	int best = 3, pol = LOAD(g->policy);
 
 	*hope = false;
+	if (LOAD(g->ended))
+		return -1;
 	if (n == 1 && !g->multi) {
 		/* One path: it is the association, whatever its state. */
 		*hope = true;
@@ -699,7 +702,9 @@ static int drain(struct mp_thread *t)
 {
 	struct mp_req *r;
 	int before = LOAD(t->inflight);
+	uint64_t cnt;
 
+	(void)!read(t->evfd, &cnt, sizeof cnt); /* the wake-up is taken */
 	pthread_mutex_lock(&t->lock);
 	r = t->head;
 	t->head = t->tail = NULL;
@@ -964,10 +969,16 @@ static void on_state(void *arg, const char *state, const char *why)
 	cb = g->state_cb;
 	cbarg = g->state_arg;
 	pthread_mutex_unlock(&g->lock);
+	if (!cb)
+		return;
+	if (LOAD(g->nr) == 1 && !g->multi) {
+		/* One path: its own words, as the association says them. */
+		cb(cbarg, state, why);
+		return;
+	}
 	snprintf(msg, sizeof msg, "path %u %s:%s %s: %s", p->id, p->traddr,
 		 p->trsvcid, state, why ? why : "");
-	if (cb)
-		cb(cbarg, nvmeof_mpath_state(g), msg);
+	cb(cbarg, nvmeof_mpath_state(g), msg);
 }
 
 static void on_event(void *arg, uint32_t dw0, const uint32_t *nsids, size_t nr)
@@ -1047,6 +1058,10 @@ static int path_connect(struct nvmeof_mpath *g, struct mp_path *p)
 	p->ctrl = c;
 	rc = path_scan(g, p);
 	pthread_mutex_unlock(&g->lock);
+	/* Only a mismatch refuses the path: namespaces that could not be
+	 * listed are matched by NSID. */
+	if (rc < 0 && rc != -EEXIST)
+		rc = 0;
 	if (rc < 0) {
 		char why[512];
 
@@ -1085,6 +1100,8 @@ static void *group_thread(void *arg)
 			int rc;
 
 			if (!p->ctrl) {
+				if (g->ended)
+					continue;
 				if (now < p->next_connect_ns) {
 					next = MIN(next, p->next_connect_ns);
 					continue;
@@ -1250,18 +1267,32 @@ int nvmeof_mpath_connect(const struct nvmeof_opts *opts,
 	if (rc < 0)
 		goto fail;
 	for (unsigned i = 0; i < nr; i++) {
-		if (path_connect(g, g->paths[i]) == 0)
+		int r = path_connect(g, g->paths[i]);
+
+		if (r == 0) {
 			ok++;
-		else if (!first_err[0])
-			snprintf(first_err, sizeof first_err, "%s:%s: %s",
-				 g->paths[i]->traddr, g->paths[i]->trsvcid,
-				 nvmeof_get_error());
+		} else if (!first_err[0]) {
+			rc = r;
+			if (nr == 1)
+				snprintf(first_err, sizeof first_err, "%s",
+					 nvmeof_get_error());
+			else
+				snprintf(first_err, sizeof first_err, "%s:%s: %s",
+					 g->paths[i]->traddr,
+					 g->paths[i]->trsvcid,
+					 nvmeof_get_error());
+		}
 	}
 	if (!ok) {
-		rc = set_error(ECONNREFUSED, "multipath: no path connected (%s)",
-			       first_err);
+		/* One path: the association's own error, as it was. */
+		if (nr == 1)
+			set_error(-rc, "%s", first_err);
+		else
+			rc = set_error(-rc, "no path connected (the first: %s)",
+				       first_err);
 		goto fail;
 	}
+	rc = 0;
 	for (unsigned i = 0; i < nr; i++)
 		g->paths[i]->next_connect_ns = mono_ns() +
 			(uint64_t)MAX(g->opts.reconnect_delay, 1) * 1000000000ull;
@@ -1379,6 +1410,23 @@ int nvmeof_mpath_disconnect(struct nvmeof_mpath *g)
 	pthread_mutex_destroy(&g->lock);
 	free(g);
 	return rc;
+}
+
+int nvmeof_mpath_fail(struct nvmeof_mpath *g, const char *why)
+{
+	unsigned n = LOAD(g->nr);
+
+	STORE(g->ended, true);
+	for (unsigned i = 0; i < n; i++) {
+		struct nvmeof_ctrl *c = LOAD(g->paths[i]->ctrl);
+
+		if (c)
+			(void)nvmeof_ctrl_fail(c, why);
+		else
+			set_path_error(g->paths[i], "%s", why);
+	}
+	wake_all(g);
+	return 0;
 }
 
 /* ---- what the group is ------------------------------------------------------ */
