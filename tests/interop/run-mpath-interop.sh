@@ -161,12 +161,13 @@ win_unlink="$t0 $t1"
 say "unlink port 2: path 2 $(pathf "$a2" state) after $((t1 - t0)) ms, fio goes on"
 
 # 2. linked again: the path reconnects and is used
-"$vm" exec "$state" "port_link $sub 2" || fail "port_link $sub 2"
 t0=$(now_ms)
+"$vm" exec "$state" "port_link $sub 2" || fail "port_link $sub 2"
 wait_for "path 2 live again" '[ "$(pathf $a2 state)" = live ]'
 t1=$(now_ms)
 i2=$(ios "$a2")
 wait_for "I/O on path 2 after the relink" '[ $(ios $a2) -gt $((i2 + 20)) ]'
+win_relink="$t0 $(now_ms)"
 say "relink port 2: live again after $((t1 - t0)) ms, and used ($i2 -> $(ios "$a2") I/Os)"
 
 # 3. port 2's ANA group 1 inaccessible: I/O moves to path 1
@@ -211,7 +212,8 @@ grep -qi 'verify.*fail\|bad magic\|crc32c.*wanted' "$state/fio.out" "$state/fio.
 ls "$state"/lat_lat.*.log >/dev/null 2>&1 || fail "fio wrote no latency logs"
 # shellcheck disable=SC2086  # "T0 T1"
 say "worst I/O latency during the switch: unlink port 2 $(worst $win_unlink)," \
-	"port 2 inaccessible $(worst $win_ana); the whole run $(worst 0 99999999999999)"
+	"relink until path 2 is used $(worst $win_relink), port 2 inaccessible $(worst $win_ana);" \
+	"the whole run $(worst 0 99999999999999)"
 say "fio --verify=crc32c, 4 jobs: no error (exit $frc after SIGINT)"
 "$nvmeof" list-subsys | sed -n "\|NQN=$sub|,/^\$/p"
 fusermount3 -u "$mnt" || fail "fusermount3 -u $mnt"
