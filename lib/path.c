@@ -758,8 +758,15 @@ static int poll_once(struct mp_thread *t)
 {
 	struct nvmeof_mpath *g = t->g;
 	unsigned n = LOAD(g->nr);
-	int done = drain(t);
+	int done;
 
+	/* What the callbacks submit (to any path) goes out in one send per
+	 * queue once all are polled: a queue plugs itself only while its
+	 * own callbacks run, and a command sent again elsewhere (or the
+	 * next one of round-robin) would otherwise cost a send each. */
+	if (n > 1)
+		nvmeof_mpath_plug(g);
+	done = drain(t);
 	for (unsigned i = 0; i < n; i++) {
 		struct nvmeof_ctrl *c = LOAD(g->paths[i]->ctrl);
 		int rc;
@@ -770,7 +777,10 @@ static int poll_once(struct mp_thread *t)
 		if (rc > 0)
 			done += rc;
 	}
-	return done + drain(t);
+	done += drain(t);
+	if (n > 1)
+		(void)nvmeof_mpath_unplug(g);
+	return done;
 }
 
 int nvmeof_mpath_poll(struct nvmeof_mpath *g, int timeout_ms)
