@@ -162,6 +162,7 @@ fio_start silent 8
 until_more 1 writes "$(pf 1 writes)"
 fault fault "silent@127.0.0.1:$P1"
 until_pf 1 state connecting
+[ "$(st state)" = live ] || fail "silent: status says '$(st state)' with path 0 live"
 w0=$(pf 0 writes)
 until_more 0 writes $((w0 + 200))
 fault fault off silent
