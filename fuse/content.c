@@ -78,7 +78,7 @@ static int get_log(struct fctrl *fc, uint8_t lid, void *buf, size_t len)
 		put_le32(sqe + 44, numd >> 16);
 		put_le32(sqe + 48, (uint32_t)off);
 		put_le32(sqe + 52, (uint32_t)(off >> 32));
-		rc = nvmeof_admin_cmd(fc->ctrl, sqe, b + off, n, false, NULL);
+		rc = nvmeof_admin_cmd(fctrl_admin(fc), sqe, b + off, n, false, NULL);
 		if (rc < 0)
 			return rc;
 		off += n;
@@ -283,7 +283,11 @@ static int status_text(struct fctrl *fc, char **data, size_t *len)
 	sb_printf(&b, "subnqn        : %s\n", nvmeof_ctrl_subnqn(c));
 	sb_printf(&b, "hostnqn       : %s\n", nvmeof_ctrl_hostnqn(c));
 	sb_printf(&b, "cntlid        : %u\n", nvmeof_ctrl_cntlid(c));
-	sb_printf(&b, "state         : %s\n", cs.state);
+	/* several paths: the subsystem's state (live while a path is);
+	 * the rest of these lines is the path above's */
+	sb_printf(&b, "state         : %s\n",
+		  fc->mp && nvmeof_mpath_nr_paths(fc->mp) > 1 ?
+		  nvmeof_mpath_state(fc->mp) : cs.state);
 	if (since[0])
 		sb_printf(&b, "state_since   : %s\n", since);
 	reconnect_counters(&b, &cs);
@@ -463,7 +467,7 @@ int tree_content(const struct node *n, char **data, size_t *len)
 		raw = malloc(4096);
 		if (!raw)
 			return -ENOMEM;
-		rc = nvmeof_identify(fc->ctrl, 0x00, n->nsid, 0, raw);
+		rc = nvmeof_identify(fctrl_admin(fc), 0x00, n->nsid, 0, raw);
 		if (rc == 0)
 			rc = n->kind == K_NSIDBIN ?
 			     copy_out(raw, 4096, data, len) :

@@ -230,6 +230,16 @@ struct fctrl {
 	struct fctrl *grave_next; /* replaced in its slot; freed at unmount */
 };
 
+/* The association for admin commands: a live path of the group (the
+ * first), else fc->ctrl. */
+static inline struct nvmeof_ctrl *fctrl_admin(struct fctrl *fc)
+{
+	struct nvmeof_mpath *mp = __atomic_load_n(&fc->mp, __ATOMIC_ACQUIRE);
+	struct nvmeof_ctrl *c = mp ? nvmeof_mpath_ctrl(mp) : NULL;
+
+	return c ? c : fc->ctrl;
+}
+
 /* At most this many subsystem directories over a mount's life (a subsystem
  * that comes back takes its old slot). */
 #define MAX_CTRLS 1024

@@ -228,7 +228,7 @@ static int rescan(struct fctrl *fc, struct change **chp, size_t *nrp)
 	 * that path keeps its old map) */
 	if (fc->mp && nvmeof_mpath_rescan(fc->mp) < 0)
 		note("%s: %s", fc->name, nvmeof_get_error());
-	rc = nvmeof_ns_list(fc->ctrl, &ids, &n);
+	rc = nvmeof_ns_list(fctrl_admin(fc), &ids, &n);
 	if (rc < 0)
 		return rc;
 	infos = calloc(n ? n : 1, sizeof *infos);
@@ -237,7 +237,7 @@ static int rescan(struct fctrl *fc, struct change **chp, size_t *nrp)
 		return -ENOMEM;
 	}
 	for (i = 0; i < n; i++) {
-		if (nvmeof_ns_info(fc->ctrl, ids[i], &infos[good]) == 0)
+		if (nvmeof_ns_info(fctrl_admin(fc), ids[i], &infos[good]) == 0)
 			good++;
 		else
 			dbg("namespace %u: %s", ids[i], nvmeof_get_error());

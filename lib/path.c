@@ -115,7 +115,9 @@ struct nvmeof_mpath {
 	int policy;                 /* atomic */
 	unsigned nr;                /* atomic: paths published */
 	struct mp_path *paths[NVMEOF_MPATH_MAX_PATHS];
-	pthread_mutex_t lock;       /* threads, paths added, ns table */
+	pthread_mutex_t lock;       /* threads, paths added */
+	pthread_mutex_t ns_lock;    /* the ns table's writers (admin commands
+				     * under it: never taken in callbacks) */
 	struct mp_thread *threads;
 	pthread_key_t key;
 	struct mp_ns ns[MP_MAX_NS];
@@ -266,12 +268,14 @@ static void hex(char *out, const uint8_t *p, size_t n)
 		sprintf(out + 2 * i, "%02x", p[i]);
 }
 
-/* Match path p's namespaces with the group's (g->lock held). */
-static int path_scan(struct nvmeof_mpath *g, struct mp_path *p)
+/* Match the namespaces of path p (association c) with the group's
+ * (g->ns_lock held). */
+static int path_scan(struct nvmeof_mpath *g, struct mp_path *p,
+		     struct nvmeof_ctrl *c)
 {
 	uint32_t *nsids = NULL;
 	size_t n = 0;
-	int rc = nvmeof_ns_list(p->ctrl, &nsids, &n);
+	int rc = nvmeof_ns_list(c, &nsids, &n);
 
 	if (rc < 0)
 		return rc;
@@ -280,7 +284,7 @@ static int path_scan(struct nvmeof_mpath *g, struct mp_path *p)
 		unsigned k, nns = g->nns;
 		int same_nsid = -1;
 
-		rc = nvmeof_ns_info(p->ctrl, nsids[i], &in);
+		rc = nvmeof_ns_info(c, nsids[i], &in);
 		if (rc < 0)
 			goto out;
 		for (k = 0; k < nns; k++) {
@@ -754,8 +758,15 @@ static int poll_once(struct mp_thread *t)
 {
 	struct nvmeof_mpath *g = t->g;
 	unsigned n = LOAD(g->nr);
-	int done = drain(t);
+	int done;
 
+	/* What the callbacks submit (to any path) goes out in one send per
+	 * queue once all are polled: a queue plugs itself only while its
+	 * own callbacks run, and a command sent again elsewhere (or the
+	 * next one of round-robin) would otherwise cost a send each. */
+	if (n > 1)
+		nvmeof_mpath_plug(g);
+	done = drain(t);
 	for (unsigned i = 0; i < n; i++) {
 		struct nvmeof_ctrl *c = LOAD(g->paths[i]->ctrl);
 		int rc;
@@ -766,7 +777,10 @@ static int poll_once(struct mp_thread *t)
 		if (rc > 0)
 			done += rc;
 	}
-	return done + drain(t);
+	done += drain(t);
+	if (n > 1)
+		(void)nvmeof_mpath_unplug(g);
+	return done;
 }
 
 int nvmeof_mpath_poll(struct nvmeof_mpath *g, int timeout_ms)
@@ -1054,10 +1068,9 @@ static int path_connect(struct nvmeof_mpath *g, struct mp_path *p)
 	}
 	if (g->subnqn[0] == '\0' && o.subnqn == NULL)
 		snprintf(g->subnqn, sizeof g->subnqn, "%s", nvmeof_ctrl_subnqn(c));
-	pthread_mutex_lock(&g->lock);
-	p->ctrl = c;
-	rc = path_scan(g, p);
-	pthread_mutex_unlock(&g->lock);
+	pthread_mutex_lock(&g->ns_lock);
+	rc = path_scan(g, p, c);
+	pthread_mutex_unlock(&g->ns_lock);
 	/* Only a mismatch refuses the path: namespaces that could not be
 	 * listed are matched by NSID. */
 	if (rc < 0 && rc != -EEXIST)
@@ -1067,9 +1080,6 @@ static int path_connect(struct nvmeof_mpath *g, struct mp_path *p)
 
 		snprintf(why, sizeof why, "%s", nvmeof_get_error());
 		set_path_error(p, "%s", why);
-		pthread_mutex_lock(&g->lock);
-		p->ctrl = NULL;
-		pthread_mutex_unlock(&g->lock);
 		STORE(p->state, P_FAILED);
 		(void)nvmeof_disconnect(c);
 		return set_error(-rc, "%s", why);
@@ -1247,6 +1257,7 @@ int nvmeof_mpath_connect(const struct nvmeof_opts *opts,
 		if (*sec[i] && !(*sec[i] = g->secrets[i] = strdup(*sec[i])))
 			rc = set_error(ENOMEM, "out of memory");
 	pthread_mutex_init(&g->lock, NULL);
+	pthread_mutex_init(&g->ns_lock, NULL);
 	pthread_condattr_t ca;
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -1323,6 +1334,7 @@ fail_key:
 		free(g->secrets[i]);
 	pthread_cond_destroy(&g->cond);
 	pthread_mutex_destroy(&g->lock);
+	pthread_mutex_destroy(&g->ns_lock);
 	free(g);
 	return rc;
 }
@@ -1408,6 +1420,7 @@ int nvmeof_mpath_disconnect(struct nvmeof_mpath *g)
 		free(g->secrets[i]);
 	pthread_cond_destroy(&g->cond);
 	pthread_mutex_destroy(&g->lock);
+	pthread_mutex_destroy(&g->ns_lock);
 	free(g);
 	return rc;
 }
@@ -1488,9 +1501,9 @@ int nvmeof_mpath_rescan(struct nvmeof_mpath *g)
 
 		if (!LOAD(p->ctrl) || LOAD(p->state) != P_LIVE)
 			continue;
-		pthread_mutex_lock(&g->lock);
-		r = path_scan(g, p);
-		pthread_mutex_unlock(&g->lock);
+		pthread_mutex_lock(&g->ns_lock);
+		r = path_scan(g, p, p->ctrl);
+		pthread_mutex_unlock(&g->ns_lock);
 		if (r < 0 && rc == 0)
 			rc = r;
 	}

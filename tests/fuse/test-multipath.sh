@@ -42,6 +42,27 @@ until is_mounted "$MNT"; do
 	sleep 0.05
 done
 
+# --- bad sources and policies: a usage error (64) that names the problem ------
+usage_err() {
+	want=$1
+	shift
+	"$NVMEOF_MOUNT" -f "$@" "$MNT2" >"$T/out" 2>"$T/err"
+	rc=$?
+	[ $rc = 64 ] || fail "$*: exit $rc, not 64: $(cat "$T/err")"
+	grep -q "$want" "$T/err" || fail "$*: no '$want' in: $(cat "$T/err")"
+}
+MNT2=$T/mnt2
+mkdir -p "$MNT2"
+usage_err "need the subsystem NQN" "127.0.0.1:$P0,127.0.0.1:$P1"
+usage_err "an empty address" -n "$TEST_NQN" "127.0.0.1:$P0,"
+usage_err "expected host" -n "$TEST_NQN" "127.0.0.1:$P0,[::1"
+usage_err "iopolicy 'fastest'" -n "$TEST_NQN" -o iopolicy=fastest "127.0.0.1:$P0"
+usage_err "iopolicy 'x'" -n "$TEST_NQN" --iopolicy=x "127.0.0.1:$P0"
+many=127.0.0.1:1
+for k in $(seq 2 17); do many="$many,127.0.0.1:$k"; done
+usage_err "more than 16 addresses" -n "$TEST_NQN" "$many"
+is_mounted "$MNT2" && fail "a bad source was mounted"
+
 # pf ID FIELD: a field of path ID's line in MNT/paths.
 pf() {
 	awk -v id="$1" -v f="$2" '$1 == id {
@@ -141,6 +162,7 @@ fio_start silent 8
 until_more 1 writes "$(pf 1 writes)"
 fault fault "silent@127.0.0.1:$P1"
 until_pf 1 state connecting
+[ "$(st state)" = live ] || fail "silent: status says '$(st state)' with path 0 live"
 w0=$(pf 0 writes)
 until_more 0 writes $((w0 + 200))
 fault fault off silent
@@ -157,5 +179,33 @@ cmp "$T/ns.img" "$MNT/n1" || fail "the namespace and what the mount reads differ
 fusermount3 -u "$MNT" || fail "fusermount3 -u failed"
 wait_gone "$MPID" 10 || fail "nvmeof-mount still running after unmount"
 wait "$MPID" || fail "nvmeof-mount exited $?: $(tail -n 5 "$T/mount.log")"
+MPID=
+
+# --- paths from the discovery log: no -n, the log lists the subsystem at
+# both listeners; one flat mount with two paths, round-robin over both ------
+"$NVMEOF_MOUNT" -f --iopolicy=round-robin "127.0.0.1:$P0" "$MNT" 2>"$T/disc.log" &
+MPID=$!
+i=0
+until is_mounted "$MNT"; do
+	i=$((i + 1))
+	[ $i -lt 200 ] || fail "discovery: not mounted: $(cat "$T/disc.log")"
+	kill -0 "$MPID" 2>/dev/null || fail "discovery: nvmeof-mount exited: $(cat "$T/disc.log")"
+	sleep 0.05
+done
+[ "$(wc -l <"$MNT/paths")" = 2 ] || fail "discovery: not two paths: $(cat "$MNT/paths")"
+[ "$(pf 1 addr)" = "127.0.0.1:$P1" ] || fail "discovery: path 1: $(cat "$MNT/paths")"
+until_pf 1 state live
+head -c 4M /dev/urandom >"$T/pat"
+dd if="$T/pat" of="$MNT/n1" bs=64k seek=100 oflag=direct conv=notrunc status=none ||
+	fail "discovery: write failed"
+dd if="$MNT/n1" of="$T/back" bs=64k skip=100 count=64 iflag=direct status=none ||
+	fail "discovery: read failed"
+cmp "$T/pat" "$T/back" || fail "discovery: read back other data"
+[ "$(pf 0 writes)" -gt 0 ] && [ "$(pf 1 writes)" -gt 0 ] ||
+	fail "discovery: round-robin did not use both paths: $(cat "$MNT/paths")"
+echo "discovery: $(tr '\n' ';' <"$MNT/paths")"
+fusermount3 -u "$MNT" || fail "fusermount3 -u failed"
+wait_gone "$MPID" 10 || fail "nvmeof-mount still running after unmount"
+wait "$MPID" || fail "nvmeof-mount exited $?: $(tail -n 5 "$T/disc.log")"
 MPID=
 exit 0
