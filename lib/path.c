@@ -85,6 +85,7 @@ struct mp_thread {
 	short reg_ev[NVMEOF_MPATH_MAX_PATHS];
 	unsigned rr;
 	int inflight;               /* atomic */
+	bool sleeping;              /* in nvmeof_mpath_poll()'s wait: atomic */
 	pthread_mutex_t lock;       /* the list */
 	struct mp_req *head, *tail;
 };
@@ -463,8 +464,13 @@ static void req_done(struct mp_req *r, int err, uint16_t status)
 
 	free(r->ranges);
 	free(r);
-	__atomic_sub_fetch(&t->inflight, 1, __ATOMIC_RELAXED);
+	__atomic_sub_fetch(&t->inflight, 1, __ATOMIC_SEQ_CST);
 	cb(arg, err, status);
+	/* Run by another thread (one sharing a queue, an admin thread):
+	 * the submitter may be asleep waiting for it. */
+	if (__atomic_load_n(&t->sleeping, __ATOMIC_SEQ_CST) &&
+	    pthread_getspecific(t->g->key) != t)
+		thread_wake(t);
 }
 
 static bool path_err(int err)
@@ -509,7 +515,9 @@ static void mp_done(void *arg, int err, uint16_t status)
 		return;
 	}
 	INC(p->errors);
-	if (LOAD(g->closing) || LOAD(g->nr) < 2) {
+	/* Ended (nvmeof_mpath_fail(), disconnect) or nowhere else to go:
+	 * the caller hears it now, from whichever thread this is. */
+	if (LOAD(g->closing) || LOAD(g->ended) || LOAD(g->nr) < 2) {
 		req_done(r, err, status);
 		return;
 	}
@@ -812,7 +820,13 @@ int nvmeof_mpath_poll(struct nvmeof_mpath *g, int timeout_ms)
 		if (end != UINT64_MAX && (end - now) / 1000000ull < (uint64_t)wait)
 			wait = (int)((end - now) / 1000000ull) + 1;
 		sync_fds(t);
+		__atomic_store_n(&t->sleeping, true, __ATOMIC_SEQ_CST);
+		if (LOAD(t->inflight) < mine) {
+			__atomic_store_n(&t->sleeping, false, __ATOMIC_SEQ_CST);
+			return 0;
+		}
 		(void)epoll_wait(t->epfd, ev, 8, wait);
+		__atomic_store_n(&t->sleeping, false, __ATOMIC_SEQ_CST);
 		(void)!read(t->evfd, &cnt, sizeof cnt);
 		done = poll_once(t);
 		if (done)
@@ -1438,6 +1452,26 @@ int nvmeof_mpath_fail(struct nvmeof_mpath *g, const char *why)
 		else
 			set_path_error(g->paths[i], "%s", why);
 	}
+	/* What waits for a path fails now, here (as nvmeof_ctrl_fail()
+	 * runs the callbacks of what was pending). */
+	pthread_mutex_lock(&g->lock);
+	for (struct mp_thread *t = g->threads; t; t = t->next) {
+		struct mp_req *r;
+
+		pthread_mutex_lock(&t->lock);
+		r = t->head;
+		t->head = t->tail = NULL;
+		pthread_mutex_unlock(&t->lock);
+		pthread_mutex_unlock(&g->lock);
+		while (r) {
+			struct mp_req *next = r->next;
+
+			req_done(r, -EIO, 0);
+			r = next;
+		}
+		pthread_mutex_lock(&g->lock);
+	}
+	pthread_mutex_unlock(&g->lock);
 	wake_all(g);
 	return 0;
 }

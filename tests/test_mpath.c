@@ -167,6 +167,7 @@ struct load {
 	volatile bool *stop;
 	unsigned rounds;       /* at least this many */
 	unsigned done;
+	uint64_t worst_ms;     /* the longest batch: a figure, not a check */
 	int err;
 	char msg[256];
 };
@@ -220,6 +221,7 @@ static void *load_thread(void *arg)
 	for (unsigned round = 0; !*l->stop || round < l->rounds; round++) {
 		uint64_t lba = base + (round * 8) % (NLBA / THREADS);
 		struct batch b = { .left = 8 };
+		uint64_t t0 = now_ms();
 		int rc = 0;
 
 		for (unsigned i = 0; i < 8; i++)
@@ -236,6 +238,8 @@ static void *load_thread(void *arg)
 						      r + i * 512, batch_cb, &b);
 		if (rc == 0)
 			rc = batch_wait(l->g, &b);
+		if (now_ms() - t0 > l->worst_ms)
+			l->worst_ms = now_ms() - t0;
 		if (rc < 0) {
 			l->err = rc;
 			snprintf(l->msg, sizeof l->msg, "round %u: %s (status %#x)",
@@ -306,13 +310,18 @@ static void loads_progress(struct loads *L, unsigned n)
 	}
 }
 
-static void loads_stop(struct loads *L)
+static uint64_t loads_stop(struct loads *L)
 {
+	uint64_t worst = 0;
+
 	L->stop = true;
 	for (int i = 0; i < THREADS; i++) {
 		pthread_join(L->tid[i], NULL);
 		cr_expect_eq(L->l[i].err, 0, "thread %d: %s", i, L->l[i].msg);
+		if (L->l[i].worst_ms > worst)
+			worst = L->l[i].worst_ms;
 	}
+	return worst;
 }
 
 /* ---- cases --------------------------------------------------------------- */
@@ -380,7 +389,8 @@ Test(mpath, inaccessible_group_moves_io_and_back)
 	r0 = info(g, 0).reads;
 	loads_progress(&L, 10);
 	cr_expect_gt(info(g, 0).reads, r0, "I/O did not come back to path 0");
-	loads_stop(&L);
+	cr_log_info("inaccessible group: longest write+read round %llu ms",
+		    (unsigned long long)loads_stop(&L));
 	cr_expect_eq(nvmeof_mpath_disconnect(g), 0);
 }
 
@@ -407,6 +417,7 @@ Test(mpath, dropped_connection_fails_over)
 	struct nvmeof_mpath_stats st;
 	struct loads L;
 	unsigned drops = 0;
+	uint64_t worst;
 
 	loads_start(&L, g);
 	loads_progress(&L, 5);
@@ -430,9 +441,10 @@ Test(mpath, dropped_connection_fails_over)
 		loads_progress(&L, 5);
 		nvmeof_mpath_stats(g, &st);
 	} while (st.failovers == 0 && drops < 20);
-	loads_stop(&L);
-	cr_log_info("dropped connection: %llu commands failed over in %u drops",
-		    (unsigned long long)st.failovers, drops);
+	worst = loads_stop(&L);
+	cr_log_info("dropped connection: %llu commands failed over in %u drops; longest write+read round %llu ms",
+		    (unsigned long long)st.failovers, drops,
+		    (unsigned long long)worst);
 	cr_expect_gt(st.failovers, 0, "nothing was ever in flight on a dropped path");
 	cr_expect(info(g, 0).last_error[0] || info(g, 1).last_error[0],
 		  "no path says why it was lost");
@@ -458,7 +470,8 @@ Test(mpath, silent_path_is_left_by_keep_alive)
 	r0 = info(g, 0).reads;
 	loads_progress(&L, 10);
 	cr_expect_gt(info(g, 0).reads, r0, "I/O did not come back to path 0");
-	loads_stop(&L);
+	cr_log_info("silent path: longest write+read round %llu ms (KATO 1000 ms)",
+		    (unsigned long long)loads_stop(&L));
 	cr_expect_eq(nvmeof_mpath_disconnect(g), 0);
 }
 
@@ -523,6 +536,36 @@ Test(mpath, both_lost_one_back_and_one_refusing)
 	cr_expect_str_neq(info(g, 1).state, "live");
 	cr_expect(info(g, 1).last_error[0], "the refused path says nothing");
 	cr_expect_eq(nvmeof_mpath_disconnect(g), 0);
+}
+
+Test(mpath, fail_ends_what_waits)
+{
+	struct nvmeof_mpath *g = connect_group(NULL, 5000);
+	struct nvmeof_mpath_stats st, s2;
+	struct one o = { .rc = 1 };
+	pthread_t tid;
+	uint64_t until;
+
+	o.g = g;
+	memset(o.w, 0x3c, sizeof o.w);
+	tproc_stop(&T);
+	wait_path(g, 0, "connecting", 0);
+	wait_path(g, 1, "connecting", 0);
+	nvmeof_mpath_stats(g, &st);
+	cr_assert_eq(pthread_create(&tid, NULL, one_write, &o), 0);
+	until = now_ms() + HANG_MS;
+	do {
+		cr_assert(now_ms() < until, "the write did not wait");
+		usleep(1000);
+		nvmeof_mpath_stats(g, &s2);
+	} while (s2.waits == st.waits);
+	cr_expect_eq(nvmeof_mpath_fail(g, "the test ends it"), 0);
+	pthread_join(tid, NULL);
+	cr_expect_eq(o.rc, -EIO, "the waiting write: %d %s", o.rc, o.msg);
+	cr_expect_str_eq(nvmeof_mpath_state(g), "failed");
+	cr_expect_lt(nvmeof_mpath_read(g, 1, 0, 1, o.r), 0, "I/O after the end");
+	cr_expect_eq(nvmeof_mpath_disconnect(g), 0);
+	/* teardown stops the target again: harmless */
 }
 
 Test(mpath, one_path_is_the_association)

@@ -117,6 +117,8 @@ fio_check() {
 	[ $rc_ = 0 ] || fail "$1: fio exited $rc_, failed or did not verify: $(tail -n 5 "$T/fio.err")"
 	grep -q "err= 0" "$T/fio.out" || fail "$1: fio reported errors"
 	grep -q "verify" "$T/fio.err" && fail "$1: fio: $(cat "$T/fio.err")"
+	# a figure, not a check: the longest write completion of the run
+	echo "$1: fio's longest write completion: $(awk '/ write:/ { w = 1 } w && $1 == "clat" { print $4, $2; exit }' "$T/fio.out")"
 	return 0
 }
 fault() { ctl "$*" || fail "$*: $(cat "$T/ctl.out")"; }
