@@ -32,6 +32,7 @@
 #include <json-c/json.h>
 
 #include "cli.h"
+#include "paths.h"
 
 #define SUBTYPE_NVME 2
 #define TRTYPE_TCP 3
@@ -963,6 +964,7 @@ static void field(const char *file, const char *key, char *out, size_t n)
 struct lsub {
 	bool first;
 	unsigned count;
+	int rc;          /* the first failure: a paths file unreadable or malformed */
 };
 
 static int ns_cmp(const void *a, const void *b)
@@ -972,17 +974,124 @@ static int ns_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* The paths of a controller directory: its "paths" file (one line a path,
+ * paths.h) when the mount has one, else the one path its status names. */
+struct lpaths {
+	struct path_line *v;
+	size_t n;
+};
+
+static int read_paths(struct cli *c, const char *dir, struct lpaths *lp)
+{
+	char f[PATH_MAX + 16], err[256];
+	char *line = NULL;
+	size_t cap = 0;
+	unsigned lineno = 0;
+	int rc = 0;
+	FILE *fp;
+
+	lp->v = NULL;
+	lp->n = 0;
+	snprintf(f, sizeof f, "%s/paths", dir);
+	fp = fopen(f, "re");
+	if (!fp) {
+		if (errno == ENOENT)
+			return 1;   /* a mount without multipath: status names the path */
+		cli_err(c, "%s: %s", f, strerror(errno));
+		return EXIT_IOERR;
+	}
+	while (getline(&line, &cap, fp) > 0) {
+		struct path_line *t;
+		int r;
+
+		lineno++;
+		t = realloc(lp->v, (lp->n + 1) * sizeof *lp->v);
+		if (!t) {
+			rc = EXIT_OSERR;
+			break;
+		}
+		lp->v = t;
+		r = path_line_parse(line, &lp->v[lp->n], err, sizeof err);
+		if (r == -ENOMEM) {
+			rc = EXIT_OSERR;
+			break;
+		}
+		if (r < 0) {
+			cli_err(c, "%s:%u: %s", f, lineno, err);
+			if (!rc)
+				rc = EXIT_PROTOCOL;
+			continue;
+		}
+		lp->n++;
+	}
+	if (ferror(fp) && !rc) {
+		cli_err(c, "%s: %s", f, strerror(errno));
+		rc = EXIT_IOERR;
+	}
+	if (rc == EXIT_OSERR)
+		cli_err(c, "%s: out of memory", f);
+	free(line);
+	fclose(fp);
+	return rc;
+}
+
+static void free_paths(struct lpaths *lp)
+{
+	for (size_t i = 0; i < lp->n; i++)
+		path_line_free(&lp->v[i]);
+	free(lp->v);
+}
+
+static void path_json(const struct path_line *p)
+{
+	size_t g;
+
+	printf("        {\"Transport\": \"tcp\", \"Address\": ");
+	out_json_string(stdout, p->addr);
+	printf(", \"Cntlid\": \"%u\", \"State\": ", p->cntlid);
+	out_json_string(stdout, p->state);
+	printf(", \"Path\": %u,\n         \"ANAGroups\": [", p->id);
+	for (g = 0; g < p->nana; g++)
+		printf("%s{\"Group\": %" PRIu32 ", \"State\": \"%s\"}", g ? ", " : "",
+		       p->ana[g].grp, p->ana[g].state);
+	printf("],\n         \"Reads\": %" PRIu64 ", \"Writes\": %" PRIu64
+	       ", \"Inflight\": %" PRIu64 ", \"Errors\": %" PRIu64 ", \"LastError\": ",
+	       p->reads, p->writes, p->inflight, p->errors);
+	if (p->last_error)
+		out_json_string(stdout, p->last_error);
+	else
+		printf("null");
+	printf("}");
+}
+
+static void path_text(const struct path_line *p)
+{
+	size_t g;
+
+	printf(" +- tcp traddr=%s cntlid=%u %s path=%u ana=", p->addr, p->cntlid,
+	       p->state, p->id);
+	for (g = 0; g < p->nana; g++)
+		printf("%s%" PRIu32 ":%s", g ? "," : "", p->ana[g].grp, p->ana[g].state);
+	printf("%s reads=%" PRIu64 " writes=%" PRIu64 " inflight=%" PRIu64
+	       " errors=%" PRIu64 "\n", p->nana ? "" : "-", p->reads, p->writes,
+	       p->inflight, p->errors);
+	if (p->last_error)
+		printf("    last error: %s\n", p->last_error);
+}
+
 /* One controller directory (the mount point, or a subsystem's directory
  * of a discovery mount) that has a status file. */
 static void list_one(struct cli *c, struct lsub *ls, const char *mnt, const char *dir)
 {
 	char f[PATH_MAX + 16], subnqn[300], addr[320], state[32], cntlid[16];
-	char sn[64], mn[96], fr[32];
+	char sn[64], mn[96], fr[32], policy[32];
 	char tls[32], tcipher[48], tderiv[32], trec[16];
 	unsigned ns[256];
 	size_t nns = 0, i;
+	struct lpaths lp;
 	struct dirent *de;
 	DIR *d;
+	int rc;
 
 	snprintf(f, sizeof f, "%s/status", dir);
 	field(f, "subnqn", subnqn, sizeof subnqn);
@@ -995,10 +1104,14 @@ static void list_one(struct cli *c, struct lsub *ls, const char *mnt, const char
 		field(f, "tls_derivation", tderiv, sizeof tderiv);
 		field(f, "tls_records", trec, sizeof trec);
 	}
+	field(f, "iopolicy", policy, sizeof policy);
 	snprintf(f, sizeof f, "%s/identify", dir);
 	field(f, "sn", sn, sizeof sn);
 	field(f, "mn", mn, sizeof mn);
 	field(f, "fr", fr, sizeof fr);
+	rc = read_paths(c, dir, &lp);
+	if (rc > 1 && !ls->rc)
+		ls->rc = rc;
 	d = opendir(dir);
 	while (d && (de = readdir(d)) && nns < 256) {
 		char *end;
@@ -1038,39 +1151,63 @@ static void list_one(struct cli *c, struct lsub *ls, const char *mnt, const char
 			out_json_string(stdout, trec);
 			printf("}");
 		}
+		if (policy[0]) {
+			printf(",\n      \"IOPolicy\": ");
+			out_json_string(stdout, policy);
+		}
 		printf(",\n      \"Namespaces\": [");
 		for (i = 0; i < nns; i++)
 			printf("%s%u", i ? ", " : "", ns[i]);
-		printf("],\n      \"Paths\": [\n        {\"Transport\": \"tcp\", \"Address\": ");
-		out_json_string(stdout, addr);
-		printf(", \"Cntlid\": ");
-		out_json_string(stdout, cntlid);
-		printf(", \"State\": ");
-		out_json_string(stdout, state);
-		printf("}\n      ]\n    }");
+		printf("],\n      \"Paths\": [\n");
+		if (rc == 1) {
+			printf("        {\"Transport\": \"tcp\", \"Address\": ");
+			out_json_string(stdout, addr);
+			printf(", \"Cntlid\": ");
+			out_json_string(stdout, cntlid);
+			printf(", \"State\": ");
+			out_json_string(stdout, state);
+			printf("}\n");
+		}
+		for (i = 0; i < lp.n; i++) {
+			path_json(&lp.v[i]);
+			printf("%s\n", i + 1 < lp.n ? "," : "");
+		}
+		printf("      ]\n    }");
 	} else {
 		printf("%s%s - NQN=%s\n", ls->first ? "" : "\n", dir, subnqn);
 		printf("  serial=%s model=%s firmware=%s\n", sn, mn, fr);
+		if (policy[0])
+			printf("  iopolicy=%s\n", policy);
 		printf("  namespaces:");
 		for (i = 0; i < nns; i++)
 			printf(" n%u", ns[i]);
 		printf("%s\n", nns ? "" : " none");
-		printf("\\\n +- tcp traddr=%s cntlid=%s %s\n", addr, cntlid, state);
+		printf("\\\n");
+		if (rc == 1)
+			printf(" +- tcp traddr=%s cntlid=%s %s\n", addr, cntlid, state);
+		for (i = 0; i < lp.n; i++)
+			path_text(&lp.v[i]);
 		if (tls[0])
 			printf("    tls=%s cipher=%s derivation=%s records=%s\n", tls, tcipher,
 			       tderiv, trec);
 	}
+	free_paths(&lp);
 	ls->first = false;
 }
 
 int cmd_list_subsys(struct cli *c)
 {
 	struct lsub ls = { .first = true };
-	char line[8192];
-	FILE *f = fopen("/proc/self/mountinfo", "r");
+	char line[8192], disc[320];
+	/* NVMEOF_MOUNTINFO: another mount table, for tests (fake mounts) */
+	const char *mi = getenv("NVMEOF_MOUNTINFO");
+	FILE *f;
 
+	if (!mi || !*mi)
+		mi = "/proc/self/mountinfo";
+	f = fopen(mi, "re");
 	if (!f) {
-		cli_err(c, "/proc/self/mountinfo: %s", strerror(errno));
+		cli_err(c, "%s: %s", mi, strerror(errno));
 		return EXIT_OSERR;
 	}
 	if (c->fmt == OUT_JSON)
@@ -1086,11 +1223,13 @@ int cmd_list_subsys(struct cli *c)
 			continue;
 		/* mountinfo escapes blanks as \040: such paths are listed as is */
 		snprintf(st, sizeof st, "%s/status", mnt);
-		if (access(st, F_OK) == 0) {
+		/* a tree's root status names its discovery controller */
+		field(st, "discovery", disc, sizeof disc);
+		if (!disc[0] && access(st, F_OK) == 0) {
 			list_one(c, &ls, mnt, mnt);
 			continue;
 		}
-		/* a discovery mount: one directory per subsystem */
+		/* a tree (discovery mount): one directory per subsystem */
 		d = opendir(mnt);
 		while (d && (de = readdir(d))) {
 			char sub[PATH_MAX + 256];
@@ -1111,5 +1250,5 @@ int cmd_list_subsys(struct cli *c)
 		printf("%s]\n}\n", ls.first ? "" : "\n  ");
 	else if (!ls.count)
 		printf("no nvmeof-mount mounts\n");
-	return 0;
+	return ls.rc;
 }

@@ -65,8 +65,9 @@ static void base_opts(const struct mount_opts *o, struct nvmeof_opts *no)
 }
 
 /* At mount, before any other thread: the next slot. */
-static struct fctrl *add_ctrl(struct fs *fs, struct nvmeof_ctrl *c)
+static struct fctrl *add_ctrl(struct fs *fs, struct nvmeof_mpath *mp)
 {
+	struct nvmeof_ctrl *c = nvmeof_mpath_ctrl(mp);
 	struct fctrl *fc;
 
 	if (fs->nr_ctrls == MAX_CTRLS)
@@ -76,6 +77,7 @@ static struct fctrl *add_ctrl(struct fs *fs, struct nvmeof_ctrl *c)
 		return NULL;
 	fc->fs = fs;
 	fc->idx = fs->nr_ctrls;
+	fc->mp = mp;
 	fc->ctrl = c;
 	snprintf(fc->name, sizeof fc->name, "%s", nvmeof_ctrl_subnqn(c));
 	ctrl_addr(fc->addr, sizeof fc->addr, c);
@@ -143,34 +145,64 @@ static void follow_referrals(const struct mount_opts *o,
 	}
 }
 
-/* Connect to the NVM subsystem of a discovery log entry. */
+/* Where a discovery log entry says its subsystem is, as HOST:PORT.  A
+ * target listening on every address advertises 0.0.0.0: reach it where
+ * we reached its discovery controller. */
+static void entry_addr(const struct mount_opts *o,
+		       const struct nvmeof_disc_entry *e, char *buf, size_t len)
+{
+	const char *h = wildcard_addr(e->traddr) ? o->host : e->traddr;
+
+	snprintf(buf, len, strchr(h, ':') ? "[%s]:%s" : "%s:%s", h,
+		 e->trsvcid[0] ? e->trsvcid : o->port);
+}
+
+/* Connect to the NVM subsystem of a discovery log entry (its first path). */
 static int connect_entry(const struct mount_opts *o,
 			 const struct nvmeof_disc_entry *e,
-			 struct nvmeof_ctrl **cp, char *err, size_t errlen)
+			 struct nvmeof_mpath **mpp, char *err, size_t errlen)
 {
 	struct nvmeof_opts no;
+	char addr[300];
+	const char *a[1] = { addr };
 	int rc;
 
 	base_opts(o, &no);
-	/* A target listening on every address advertises 0.0.0.0:
-	 * reach it where we reached its discovery controller. */
-	no.traddr = wildcard_addr(e->traddr) ? o->host : e->traddr;
-	no.trsvcid = e->trsvcid[0] ? e->trsvcid : o->port;
+	entry_addr(o, e, addr, sizeof addr);
 	no.subnqn = e->subnqn;
-	dbg("discovered %s at %s:%s", e->subnqn, no.traddr, no.trsvcid);
+	dbg("discovered %s at %s", e->subnqn, addr);
 	/* TSAS/TREQ: TLS where the port offers it and we have a key */
 	rc = nvmeof_disc_entry_tls(e, o->tls);
 	if (rc < 0) {
-		snprintf(err, errlen, "%s at %s:%s: the port requires TLS (TREQ): give "
-			 "-o tls_key_file=PATH", e->subnqn, no.traddr, no.trsvcid);
+		/* a long NQN may cut the hint: the NQN and address first */
+		if (snprintf(err, errlen, "%s at %s: the port requires TLS (TREQ): "
+			     "give -o tls_key_file=PATH", e->subnqn, addr) >= (int)errlen)
+			dbg("the port requires TLS (TREQ): give -o tls_key_file=PATH");
 		return rc;
 	}
 	no.tls = rc == 1;
-	rc = nvmeof_connect(&no, cp);
+	rc = nvmeof_mpath_connect(&no, a, 1, o->iopolicy, mpp);
 	if (rc < 0)
-		snprintf(err, errlen, "%s at %s:%s: %s", e->subnqn, no.traddr,
-			 no.trsvcid, nvmeof_get_error());
+		snprintf(err, errlen, "%s at %s: %s", e->subnqn, addr,
+			 nvmeof_get_error());
 	return rc;
+}
+
+/* Another entry of a subsystem shown: one more path to it. */
+static void add_entry_path(const struct mount_opts *o, struct fctrl *fc,
+			   const struct nvmeof_disc_entry *e)
+{
+	char addr[300];
+	int rc;
+
+	entry_addr(o, e, addr, sizeof addr);
+	rc = nvmeof_mpath_add_path(fc->mp, addr);
+	if (rc >= 0)
+		note("%s: path %d at %s (from the discovery log)", fc->name, rc,
+		     addr);
+	else if (rc != -EEXIST)
+		note("warning: %s: path at %s: %s", fc->name, addr,
+		     nvmeof_get_error());
 }
 
 /* Without -n: what the discovery controller lists, as nvme connect-all.
@@ -212,7 +244,7 @@ static int connect_discovered(struct fs *fs, const struct mount_opts *o)
 	follow_referrals(o, log);
 	for (i = 0; i < log->numrec; i++) {
 		struct nvmeof_disc_entry *e = &log->entries[i];
-		struct nvmeof_ctrl *c;
+		struct nvmeof_mpath *c;
 		unsigned k;
 		bool dup = false;
 
@@ -224,9 +256,11 @@ static int connect_discovered(struct fs *fs, const struct mount_opts *o)
 				break;
 		if (j == i)
 			listed++;
-		for (k = 0; k < fs->nr_ctrls; k++)
-			if (!strcmp(fs->ctrls[k]->name, e->subnqn))
-				dup = true; /* another path: one is enough */
+		for (k = 0; k < fs->nr_ctrls && !dup; k++)
+			if (!strcmp(fs->ctrls[k]->name, e->subnqn)) {
+				dup = true; /* another path to it */
+				add_entry_path(o, fs->ctrls[k], e);
+			}
 		if (dup)
 			continue;
 		tried++;
@@ -241,7 +275,7 @@ static int connect_discovered(struct fs *fs, const struct mount_opts *o)
 			continue;
 		}
 		if (!add_ctrl(fs, c)) {
-			nvmeof_disconnect(c);
+			nvmeof_mpath_disconnect(c);
 			nvmeof_disc_log_free(log);
 			nvmeof_disconnect(dc);
 			set_err("out of memory");
@@ -272,14 +306,14 @@ static int connect_discovered(struct fs *fs, const struct mount_opts *o)
 	return 0;
 }
 
-static bool shown(struct fs *fs, const char *nqn)
+static struct fctrl *shown(struct fs *fs, const char *nqn)
 {
 	unsigned i;
 
 	for (i = 0; i < fs->nr_ctrls; i++)
 		if (!fctrl_gone(fs->ctrls[i]) && !strcmp(fs->ctrls[i]->name, nqn))
-			return true;
-	return false;
+			return fs->ctrls[i];
+	return NULL;
 }
 
 static bool listed_in(const struct nvmeof_disc_log *log, const char *nqn)
@@ -344,23 +378,28 @@ void disc_refresh(struct fs *fs)
 	}
 	for (k = 0; k < log->numrec && !fs->stopping; k++) {
 		const struct nvmeof_disc_entry *e = &log->entries[k];
-		struct nvmeof_ctrl *c;
+		struct nvmeof_mpath *c;
+		struct fctrl *sfc;
 
-		if (!is_nvm_tcp(e) || shown(fs, e->subnqn))
+		if (!is_nvm_tcp(e))
 			continue;
+		if ((sfc = shown(fs, e->subnqn))) {
+			add_entry_path(o, sfc, e); /* a new path, or known */
+			continue;
+		}
 		if (connect_entry(o, e, &c, err, sizeof err) < 0) {
 			note("warning: %s", err);
 			disc_error(fs, err);
 			continue;
 		}
-		if (nvmeof_ctrl_nr_io_queues(c) == 0) {
+		if (nvmeof_ctrl_nr_io_queues(nvmeof_mpath_ctrl(c)) == 0) {
 			snprintf(err, sizeof err,
 				 "%s: the controller granted no I/O queue",
 				 e->subnqn);
 		} else if (tree_add_ctrl(fs, c, err, sizeof err) == 0) {
 			char addr[300];
 
-			ctrl_addr(addr, sizeof addr, c);
+			ctrl_addr(addr, sizeof addr, nvmeof_mpath_ctrl(c));
 			note("%s: listed in the discovery log: added (%s)",
 			     e->subnqn, addr);
 			pthread_mutex_lock(&fs->ev_lock);
@@ -370,7 +409,7 @@ void disc_refresh(struct fs *fs)
 		}
 		note("warning: %s", err);
 		disc_error(fs, err);
-		nvmeof_disconnect(c);
+		nvmeof_mpath_disconnect(c);
 	}
 	nvmeof_disc_log_free(log);
 }
@@ -378,23 +417,22 @@ void disc_refresh(struct fs *fs)
 int connect_all(struct fs *fs, const struct mount_opts *o)
 {
 	struct nvmeof_opts no;
-	struct nvmeof_ctrl *c;
+	struct nvmeof_mpath *c;
 	int rc;
 
 	if (!o->subnqn)
 		return connect_discovered(fs, o);
 	base_opts(o, &no);
-	no.traddr = o->host;
-	no.trsvcid = o->port;
 	no.subnqn = o->subnqn;
-	rc = nvmeof_connect(&no, &c);
+	rc = nvmeof_mpath_connect(&no, (const char *const *)o->paths,
+				  o->nr_paths, o->iopolicy, &c);
 	if (rc < 0) {
 		fs->start_status = nvmeof_last_status();
 		lib_err("", o);
 		return rc;
 	}
 	if (!add_ctrl(fs, c)) {
-		nvmeof_disconnect(c);
+		nvmeof_mpath_disconnect(c);
 		set_err("out of memory");
 		return -ENOMEM;
 	}

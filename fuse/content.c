@@ -78,7 +78,7 @@ static int get_log(struct fctrl *fc, uint8_t lid, void *buf, size_t len)
 		put_le32(sqe + 44, numd >> 16);
 		put_le32(sqe + 48, (uint32_t)off);
 		put_le32(sqe + 52, (uint32_t)(off >> 32));
-		rc = nvmeof_admin_cmd(fc->ctrl, sqe, b + off, n, false, NULL);
+		rc = nvmeof_admin_cmd(fctrl_admin(fc), sqe, b + off, n, false, NULL);
 		if (rc < 0)
 			return rc;
 		off += n;
@@ -246,6 +246,34 @@ static void reconnect_counters(struct sbuf *b,
 		sb_printf(b, "last_error    : %s\n", cs->last_error);
 }
 
+/* The paths file: one line per path (nvmeof-mount(8), "PATHS"). */
+static int paths_text(struct fctrl *fc, char **data, size_t *len)
+{
+	size_t cap = 1024;
+
+	if (!fc->mp)
+		return -ENOENT;
+	for (;;) {
+		char *p = malloc(cap);
+		int n;
+
+		if (!p)
+			return -ENOMEM;
+		n = nvmeof_mpath_paths_text(fc->mp, p, cap);
+		if (n < 0) {
+			free(p);
+			return n;
+		}
+		if ((size_t)n < cap) {
+			*data = p;
+			*len = (size_t)n;
+			return 0;
+		}
+		free(p);
+		cap = (size_t)n + 1;
+	}
+}
+
 static int status_text(struct fctrl *fc, char **data, size_t *len)
 {
 	struct nvmeof_ctrl *c = fc->ctrl;
@@ -272,7 +300,11 @@ static int status_text(struct fctrl *fc, char **data, size_t *len)
 	sb_printf(&b, "subnqn        : %s\n", nvmeof_ctrl_subnqn(c));
 	sb_printf(&b, "hostnqn       : %s\n", nvmeof_ctrl_hostnqn(c));
 	sb_printf(&b, "cntlid        : %u\n", nvmeof_ctrl_cntlid(c));
-	sb_printf(&b, "state         : %s\n", cs.state);
+	/* several paths: the subsystem's state (live while a path is);
+	 * the rest of these lines is the path above's */
+	sb_printf(&b, "state         : %s\n",
+		  fc->mp && nvmeof_mpath_nr_paths(fc->mp) > 1 ?
+		  nvmeof_mpath_state(fc->mp) : cs.state);
 	if (since[0])
 		sb_printf(&b, "state_since   : %s\n", since);
 	reconnect_counters(&b, &cs);
@@ -301,6 +333,26 @@ static int status_text(struct fctrl *fc, char **data, size_t *len)
 	sb_printf(&b, "bytes_written : %" PRIu64 "\n", st.bytes_written);
 	sb_printf(&b, "retries       : %" PRIu64 "\n", st.retries);
 	sb_printf(&b, "aborts        : %" PRIu64 "\n", st.aborts);
+	if (fc->mp) {
+		/* multipath: the policy, and each path as the paths file has
+		 * it (nvmeof-mount(8)) */
+		struct nvmeof_mpath_stats ms;
+		char *pt = NULL, *line, *save = NULL;
+		size_t pl;
+
+		nvmeof_mpath_stats(fc->mp, &ms);
+		sb_printf(&b, "iopolicy      : %s\n", nvmeof_mpath_iopolicy(fc->mp));
+		sb_printf(&b, "failovers     : %" PRIu64 "\n", ms.failovers);
+		sb_printf(&b, "ana_retries   : %" PRIu64 "\n", ms.ana_retries);
+		if (paths_text(fc, &pt, &pl) == 0) {
+			for (line = strtok_r(pt, "\n", &save); line;
+			     line = strtok_r(NULL, "\n", &save))
+				sb_printf(&b, "path          : %s\n", line);
+			free(pt);
+		} else {
+			b.oom = true;
+		}
+	}
 	if (b.oom) {
 		free(b.p);
 		return -ENOMEM;
@@ -426,12 +478,14 @@ int tree_content(const struct node *n, char **data, size_t *len)
 		return status_text(fc, data, len);
 	case K_DSTATUS:
 		return disc_status_text(n->fs, data, len);
+	case K_PATHS:
+		return paths_text(fc, data, len);
 	case K_NSID:
 	case K_NSIDBIN:
 		raw = malloc(4096);
 		if (!raw)
 			return -ENOMEM;
-		rc = nvmeof_identify(fc->ctrl, 0x00, n->nsid, 0, raw);
+		rc = nvmeof_identify(fctrl_admin(fc), 0x00, n->nsid, 0, raw);
 		if (rc == 0)
 			rc = n->kind == K_NSIDBIN ?
 			     copy_out(raw, 4096, data, len) :

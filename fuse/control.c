@@ -113,14 +113,14 @@ static void fail_assocs(struct fs *fs, const char *why, bool down_only)
 	n = __atomic_load_n(&fs->nr_ctrls, __ATOMIC_ACQUIRE);
 	for (i = 0; i < n; i++) {
 		struct fctrl *fc = tree_ctrl_at(fs, i);
-		struct nvmeof_ctrl *c = fc ? __atomic_load_n(&fc->ctrl,
-							      __ATOMIC_ACQUIRE) : NULL;
+		struct nvmeof_mpath *mp = fc ? __atomic_load_n(&fc->mp,
+							       __ATOMIC_ACQUIRE) : NULL;
 
-		if (!c || fctrl_gone(fc))
+		if (!mp || fctrl_gone(fc))
 			continue;
-		if (down_only && !strcmp(nvmeof_ctrl_state(c), "live"))
+		if (down_only && !strcmp(nvmeof_mpath_state(mp), "live"))
 			continue;
-		(void)nvmeof_ctrl_fail(c, why);
+		(void)nvmeof_mpath_fail(mp, why);
 	}
 }
 

@@ -46,7 +46,7 @@ struct fuse_session *new_session(const struct mount_opts *o,
 	static struct fuse_lowlevel_ops ops;
 	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
 	struct fuse_session *se = NULL;
-	char *extra = NULL;
+	char *extra = NULL, *fsname = NULL;
 
 	ops = tree_ops;
 	ops.init = init_hook;
@@ -56,10 +56,24 @@ struct fuse_session *new_session(const struct mount_opts *o,
 		goto out;
 	/* A read-only mount is read-only in the daemon, not in the kernel:
 	 * a kernel "ro" would refuse the control attribute (EROFS). */
+	/* The source may list several addresses: its commas escaped. */
+	{
+		size_t n = strlen(o->source), j = 0;
+
+		fsname = malloc(2 * n + 1);
+		if (!fsname)
+			goto out;
+		for (size_t i = 0; i < n; i++) {
+			if (o->source[i] == ',' || o->source[i] == '\\')
+				fsname[j++] = '\\';
+			fsname[j++] = o->source[i];
+		}
+		fsname[j] = '\0';
+	}
 	if (asprintf(&extra, "%s%s%s%s%s%s", "default_permissions",
 		     o->have_subtype ? "" : ",subtype=nvmeof",
 		     o->have_fsname ? "" : ",fsname=",
-		     o->have_fsname ? "" : o->source,
+		     o->have_fsname ? "" : fsname,
 		     o->fuse_opts ? "," : "",
 		     o->fuse_opts ? o->fuse_opts : "") < 0) {
 		extra = NULL;
@@ -72,6 +86,7 @@ struct fuse_session *new_session(const struct mount_opts *o,
 	se = fuse_session_new(&args, &ops, sizeof ops, fs);
 out:
 	free(extra);
+	free(fsname);
 	fuse_opt_free_args(&args);
 	return se;
 }
@@ -115,8 +130,8 @@ static void teardown(struct fs *fs, bool mounted)
 			fs->graveyard = fc->grave_next;
 		}
 		/* A removed subsystem's association is already gone. */
-		if (fc->ctrl)
-			rc = nvmeof_disconnect(fc->ctrl);
+		if (fc->mp)
+			rc = nvmeof_mpath_disconnect(fc->mp);
 		if (rc < 0)
 			dbg("disconnect %s: %s", fc->name, nvmeof_get_error());
 		else

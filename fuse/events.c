@@ -142,10 +142,10 @@ int tree_start_events(struct fs *fs)
 		return -rc;
 	fs->ev_running = true;
 	for (i = 0; i < fs->nr_ctrls; i++) {
-		nvmeof_set_event_cb(fs->ctrls[i]->ctrl, tree_event_cb,
-				    fs->ctrls[i]);
-		nvmeof_set_state_cb(fs->ctrls[i]->ctrl, tree_state_cb,
-				    fs->ctrls[i]);
+		nvmeof_mpath_set_event_cb(fs->ctrls[i]->mp, tree_event_cb,
+					  fs->ctrls[i]);
+		nvmeof_mpath_set_state_cb(fs->ctrls[i]->mp, tree_state_cb,
+					  fs->ctrls[i]);
 	}
 	if (fs->disc) {
 		nvmeof_set_event_cb(fs->disc, tree_disc_event_cb, fs);
@@ -178,10 +178,10 @@ bool tree_stop_events(struct fs *fs)
 	}
 	/* The event thread adds and removes: once it has stopped. */
 	for (i = 0; i < fs->nr_ctrls; i++) {
-		if (!fs->ctrls[i]->ctrl)
+		if (!fs->ctrls[i]->mp)
 			continue;
-		nvmeof_set_event_cb(fs->ctrls[i]->ctrl, NULL, NULL);
-		nvmeof_set_state_cb(fs->ctrls[i]->ctrl, NULL, NULL);
+		nvmeof_mpath_set_event_cb(fs->ctrls[i]->mp, NULL, NULL);
+		nvmeof_mpath_set_state_cb(fs->ctrls[i]->mp, NULL, NULL);
 	}
 	if (fs->disc) {
 		nvmeof_set_event_cb(fs->disc, NULL, NULL);

@@ -112,6 +112,11 @@ struct mount_opts {
 	bool fake;               /* mount -f: do nothing */
 	char *fuse_opts;         /* comma list passed to libfuse */
 	bool have_fsname, have_subtype;
+	/* multipath: every address of the source (host1:p1,host2:p2), the
+	 * first being host/port above; -o iopolicy= */
+	char *paths[NVMEOF_MPATH_MAX_PATHS];
+	unsigned nr_paths;
+	const char *iopolicy;
 };
 
 /* Where the daemon's messages go (-o log=). */
@@ -214,6 +219,9 @@ struct fns {
 struct fctrl {
 	struct fs *fs;
 	unsigned idx;
+	/* The paths to the subsystem (the namespace files' I/O goes through
+	 * the group); ctrl is one of them for admin commands and status. */
+	struct nvmeof_mpath *mp;
 	struct nvmeof_ctrl *ctrl;
 	char name[NVMEOF_NQN_MAX + 1]; /* directory name in a multi tree */
 	char addr[300];          /* traddr:trsvcid */
@@ -228,6 +236,16 @@ struct fctrl {
 	bool gone;               /* no longer listed: shown nowhere (atomic) */
 	struct fctrl *grave_next; /* replaced in its slot; freed at unmount */
 };
+
+/* The association for admin commands: a live path of the group (the
+ * first), else fc->ctrl. */
+static inline struct nvmeof_ctrl *fctrl_admin(struct fctrl *fc)
+{
+	struct nvmeof_mpath *mp = __atomic_load_n(&fc->mp, __ATOMIC_ACQUIRE);
+	struct nvmeof_ctrl *c = mp ? nvmeof_mpath_ctrl(mp) : NULL;
+
+	return c ? c : fc->ctrl;
+}
 
 /* At most this many subsystem directories over a mount's life (a subsystem
  * that comes back takes its old slot). */
@@ -290,6 +308,7 @@ enum node_kind {
 	K_NSDATA, K_NSID, K_NSIDBIN,
 	K_DSTATUS,       /* a tree's root status: the discovery association */
 	K_LINK,          /* a tree's root: the subsystem's name without ':' */
+	K_PATHS,         /* the paths to the subsystem (multipath) */
 	K_LOG = 16,      /* K_LOG + 2 * log index (+1: .bin) */
 };
 
@@ -370,7 +389,7 @@ static inline bool fctrl_gone(const struct fctrl *fc)
 }
 /* A new subsystem directory on connected association c (event thread, or
  * main before the mount).  On failure c is left to the caller. */
-int tree_add_ctrl(struct fs *fs, struct nvmeof_ctrl *c, char *err,
+int tree_add_ctrl(struct fs *fs, struct nvmeof_mpath *mp, char *err,
 		  size_t errlen);
 /* Remove a subsystem directory: its files go, open ones fail with EIO,
  * its association ends (event thread). */

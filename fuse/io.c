@@ -429,7 +429,7 @@ void io_poll_all(struct fs *fs, int timeout_ms)
 		struct fctrl *fc = tree_ctrl_at(fs, i);
 
 		if (fc && !fctrl_gone(fc)) /* removed: see tree_remove_ctrl */
-			(void)nvmeof_poll(fc->ctrl, timeout_ms);
+			(void)nvmeof_mpath_poll(fc->mp, timeout_ms);
 	}
 }
 
@@ -509,7 +509,7 @@ void io_read(fuse_req_t req, struct fns *ns, size_t size, off_t off)
 	x->head = (size_t)((uint64_t)off - (slba << shift));
 	x->len = size;
 	inflight_add(w, 1);
-	rc = nvmeof_submit_read(ns->fc->ctrl, ns->nsid, slba,
+	rc = nvmeof_mpath_submit_read(ns->fc->mp, ns->nsid, slba,
 				(uint32_t)(elba - slba), x->data, read_done, x);
 	if (rc < 0) {
 		inflight_add(w, -1);
@@ -547,7 +547,7 @@ static void write_done(void *arg, int err, uint16_t status)
 /* Read one block into dst (synchronous, on this worker's queue). */
 static int read_block(struct fns *ns, uint64_t lba, void *dst)
 {
-	return nvmeof_read(ns->fc->ctrl, ns->nsid, lba, 1, dst);
+	return nvmeof_mpath_read(ns->fc->mp, ns->nsid, lba, 1, dst);
 }
 
 /* Write [off, off+size) with the range held exclusive: the partial blocks
@@ -569,7 +569,7 @@ static int write_locked(struct fns *ns, const char *data, size_t size,
 	/* Whole blocks (an aligned write that found its range busy): no
 	 * merge, no copy, and no 1 MiB bounce buffer kept in the pool. */
 	if (data && !head && !tail) {
-		rc = nvmeof_write(ns->fc->ctrl, ns->nsid, slba,
+		rc = nvmeof_mpath_write(ns->fc->mp, ns->nsid, slba,
 				  (uint32_t)(elba - slba), data, fua);
 		goto out;
 	}
@@ -585,7 +585,7 @@ static int write_locked(struct fns *ns, const char *data, size_t size,
 			memcpy(b + head, data, size);
 		else
 			memset(b + head, 0, size);
-		rc = nvmeof_write(ns->fc->ctrl, ns->nsid, slba,
+		rc = nvmeof_mpath_write(ns->fc->mp, ns->nsid, slba,
 				  (uint32_t)(elba - slba), b, fua);
 	}
 out:
@@ -658,7 +658,7 @@ void io_write(fuse_req_t req, struct fns *ns, const char *buf, size_t size,
 			buf = x->buf;
 		}
 		inflight_add(w, 1);
-		rc = nvmeof_submit_write(ns->fc->ctrl, ns->nsid,
+		rc = nvmeof_mpath_submit_write(ns->fc->mp, ns->nsid,
 					 (uint64_t)off >> shift,
 					 (uint32_t)(size >> shift), buf, fua,
 					 write_done, x);
@@ -714,7 +714,7 @@ void io_fsync(fuse_req_t req, struct fns *ns)
 	x->ns = ns;
 	x->op = OP_FLUSH;
 	inflight_add(w, 1);
-	rc = nvmeof_submit_flush(ns->fc->ctrl, ns->nsid, flush_done, x);
+	rc = nvmeof_mpath_submit_flush(ns->fc->mp, ns->nsid, flush_done, x);
 	if (rc < 0) {
 		inflight_add(w, -1);
 		ctx_put(x);
@@ -742,7 +742,7 @@ static uint16_t ctrl_oncs(const struct fctrl *fc)
 static int zero_blocks(struct fns *ns, uint64_t slba, uint64_t nlb,
 		       bool punch)
 {
-	struct nvmeof_ctrl *c = ns->fc->ctrl;
+	struct nvmeof_mpath *c = ns->fc->mp;
 	uint16_t oncs = ctrl_oncs(ns->fc);
 	int rc = 0;
 
@@ -764,7 +764,7 @@ static int zero_blocks(struct fns *ns, uint64_t slba, uint64_t nlb,
 				left -= k;
 				n++;
 			}
-			rc = nvmeof_deallocate(c, ns->nsid, r, n);
+			rc = nvmeof_mpath_deallocate(c, ns->nsid, r, n);
 		}
 		if (rc == 0 || !nvmeof_last_status())
 			return rc;
@@ -779,7 +779,7 @@ static int zero_blocks(struct fns *ns, uint64_t slba, uint64_t nlb,
 			uint64_t k = nlb < ZERO_CHUNK_BLOCKS ? nlb :
 				     ZERO_CHUNK_BLOCKS;
 
-			rc = nvmeof_write_zeroes(c, ns->nsid, slba, (uint32_t)k,
+			rc = nvmeof_mpath_write_zeroes(c, ns->nsid, slba, (uint32_t)k,
 						 punch);
 			if (rc < 0)
 				break;
@@ -805,7 +805,7 @@ static int zero_blocks(struct fns *ns, uint64_t slba, uint64_t nlb,
 		while (nlb && rc == 0) {
 			uint64_t k = nlb < per ? nlb : per;
 
-			rc = nvmeof_write(c, ns->nsid, slba, (uint32_t)k, z,
+			rc = nvmeof_mpath_write(c, ns->nsid, slba, (uint32_t)k, z,
 					  false);
 			slba += k;
 			nlb -= k;

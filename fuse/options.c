@@ -26,7 +26,7 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-"Usage: " PROG " [options] host[:port] mountpoint\n"
+"Usage: " PROG " [options] host[:port][,host[:port]...] mountpoint\n"
 "Mount the namespaces of an NVMe/TCP controller as files (FUSE).\n"
 "\n"
 "  -n, --nqn=NQN              subsystem NQN (default: ask the discovery\n"
@@ -47,6 +47,7 @@ static void usage(FILE *f)
 "      --host-iface=IFACE     connect from this network interface's address\n"
 "  -w, --host-traddr=ADDR     connect from this source address\n"
 "      --threads=N            FUSE worker threads (default: one per I/O queue)\n"
+"      --iopolicy=POLICY      multipath: numa, round-robin (default) or queue-depth\n"
 "      --busy-poll=USEC       with commands in flight, wait for their completions\n"
 "                             without sleeping for up to USEC (default 50; 0: off)\n"
 "      --pidfile=FILE         write the daemon's process ID to FILE once mounted\n"
@@ -59,7 +60,7 @@ static void usage(FILE *f)
 "                             nr_io_queues=, queue_size=, keep_alive_tmo=,\n"
 "                             io_timeout=, reconnect_delay=, ctrl_loss_tmo=,\n"
 "                             fast_io_fail_tmo=, hdr_digest, data_digest, host_iface=,\n"
-"                             host_traddr=, threads=, busy_poll=, pidfile=, log=,\n"
+"                             host_traddr=, threads=, iopolicy=, busy_poll=, pidfile=, log=,\n"
 "                             ro, rw, debug, foreground, dhchap_secret_file=,\n"
 "                             dhchap_ctrl_secret_file=; DH-HMAC-CHAP secrets as files\n"
 "                             (mode 0600); tls, tls_key_file=, tls_psk_file=,\n"
@@ -72,6 +73,70 @@ static void usage(FILE *f)
 "Unmount with: fusermount3 -u mountpoint (or umount mountpoint); with files\n"
 "open or the target gone: nvmeof disconnect mountpoint.\n"
 "See nvmeof-mount(8).\n");
+}
+
+/* -o iopolicy= (multipath, nvmeof-mount(8)) */
+static int parse_iopolicy(struct mount_opts *o, const char *v)
+{
+	if (strcmp(v, "numa") && strcmp(v, "round-robin") &&
+	    strcmp(v, "queue-depth")) {
+		fprintf(stderr, PROG ": iopolicy '%s': expected numa, round-robin or queue-depth\n",
+			v);
+		return -1;
+	}
+	o->iopolicy = strdup(v);
+	return o->iopolicy ? 0 : -1;
+}
+
+/* The source: host[:port][,host[:port]...], one path each (multipath). */
+static int parse_source(struct mount_opts *o)
+{
+	const char *s = o->source;
+
+	o->nr_paths = 0;
+	while (*s) {
+		const char *e = strchr(s, ',');
+		size_t n = e ? (size_t)(e - s) : strlen(s);
+		char h[256], p[32];
+
+		if (o->nr_paths == NVMEOF_MPATH_MAX_PATHS) {
+			fprintf(stderr, PROG ": '%s': more than %d addresses\n",
+				o->source, NVMEOF_MPATH_MAX_PATHS);
+			return -1;
+		}
+		o->paths[o->nr_paths] = strndup(s, n);
+		if (!o->paths[o->nr_paths])
+			return -1;
+		if (nvmeof_parse_address(o->paths[o->nr_paths], h, sizeof h, p,
+					 sizeof p, "") < 0 || !h[0]) {
+			fprintf(stderr, PROG ": '%s': expected host[:port]: %s\n",
+				o->paths[o->nr_paths], nvmeof_get_error());
+			return -1;
+		}
+		if (!p[0]) {
+			/* each address gets the default port when it has none */
+			free(o->paths[o->nr_paths]);
+			if (asprintf(&o->paths[o->nr_paths],
+				     strchr(h, ':') ? "[%s]:%d" : "%s:%d", h,
+				     NVMEOF_PORT) < 0)
+				return -1;
+		}
+		o->nr_paths++;
+		if (!e)
+			break;
+		s = e + 1;
+		if (!*s) {
+			fprintf(stderr, PROG ": '%s': an empty address after ','\n",
+				o->source);
+			return -1;
+		}
+	}
+	if (o->nr_paths > 1 && !o->subnqn) {
+		fprintf(stderr, PROG ": '%s': several addresses need the subsystem NQN (-n); without it the paths come from the discovery log\n",
+			o->source);
+		return -1;
+	}
+	return 0;
 }
 
 static int parse_int(const char *what, const char *s, long lo, long hi,
@@ -257,6 +322,9 @@ static int parse_o(struct mount_opts *o, const char *list)
 		} else if (key_is(opt, klen, "threads")) {
 			NEED_VAL();
 			rc = parse_int("threads", val, 1, 64, &o->threads);
+		} else if (key_is(opt, klen, "iopolicy")) {
+			NEED_VAL();
+			rc = parse_iopolicy(o, val);
 		} else if (key_is(opt, klen, "busy_poll")) {
 			NEED_VAL();
 			rc = parse_int("busy_poll", val, 0, 1000000,
@@ -332,6 +400,7 @@ static int parse_o(struct mount_opts *o, const char *list)
 enum {
 	OPT_HOSTNQN = 256, OPT_HOSTID, OPT_IFACE, OPT_IOTMO, OPT_THREADS,
 	OPT_VERSION, OPT_PIDFILE, OPT_FASTFAIL, OPT_BUSYPOLL, OPT_LOG,
+	OPT_IOPOLICY,
 };
 
 static const struct option lopts[] = {
@@ -351,6 +420,7 @@ static const struct option lopts[] = {
 	{ "host-traddr", required_argument, NULL, 'w' },
 	{ "threads", required_argument, NULL, OPT_THREADS },
 	{ "busy-poll", required_argument, NULL, OPT_BUSYPOLL },
+	{ "iopolicy", required_argument, NULL, OPT_IOPOLICY },
 	{ "read-only", no_argument, NULL, 'r' },
 	{ "foreground", no_argument, NULL, 'f' },
 	{ "debug", no_argument, NULL, 'd' },
@@ -462,6 +532,7 @@ int parse_args(struct mount_opts *o, int argc, char **argv)
 			case 'd': o->debug = o->foreground = true; break;
 			case 'o': rc = parse_o(o, optarg); break;
 			case OPT_PIDFILE: o->pidfile = optarg; break;
+			case OPT_IOPOLICY: rc = parse_iopolicy(o, optarg); break;
 			case OPT_LOG: rc = parse_log(o, optarg); break;
 			case 'h': usage(stdout); return 1;
 			case OPT_VERSION:
@@ -489,7 +560,9 @@ int parse_args(struct mount_opts *o, int argc, char **argv)
 	}
 	o->source = argv[optind];
 	o->mountpoint = argv[optind + 1];
-	if (nvmeof_parse_address(o->source, o->host, sizeof o->host, o->port,
+	if (parse_source(o) < 0)
+		return -1;
+	if (nvmeof_parse_address(o->paths[0], o->host, sizeof o->host, o->port,
 				 sizeof o->port, "") < 0 || !o->host[0]) {
 		fprintf(stderr, PROG ": '%s': expected host[:port]: %s\n",
 			o->source, nvmeof_get_error());

@@ -119,7 +119,8 @@ int tree_decode(struct fs *fs, fuse_ino_t ino, struct node *n)
 		n->bin = (kind - K_LOG) & 1;
 		return log_present(n->fc, n->log) ? 0 : -ENOENT;
 	}
-	if ((kind < K_CTRL || kind > K_NSIDBIN) && kind != K_LINK)
+	if ((kind < K_CTRL || kind > K_NSIDBIN) && kind != K_LINK &&
+	    kind != K_PATHS)
 		return -ENOENT;
 	n->kind = (enum node_kind)kind;
 	if ((n->kind == K_CTRL || n->kind == K_LINK) && !fs->multi)
@@ -223,7 +224,11 @@ static int rescan(struct fctrl *fc, struct change **chp, size_t *nrp)
 
 	*chp = NULL;
 	*nrp = 0;
-	rc = nvmeof_ns_list(fc->ctrl, &ids, &n);
+	/* the paths match their namespaces again (a mismatch: said, and
+	 * that path keeps its old map) */
+	if (fc->mp && nvmeof_mpath_rescan(fc->mp) < 0)
+		note("%s: %s", fc->name, nvmeof_get_error());
+	rc = nvmeof_ns_list(fctrl_admin(fc), &ids, &n);
 	if (rc < 0)
 		return rc;
 	infos = calloc(n ? n : 1, sizeof *infos);
@@ -232,7 +237,7 @@ static int rescan(struct fctrl *fc, struct change **chp, size_t *nrp)
 		return -ENOMEM;
 	}
 	for (i = 0; i < n; i++) {
-		if (nvmeof_ns_info(fc->ctrl, ids[i], &infos[good]) == 0)
+		if (nvmeof_ns_info(fctrl_admin(fc), ids[i], &infos[good]) == 0)
 			good++;
 		else
 			dbg("namespace %u: %s", ids[i], nvmeof_get_error());
@@ -387,9 +392,10 @@ static void inval_root_entry(struct fs *fs, const char *name)
 	fuse_lowlevel_notify_inval_inode(fs->se, FUSE_ROOT_ID, 0, 0);
 }
 
-int tree_add_ctrl(struct fs *fs, struct nvmeof_ctrl *c, char *err,
+int tree_add_ctrl(struct fs *fs, struct nvmeof_mpath *mp, char *err,
 		  size_t errlen)
 {
+	struct nvmeof_ctrl *c = nvmeof_mpath_ctrl(mp);
 	struct fctrl *fc, *old = NULL;
 	unsigned i, idx, n = fs->nr_ctrls;
 
@@ -399,6 +405,7 @@ int tree_add_ctrl(struct fs *fs, struct nvmeof_ctrl *c, char *err,
 		return -ENOMEM;
 	}
 	fc->fs = fs;
+	fc->mp = mp;
 	fc->ctrl = c;
 	snprintf(fc->name, sizeof fc->name, "%s", nvmeof_ctrl_subnqn(c));
 	ctrl_addr(fc->addr, sizeof fc->addr, c);
@@ -429,8 +436,8 @@ int tree_add_ctrl(struct fs *fs, struct nvmeof_ctrl *c, char *err,
 		return -EIO;
 	}
 	if (fs->ev_running) {
-		nvmeof_set_event_cb(c, tree_event_cb, fc);
-		nvmeof_set_state_cb(c, tree_state_cb, fc);
+		nvmeof_mpath_set_event_cb(mp, tree_event_cb, fc);
+		nvmeof_mpath_set_state_cb(mp, tree_state_cb, fc);
 	}
 	if (old) {
 		old->grave_next = fs->graveyard;
@@ -445,7 +452,7 @@ int tree_add_ctrl(struct fs *fs, struct nvmeof_ctrl *c, char *err,
 
 void tree_remove_ctrl(struct fs *fs, struct fctrl *fc, const char *why)
 {
-	struct nvmeof_ctrl *c = fc->ctrl;
+	struct nvmeof_mpath *mp = fc->mp;
 	size_t i;
 
 	/* Gone first: lookups, new opens and the workers' polls stop. */
@@ -457,9 +464,9 @@ void tree_remove_ctrl(struct fs *fs, struct fctrl *fc, const char *why)
 	inval_root_entry(fs, fc->name);
 	/* What is pending fails with EIO now (the state callback says so
 	 * once); nothing waits for a reconnect that cannot succeed. */
-	nvmeof_set_event_cb(c, NULL, NULL);
-	nvmeof_ctrl_fail(c, why);
-	nvmeof_set_state_cb(c, NULL, NULL);
+	nvmeof_mpath_set_event_cb(mp, NULL, NULL);
+	nvmeof_mpath_fail(mp, why);
+	nvmeof_mpath_set_state_cb(mp, NULL, NULL);
 	if (!workers_quiesce(fs, 10000)) {
 		/* A worker still inside: keep the (failed) handle. */
 		note("%s: a worker is still busy with it; its association stays until unmount",
@@ -467,7 +474,8 @@ void tree_remove_ctrl(struct fs *fs, struct fctrl *fc, const char *why)
 		return;
 	}
 	__atomic_store_n(&fc->ctrl, NULL, __ATOMIC_RELEASE);
-	(void)nvmeof_disconnect(c);
+	__atomic_store_n(&fc->mp, NULL, __ATOMIC_RELEASE);
+	(void)nvmeof_mpath_disconnect(mp);
 }
 
 /* ---- attributes ------------------------------------------------------------ */
@@ -564,9 +572,10 @@ double tree_attr_timeout(const struct node *n)
 /* ---- names ---------------------------------------------------------------- */
 
 static const char *const ctrl_fixed[] = { "identify", "identify.bin", "status",
-					  "log" };
+					  "log", "paths" };
 static const enum node_kind ctrl_fixed_kind[] = { K_ID, K_IDBIN, K_STATUS,
-						  K_LOGDIR };
+						  K_LOGDIR, K_PATHS };
+#define NR_FIXED 5
 
 /* "n<nsid>" with an optional suffix; returns the kind or -1. */
 static int parse_ns_name(const char *name, uint32_t *nsid)
@@ -634,7 +643,7 @@ int tree_lookup(const struct node *dir, const char *name,
 	case K_CTRL: {
 		int k;
 
-		for (i = 0; i < 4; i++) {
+		for (i = 0; i < NR_FIXED; i++) {
 			if (!strcmp(ctrl_fixed[i], name)) {
 				out->kind = ctrl_fixed_kind[i];
 				return 0;
@@ -756,7 +765,7 @@ static bool list_ctrl(const struct node *dir, struct node *n, uint64_t o,
 	size_t i, nr;
 	bool more = true;
 
-	for (i = 0; i < 4; i++) {
+	for (i = 0; i < NR_FIXED; i++) {
 		uint64_t c = 3 + i;
 
 		if (c <= o)

@@ -81,7 +81,7 @@ static bool all_live(struct fs *fs)
 		struct fctrl *fc = tree_ctrl_at(fs, i);
 
 		if (fc && !fctrl_gone(fc) &&
-		    strcmp(nvmeof_ctrl_state(fc->ctrl), "live"))
+		    strcmp(nvmeof_mpath_state(fc->mp), "live"))
 			return false;
 	}
 	return true;
@@ -126,9 +126,12 @@ static void wqueue_refresh(struct fctrl *fc, struct wqueue *wq)
 	const char *st;
 
 	wq->gen = __atomic_load_n(&fc->state_gen, __ATOMIC_ACQUIRE);
-	st = nvmeof_ctrl_state(fc->ctrl);
+	st = nvmeof_mpath_state(fc->mp);
 	wq->reconnecting = !strcmp(st, "reconnecting");
-	wq->fd = !strcmp(st, "live") ? nvmeof_poll_fd(fc->ctrl) : -1;
+	/* The group's descriptor for this thread: its queues on every path
+	 * and its wake-ups (a command to send again); the same for the life
+	 * of the group, watched in every state. */
+	wq->fd = nvmeof_mpath_poll_fd(fc->mp);
 	if (wq->fd < 0)
 		wq->fd = -1;
 }
@@ -249,10 +252,10 @@ static void plug_all(struct wqueue *wq, unsigned nc, bool plug)
 
 	for (i = 0; i < nc; i++) {
 		if (plug && wq[i].fd >= 0 && wq[i].fc && !fctrl_gone(wq[i].fc)) {
-			nvmeof_plug(wq[i].fc->ctrl);
+			nvmeof_mpath_plug(wq[i].fc->mp);
 			wq[i].plugged = true;
 		} else if (!plug && wq[i].plugged) {
-			(void)nvmeof_unplug(wq[i].fc->ctrl);
+			(void)nvmeof_mpath_unplug(wq[i].fc->mp);
 			wq[i].plugged = false;
 		}
 	}
@@ -338,16 +341,15 @@ static void wloop_build(struct wloop *l, bool *down, bool *live)
 			/* The first call binds this thread to its
 			 * I/O queue. */
 			wq[i].fc = fc;
-			(void)nvmeof_poll_fd(fc->ctrl);
 			wqueue_refresh(fc, &wq[i]);
 		} else if (wq[i].reconnecting ||
 			   __atomic_load_n(&fc->state_gen,
 					   __ATOMIC_ACQUIRE) != wq[i].gen) {
 			wqueue_refresh(fc, &wq[i]);
 		}
+		/* brings the group's set up to date with its sockets */
+		wq[i].fd = nvmeof_mpath_poll_fd(fc->mp);
 		pfd[2 + i].fd = wq[i].fd;
-		if (wq[i].fd >= 0)
-			pfd[2 + i].events |= nvmeof_poll_events(fc->ctrl);
 		*down |= wq[i].reconnecting;
 		*live |= wq[i].fd >= 0;
 	}
@@ -413,7 +415,7 @@ static void wloop_poll_queues(struct wloop *l, int r, int inflight)
 			continue;
 		if (!rev && !sweep)
 			continue;
-		(void)nvmeof_poll(fc->ctrl, 0);
+		(void)nvmeof_mpath_poll(fc->mp, 0);
 		/* Hung up: the association is going down, or has
 		 * failed for good: look again at its state (a socket
 		 * that is not live is not watched). */

@@ -512,6 +512,132 @@ int nvmeof_tls_key_derive(const char *key, const char *hostnqn, const char *subn
 			  char *identity, size_t idlen, uint8_t *psk);
 
 
+/* ---- multipath: one subsystem over several paths -------------------------
+ * A group holds one association (a path) per address to one subsystem,
+ * from one host NQN and host ID.  Namespaces are the same when their
+ * Namespace Identification Descriptors (NGUID, EUI-64, UUID) match; a path
+ * whose namespace of an NSID has other identifiers is refused.  I/O for a
+ * namespace goes to a live path whose ANA state for it is optimized, else
+ * non-optimized, never inaccessible, persistent loss or change; among
+ * those the I/O policy chooses:
+ *  - "numa": the first usable path in the order given (sticky);
+ *  - "round-robin" (default): the next usable path per command, per thread;
+ *  - "queue-depth": the usable path with the fewest commands in flight.
+ * A command that completes with an ANA status (SCT 3h) is sent again at
+ * once on another path, and that path's ANA log is read again.  When a path
+ * is lost, its commands without a completion are sent again at once on
+ * another usable path (a write is acknowledged only by its completion;
+ * writing the same data twice is harmless); the path reconnects in the
+ * background (for ever) and is used again once live.  A command that finds
+ * no usable path waits; it fails with EIO once it waited ctrl_loss_tmo (or
+ * fast_io_fail_tmo) seconds, or at once when every path has failed.
+ * A group of one path behaves exactly as that association alone. */
+struct nvmeof_mpath;
+
+#define NVMEOF_MPATH_MAX_PATHS 16
+
+/* Connect every address of addrs ("host", "host:port", "[v6]:port"; opts'
+ * traddr/trsvcid are not used) with opts.  Succeeds when at least one path
+ * connects; the others are listed as failed and tried again every
+ * reconnect_delay seconds.  iopolicy: NULL or a name above. */
+int nvmeof_mpath_connect(const struct nvmeof_opts *opts,
+			 const char *const *addrs, unsigned nr,
+			 const char *iopolicy, struct nvmeof_mpath **gp);
+/* Another path (e.g. from a discovery log entry); its index, or an error. */
+int nvmeof_mpath_add_path(struct nvmeof_mpath *g, const char *addr);
+/* End every path (as nvmeof_ctrl_fail()): pending and new I/O fails with
+ * EIO, no path is tried again. */
+int nvmeof_mpath_fail(struct nvmeof_mpath *g, const char *why);
+/* Disconnect every path and free the group (as nvmeof_disconnect()). */
+int nvmeof_mpath_disconnect(struct nvmeof_mpath *g);
+/* -EINVAL for an unknown name. */
+int nvmeof_mpath_set_iopolicy(struct nvmeof_mpath *g, const char *name);
+const char *nvmeof_mpath_iopolicy(struct nvmeof_mpath *g);
+unsigned nvmeof_mpath_nr_paths(struct nvmeof_mpath *g);
+/* Path i's association (NULL while it has none: it never connected). */
+struct nvmeof_ctrl *nvmeof_mpath_path_ctrl(struct nvmeof_mpath *g, unsigned i);
+/* An association for admin commands: the first live path, else the first
+ * that has one. */
+struct nvmeof_ctrl *nvmeof_mpath_ctrl(struct nvmeof_mpath *g);
+/* "live" (a path is), "reconnecting" (none is, one is trying), "failed". */
+const char *nvmeof_mpath_state(struct nvmeof_mpath *g);
+/* Called (from any path's admin thread) on every change of a path's state,
+ * with the group's state and "path N ADDR:PORT: why". */
+void nvmeof_mpath_set_state_cb(struct nvmeof_mpath *g, nvmeof_state_cb cb,
+			       void *arg);
+/* Asynchronous events of every path (see nvmeof_set_event_cb()). */
+void nvmeof_mpath_set_event_cb(struct nvmeof_mpath *g, nvmeof_event_cb cb,
+			       void *arg);
+/* Read the namespaces of every path again and match them (after a
+ * Namespace Attribute Changed notice); -EEXIST names a mismatch. */
+int nvmeof_mpath_rescan(struct nvmeof_mpath *g);
+
+struct nvmeof_mpath_path_info {
+	unsigned id;
+	char traddr[257];
+	char trsvcid[33];
+	uint16_t cntlid;
+	const char *state;       /* "live", "connecting" or "failed" */
+	bool ana;                /* the controller reports ANA */
+	unsigned nr_groups;      /* ANA groups of its log (at most 32 listed) */
+	uint32_t grpid[32];
+	uint8_t grpstate[32];    /* 01h, 02h, 03h, 04h, 0Fh */
+	uint64_t reads, writes;  /* commands completed on it */
+	uint64_t errors;         /* failed on it (sent again elsewhere or not) */
+	int inflight;
+	char last_error[256];    /* "" when none */
+};
+int nvmeof_mpath_path_info(struct nvmeof_mpath *g, unsigned i,
+			   struct nvmeof_mpath_path_info *info);
+/* The paths as text, one line each:
+ * "ID ADDR:PORT cntlid=N state=S ana=GRP:STATE[,...]|- reads=N writes=N
+ * inflight=N errors=N last_error=TEXT|-".  Returns the length (as
+ * snprintf). */
+int nvmeof_mpath_paths_text(struct nvmeof_mpath *g, char *buf, size_t len);
+/* "optimized", "non-optimized", "inaccessible", "persistent-loss",
+ * "change" or "unknown". */
+const char *nvmeof_ana_state_name(uint8_t state);
+struct nvmeof_mpath_stats {
+	uint64_t failovers;   /* commands sent again after their path was lost */
+	uint64_t ana_retries; /* commands sent again after an SCT 3h status */
+	uint64_t waits;       /* commands that found no usable path and waited */
+};
+void nvmeof_mpath_stats(struct nvmeof_mpath *g, struct nvmeof_mpath_stats *st);
+
+/* I/O as nvmeof_read() and the others, nsid as the first path numbers it.
+ * The asynchronous calls' callbacks run in the thread that calls
+ * nvmeof_mpath_poll() (or a synchronous call) of the group. */
+int nvmeof_mpath_read(struct nvmeof_mpath *g, uint32_t nsid, uint64_t slba,
+		      uint32_t nlb, void *buf);
+int nvmeof_mpath_write(struct nvmeof_mpath *g, uint32_t nsid, uint64_t slba,
+		       uint32_t nlb, const void *buf, bool fua);
+int nvmeof_mpath_flush(struct nvmeof_mpath *g, uint32_t nsid);
+int nvmeof_mpath_write_zeroes(struct nvmeof_mpath *g, uint32_t nsid,
+			      uint64_t slba, uint32_t nlb, bool deallocate);
+int nvmeof_mpath_deallocate(struct nvmeof_mpath *g, uint32_t nsid,
+			    const struct nvmeof_range *ranges, unsigned nr);
+int nvmeof_mpath_submit_read(struct nvmeof_mpath *g, uint32_t nsid,
+			     uint64_t slba, uint32_t nlb, void *buf,
+			     nvmeof_cb cb, void *arg);
+int nvmeof_mpath_submit_write(struct nvmeof_mpath *g, uint32_t nsid,
+			      uint64_t slba, uint32_t nlb, const void *buf,
+			      bool fua, nvmeof_cb cb, void *arg);
+int nvmeof_mpath_submit_flush(struct nvmeof_mpath *g, uint32_t nsid,
+			      nvmeof_cb cb, void *arg);
+/* Process completions of the calling thread's queues on every path (and
+ * commands waiting for a path), as nvmeof_poll(). */
+int nvmeof_mpath_poll(struct nvmeof_mpath *g, int timeout_ms);
+/* One descriptor for the calling thread (an epoll set of its queues on
+ * every path, and a wake-up when a command must be sent again): POLLIN
+ * means call nvmeof_mpath_poll(g, 0).  It stays the same for the life of
+ * the group. */
+int nvmeof_mpath_poll_fd(struct nvmeof_mpath *g);
+void nvmeof_mpath_plug(struct nvmeof_mpath *g);
+int nvmeof_mpath_unplug(struct nvmeof_mpath *g);
+/* Commands of the calling thread not completed yet (waiting ones too). */
+int nvmeof_mpath_inflight(struct nvmeof_mpath *g);
+
+
 #ifdef __cplusplus
 }
 #endif

@@ -362,7 +362,8 @@ static void usage(FILE *out)
 		"      --tls-key-file HOSTNQN=PATH  the same from a file (mode 0600)\n"
 		"      --tls-psk-derivation rfc|compat  how the TLS PSK is derived from\n"
 		"                           a key (default rfc)\n"
-		"      --fault MODE[:ARG][@io|@admin|@all]   inject faults (repeatable)\n"
+		"      --fault MODE[:ARG][@io|@admin|@all][@HOST:PORT]\n"
+		"                           inject faults (on one listener), repeatable\n"
 		"  -f, --foreground         stay in the foreground (the default)\n"
 		"      --daemon             detach once listening\n"
 		"      --pidfile FILE       write the process ID to FILE\n"
@@ -1017,9 +1018,6 @@ int main(int argc, char **argv)
 	g.disc = subsys_discovery_new();
 	if (!g.disc)
 		die("out of memory");
-	for (int i = 0; i < nr_faults; i++)
-		if (fault_add(fault_specs[i], err, sizeof err) < 0)
-			die("--fault %s", err);
 	setup_subsystems();
 	for (int i = 0; i < nr_tls_keys; i++) {
 		char *eq = strchr(tls_keys[i], '=');
@@ -1042,6 +1040,10 @@ int main(int argc, char **argv)
 	if (!g.subsystems && !opts.control)
 		die("nothing to serve: give a namespace (--ns FILE|ram:SIZE|null:SIZE) or -c CONFIG");
 	setup_listeners(disc_port);
+	/* after the listeners: a fault may name one */
+	for (int i = 0; i < nr_faults; i++)
+		if (fault_add(fault_specs[i], err, sizeof err) < 0)
+			die("--fault %s", err);
 	if (opts.control && control_open(opts.control, err, sizeof err) < 0)
 		die("%s", err);
 	announce();

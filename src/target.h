@@ -248,6 +248,7 @@ struct fault {
 	unsigned scope;          /* FS_IO | FS_ADMIN */
 	uint32_t arg;            /* N or milliseconds */
 	uint16_t status;         /* fail-nth: status field (with DNR) */
+	const struct tgt_listener *lsn; /* @HOST:PORT: only its connections */
 };
 
 struct fault_set {

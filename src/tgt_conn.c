@@ -69,7 +69,8 @@ bool conn_fault(struct tgt_conn *c, enum fault_mode m)
 		fault_refresh(c);
 	if (likely(!c->fs.any) || !c->connected)
 		return false;
-	return c->fs.f[m].on && (c->fs.f[m].scope & c->fscope);
+	return c->fs.f[m].on && (c->fs.f[m].scope & c->fscope) &&
+	       (!c->fs.f[m].lsn || c->fs.f[m].lsn == c->lsn);
 }
 
 /* A one-shot fault: true once, for the first queue of any association

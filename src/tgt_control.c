@@ -528,7 +528,7 @@ int control_exec(const char *line, FILE *out)
 		}
 		if (n != 2)
 			return fail(out,
-				    "usage: fault MODE[:ARG][@io|@admin|@all] | fault off [MODE] | fault list");
+				    "usage: fault MODE[:ARG][@io|@admin|@all][@HOST:PORT] | fault off [MODE] | fault list");
 		if (fault_add(w[1], e, sizeof e) < 0)
 			return fail(out, e);
 		return ok(out);

@@ -22,6 +22,7 @@
 atomic_uint fault_gen = 1;
 static pthread_mutex_t fault_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct fault_set faults;
+static char where[F_NR][64];   /* the listener a fault is limited to, as given */
 
 static const char *const names[F_NR] = {
 	[F_DROP_AFTER] = "drop-after",
@@ -62,12 +63,15 @@ static int num(const char *s, unsigned long max, unsigned long *out)
 	return errno || *end || *out > max ? -1 : 0;
 }
 
-/* MODE[:ARG[:ARG...]][@io|@admin|@all] */
+/* MODE[:ARG[:ARG...]][@io|@admin|@all][@HOST:PORT]: a listener limits
+ * the fault to the queues that came in on it (one path of several);
+ * MODE@HOST:PORT alone: both kinds of queues of that listener. */
 int fault_add(const char *spec, char *err, size_t errlen)
 {
-	char buf[128], *at, *args, *a[4] = { 0 };
+	char buf[128], *at, *at2, *args, *a[4] = { 0 };
 	struct fault f = { .on = true, .scope = FS_IO };
 	unsigned long v[4] = { 0 };
+	const char *lname = "";
 	int m, na = 0;
 
 	if (strlen(spec) >= sizeof buf) {
@@ -77,6 +81,12 @@ int fault_add(const char *spec, char *err, size_t errlen)
 	strcpy(buf, spec);
 	if ((at = strchr(buf, '@'))) {
 		*at++ = '\0';
+		if ((at2 = strchr(at, '@')))
+			*at2++ = '\0';
+		if (!at2 && strchr(at, ':')) {   /* MODE@HOST:PORT: one path, all of it */
+			at2 = at;
+			at = "all";
+		}
 		if (!strcmp(at, "io"))
 			f.scope = FS_IO;
 		else if (!strcmp(at, "admin"))
@@ -85,9 +95,19 @@ int fault_add(const char *spec, char *err, size_t errlen)
 			f.scope = FS_IO | FS_ADMIN;
 		else {
 			snprintf(err, errlen,
-				 "fault '%s': scope '@%s' (want @io, @admin or @all)",
+				 "fault '%s': scope '@%s' (want @io, @admin, @all or a listener's HOST:PORT)",
 				 spec, at);
 			return -1;
+		}
+		if (at2) {
+			f.lsn = ana_listener_find(at2);
+			if (!f.lsn || strlen(at2) >= sizeof where[0]) {
+				snprintf(err, errlen,
+					 "fault '%s': no listener '%s' (HOST:PORT as given to -l or as bound)",
+					 spec, at2);
+				return -1;
+			}
+			lname = at2;
 		}
 	}
 	args = strchr(buf, ':');
@@ -144,6 +164,7 @@ int fault_add(const char *spec, char *err, size_t errlen)
 	f.gen = atomic_fetch_add_explicit(&fault_gen, 1, memory_order_release) + 1;
 	faults.f[m] = f;
 	faults.any = true;
+	snprintf(where[m], sizeof where[m], "%s", lname);
 	pthread_mutex_unlock(&fault_lock);
 	infox("fault %s armed", spec);
 	return 0;
@@ -228,6 +249,8 @@ void fault_describe(char *buf, size_t len)
 		else
 			n += (size_t)snprintf(buf + n, len - n, "%s%s@%s",
 					      n ? " " : "", names[m], scope);
+		if (f->lsn && n < len)
+			n += (size_t)snprintf(buf + n, len - n, "@%s", where[m]);
 	}
 	pthread_mutex_unlock(&fault_lock);
 	if (!buf[0])

@@ -369,3 +369,66 @@ Test(ana, groups_in_the_config_file)
 			tproc_stop(&T.t);
 	}
 }
+
+/* A fault limited to one listener (…@HOST:PORT) hits the queues of that
+ * path only: the bench's way to drop or silence one path of two. */
+Test(ana, faults_on_one_listener)
+{
+	struct rc a, b, ioa, iob;
+	uint8_t blk[BS], byte;
+	char cmd[128], want[160];
+	struct nvme_sqe ka = { .opcode = NVME_ADMIN_KEEP_ALIVE };
+	struct pollfd pfd;
+
+	admin_on(&a, port0);
+	admin_on(&b, port1);
+	io_on(&ioa, &a, port0);
+	io_on(&iob, &b, port1);
+
+	/* drop-after:1 on listener 1: the path through listener 0 is spared */
+	snprintf(cmd, sizeof cmd, "fault drop-after:1@io@127.0.0.1:%d", port1);
+	cr_assert_str_eq(control(cmd), "ok\n");
+	snprintf(want, sizeof want, "drop-after:1@io@127.0.0.1:%d\nok\n", port1);
+	cr_assert_str_eq(control("fault list"), want);
+	for (int i = 0; i < 3; i++)
+		cr_expect_eq(rw(&ioa, NVME_NVM_READ, 1, 0, 1, blk, X_IN), 0,
+			     "read %d on listener 0", i);
+	cr_expect_str_eq(control("fault list"), want, "not fired by listener 0");
+	cr_expect_eq(rw(&iob, NVME_NVM_READ, 1, 0, 1, blk, X_IN), 0);
+	cr_expect_eq(rc_recv(&iob, &byte, 1), -1, "listener 1's I/O queue closed");
+	cr_expect_str_eq(control("fault list"), "off\nok\n", "fired once, disarmed");
+	cr_expect_eq(rw(&ioa, NVME_NVM_READ, 1, 0, 1, blk, X_IN), 0,
+		     "listener 0's queue still answers");
+	close(iob.fd);
+	close(b.fd);
+
+	/* silent on listener 0's admin and I/O queues: commands are read and
+	 * never answered there, while listener 1 answers (a silent path) */
+	admin_on(&b, port1);
+	snprintf(cmd, sizeof cmd, "fault silent@all@127.0.0.1:%d", port0);
+	cr_assert_str_eq(control(cmd), "ok\n");
+	cr_expect_eq(rc_cmd(&b, &ka, X_NONE, NULL, 0, NULL), 0,
+		     "Keep Alive answered on listener 1");
+	raw_cmd(&a, NVME_ADMIN_KEEP_ALIVE, 0, 77, 0);
+	pfd = (struct pollfd){ .fd = a.fd, .events = POLLIN };
+	cr_expect_eq(poll(&pfd, 1, 300), 0, "no answer on listener 0's admin queue");
+	raw_cmd(&ioa, NVME_NVM_READ, 1, 78, BS);
+	pfd = (struct pollfd){ .fd = ioa.fd, .events = POLLIN };
+	cr_expect_eq(poll(&pfd, 1, 300), 0, "nor on its I/O queue");
+	cr_assert_str_eq(control("fault off silent"), "ok\n");
+
+	/* a listener that is not there; the HOST:PORT alone means @all */
+	cr_expect_str_eq(control("fault silent@all@127.0.0.1:1"),
+			 "error: fault 'silent@all@127.0.0.1:1': no listener '127.0.0.1:1' (HOST:PORT as given to -l or as bound)\n");
+	snprintf(cmd, sizeof cmd, "fault delay:5@127.0.0.1:%d", port1);
+	cr_assert_str_eq(control(cmd), "ok\n");
+	snprintf(want, sizeof want, "delay:5@all@127.0.0.1:%d\nok\n", port1);
+	cr_expect_str_eq(control("fault list"), want);
+	cr_expect_str_eq(control("fault delay:5@bogus@127.0.0.1:1"),
+			 "error: fault 'delay:5@bogus@127.0.0.1:1': scope '@bogus' (want @io, @admin, @all or a listener's HOST:PORT)\n");
+	cr_assert_str_eq(control("fault off"), "ok\n");
+	close(ioa.fd);
+	close(a.fd);
+	close(b.fd);
+	finish();
+}

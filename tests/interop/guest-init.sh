@@ -18,15 +18,18 @@ exec </dev/console >/dev/console 2>&1
 
 mode=target
 port=4420
+port2=0
 read -r cmdline < /proc/cmdline
 for a in $cmdline; do
 	case "$a" in
 	nvmetvm.mode=*) mode=${a#*=} ;;
 	nvmetvm.port=*) port=${a#*=} ;;
+	nvmetvm.port2=*) port2=${a#*=} ;;
 	esac
 done
 mkdir -p /tmp/nvmetvm
 echo "$port" > /tmp/nvmetvm/port
+echo "$port2" > /tmp/nvmetvm/port2
 # Nothing to autoload from: fail a module request at once instead of calling
 # a modprobe that cannot find it.
 echo > /proc/sys/kernel/modprobe
@@ -82,6 +85,17 @@ target)
 		i=$((i + 1))
 		sleep 0.05
 	done
+	# nvmet port 2 (a second path): nothing linked until a test links it
+	if [ "$port2" != 0 ]; then
+		port_add 2 "$port2" || fail "nvmet port 2"
+		vmhelper relay 10.0.2.15 "$port2" 127.0.0.1 "$port2" &
+		i=0
+		until netstat -ltn | grep -q " 10\.0\.2\.15:$port2 "; do
+			[ $i -lt 100 ] || fail "the relay of port 2 does not listen"
+			i=$((i + 1))
+			sleep 0.05
+		done
+	fi
 	;;
 host)
 	[ -e /dev/nvme-fabrics ] || fail "no /dev/nvme-fabrics"

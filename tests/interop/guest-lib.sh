@@ -16,6 +16,8 @@ SUBNQN1=nqn.2026-11.org.example:linux-nvmet
 SUBNQN2=nqn.2026-11.org.example:linux-nvmet-2
 NVMETVM_PORT=4420
 if [ -r "$NVMETVM_STATE/port" ]; then read -r NVMETVM_PORT < "$NVMETVM_STATE/port"; fi
+NVMETVM_PORT2=0   # nvmet port 2 (nvmet-vm's STATEDIR/port2); 0: none
+if [ -r "$NVMETVM_STATE/port2" ]; then read -r NVMETVM_PORT2 < "$NVMETVM_STATE/port2"; fi
 
 nvmetvm_err() { echo "nvmetvm: $*" >&2; return 1; }
 
@@ -161,6 +163,38 @@ port_up() {
 # port_drop SECONDS [PORTID]: port_down, sleep, port_up.
 port_drop() {
 	port_down "${2:-1}" && sleep "$1" && port_up "${2:-1}"
+}
+
+# --- ANA (Asymmetric Namespace Access) ----------------------------------------
+
+# ana_set PORTID GROUP STATE: the ANA state of GROUP seen through port PORTID
+# (optimized, non-optimized, inaccessible, persistent-loss, change); the
+# group is made on that port if it is not there (group 1 always is, and
+# starts optimized).  nvmet sends the ANA Change notice to the controllers
+# of the port.
+ana_set() {
+	local g="$NVMET/ports/$1/ana_groups/$2"
+	[ $# -eq 3 ] || { nvmetvm_err "usage: ana_set PORTID GROUP STATE"; return; }
+	case "$3" in
+	optimized | non-optimized | inaccessible | persistent-loss | change) ;;
+	*) nvmetvm_err "ana_set: unknown ANA state '$3'"; return ;;
+	esac
+	[ -d "$NVMET/ports/$1" ] || { nvmetvm_err "no port $1"; return; }
+	[ -d "$g" ] || mkdir "$g" || return
+	wr "$3" "$g/ana_state"
+}
+
+# ana_get PORTID GROUP: print the state ana_set wrote.
+ana_get() {
+	cat "$NVMET/ports/$1/ana_groups/$2/ana_state"
+}
+
+# ns_ana_grpid SUBNQN NSID GROUP: put a namespace in ANA group GROUP.
+ns_ana_grpid() {
+	local n="$NVMET/subsystems/$1/namespaces/$2"
+	[ $# -eq 3 ] || { nvmetvm_err "usage: ns_ana_grpid SUBNQN NSID GROUP"; return; }
+	[ -d "$n" ] || { nvmetvm_err "no namespace $2 in $1"; return; }
+	wr "$3" "$n/ana_grpid"
 }
 
 # nvmetvm_target_setup PORT: the standard target of `nvmet-vm start`.
