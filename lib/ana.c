@@ -90,7 +90,8 @@ int ctrl_ana_refresh(struct nvmeof_ctrl *c)
 	old = c->ana_log;
 	c->ana_log = buf;
 	c->ana_len = len;
-	c->ana_reads++;
+	/* read without the lock by the path layer (lib/path.c) */
+	__atomic_add_fetch(&c->ana_reads, 1, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&c->ana_lock);
 	free(old);
 	return rc;

@@ -372,7 +372,7 @@ static uint8_t path_ana(struct mp_path *p, int k, uint32_t nsid)
 
 		pthread_mutex_lock(&p->lock);
 		for (unsigned i = 0; i < nns; i++)
-			p->cache[i] = ana_of(c, LOAD(p->nsid_map[i]));
+			STORE(p->cache[i], ana_of(c, LOAD(p->nsid_map[i])));
 		STORE(p->cache_nns, nns);
 		STORE(p->cache_gen, gen);
 		pthread_mutex_unlock(&p->lock);
@@ -402,7 +402,7 @@ static int pick(struct nvmeof_mpath *g, struct mp_thread *t, int k,
 	*hope = false;
 	if (LOAD(g->ended))
 		return -1;
-	if (n == 1 && !g->multi) {
+	if (n == 1 && !LOAD(g->multi)) {
 		/* One path: it is the association, whatever its state. */
 		*hope = true;
 		return LOAD(g->paths[0]->ctrl) && !(exclude & 1) ? 0 : -1;
@@ -522,7 +522,7 @@ static void mp_done(void *arg, int err, uint16_t status)
 		return;
 	}
 	if (status && sct == 3 && r->k >= 0 && (sc >= 1 && sc <= 3)) {
-		struct nvmeof_ctrl *c = p->ctrl;
+		struct nvmeof_ctrl *c = LOAD(p->ctrl);
 		uint8_t s = sc == 1 ? 0x04 : sc == 2 ? 0x03 : 0x0f;
 
 		/* Not this path for this namespace until its log is read
@@ -536,7 +536,7 @@ static void mp_done(void *arg, int err, uint16_t status)
 		pthread_mutex_lock(&p->lock);
 		p->reread = true;
 		if (s == 0x0f) {
-			unsigned anatt = p->ctrl ?
+			unsigned anatt = LOAD(p->ctrl) ?
 				((const uint8_t *)nvmeof_ctrl_identify(c))[342] : 10;
 			p->change_until_ns = mono_ns() +
 				(uint64_t)(anatt ? anatt : 10) * 1000000000ull;
@@ -556,7 +556,7 @@ static void mp_done(void *arg, int err, uint16_t status)
 
 static int submit_on(struct mp_path *p, struct mp_req *r, uint32_t nsid)
 {
-	struct nvmeof_ctrl *c = p->ctrl;
+	struct nvmeof_ctrl *c = LOAD(p->ctrl);
 
 	switch (r->op) {
 	case OP_READ:
@@ -999,7 +999,7 @@ static void on_state(void *arg, const char *state, const char *why)
 	pthread_mutex_unlock(&g->lock);
 	if (!cb)
 		return;
-	if (LOAD(g->nr) == 1 && !g->multi) {
+	if (LOAD(g->nr) == 1 && !LOAD(g->multi)) {
 		/* One path: its own words, as the association says them. */
 		cb(cbarg, state, why);
 		return;
@@ -1056,7 +1056,7 @@ static void path_opts(struct nvmeof_mpath *g, struct mp_path *p,
 	*o = g->opts;
 	o->traddr = p->traddr;
 	o->trsvcid = p->trsvcid;
-	if (g->multi) {
+	if (LOAD(g->multi)) {
 		/* Lost commands come back at once to go elsewhere; the path
 		 * itself tries again for ever.  The group's clocks are the
 		 * caller's ctrl_loss_tmo / fast_io_fail_tmo. */
@@ -1098,7 +1098,7 @@ static int path_connect(struct nvmeof_mpath *g, struct mp_path *p)
 		(void)nvmeof_disconnect(c);
 		return set_error(-rc, "%s", why);
 	}
-	p->last_error[0] = '\0';
+	set_path_error(p, "%s", "");
 	nvmeof_set_state_cb(c, on_state, p);
 	nvmeof_set_event_cb(c, on_event, p);
 	STORE(p->state, strcmp(nvmeof_ctrl_state(c), "live") ? P_CONNECTING : P_LIVE);
@@ -1151,7 +1151,7 @@ static void *group_thread(void *arg)
 			if (!rd || LOAD(p->state) != P_LIVE)
 				continue;
 			pthread_mutex_unlock(&g->lock);
-			(void)ctrl_ana_refresh(p->ctrl);
+			(void)ctrl_ana_refresh(LOAD(p->ctrl));
 			pthread_mutex_lock(&g->lock);
 			woke = true;
 			if (change) {
@@ -1368,7 +1368,7 @@ int nvmeof_mpath_add_path(struct nvmeof_mpath *g, const char *addr)
 		 * hands them back at once, and tries again for ever. */
 		struct nvmeof_ctrl *c = g->paths[0]->ctrl;
 
-		g->multi = true;
+		STORE(g->multi, true);
 		if (c) {
 			__atomic_store_n(&c->opts.fast_io_fail_tmo, 0, __ATOMIC_RELAXED);
 			__atomic_store_n(&c->opts.ctrl_loss_tmo, -1, __ATOMIC_RELAXED);
@@ -1540,7 +1540,7 @@ int nvmeof_mpath_rescan(struct nvmeof_mpath *g)
 		if (!LOAD(p->ctrl) || LOAD(p->state) != P_LIVE)
 			continue;
 		pthread_mutex_lock(&g->ns_lock);
-		r = path_scan(g, p, p->ctrl);
+		r = path_scan(g, p, LOAD(p->ctrl));
 		pthread_mutex_unlock(&g->ns_lock);
 		if (r < 0 && rc == 0)
 			rc = r;

@@ -568,6 +568,56 @@ Test(mpath, fail_ends_what_waits)
 	/* teardown stops the target again: harmless */
 }
 
+Test(mpath, a_path_to_another_namespace_is_refused)
+{
+	/* a second target under the same NQN whose namespace 1 is another
+	 * one (another backing: another NGUID) */
+	static const char *const args[] = { "-n", NQN, "--ns", "ram:2M,lba=512",
+					     NULL };
+	struct tproc t2;
+	char d2[128], msg[256], a0[64], a1[64], p[160];
+	const char *addrs[2] = { a0, a1 };
+	struct nvmeof_opts o;
+	struct nvmeof_mpath *g = NULL;
+	struct nvmeof_mpath_path_info in;
+	uint8_t w[512], r[512];
+
+	snprintf(d2, sizeof d2, "%s/t2", dir);
+	cr_assert_eq(mkdir(d2, 0700), 0);
+	cr_assert_eq(tproc_start(&t2, d2, args, msg, sizeof msg), 0, "%s", msg);
+	snprintf(a0, sizeof a0, "127.0.0.1:%d", port0);
+	snprintf(a1, sizeof a1, "127.0.0.1:%d", t2.port);
+	nvmeof_opts_init(&o);
+	o.subnqn = NQN;
+	o.hostnqn = HOSTNQN;
+	o.hostid = HOSTID;
+	o.nr_io_queues = 1;
+	o.reconnect_delay = 1;
+	cr_assert_eq(nvmeof_mpath_connect(&o, addrs, 2, NULL, &g), 0, "%s",
+		     nvmeof_get_error());
+	cr_assert_eq(nvmeof_mpath_path_info(g, 1, &in), 0);
+	cr_expect_str_eq(in.state, "failed");
+	cr_expect(strstr(in.last_error, "not the same namespace"), "%s",
+		  in.last_error);
+	cr_expect_null(nvmeof_mpath_path_ctrl(g, 1));
+	memset(w, 0x77, sizeof w);
+	cr_expect_eq(nvmeof_mpath_write(g, 1, 9, 1, w, false), 0, "%s",
+		     nvmeof_get_error());
+	cr_expect_eq(nvmeof_mpath_read(g, 1, 9, 1, r), 0);
+	cr_expect_eq(memcmp(w, r, sizeof w), 0);
+	cr_expect_eq(nvmeof_mpath_path_info(g, 0, &in), 0);
+	cr_expect_gt(in.writes, 0);
+	cr_expect_eq(nvmeof_mpath_disconnect(g), 0);
+	tproc_stop(&t2);
+	for (const char *const *f = (const char *const[]){ "port", "ctl",
+							   "stderr", NULL };
+	     *f; f++) {
+		snprintf(p, sizeof p, "%s/%s", d2, *f);
+		unlink(p);
+	}
+	rmdir(d2);
+}
+
 Test(mpath, one_path_is_the_association)
 {
 	struct nvmeof_opts o;
