@@ -32,7 +32,10 @@
 #   --mode       reset (default) or silent, as above
 #   --duration   length of the fio run, default 120
 #   --drops      how many losses, default 20, spread evenly over the run
-#   --kato       nvmeof-mount -k (keep-alive timeout, seconds), default 1
+#   --kato       nvmeof-mount -k (keep-alive timeout, seconds, up to three
+#                decimals), default 0.25: a silent path is seen at most
+#                1.5 x KATO after it went quiet (a Keep Alive every KATO/2,
+#                its answer awaited for KATO)
 #   --perf-time  seconds of each random-read run, default 10
 #   --no-perf    no random-read rows
 #   --builddir   use the programs of this build instead of building
@@ -42,7 +45,7 @@ set -uo pipefail
 DURATION=120
 DROPS=20
 MODE=reset
-KATO=1
+KATO=0.25
 PERF_T=10
 PERF=1
 BUILDDIR=
@@ -64,12 +67,16 @@ while [ $# -gt 0 ]; do
 	esac
 	shift
 done
-case "$DURATION$DROPS$KATO$PERF_T" in
-*[!0-9]*) echo "failover.sh: --duration, --drops, --kato and --perf-time take whole numbers" >&2; exit 64 ;;
+case "$DURATION$DROPS$PERF_T" in
+*[!0-9]*) echo "failover.sh: --duration, --drops and --perf-time take whole numbers" >&2; exit 64 ;;
 esac
+case $KATO in
+'' | *[!0-9.]* | *.*.* | .* | *.) echo "failover.sh: --kato takes seconds, e.g. 1 or 0.25" >&2; exit 64 ;;
+esac
+KATO_MS=$(awk -v k="$KATO" 'BEGIN { printf "%d", k * 1000 + 0.5 }')
 case $MODE in reset | silent) ;; *) echo "failover.sh: --mode reset or silent" >&2; exit 64 ;; esac
-if [ "$DROPS" -lt 1 ] || [ "$DURATION" -lt 1 ] || [ "$KATO" -lt 1 ] || [ "$PERF_T" -lt 1 ]; then
-	echo "failover.sh: --duration, --drops, --kato and --perf-time must be >= 1" >&2
+if [ "$DROPS" -lt 1 ] || [ "$DURATION" -lt 1 ] || [ "$KATO_MS" -lt 100 ] || [ "$PERF_T" -lt 1 ]; then
+	echo "failover.sh: --duration, --drops and --perf-time must be >= 1, --kato >= 0.1" >&2
 	exit 64
 fi
 
@@ -81,7 +88,7 @@ MPATH_WHY=
 	MPATH_WHY="this nvmeof-mount does not take several addresses (no iopolicy= in its --help)"
 
 INTERVAL_MS=$((DURATION * 1000 / (DROPS + 1)))
-if [ "$INTERVAL_MS" -lt $(((KATO * 2 + 2) * 1000)) ]; then
+if [ "$INTERVAL_MS" -lt $((KATO_MS * 2 + 2000)) ]; then
 	bench_log "warning: ${INTERVAL_MS} ms between losses is short for KATO $KATO s and a 1 s reconnect delay"
 fi
 
@@ -163,10 +170,10 @@ for ((k = 1; k <= DROPS; k++)); do
 		arm "silent@all@$p" || break
 	fi
 	td=0
-	if until_state "$p" down $((KATO * 4000 + 30000)); then
+	if until_state "$p" down $((KATO_MS * 4 + 30000)); then
 		td=$(now_ms)
 	else
-		bench_log "loss $k: $p still live after $((KATO * 4 + 30)) s"
+		bench_log "loss $k: $p still live after $((KATO_MS * 4 + 30000)) ms"
 	fi
 	# the fault goes now: the path may reconnect
 	bench_target_cmd "fault off $([ "$MODE" = reset ] && echo drop-after || echo silent)" >/dev/null

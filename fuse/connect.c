@@ -42,8 +42,8 @@ static void base_opts(const struct mount_opts *o, struct nvmeof_opts *no)
 	no->host_traddr = o->host_traddr;
 	no->nr_io_queues = o->nr_io_queues;
 	no->queue_size = o->queue_size;
-	if (o->kato_s >= 0)
-		no->kato_ms = o->kato_s * 1000;
+	if (o->kato_ms >= 0)
+		no->kato_ms = o->kato_ms;
 	if (o->io_timeout_s > 0)
 		no->io_timeout_ms = o->io_timeout_s * 1000;
 	if (o->reconnect_delay_s >= 0)
@@ -221,7 +221,7 @@ static int connect_discovered(struct fs *fs, const struct mount_opts *o)
 	uint16_t first_status = 0;
 
 	disc_opts(o, &no);
-	no.kato_ms = o->kato_s > 0 ? o->kato_s * 1000 : DISC_KATO_MS;
+	no.kato_ms = o->kato_ms > 0 ? o->kato_ms : DISC_KATO_MS;
 	no.ctrl_loss_tmo = -1; /* for as long as the tree is mounted */
 	rc = nvmeof_connect(&no, &dc);
 	/* a key for the subsystems, a discovery port without TLS: the log's

@@ -96,7 +96,7 @@ struct mount_opts {
 	int tls_identity;
 	int nr_io_queues;
 	int queue_size;
-	int kato_s;              /* -1: library default */
+	int kato_ms;             /* -1: library default */
 	int io_timeout_s;        /* 0: library default */
 	int reconnect_delay_s;   /* -2: library default */
 	int ctrl_loss_tmo_s;     /* -2: library default; -1: never give up */

@@ -5,6 +5,7 @@
  * called as mount.fuse.nvmeof, mount(8)'s helper convention.
  */
 #define _GNU_SOURCE
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -35,7 +36,8 @@ static void usage(FILE *f)
 "      --hostid=UUID          host ID (default: /etc/nvme/hostid or derived)\n"
 "  -i, --nr-io-queues=N       I/O queues to ask for (default 2)\n"
 "  -Q, --queue-size=N         entries per I/O queue, 2..1024 (default 128)\n"
-"  -k, --keep-alive-tmo=SEC   keep-alive timeout, 0 for none (default 5)\n"
+"  -k, --keep-alive-tmo=SEC   keep-alive timeout, 0 for none (default 5; 0.3:\n"
+"                             300 ms)\n"
 "      --io-timeout=SEC       abort a command that takes longer (default 30)\n"
 "  -c, --reconnect-delay=SEC  wait between reconnect attempts (default 10)\n"
 "  -l, --ctrl-loss-tmo=SEC    give up reconnecting after SEC; -1 never, 0 do not\n"
@@ -154,6 +156,39 @@ static int parse_int(const char *what, const char *s, long lo, long hi,
 	}
 	*out = (int)v;
 	return 0;
+}
+
+/* Seconds with up to three decimals ("5", "0.3") into milliseconds: a
+ * keep-alive shorter than a second bounds how long a silent path of a
+ * multipath mount holds its commands. */
+static int parse_ms(const char *what, const char *s, long hi_s, int *out_ms)
+{
+	long whole = 0, frac = 0, scale = 100;
+	const char *p = s;
+
+	if (!isdigit((unsigned char)*p))
+		goto bad;
+	while (isdigit((unsigned char)*p) && whole <= hi_s)
+		whole = whole * 10 + (*p++ - '0');
+	if (*p == '.') {
+		p++;
+		if (!isdigit((unsigned char)*p))
+			goto bad;
+		while (isdigit((unsigned char)*p)) {
+			if (!scale)
+				goto bad; /* finer than a millisecond */
+			frac += (*p++ - '0') * scale;
+			scale /= 10;
+		}
+	}
+	if (*p || whole > hi_s || (whole == hi_s && frac))
+		goto bad;
+	*out_ms = (int)(whole * 1000 + frac);
+	return 0;
+bad:
+	fprintf(stderr, PROG ": %s '%s': expected seconds in 0..%ld, at most "
+		"three decimals\n", what, s, hi_s);
+	return -1;
 }
 
 static int add_fuse_opt(struct mount_opts *o, const char *opt)
@@ -301,8 +336,8 @@ static int parse_o(struct mount_opts *o, const char *list)
 				       &o->queue_size);
 		} else if (key_is(opt, klen, "keep_alive_tmo")) {
 			NEED_VAL();
-			rc = parse_int("keep_alive_tmo", val, 0, 3600,
-				       &o->kato_s);
+			rc = parse_ms("keep_alive_tmo", val, 3600,
+				      &o->kato_ms);
 		} else if (key_is(opt, klen, "io_timeout")) {
 			NEED_VAL();
 			rc = parse_int("io_timeout", val, 1, 86400,
@@ -441,7 +476,7 @@ int parse_args(struct mount_opts *o, int argc, char **argv)
 	base = base ? base + 1 : argv[0];
 	o->nr_io_queues = 2;
 	o->queue_size = 128;
-	o->kato_s = -1;
+	o->kato_ms = -1;
 	o->reconnect_delay_s = -2;
 	o->ctrl_loss_tmo_s = -2;
 	o->fast_io_fail_tmo_s = -2;
@@ -495,8 +530,8 @@ int parse_args(struct mount_opts *o, int argc, char **argv)
 					       &o->queue_size);
 				break;
 			case 'k':
-				rc = parse_int("--keep-alive-tmo", optarg, 0,
-					       3600, &o->kato_s);
+				rc = parse_ms("--keep-alive-tmo", optarg,
+					      3600, &o->kato_ms);
 				break;
 			case OPT_IOTMO:
 				rc = parse_int("--io-timeout", optarg, 1, 86400,

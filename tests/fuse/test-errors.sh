@@ -54,6 +54,8 @@ usage_fail "unknown option" --frobnicate "$ADDR" "$MNT"
 usage_fail "subsystem NQN" -n "not an nqn" "$ADDR" "$MNT"
 usage_fail "expected a number" -i 0 "$ADDR" "$MNT"
 usage_fail "expected a number" -Q 5000 "$ADDR" "$MNT"
+usage_fail "expected seconds" -k 0.0001 "$ADDR" "$MNT"
+usage_fail "expected seconds" -n "$TEST_NQN" -o keep_alive_tmo=1.5s "$ADDR" "$MNT"
 usage_fail "expected host[:port]" -n "$TEST_NQN" "127.0.0.1:99999" "$MNT"
 # a FUSE option libfuse does not know: a usage error too, before connecting
 usage_fail "unknown option" -n "$TEST_NQN" -o no_such_fuse_option "$ADDR" "$MNT"

@@ -5,7 +5,7 @@
 start_target
 hostnqn="nqn.2014-08.org.nvmexpress:uuid:8c2f3a5e-0f4f-4d8e-9d59-0a6f2f2d1c11"
 hostid="8c2f3a5e-0f4f-4d8e-9d59-0a6f2f2d1c11"
-do_mount -i 1 -Q 32 -k 7 --hostnqn "$hostnqn" --hostid "$hostid"
+do_mount -i 1 -Q 32 -k 7.25 --hostnqn "$hostnqn" --hostid "$hostid"
 
 [ "$(st address)" = "$ADDR" ] || fail "address: $(st address)"
 [ "$(st subnqn)" = "$TEST_NQN" ] || fail "subnqn: $(st subnqn)"
@@ -13,7 +13,7 @@ do_mount -i 1 -Q 32 -k 7 --hostnqn "$hostnqn" --hostid "$hostid"
 [ "$(st state)" = live ] || fail "state: $(st state)"
 [ "$(st io_queues)" = 1 ] || fail "io_queues: $(st io_queues)"
 [ "$(st queue_size)" = 32 ] || fail "queue_size: $(st queue_size)"
-[ "$(st keep_alive_ms)" = 7000 ] || fail "keep_alive_ms: $(st keep_alive_ms)"
+[ "$(st keep_alive_ms)" = 7250 ] || fail "keep_alive_ms: $(st keep_alive_ms)"
 ctl stats || fail "stats"
 cntlid=$(sed -n 's/.*cntlid=\([0-9]*\).*state=live.*/\1/p' "$T/ctl.out")
 [ "$(st cntlid)" = "$cntlid" ] || fail "cntlid $(st cntlid), the target says $cntlid"
