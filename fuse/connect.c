@@ -205,6 +205,59 @@ static void add_entry_path(const struct mount_opts *o, struct fctrl *fc,
 		     nvmeof_get_error());
 }
 
+/* A path of a shown subsystem whose address the log no longer lists for
+ * it leaves the group (the last one stays: the subsystem goes as a
+ * whole when none is listed). */
+static void remove_gone_paths(struct fs *fs, struct fctrl *fc,
+			      const struct nvmeof_disc_log *log)
+{
+	const struct mount_opts *o = fs->o;
+
+	for (unsigned i = 0; i < NVMEOF_MPATH_MAX_PATHS && !fs->stopping; i++) {
+		struct nvmeof_mpath_path_info in;
+		struct nvmeof_ctrl *pc;
+		char addr[300], ea[300];
+		bool listed = false;
+
+		if (nvmeof_mpath_path_info(fc->mp, i, &in) < 0)
+			continue;
+		snprintf(addr, sizeof addr, strchr(in.traddr, ':') ? "[%s]:%s" : "%s:%s",
+			 in.traddr, in.trsvcid);
+		for (uint64_t k = 0; k < log->numrec && !listed; k++) {
+			const struct nvmeof_disc_entry *e = &log->entries[k];
+
+			if (!is_nvm_tcp(e) || strcmp(e->subnqn, fc->name))
+				continue;
+			entry_addr(o, e, ea, sizeof ea);
+			listed = !strcmp(ea, addr);
+		}
+		if (listed)
+			continue;
+		pc = nvmeof_mpath_path_ctrl(fc->mp, i);
+		if (nvmeof_mpath_remove_path(fc->mp, addr) < 0) {
+			note("warning: %s: path %u at %s: %s", fc->name, i, addr,
+			     nvmeof_get_error());
+			continue;
+		}
+		note("%s: path %u at %s: no longer in the discovery log: removing the path",
+		     fc->name, i, addr);
+		/* The admin files' association was that path's: another
+		 * one's now (the group frees the old one only at the end,
+		 * so a reader still holding it gets errors, not a crash). */
+		if (pc && __atomic_load_n(&fc->ctrl, __ATOMIC_ACQUIRE) == pc) {
+			struct nvmeof_ctrl *nc = nvmeof_mpath_ctrl(fc->mp);
+
+			if (nc) {
+				__atomic_store_n(&fc->ctrl, nc, __ATOMIC_RELEASE);
+				ctrl_addr(fc->addr, sizeof fc->addr, nc);
+			}
+		}
+		pthread_mutex_lock(&fs->ev_lock);
+		fs->disc_paths_removed++;
+		pthread_mutex_unlock(&fs->ev_lock);
+	}
+}
+
 /* Without -n: what the discovery controller lists, as nvme connect-all.
  * Several NVM subsystems listed make a tree, which keeps the discovery
  * association (persistent: keep-alive, reconnect, Discovery Log Change
@@ -336,7 +389,8 @@ static void disc_error(struct fs *fs, const char *msg)
 
 /* The event thread, on a Discovery Log Change event or a reconnect of the
  * discovery association: read the log again; a subsystem no longer listed
- * loses its directory (and association), a new one gets both. */
+ * loses its directory (and association), a new one gets both; a path
+ * (address) of a subsystem shown comes and goes with its entry. */
 void disc_refresh(struct fs *fs)
 {
 	const struct mount_opts *o = fs->o;
@@ -410,6 +464,13 @@ void disc_refresh(struct fs *fs)
 		note("warning: %s", err);
 		disc_error(fs, err);
 		nvmeof_mpath_disconnect(c);
+	}
+	/* A path whose entry went leaves its subsystem's group. */
+	for (i = 0; i < fs->nr_ctrls && !fs->stopping; i++) {
+		struct fctrl *fc = fs->ctrls[i];
+
+		if (!fctrl_gone(fc) && fc->mp && listed_in(log, fc->name))
+			remove_gone_paths(fs, fc, log);
 	}
 	nvmeof_disc_log_free(log);
 }

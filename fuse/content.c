@@ -418,6 +418,7 @@ static int disc_status_text(struct fs *fs, char **data, size_t *len)
 		sb_printf(&b, "read_error    : %s\n", fs->disc_err);
 	sb_printf(&b, "added         : %u\n", fs->disc_added);
 	sb_printf(&b, "removed       : %u\n", fs->disc_removed);
+	sb_printf(&b, "paths_removed : %u\n", fs->disc_paths_removed);
 	pthread_mutex_unlock(&fs->ev_lock);
 	sb_printf(&b, "subsystems    :");
 	n = __atomic_load_n(&fs->nr_ctrls, __ATOMIC_ACQUIRE);

@@ -265,6 +265,7 @@ struct fs {
 	bool disc_rescan;        /* under ev_lock: read the log again */
 	unsigned disc_events;    /* Discovery Log Change events (under ev_lock) */
 	unsigned disc_reads, disc_added, disc_removed;
+	unsigned disc_paths_removed; /* paths whose entry left the log */
 	uint64_t disc_genctr;
 	int64_t disc_read_ms;    /* wall clock of the last read */
 	uint16_t start_status;   /* NVMe status of a failed first connect */

@@ -545,6 +545,13 @@ int nvmeof_mpath_connect(const struct nvmeof_opts *opts,
 			 const char *iopolicy, struct nvmeof_mpath **gp);
 /* Another path (e.g. from a discovery log entry); its index, or an error. */
 int nvmeof_mpath_add_path(struct nvmeof_mpath *g, const char *addr);
+/* Remove the path at addr (e.g. its discovery log entry went): it is never
+ * chosen or tried again, its association ends and what was outstanding on
+ * it is sent again on another path, as a lost path's.  Its ID is not
+ * reused; it leaves nvmeof_mpath_nr_paths() and the paths text, and
+ * nvmeof_mpath_path_info() says -ENOENT for it.  -ENOENT: no such path;
+ * -EBUSY: it is the last one (end the group instead). */
+int nvmeof_mpath_remove_path(struct nvmeof_mpath *g, const char *addr);
 /* End every path (as nvmeof_ctrl_fail()): pending and new I/O fails with
  * EIO, no path is tried again. */
 int nvmeof_mpath_fail(struct nvmeof_mpath *g, const char *why);
@@ -553,6 +560,7 @@ int nvmeof_mpath_disconnect(struct nvmeof_mpath *g);
 /* -EINVAL for an unknown name. */
 int nvmeof_mpath_set_iopolicy(struct nvmeof_mpath *g, const char *name);
 const char *nvmeof_mpath_iopolicy(struct nvmeof_mpath *g);
+/* The paths not removed (IDs stay: after a removal they may exceed it). */
 unsigned nvmeof_mpath_nr_paths(struct nvmeof_mpath *g);
 /* Path i's association (NULL while it has none: it never connected). */
 struct nvmeof_ctrl *nvmeof_mpath_path_ctrl(struct nvmeof_mpath *g, unsigned i);

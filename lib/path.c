@@ -72,6 +72,7 @@ struct mp_path {
 	bool reread;                /* read log 0Ch again (group thread) */
 	uint64_t change_until_ns;   /* poll the log while in change, until */
 	uint64_t next_connect_ns;   /* never connected: the next attempt */
+	bool removed;               /* nvmeof_mpath_remove_path(): atomic */
 };
 
 struct mp_req;
@@ -413,6 +414,8 @@ static int pick(struct nvmeof_mpath *g, struct mp_thread *t, int k,
 		uint32_t pn;
 		uint8_t s;
 
+		if (LOAD(p->removed))
+			continue;
 		/* a path never connected is tried again by the group thread */
 		if (st != P_FAILED || !LOAD(p->ctrl))
 			*hope = true;
@@ -740,7 +743,7 @@ static void sync_fds(struct mp_thread *t)
 		struct mp_path *p = g->paths[i];
 		struct nvmeof_ctrl *c = LOAD(p->ctrl);
 		unsigned gen = LOAD(p->gen);
-		int fd = c ? nvmeof_poll_fd(c) : -1;
+		int fd = c && !LOAD(p->removed) ? nvmeof_poll_fd(c) : -1;
 		short ev = fd >= 0 ? nvmeof_poll_events(c) : 0;
 		struct epoll_event e = { .events = 0 };
 
@@ -779,7 +782,8 @@ static int poll_once(struct mp_thread *t)
 		struct nvmeof_ctrl *c = LOAD(g->paths[i]->ctrl);
 		int rc;
 
-		if (!c)
+		/* a removed path: its commands came back when it ended */
+		if (!c || LOAD(g->paths[i]->removed))
 			continue;
 		rc = nvmeof_poll(c, 0);
 		if (rc > 0)
@@ -966,6 +970,8 @@ const char *nvmeof_mpath_state(struct nvmeof_mpath *g)
 	for (unsigned i = 0; i < n; i++) {
 		int s = LOAD(g->paths[i]->state);
 
+		if (LOAD(g->paths[i]->removed))
+			continue;
 		if (s == P_LIVE)
 			return "live";
 		if (s == P_CONNECTING)
@@ -1104,6 +1110,9 @@ static int path_connect(struct nvmeof_mpath *g, struct mp_path *p)
 	STORE(p->state, strcmp(nvmeof_ctrl_state(c), "live") ? P_CONNECTING : P_LIVE);
 	STORE(p->ctrl, c);
 	__atomic_add_fetch(&p->gen, 1, __ATOMIC_RELEASE);
+	/* Removed while it connected: it ends now, as the others. */
+	if (LOAD(p->removed))
+		(void)nvmeof_ctrl_fail(c, "the path was removed");
 	return 0;
 }
 
@@ -1123,6 +1132,8 @@ static void *group_thread(void *arg)
 			bool rd, change;
 			int rc;
 
+			if (LOAD(p->removed))
+				continue;
 			if (!p->ctrl) {
 				if (g->ended)
 					continue;
@@ -1213,7 +1224,8 @@ static int new_path(struct nvmeof_mpath *g, const char *addr)
 		return rc;
 	}
 	for (unsigned i = 0; i < n; i++)
-		if (!strcmp(g->paths[i]->traddr, p->traddr) &&
+		if (!LOAD(g->paths[i]->removed) &&
+		    !strcmp(g->paths[i]->traddr, p->traddr) &&
 		    !strcmp(g->paths[i]->trsvcid, p->trsvcid)) {
 			free(p);
 			return set_error(EEXIST, "multipath: %s is path %u already",
@@ -1387,6 +1399,55 @@ int nvmeof_mpath_add_path(struct nvmeof_mpath *g, const char *addr)
 	return i;
 }
 
+int nvmeof_mpath_remove_path(struct nvmeof_mpath *g, const char *addr)
+{
+	char traddr[257], trsvcid[33];
+	struct mp_path *p = NULL;
+	struct nvmeof_ctrl *c;
+	unsigned n, left = 0;
+	int rc;
+
+	if (!g || !addr)
+		return set_error(EINVAL, "nvmeof_mpath_remove_path: bad arguments");
+	rc = nvmeof_parse_address(addr, traddr, sizeof traddr, trsvcid,
+				  sizeof trsvcid, "4420");
+	if (rc < 0)
+		return rc;
+	pthread_mutex_lock(&g->lock);
+	n = g->nr;
+	for (unsigned i = 0; i < n; i++) {
+		struct mp_path *q = g->paths[i];
+
+		if (LOAD(q->removed))
+			continue;
+		left++;
+		if (!p && !strcmp(q->traddr, traddr) && !strcmp(q->trsvcid, trsvcid))
+			p = q;
+	}
+	if (!p) {
+		pthread_mutex_unlock(&g->lock);
+		return set_error(ENOENT, "multipath: no path at %s", addr);
+	}
+	if (left < 2) {
+		pthread_mutex_unlock(&g->lock);
+		return set_error(EBUSY, "multipath: %s is the last path: not removed (end the group instead)",
+				 addr);
+	}
+	/* Never chosen again, never tried again by the group thread. */
+	STORE(p->removed, true);
+	set_path_error(p, "%s", "removed");
+	pthread_mutex_unlock(&g->lock);
+	/* Its association ends: what was outstanding on it comes back to
+	 * mp_done() with EIO and goes to another path, as a lost path's.
+	 * The association itself is freed with the group (a thread may be
+	 * polling it right now). */
+	c = LOAD(p->ctrl);
+	if (c)
+		(void)nvmeof_ctrl_fail(c, "the path was removed");
+	wake_all(g);
+	return 0;
+}
+
 int nvmeof_mpath_disconnect(struct nvmeof_mpath *g)
 {
 	int rc = 0;
@@ -1504,12 +1565,18 @@ const char *nvmeof_mpath_iopolicy(struct nvmeof_mpath *g)
 
 unsigned nvmeof_mpath_nr_paths(struct nvmeof_mpath *g)
 {
-	return LOAD(g->nr);
+	unsigned n = LOAD(g->nr), k = 0;
+
+	for (unsigned i = 0; i < n; i++)
+		if (!LOAD(g->paths[i]->removed))
+			k++;
+	return k;
 }
 
 struct nvmeof_ctrl *nvmeof_mpath_path_ctrl(struct nvmeof_mpath *g, unsigned i)
 {
-	return i < LOAD(g->nr) ? LOAD(g->paths[i]->ctrl) : NULL;
+	return i < LOAD(g->nr) && !LOAD(g->paths[i]->removed) ?
+	       LOAD(g->paths[i]->ctrl) : NULL;
 }
 
 struct nvmeof_ctrl *nvmeof_mpath_ctrl(struct nvmeof_mpath *g)
@@ -1520,6 +1587,8 @@ struct nvmeof_ctrl *nvmeof_mpath_ctrl(struct nvmeof_mpath *g)
 	for (unsigned i = 0; i < n; i++) {
 		struct nvmeof_ctrl *c = LOAD(g->paths[i]->ctrl);
 
+		if (LOAD(g->paths[i]->removed))
+			continue;
 		if (c && LOAD(g->paths[i]->state) == P_LIVE)
 			return c;
 		if (c && !any)
@@ -1537,7 +1606,8 @@ int nvmeof_mpath_rescan(struct nvmeof_mpath *g)
 		struct mp_path *p = g->paths[i];
 		int r;
 
-		if (!LOAD(p->ctrl) || LOAD(p->state) != P_LIVE)
+		if (!LOAD(p->ctrl) || LOAD(p->state) != P_LIVE ||
+		    LOAD(p->removed))
 			continue;
 		pthread_mutex_lock(&g->ns_lock);
 		r = path_scan(g, p, LOAD(p->ctrl));
@@ -1557,6 +1627,8 @@ int nvmeof_mpath_path_info(struct nvmeof_mpath *g, unsigned i,
 	if (i >= LOAD(g->nr) || !in)
 		return set_error(EINVAL, "multipath: no path %u", i);
 	p = g->paths[i];
+	if (LOAD(p->removed))
+		return set_error(ENOENT, "multipath: path %u was removed", i);
 	c = LOAD(p->ctrl);
 	memset(in, 0, sizeof *in);
 	in->id = i;

@@ -142,6 +142,7 @@ struct tgt_listener {
 	bool wildcard;
 	char given[256];         /* as given to -l ("" for --discovery-port) */
 	enum tgt_tls_mode tls;   /* --tls */
+	bool removed;            /* listener-remove: closed, not listed */
 	/* ANA (tgt_ana.c): the state of each group on this listener, read
 	 * by the queues without a lock, written under g.lock */
 	uint8_t ana_state[TGT_ANA_GROUPS + 1];
@@ -535,6 +536,9 @@ void host_list(struct tgt_subsys *s, FILE *out);
 void ana_listener_init(struct tgt_listener *l);
 /* The listener named HOST:PORT as given to -l or as bound; NULL: none. */
 struct tgt_listener *ana_listener_find(const char *name);
+/* Control listener-remove: close it, end its associations, drop it from
+ * the discovery log (with the Discovery Log Change notice). */
+int listener_remove(const char *name, char *err, size_t errlen);
 /* Parse "optimized" ... "change"; 0 if none. */
 uint8_t ana_state_parse(const char *s);
 const char *ana_state_name(uint8_t state);

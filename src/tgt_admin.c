@@ -356,7 +356,7 @@ static uint8_t *log_discovery(struct tgt_conn *c, size_t min, size_t *size)
 	/* A host sees the subsystems it may connect to (as nvmet does). */
 	pthread_mutex_lock(&g.lock);
 	for (int l = 0; l < g.nr_lsn; l++)
-		if (!g.lsn[l].discovery_only)
+		if (!g.lsn[l].discovery_only && !g.lsn[l].removed)
 			for (s = g.subsystems; s; s = s->next)
 				n += host_allowed(s, hostnqn);
 	len = (size_t)(n + 1) * 1024;
@@ -368,7 +368,7 @@ static uint8_t *log_discovery(struct tgt_conn *c, size_t min, size_t *size)
 		h->numrec = htole64(n);
 		h->recfmt = 0;
 		for (int l = 0; l < g.nr_lsn; l++) {
-			if (g.lsn[l].discovery_only)
+			if (g.lsn[l].discovery_only || g.lsn[l].removed)
 				continue;
 			for (s = g.subsystems; s; s = s->next)
 				/* i < n: the list may have changed since it

@@ -17,6 +17,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "target.h"
 
@@ -73,13 +74,51 @@ struct tgt_listener *ana_listener_find(const char *name)
 	for (int i = 0; i < g.nr_lsn; i++) {
 		struct tgt_listener *l = &g.lsn[i];
 
-		if (l->discovery_only)
+		if (l->discovery_only || l->removed)
 			continue;
 		listener_name(l, bound, sizeof bound);
 		if (!strcmp(name, bound) || !strcmp(name, l->given))
 			return l;
 	}
 	return NULL;
+}
+
+int listener_remove(const char *name, char *err, size_t errlen)
+{
+	struct tgt_listener *l = ana_listener_find(name);
+	struct tgt_ctrl *ctrl;
+	char bound[INET6_ADDRSTRLEN + 16];
+	int n = 0;
+
+	if (!l) {
+		snprintf(err, errlen,
+			 "no listener %s (HOST:PORT as given to -l or as bound)",
+			 name);
+		return -1;
+	}
+	listener_name(l, bound, sizeof bound);
+	/* The main loop (this thread) polls the listening sockets. */
+	pthread_mutex_lock(&g.lock);
+	l->removed = true;
+	if (l->fd >= 0)
+		close(l->fd);
+	l->fd = -1;
+	for (ctrl = g.ctrls; ctrl; ctrl = ctrl->next) {
+		bool mine;
+
+		pthread_mutex_lock(&ctrl->lock);
+		mine = !ctrl->dead && ctrl->admin && ctrl->admin->lsn == l;
+		pthread_mutex_unlock(&ctrl->lock);
+		if (mine) {
+			ctrl_kill(ctrl, "its listener was removed");
+			n++;
+		}
+	}
+	pthread_mutex_unlock(&g.lock);
+	infox("listener %s removed (%d association%s ended)", bound, n,
+	      n == 1 ? "" : "s");
+	ns_changed(NULL, 0); /* the discovery log changed */
+	return 0;
 }
 
 int ana_set(struct tgt_listener *l, uint32_t grpid, uint8_t state,
@@ -205,7 +244,7 @@ void ana_list(FILE *out)
 		const struct tgt_listener *l = &g.lsn[i];
 		bool any = false;
 
-		if (l->discovery_only)
+		if (l->discovery_only || l->removed)
 			continue;
 		listener_name(l, name, sizeof name);
 		fprintf(out, "listener %s chgcnt %" PRIu64 ":", name,

@@ -241,6 +241,8 @@ static const char help_text[] =
 	"ana HOST:PORT GROUP STATE             a group's ANA state on a listener (optimized,\n"
 	"                                      non-optimized, inaccessible, persistent-loss, change)\n"
 	"ana                                   every listener's ANA states\n"
+	"listener-remove HOST:PORT             close a listener, end its associations and\n"
+	"                                      drop it from the discovery log\n"
 	"tls-key-add HOSTNQN KEY               a host's TLS PSK (NVMeTLSkey-1:0H:...: or a\n"
 	"                                      0600 file); replaces its key\n"
 	"tls-key-remove HOSTNQN                forget it (its connections stay)\n"
@@ -585,6 +587,13 @@ int control_exec(const char *line, FILE *out)
 			return fail(out, e);
 		}
 		if (ana_set(l, (uint32_t)grp, st, e, sizeof e) < 0)
+			return fail(out, e);
+		return ok(out);
+	}
+	if (!strcmp(w[0], "listener-remove")) {
+		if (n != 2)
+			return fail(out, "usage: listener-remove HOST:PORT");
+		if (listener_remove(w[1], e, sizeof e) < 0)
 			return fail(out, e);
 		return ok(out);
 	}

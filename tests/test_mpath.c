@@ -647,3 +647,45 @@ Test(mpath, one_path_is_the_association)
 		cr_expect_lt(nvmeof_mpath_connect(&o, addrs, 1, "fastest", &g), 0);
 	}
 }
+
+/* A path removed (its discovery log entry went) while the load runs: what
+ * was outstanding on it is sent again on the other path, no error, the
+ * data reads back; it leaves the count and the paths text, is never used
+ * again, and the last path cannot be removed. */
+Test(mpath, remove_path_under_load)
+{
+	struct nvmeof_mpath *g = connect_group(NULL, 5000);
+	struct nvmeof_mpath_path_info in;
+	struct loads L;
+	char a0[64], a1[64], text[2048];
+	uint64_t w1;
+
+	snprintf(a0, sizeof a0, "127.0.0.1:%d", port0);
+	snprintf(a1, sizeof a1, "127.0.0.1:%d", port1);
+	cr_expect_eq(nvmeof_mpath_remove_path(g, "127.0.0.1:1"), -ENOENT);
+	loads_start(&L, g);
+	loads_progress(&L, 10);
+	cr_expect_gt(info(g, 1).writes, 0, "path 1 was not used");
+	cr_assert_eq(nvmeof_mpath_remove_path(g, a1), 0, "%s", nvmeof_get_error());
+	cr_expect_eq(nvmeof_mpath_nr_paths(g), 1);
+	cr_expect_eq(nvmeof_mpath_path_info(g, 1, &in), -ENOENT);
+	cr_expect_str_eq(nvmeof_mpath_state(g), "live");
+	loads_progress(&L, 20);
+	/* the last one stays */
+	cr_expect_eq(nvmeof_mpath_remove_path(g, a0), -EBUSY);
+	cr_expect(strstr(nvmeof_get_error(), "last path") != NULL, "%s",
+		  nvmeof_get_error());
+	w1 = info(g, 0).writes;
+	loads_progress(&L, 10);
+	loads_stop(&L);
+	cr_expect_gt(info(g, 0).writes, w1, "path 0 carries the load");
+	cr_assert_gt(nvmeof_mpath_paths_text(g, text, sizeof text), 0);
+	cr_expect(strncmp(text, "0 ", 2) == 0 && !strchr(text, '\n')[1],
+		  "one line, path 0's: %s", text);
+	cr_expect_null(nvmeof_mpath_path_ctrl(g, 1));
+	/* a removed address may come back as a new path (a new ID) */
+	cr_expect_eq(nvmeof_mpath_add_path(g, a1), 2, "%s", nvmeof_get_error());
+	cr_expect_eq(nvmeof_mpath_nr_paths(g), 2);
+	wait_path(g, 2, "live", 0);
+	cr_expect_eq(nvmeof_mpath_disconnect(g), 0);
+}

@@ -911,3 +911,65 @@ Test(target, smart_log_counts_every_association)
 	close(a.fd);
 	finish();
 }
+
+/* listener-remove: the listener closes, the association that came in on it
+ * ends, its entry leaves the discovery log with a new generation and a
+ * Discovery Log Change notice (to a host on the discovery-only port). */
+Test(target, listener_remove)
+{
+	struct rc c, io;
+	uint8_t b[4096], hdr[PDU_MAX_TX_HDR + 160];
+	struct nvme_sqe sf = { .opcode = NVME_ADMIN_SET_FEATURES };
+	struct nvme_sqe aer = { .opcode = NVME_ADMIN_ASYNC_EVENT };
+	struct pdu_info info;
+	struct nvme_cqe cqe;
+	char cmd[64], want[160];
+	uint64_t gen;
+	size_t hl;
+	int main_port, disc_port;
+
+	cr_assert_eq(stop_target(), 0);
+	start_target("--discovery-port=0", NULL);
+	main_port = T.port;
+	disc_port = port_line(1);
+	cr_assert_gt(disc_port, 0, "the discovery port is on line 2");
+	admin_up(&io, NQN, false, false, 0);
+	T.port = disc_port;
+	admin_up(&c, NVMF_DISCOVERY_NQN, false, false, 0);
+	cr_assert_eq(get_log(&c, NVME_LOG_DISCOVERY, false, 0, b, 4096), 0);
+	cr_assert_eq(le64_get(b + 8), 1, "one entry");
+	gen = le64_get(b);
+	sf.cdw10 = htole32(NVME_FEAT_ASYNC_EVENT);
+	sf.cdw11 = htole32(NVME_AEC_DISC_CHANGE);
+	cr_assert_eq(rc_cmd(&c, &sf, X_NONE, NULL, 0, NULL), 0);
+	aer.cid = htole16(1000);
+	aer.flags = NVME_CMD_FLAGS_SGL;
+	hl = pdu_build_cmd(hdr, &aer, 0, false, false, 4);
+	rc_send(&c, hdr, hl);
+
+	cr_expect_str_eq(control("listener-remove 127.0.0.1:1"),
+			 "error: no listener 127.0.0.1:1 (HOST:PORT as given to -l or as bound)\n");
+	snprintf(cmd, sizeof cmd, "listener-remove 127.0.0.1:%d", disc_port);
+	snprintf(want, sizeof want, "error: no listener 127.0.0.1:%d (HOST:PORT as given to -l or as bound)\n",
+		 disc_port);
+	cr_expect_str_eq(control(cmd), want, "the discovery-only port is not one");
+	snprintf(cmd, sizeof cmd, "listener-remove 127.0.0.1:%d", main_port);
+	cr_assert_str_eq(control(cmd), "ok\n");
+
+	cr_assert_eq(rc_pdu(&c, hdr, NULL, 0, &info), NVME_TCP_RSP);
+	memcpy(&cqe, hdr + 8, sizeof cqe);
+	cr_expect_eq(le16toh(cqe.cid), 1000);
+	cr_expect_eq(NVME_AER_INFO(le32toh(cqe.dw0)), NVME_AER_NOTICE_DISC_CHANGED);
+	cr_expect_eq(NVME_AER_LID(le32toh(cqe.dw0)), NVME_LOG_DISCOVERY);
+	cr_assert_eq(get_log(&c, NVME_LOG_DISCOVERY, false, 0, b, 4096), 0);
+	cr_expect_eq(le64_get(b + 8), 0, "the entry is gone");
+	cr_expect_gt(le64_get(b), gen, "a new generation");
+	/* the association on it ended: its connection closes */
+	cr_expect_eq(rc_pdu(&io, hdr, NULL, 0, &info), -1);
+	close(io.fd);
+	snprintf(want, sizeof want, "error: no listener 127.0.0.1:%d (HOST:PORT as given to -l or as bound)\n",
+		 main_port);
+	cr_expect_str_eq(control(cmd), want, "removed once");
+	close(c.fd);
+	finish();
+}
