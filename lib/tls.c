@@ -32,7 +32,16 @@
 #include "internal.h"
 #include "tls.h"
 
-#define TLS_WBUF 65536 /* sendv gathers up to this much into one SSL_write */
+/* sendv writes a leading piece of at least TLS_DIRECT_MIN bytes where it
+ * is (libssl encrypts it straight from there); smaller pieces (headers,
+ * completions, small data, the start of the data after a header) are
+ * gathered into one record of at most TLS_WBUF: one copy, one record, one
+ * write(2), instead of a record per piece. */
+#define TLS_WBUF 16384       /* a full TLS record's plaintext */
+#define TLS_DIRECT_MIN 16384
+/* read-ahead: libssl reads what the socket holds, several records in one
+ * read(2), rather than a header and then a body per record */
+#define TLS_RBUF (64 * 1024)
 
 struct tls_transport {
 	struct transport t;
@@ -147,12 +156,13 @@ static ssize_t tls_t_sendv(struct transport *t, const struct iovec *iov, int iov
 	size_t len = 0, n = 0;
 	int ok, err;
 
-	if (iovcnt == 1) {
+	if (iovcnt == 1 || iov[0].iov_len >= TLS_DIRECT_MIN) {
 		buf = iov[0].iov_base;
 		len = iov[0].iov_len;
 	} else {
 		/* The same bytes come back after a WANT_WRITE (the queue does
-		 * not advance), at least as many: what SSL_write needs. */
+		 * not advance), at least as many: what SSL_write needs; the
+		 * choice above is the same for them. */
 		for (int i = 0; i < iovcnt && len < TLS_WBUF; i++) {
 			size_t c = MIN(iov[i].iov_len, TLS_WBUF - len);
 
@@ -408,7 +418,8 @@ static int tls_setup(struct tls_transport *tt, const struct tls_params *tp)
 	/* No tickets to resume with, no early data, (EC)DHE with the PSK
 	 * (psk_dhe_ke only: SSL_OP_ALLOW_NO_DHE_KEX stays off), kTLS when the
 	 * kernel has it. */
-	SSL_CTX_set_options(tt->ctx, SSL_OP_NO_TICKET | SSL_OP_ENABLE_KTLS);
+	SSL_CTX_set_options(tt->ctx, SSL_OP_NO_TICKET | SSL_OP_ENABLE_KTLS |
+			    SSL_OP_NO_RENEGOTIATION);
 	SSL_CTX_set_session_cache_mode(tt->ctx, SSL_SESS_CACHE_OFF);
 	SSL_CTX_set_max_early_data(tt->ctx, 0);
 	/* A certificate is never enough: with no trust anchors, verification
@@ -417,6 +428,8 @@ static int tls_setup(struct tls_transport *tt, const struct tls_params *tp)
 	SSL_CTX_set_psk_use_session_callback(tt->ctx, psk_use_session);
 	SSL_CTX_set_mode(tt->ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
 			 SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	SSL_CTX_set_read_ahead(tt->ctx, 1);
+	SSL_CTX_set_default_read_buffer_len(tt->ctx, TLS_RBUF);
 	tt->ssl = SSL_new(tt->ctx);
 	if (!tt->ssl || !SSL_set_ex_data(tt->ssl, ex_index, tt) ||
 	    !SSL_set_fd(tt->ssl, transport_fd(tt->tcp)))
