@@ -57,6 +57,7 @@ struct tls_transport {
 	bool raw_psk;           /* the PSK was given derived (tls_params.psk) */
 	double handshake_ms;
 	bool sigpipe_ignored;   /* the application ignores SIGPIPE */
+	bool nosig;             /* libssl writes through send(MSG_NOSIGNAL) */
 	uint8_t *wbuf;
 };
 
@@ -71,7 +72,7 @@ static void sigpipe_block(const struct tls_transport *tt, struct sigpipe_guard *
 {
 	sigset_t set;
 
-	g->active = !tt->sigpipe_ignored;
+	g->active = !tt->sigpipe_ignored && !tt->nosig;
 	if (!g->active)
 		return;
 	sigemptyset(&set);
@@ -101,6 +102,111 @@ static void sigpipe_unblock(struct sigpipe_guard *g, bool failed)
 		errno = e;
 	}
 	pthread_sigmask(SIG_SETMASK, &g->old, NULL);
+}
+
+/* ---- a socket BIO that never raises SIGPIPE -----------------------------------
+ *
+ * After the handshake, unless kTLS took over (it needs libssl's own socket
+ * BIO), libssl reads and writes through this one: recv(2) and
+ * send(MSG_NOSIGNAL), so that the data path needs no signal mask change
+ * (two system calls) around each SSL_read and SSL_write. */
+
+static BIO_METHOD *nosig_method;
+static pthread_once_t nosig_once = PTHREAD_ONCE_INIT;
+
+static int nosig_fd(BIO *b)
+{
+	return (int)(intptr_t)BIO_get_data(b);
+}
+
+static int nosig_write(BIO *b, const char *buf, int len)
+{
+	ssize_t n;
+
+	BIO_clear_retry_flags(b);
+	do
+		n = send(nosig_fd(b), buf, (size_t)len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		BIO_set_retry_write(b);
+	return n < 0 ? -1 : (int)n;
+}
+
+static int nosig_read(BIO *b, char *buf, int len)
+{
+	ssize_t n;
+
+	BIO_clear_retry_flags(b);
+	if (!buf || len <= 0)
+		return 0;
+	do
+		n = recv(nosig_fd(b), buf, (size_t)len, MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		BIO_set_retry_read(b);
+	if (n == 0)
+		BIO_set_flags(b, BIO_FLAGS_IN_EOF); /* libssl asks BIO_eof() */
+	return n < 0 ? -1 : (int)n;
+}
+
+static int nosig_puts(BIO *b, const char *str)
+{
+	return nosig_write(b, str, (int)strlen(str));
+}
+
+static long nosig_ctrl(BIO *b, int cmd, long num, void *ptr)
+{
+	(void)num;
+	switch (cmd) {
+	case BIO_CTRL_FLUSH:
+		return 1;
+	case BIO_CTRL_EOF:
+		return BIO_test_flags(b, BIO_FLAGS_IN_EOF) != 0;
+	case BIO_C_GET_FD:
+		if (ptr)
+			*(int *)ptr = nosig_fd(b);
+		return nosig_fd(b);
+	default:
+		return 0;
+	}
+}
+
+static int nosig_create(BIO *b)
+{
+	BIO_set_init(b, 1);
+	return 1;
+}
+
+static void nosig_init(void)
+{
+	BIO_METHOD *m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK |
+				     BIO_TYPE_DESCRIPTOR, "nvmeof socket");
+
+	if (m && (!BIO_meth_set_write(m, nosig_write) || !BIO_meth_set_read(m, nosig_read) ||
+		  !BIO_meth_set_puts(m, nosig_puts) || !BIO_meth_set_ctrl(m, nosig_ctrl) ||
+		  !BIO_meth_set_create(m, nosig_create))) {
+		BIO_meth_free(m);
+		m = NULL;
+	}
+	nosig_method = m;
+}
+
+/* Switch the connection to the BIO above; without it (no memory, kTLS)
+ * the signal mask guard stays. */
+static void use_nosig_bio(struct tls_transport *tt)
+{
+	BIO *b;
+
+	if (BIO_get_ktls_send(SSL_get_wbio(tt->ssl)) > 0 ||
+	    BIO_get_ktls_recv(SSL_get_rbio(tt->ssl)) > 0)
+		return;
+	pthread_once(&nosig_once, nosig_init);
+	if (!nosig_method || !(b = BIO_new(nosig_method)))
+		return;
+	BIO_set_data(b, (void *)(intptr_t)transport_fd(tt->tcp));
+	/* what read-ahead holds stays in the SSL, not in the old BIO */
+	SSL_set_bio(tt->ssl, b, b);
+	tt->nosig = true;
 }
 
 /* ---- the PSK ------------------------------------------------------------------ */
@@ -480,6 +586,8 @@ static int tls_t_connect(const struct transport_params *p, struct transport **ou
 		rc = set_error(EKEYREJECTED, "TLS handshake with %s: the server did "
 				"not authenticate with our PSK (identity '%s')",
 				tt->t.peer, tt->identity);
+	if (rc == 0)
+		use_nosig_bio(tt);
 	ERR_clear_error();
 	if (rc < 0) {
 		tls_t_close(&tt->t);
