@@ -42,6 +42,8 @@
 /* read-ahead: libssl reads what the socket holds, several records in one
  * read(2), rather than a header and then a body per record */
 #define TLS_RBUF (64 * 1024)
+/* the records of one sendv leave in one send(2), not one each */
+#define TLS_OBUF (128 * 1024)
 
 struct tls_transport {
 	struct transport t;
@@ -58,6 +60,9 @@ struct tls_transport {
 	double handshake_ms;
 	bool sigpipe_ignored;   /* the application ignores SIGPIPE */
 	bool nosig;             /* libssl writes through send(MSG_NOSIGNAL) */
+	uint8_t *obuf;          /* records not sent yet (the BIO's), or NULL */
+	size_t olen, ooff;      /* obuf holds [ooff, olen) */
+	size_t owed;            /* plaintext taken whose records are in obuf */
 	uint8_t *wbuf;
 };
 
@@ -109,23 +114,65 @@ static void sigpipe_unblock(struct sigpipe_guard *g, bool failed)
  * After the handshake, unless kTLS took over (it needs libssl's own socket
  * BIO), libssl reads and writes through this one: recv(2) and
  * send(MSG_NOSIGNAL), so that the data path needs no signal mask change
- * (two system calls) around each SSL_read and SSL_write. */
+ * (two system calls) around each SSL_read and SSL_write.  It also keeps
+ * the records libssl writes (16 KiB each at most) in obuf until sendv
+ * flushes them with one send(2): the data of a 128 KiB write is one
+ * system call, not eight. */
 
 static BIO_METHOD *nosig_method;
 static pthread_once_t nosig_once = PTHREAD_ONCE_INIT;
 
 static int nosig_fd(BIO *b)
 {
-	return (int)(intptr_t)BIO_get_data(b);
+	return transport_fd(((struct tls_transport *)BIO_get_data(b))->tcp);
+}
+
+/* Send what obuf holds: 1 when all went, 0 when the socket is full, -1
+ * on an error (errno). */
+static int obuf_flush(struct tls_transport *tt)
+{
+	while (tt->ooff < tt->olen) {
+		ssize_t n = send(transport_fd(tt->tcp), tt->obuf + tt->ooff,
+				 tt->olen - tt->ooff, MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
+		tt->ooff += (size_t)n;
+	}
+	tt->olen = tt->ooff = 0;
+	return 1;
 }
 
 static int nosig_write(BIO *b, const char *buf, int len)
 {
+	struct tls_transport *tt = BIO_get_data(b);
 	ssize_t n;
 
 	BIO_clear_retry_flags(b);
+	if (len <= 0)
+		return 0;
+	if (tt->obuf && TLS_OBUF - tt->olen < (size_t)len) {
+		if (obuf_flush(tt) < 0)
+			return -1;
+		if (tt->ooff) {
+			memmove(tt->obuf, tt->obuf + tt->ooff, tt->olen - tt->ooff);
+			tt->olen -= tt->ooff;
+			tt->ooff = 0;
+		}
+	}
+	if (tt->obuf && TLS_OBUF - tt->olen >= (size_t)len) {
+		memcpy(tt->obuf + tt->olen, buf, (size_t)len);
+		tt->olen += (size_t)len;
+		return len;
+	}
+	if (tt->obuf && tt->olen) {
+		BIO_set_retry_write(b); /* no room yet: libssl tries again */
+		return -1;
+	}
 	do
-		n = send(nosig_fd(b), buf, (size_t)len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		n = send(transport_fd(tt->tcp), buf, (size_t)len, MSG_NOSIGNAL | MSG_DONTWAIT);
 	while (n < 0 && errno == EINTR);
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 		BIO_set_retry_write(b);
@@ -156,10 +203,21 @@ static int nosig_puts(BIO *b, const char *str)
 
 static long nosig_ctrl(BIO *b, int cmd, long num, void *ptr)
 {
+	struct tls_transport *tt = BIO_get_data(b);
+	int r;
+
 	(void)num;
 	switch (cmd) {
 	case BIO_CTRL_FLUSH:
-		return 1;
+		BIO_clear_retry_flags(b);
+		if (!tt->obuf)
+			return 1;
+		r = obuf_flush(tt);
+		if (r == 0)
+			BIO_set_retry_write(b);
+		return r;
+	case BIO_CTRL_WPENDING:
+		return (long)(tt->olen - tt->ooff);
 	case BIO_CTRL_EOF:
 		return BIO_test_flags(b, BIO_FLAGS_IN_EOF) != 0;
 	case BIO_C_GET_FD:
@@ -203,7 +261,8 @@ static void use_nosig_bio(struct tls_transport *tt)
 	pthread_once(&nosig_once, nosig_init);
 	if (!nosig_method || !(b = BIO_new(nosig_method)))
 		return;
-	BIO_set_data(b, (void *)(intptr_t)transport_fd(tt->tcp));
+	BIO_set_data(b, tt);
+	tt->obuf = malloc(TLS_OBUF); /* without it, a send(2) per record */
 	/* what read-ahead holds stays in the SSL, not in the old BIO */
 	SSL_set_bio(tt->ssl, b, b);
 	tt->nosig = true;
@@ -259,9 +318,24 @@ static ssize_t tls_t_sendv(struct transport *t, const struct iovec *iov, int iov
 	struct tls_transport *tt = (struct tls_transport *)t;
 	struct sigpipe_guard g;
 	const void *buf;
-	size_t len = 0, n = 0;
-	int ok, err;
+	size_t len = 0, n = 0, total = 0;
+	int ok, err, r;
 
+	if (tt->olen) {
+		/* the records of bytes taken before: until they are sent,
+		 * the caller keeps those bytes (and waits for POLLOUT) */
+		r = obuf_flush(tt);
+		if (r < 0)
+			return set_error(errno, "%s: TLS send: %s", t->peer, strerror(errno));
+		if (r == 0)
+			return 0;
+		if (tt->owed) {
+			n = tt->owed;
+			tt->owed = 0;
+			t->tx_bytes += n;
+			return (ssize_t)n;
+		}
+	}
 	if (iovcnt == 1 || iov[0].iov_len >= TLS_DIRECT_MIN) {
 		buf = iov[0].iov_base;
 		len = iov[0].iov_len;
@@ -281,15 +355,28 @@ static ssize_t tls_t_sendv(struct transport *t, const struct iovec *iov, int iov
 		return 0;
 	ERR_clear_error();
 	sigpipe_block(tt, &g);
-	ok = SSL_write_ex(tt->ssl, buf, len, &n);
+	/* a record per SSL_write (partial writes): with obuf, all of them */
+	do {
+		ok = SSL_write_ex(tt->ssl, (const uint8_t *)buf + total, len - total, &n);
+		if (ok)
+			total += n;
+	} while (ok && total < len && tt->obuf);
 	err = ok ? SSL_ERROR_NONE : SSL_get_error(tt->ssl, 0);
 	sigpipe_unblock(&g, !ok);
-	if (ok) {
-		t->tx_bytes += n;
-		return (ssize_t)n;
+	if (ok || err == SSL_ERROR_WANT_WRITE || err == SSL_ERROR_WANT_READ) {
+		if (tt->olen) {
+			r = obuf_flush(tt);
+			if (r < 0)
+				return set_error(errno, "%s: TLS send: %s", t->peer,
+						 strerror(errno));
+			if (r == 0) {
+				tt->owed = total; /* reported once sent */
+				return 0;
+			}
+		}
+		t->tx_bytes += total;
+		return (ssize_t)total;
 	}
-	if (err == SSL_ERROR_WANT_WRITE || err == SSL_ERROR_WANT_READ)
-		return 0;
 	if (err == SSL_ERROR_SYSCALL && errno)
 		return set_error(errno, "%s: TLS send: %s", t->peer, strerror(errno));
 	return set_error(EPROTO, "%s: TLS send: %s", t->peer,
@@ -370,6 +457,7 @@ static void tls_t_close(struct transport *t)
 	transport_close(tt->tcp);
 	OPENSSL_cleanse(tt->psk, sizeof tt->psk);
 	free(tt->wbuf);
+	free(tt->obuf);
 	free(tt);
 }
 
