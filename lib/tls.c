@@ -32,7 +32,18 @@
 #include "internal.h"
 #include "tls.h"
 
-#define TLS_WBUF 65536 /* sendv gathers up to this much into one SSL_write */
+/* sendv writes a leading piece of at least TLS_DIRECT_MIN bytes where it
+ * is (libssl encrypts it straight from there); smaller pieces (headers,
+ * completions, small data, the start of the data after a header) are
+ * gathered into one record of at most TLS_WBUF: one copy, one record, one
+ * write(2), instead of a record per piece. */
+#define TLS_WBUF 16384       /* a full TLS record's plaintext */
+#define TLS_DIRECT_MIN 16384
+/* read-ahead: libssl reads what the socket holds, several records in one
+ * read(2), rather than a header and then a body per record */
+#define TLS_RBUF (64 * 1024)
+/* the records of one sendv leave in one send(2), not one each */
+#define TLS_OBUF (128 * 1024)
 
 struct tls_transport {
 	struct transport t;
@@ -48,6 +59,10 @@ struct tls_transport {
 	bool raw_psk;           /* the PSK was given derived (tls_params.psk) */
 	double handshake_ms;
 	bool sigpipe_ignored;   /* the application ignores SIGPIPE */
+	bool nosig;             /* libssl writes through send(MSG_NOSIGNAL) */
+	uint8_t *obuf;          /* records not sent yet (the BIO's), or NULL */
+	size_t olen, ooff;      /* obuf holds [ooff, olen) */
+	size_t owed;            /* plaintext taken whose records are in obuf */
 	uint8_t *wbuf;
 };
 
@@ -62,7 +77,7 @@ static void sigpipe_block(const struct tls_transport *tt, struct sigpipe_guard *
 {
 	sigset_t set;
 
-	g->active = !tt->sigpipe_ignored;
+	g->active = !tt->sigpipe_ignored && !tt->nosig;
 	if (!g->active)
 		return;
 	sigemptyset(&set);
@@ -92,6 +107,165 @@ static void sigpipe_unblock(struct sigpipe_guard *g, bool failed)
 		errno = e;
 	}
 	pthread_sigmask(SIG_SETMASK, &g->old, NULL);
+}
+
+/* ---- a socket BIO that never raises SIGPIPE -----------------------------------
+ *
+ * After the handshake, unless kTLS took over (it needs libssl's own socket
+ * BIO), libssl reads and writes through this one: recv(2) and
+ * send(MSG_NOSIGNAL), so that the data path needs no signal mask change
+ * (two system calls) around each SSL_read and SSL_write.  It also keeps
+ * the records libssl writes (16 KiB each at most) in obuf until sendv
+ * flushes them with one send(2): the data of a 128 KiB write is one
+ * system call, not eight. */
+
+static BIO_METHOD *nosig_method;
+static pthread_once_t nosig_once = PTHREAD_ONCE_INIT;
+
+static int nosig_fd(BIO *b)
+{
+	return transport_fd(((struct tls_transport *)BIO_get_data(b))->tcp);
+}
+
+/* Send what obuf holds: 1 when all went, 0 when the socket is full, -1
+ * on an error (errno). */
+static int obuf_flush(struct tls_transport *tt)
+{
+	while (tt->ooff < tt->olen) {
+		ssize_t n = send(transport_fd(tt->tcp), tt->obuf + tt->ooff,
+				 tt->olen - tt->ooff, MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
+		tt->ooff += (size_t)n;
+	}
+	tt->olen = tt->ooff = 0;
+	return 1;
+}
+
+static int nosig_write(BIO *b, const char *buf, int len)
+{
+	struct tls_transport *tt = BIO_get_data(b);
+	ssize_t n;
+
+	BIO_clear_retry_flags(b);
+	if (len <= 0)
+		return 0;
+	if (tt->obuf && TLS_OBUF - tt->olen < (size_t)len) {
+		if (obuf_flush(tt) < 0)
+			return -1;
+		if (tt->ooff) {
+			memmove(tt->obuf, tt->obuf + tt->ooff, tt->olen - tt->ooff);
+			tt->olen -= tt->ooff;
+			tt->ooff = 0;
+		}
+	}
+	if (tt->obuf && TLS_OBUF - tt->olen >= (size_t)len) {
+		memcpy(tt->obuf + tt->olen, buf, (size_t)len);
+		tt->olen += (size_t)len;
+		return len;
+	}
+	if (tt->obuf && tt->olen) {
+		BIO_set_retry_write(b); /* no room yet: libssl tries again */
+		return -1;
+	}
+	do
+		n = send(transport_fd(tt->tcp), buf, (size_t)len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		BIO_set_retry_write(b);
+	return n < 0 ? -1 : (int)n;
+}
+
+static int nosig_read(BIO *b, char *buf, int len)
+{
+	ssize_t n;
+
+	BIO_clear_retry_flags(b);
+	if (!buf || len <= 0)
+		return 0;
+	do
+		n = recv(nosig_fd(b), buf, (size_t)len, MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		BIO_set_retry_read(b);
+	if (n == 0)
+		BIO_set_flags(b, BIO_FLAGS_IN_EOF); /* libssl asks BIO_eof() */
+	return n < 0 ? -1 : (int)n;
+}
+
+static int nosig_puts(BIO *b, const char *str)
+{
+	return nosig_write(b, str, (int)strlen(str));
+}
+
+static long nosig_ctrl(BIO *b, int cmd, long num, void *ptr)
+{
+	struct tls_transport *tt = BIO_get_data(b);
+	int r;
+
+	(void)num;
+	switch (cmd) {
+	case BIO_CTRL_FLUSH:
+		BIO_clear_retry_flags(b);
+		if (!tt->obuf)
+			return 1;
+		r = obuf_flush(tt);
+		if (r == 0)
+			BIO_set_retry_write(b);
+		return r;
+	case BIO_CTRL_WPENDING:
+		return (long)(tt->olen - tt->ooff);
+	case BIO_CTRL_EOF:
+		return BIO_test_flags(b, BIO_FLAGS_IN_EOF) != 0;
+	case BIO_C_GET_FD:
+		if (ptr)
+			*(int *)ptr = nosig_fd(b);
+		return nosig_fd(b);
+	default:
+		return 0;
+	}
+}
+
+static int nosig_create(BIO *b)
+{
+	BIO_set_init(b, 1);
+	return 1;
+}
+
+static void nosig_init(void)
+{
+	BIO_METHOD *m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK |
+				     BIO_TYPE_DESCRIPTOR, "nvmeof socket");
+
+	if (m && (!BIO_meth_set_write(m, nosig_write) || !BIO_meth_set_read(m, nosig_read) ||
+		  !BIO_meth_set_puts(m, nosig_puts) || !BIO_meth_set_ctrl(m, nosig_ctrl) ||
+		  !BIO_meth_set_create(m, nosig_create))) {
+		BIO_meth_free(m);
+		m = NULL;
+	}
+	nosig_method = m;
+}
+
+/* Switch the connection to the BIO above; without it (no memory, kTLS)
+ * the signal mask guard stays. */
+static void use_nosig_bio(struct tls_transport *tt)
+{
+	BIO *b;
+
+	if (BIO_get_ktls_send(SSL_get_wbio(tt->ssl)) > 0 ||
+	    BIO_get_ktls_recv(SSL_get_rbio(tt->ssl)) > 0)
+		return;
+	pthread_once(&nosig_once, nosig_init);
+	if (!nosig_method || !(b = BIO_new(nosig_method)))
+		return;
+	BIO_set_data(b, tt);
+	tt->obuf = malloc(TLS_OBUF); /* without it, a send(2) per record */
+	/* what read-ahead holds stays in the SSL, not in the old BIO */
+	SSL_set_bio(tt->ssl, b, b);
+	tt->nosig = true;
 }
 
 /* ---- the PSK ------------------------------------------------------------------ */
@@ -144,15 +318,31 @@ static ssize_t tls_t_sendv(struct transport *t, const struct iovec *iov, int iov
 	struct tls_transport *tt = (struct tls_transport *)t;
 	struct sigpipe_guard g;
 	const void *buf;
-	size_t len = 0, n = 0;
-	int ok, err;
+	size_t len = 0, n = 0, total = 0;
+	int ok, err, r;
 
-	if (iovcnt == 1) {
+	if (tt->olen) {
+		/* the records of bytes taken before: until they are sent,
+		 * the caller keeps those bytes (and waits for POLLOUT) */
+		r = obuf_flush(tt);
+		if (r < 0)
+			return set_error(errno, "%s: TLS send: %s", t->peer, strerror(errno));
+		if (r == 0)
+			return 0;
+		if (tt->owed) {
+			n = tt->owed;
+			tt->owed = 0;
+			t->tx_bytes += n;
+			return (ssize_t)n;
+		}
+	}
+	if (iovcnt == 1 || iov[0].iov_len >= TLS_DIRECT_MIN) {
 		buf = iov[0].iov_base;
 		len = iov[0].iov_len;
 	} else {
 		/* The same bytes come back after a WANT_WRITE (the queue does
-		 * not advance), at least as many: what SSL_write needs. */
+		 * not advance), at least as many: what SSL_write needs; the
+		 * choice above is the same for them. */
 		for (int i = 0; i < iovcnt && len < TLS_WBUF; i++) {
 			size_t c = MIN(iov[i].iov_len, TLS_WBUF - len);
 
@@ -165,15 +355,28 @@ static ssize_t tls_t_sendv(struct transport *t, const struct iovec *iov, int iov
 		return 0;
 	ERR_clear_error();
 	sigpipe_block(tt, &g);
-	ok = SSL_write_ex(tt->ssl, buf, len, &n);
+	/* a record per SSL_write (partial writes): with obuf, all of them */
+	do {
+		ok = SSL_write_ex(tt->ssl, (const uint8_t *)buf + total, len - total, &n);
+		if (ok)
+			total += n;
+	} while (ok && total < len && tt->obuf);
 	err = ok ? SSL_ERROR_NONE : SSL_get_error(tt->ssl, 0);
 	sigpipe_unblock(&g, !ok);
-	if (ok) {
-		t->tx_bytes += n;
-		return (ssize_t)n;
+	if (ok || err == SSL_ERROR_WANT_WRITE || err == SSL_ERROR_WANT_READ) {
+		if (tt->olen) {
+			r = obuf_flush(tt);
+			if (r < 0)
+				return set_error(errno, "%s: TLS send: %s", t->peer,
+						 strerror(errno));
+			if (r == 0) {
+				tt->owed = total; /* reported once sent */
+				return 0;
+			}
+		}
+		t->tx_bytes += total;
+		return (ssize_t)total;
 	}
-	if (err == SSL_ERROR_WANT_WRITE || err == SSL_ERROR_WANT_READ)
-		return 0;
 	if (err == SSL_ERROR_SYSCALL && errno)
 		return set_error(errno, "%s: TLS send: %s", t->peer, strerror(errno));
 	return set_error(EPROTO, "%s: TLS send: %s", t->peer,
@@ -254,6 +457,7 @@ static void tls_t_close(struct transport *t)
 	transport_close(tt->tcp);
 	OPENSSL_cleanse(tt->psk, sizeof tt->psk);
 	free(tt->wbuf);
+	free(tt->obuf);
 	free(tt);
 }
 
@@ -408,7 +612,8 @@ static int tls_setup(struct tls_transport *tt, const struct tls_params *tp)
 	/* No tickets to resume with, no early data, (EC)DHE with the PSK
 	 * (psk_dhe_ke only: SSL_OP_ALLOW_NO_DHE_KEX stays off), kTLS when the
 	 * kernel has it. */
-	SSL_CTX_set_options(tt->ctx, SSL_OP_NO_TICKET | SSL_OP_ENABLE_KTLS);
+	SSL_CTX_set_options(tt->ctx, SSL_OP_NO_TICKET | SSL_OP_ENABLE_KTLS |
+			    SSL_OP_NO_RENEGOTIATION);
 	SSL_CTX_set_session_cache_mode(tt->ctx, SSL_SESS_CACHE_OFF);
 	SSL_CTX_set_max_early_data(tt->ctx, 0);
 	/* A certificate is never enough: with no trust anchors, verification
@@ -417,6 +622,8 @@ static int tls_setup(struct tls_transport *tt, const struct tls_params *tp)
 	SSL_CTX_set_psk_use_session_callback(tt->ctx, psk_use_session);
 	SSL_CTX_set_mode(tt->ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
 			 SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	SSL_CTX_set_read_ahead(tt->ctx, 1);
+	SSL_CTX_set_default_read_buffer_len(tt->ctx, TLS_RBUF);
 	tt->ssl = SSL_new(tt->ctx);
 	if (!tt->ssl || !SSL_set_ex_data(tt->ssl, ex_index, tt) ||
 	    !SSL_set_fd(tt->ssl, transport_fd(tt->tcp)))
@@ -467,6 +674,8 @@ static int tls_t_connect(const struct transport_params *p, struct transport **ou
 		rc = set_error(EKEYREJECTED, "TLS handshake with %s: the server did "
 				"not authenticate with our PSK (identity '%s')",
 				tt->t.peer, tt->identity);
+	if (rc == 0)
+		use_nosig_bio(tt);
 	ERR_clear_error();
 	if (rc < 0) {
 		tls_t_close(&tt->t);
