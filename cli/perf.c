@@ -37,8 +37,8 @@
 #define MAX(a, b) ((a) > (b) ? (a) : (b))
 /* After the end of the run, commands in flight get this long to complete;
  * then the association is ended (nvmeof_ctrl_fail) so that perf stops
- * within SECONDS + 2 s whatever the target does, a silent one included. */
-#define DRAIN_GRACE_NS (1000ull * 1000000ull)
+ * within SECONDS + 6 s whatever the target does, a silent one included. */
+#define DRAIN_GRACE_NS (5000ull * 1000000ull) /* CI: 2 busy cores, QEMU */
 /* The wait for the library to fail what is left is bounded too. */
 #define FAIL_WAIT_NS (5000ull * 1000000ull)
 #define PATTERN_MAGIC 0x6e766d656f660000ull /* "nvmeof\0\0" */
