@@ -66,6 +66,9 @@ struct tcp_conn {
 	/* receive state */
 	uint8_t *rbuf;
 	uint32_t rpos, rlen;    /* unread bytes are rbuf[rpos..rlen) */
+	uint32_t rx_completed;  /* PDUs without data since the budget's stop */
+	bool rx_more;           /* tcp_pdu_rx stopped at its budget: more may
+				   be held (rbuf, the transport) */
 	int rstate;
 	uint8_t hdr[PDU_MAX_HDR];
 	uint32_t hdr_got;

@@ -579,8 +579,15 @@ int queue_wait(struct queue *q, bool (*pred)(void *), void *arg,
 		uint64_t now;
 
 		run_completions(q);
-		if (pred(arg))
-			return 0;
+		/* Not while receive stopped at its budget: what it left may
+		 * be where poll() on the socket does not see it (TLS). */
+		if (pred(arg)) {
+			if (q->poller || q->dead || q->down || !q->conn ||
+			    !q->conn->rx_more)
+				return 0;
+			pump(q);
+			continue;
+		}
 		if (q->dead && !q->done_head && !q->in_callbacks)
 			return -q->dead; /* nothing can complete any more */
 		if (!q->poller && !q->dead && !q->down) {

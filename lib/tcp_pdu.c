@@ -22,6 +22,9 @@ enum rx_state { RX_HDR, RX_PAD, RX_DATA, RX_DDGST };
 /* Data at least this long is received straight into its destination
  * instead of through the staging buffer. */
 #define RX_DIRECT_MIN 4096
+#ifndef TCP_RX_BUDGET
+#define TCP_RX_BUDGET 8 /* completions received before they run (tcp_rx) */
+#endif
 #define TX_MAX_IOV 64
 
 /* Wait for the transport (set-up only). */
@@ -623,6 +626,16 @@ static int tcp_rx(struct queue *q)
 			c->hdr_got = 0;
 			if (!c->info.data_len) {
 				done++;
+				/* A long burst of answers: let the completions
+				 * of this much run before the rest is received
+				 * (the caller pumps again before it returns:
+				 * see queue_wait). */
+				if (++c->rx_completed >= TCP_RX_BUDGET &&
+				    q->done_head) {
+					c->rx_completed = 0;
+					c->rx_more = true;
+					return done;
+				}
 				continue;
 			}
 			c->skip_left = c->info.pad_len;
@@ -693,5 +706,6 @@ static int tcp_rx(struct queue *q)
 
 int tcp_pdu_rx(struct queue *q)
 {
+	q->conn->rx_more = false;
 	return tcp_rx(q);
 }

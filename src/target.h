@@ -373,6 +373,7 @@ struct tgt_conn {
 	/* transmit */
 	struct iovec iov[TX_IOV];
 	int niov;
+	size_t tx_queued;           /* bytes of small pieces the iovs hold */
 	uint8_t *arena;
 	size_t arena_used;
 	uint8_t *rbuf[TGT_RBUF_COUNT];

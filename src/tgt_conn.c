@@ -35,6 +35,9 @@
 #define RX_DIRECT_MIN 4096
 #define TLS_WBUF (64 * 1024)      /* small pieces gathered into one SSL_write */
 #define TLS_DIRECT_MIN (16 * 1024) /* larger ones are written in place */
+#ifndef TLS_EARLY_FLUSH
+#define TLS_EARLY_FLUSH (16 * 1024) /* see tx_room() */
+#endif
 
 /* ---- the byte stream: the socket itself, or TLS over it (tgt_tls.c) ----- */
 
@@ -147,6 +150,7 @@ static void fault_on_header(struct tgt_conn *c, uint8_t *hdr)
 static void tx_reset(struct tgt_conn *c)
 {
 	c->niov = 0;
+	c->tx_queued = 0;
 	c->arena_used = 0;
 	c->rbuf_used = 0;
 	while (c->nhold)
@@ -352,10 +356,16 @@ void conn_stop(struct tgt_conn *c)
 	shutdown(c->fd, SHUT_RDWR);
 }
 
-/* Make room for bytes of header and iovs entries, flushing if needed. */
+/* Make room for bytes of header and iovs entries, flushing if needed.
+ * Over TLS, small pieces (headers, 4K data) queued also leave once they
+ * fill TLS_EARLY_FLUSH: the host decrypts those records while the rest of
+ * a burst's answers are encrypted, rather than the two sides taking turns
+ * at the whole burst.  Large data does not count (flushing each 128K
+ * answer on its own cost 22% of 128K read IOPS). */
 static void tx_room(struct tgt_conn *c, size_t bytes, int iovs)
 {
-	if (c->arena_used + bytes > TX_ARENA || c->niov + iovs > TX_IOV)
+	if (c->arena_used + bytes > TX_ARENA || c->niov + iovs > TX_IOV ||
+	    (c->ssl && c->tx_queued >= TLS_EARLY_FLUSH))
 		conn_flush(c);
 }
 
@@ -372,6 +382,7 @@ static void tx_commit(struct tgt_conn *c, size_t len)
 		c->iov[c->niov].iov_len = len;
 		c->niov++;
 	}
+	c->tx_queued += len;
 	c->arena_used += len;
 }
 
@@ -385,6 +396,8 @@ static void tx_ref(struct tgt_conn *c, const void *p, size_t len)
 	c->iov[c->niov].iov_base = (void *)p;
 	c->iov[c->niov].iov_len = len;
 	c->niov++;
+	if (len < TLS_DIRECT_MIN) /* large data is written in place */
+		c->tx_queued += len;
 }
 
 void conn_complete(struct tgt_conn *c, uint16_t cid, uint16_t status,
