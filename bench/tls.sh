@@ -89,7 +89,9 @@ one() {
 		${W_PERF[k]} -j 1 -i 1 -t "$SECS" --output-format json >"$json" 2>"$json.err" ||
 		{ bench_log "perf ${W_ID[k]} $mode failed: $(head -n 2 "$json.err")"; return; }
 	t1=$(bench_target_cpu_io)
-	hs=$(sed -n 's/.*tls handshake: \([0-9.]*\) ms.*/\1/p' "$json.err" "$json" | head -n 1)
+	# the text form says "tls handshake: N ms", the JSON "tls_handshake_ms": N
+	hs=$(sed -n -e 's/.*tls handshake: \([0-9.]*\) ms.*/\1/p' \
+		-e 's/.*"tls_handshake_ms": *\([0-9.]*\).*/\1/p' "$json.err" "$json" | head -n 1)
 	jq -r --arg t0 "$t0" --arg t1 "$t1" --arg k "$k" --arg m "$mode" --arg r "$run" \
 		--arg hs "${hs:--}" '
 		($t0 | split(" ") | map(tonumber)) as $a |
