@@ -323,3 +323,20 @@ bench_uring_enable() {
 	trap 'bench_cleanup; [ -n "$URING_OLD" ] && echo "$URING_OLD" >"$URING_PARAM"' EXIT
 	echo Y >"$URING_PARAM" 2>/dev/null || URING_WHY="could not set $URING_PARAM to Y"
 }
+
+# Paired runs (bench/tls.sh, bench/tls-mount.sh): FILE has one line per run,
+# "K MODE RUN value...", MODE plain or tls.
+# bench_pair_med FILE K MODE COLUMN [EMPTY]: the median of a column over
+# the runs (EMPTY, default 0, when there is none).
+bench_pair_med() {
+	awk -v k="$2" -v m="$3" -v c="$4" '$1 == k && $2 == m && $c != "-" { print $c }' "$1" |
+		sort -g | awk -v e="${5:-0}" '{ v[NR] = $1 } END { if (!NR) print e; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+# bench_pair_ratio FILE K: the median over the runs of tls / plain (column
+# 4) of the same run, or "-".
+bench_pair_ratio() {
+	awk -v k="$2" '$1 == k { v[$2, $3] = $4 } END {
+		for (r = 1; (("plain", r) in v) || (("tls", r) in v); r++)
+			if (v["plain", r] > 0 && (("tls", r) in v)) print v["tls", r] / v["plain", r] }' "$1" |
+		sort -g | awk '{ v[NR] = $1 } END { if (!NR) print "-"; else if (NR % 2) printf "%.2f\n", v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}

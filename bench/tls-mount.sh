@@ -121,18 +121,9 @@ for ((run = 1; run <= RUNS; run++)); do
 	done
 done
 
-# med K MODE COLUMN: the median of a column (4 iops, 5 MB/s, 6 host us/IO)
-med() {
-	awk -v k="$1" -v m="$2" -v c="$3" '$1 == k && $2 == m { print $c }' "$BT/runs.txt" |
-		sort -g | awk '{ v[NR] = $1 } END { if (!NR) print 0; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
-# pratio K: the median over the runs of TLS IOPS / plaintext IOPS of the same run
-pratio() {
-	awk -v k="$1" '$1 == k { v[$2, $3] = $4 } END {
-		for (r = 1; (("plain", r) in v) || (("tls", r) in v); r++)
-			if (v["plain", r] > 0 && (("tls", r) in v)) print v["tls", r] / v["plain", r] }' "$BT/runs.txt" |
-		sort -g | awk '{ v[NR] = $1 } END { if (!NR) print "-"; else if (NR % 2) printf "%.2f\n", v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
+# med K MODE COLUMN, pratio K: over the paired runs (bench/lib.sh)
+med() { bench_pair_med "$BT/runs.txt" "$1" "$2" "$3" 0; }
+pratio() { bench_pair_ratio "$BT/runs.txt" "$1"; }
 
 printf '%-20s %10s %10s %8s %8s %6s %-18s %15s\n' workload 'plain IOPS' 'TLS IOPS' \
 	'pl MB/s' 'TLS MB/s' ratio 'goal (met?)' 'host us/IO'
