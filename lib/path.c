@@ -87,6 +87,8 @@ struct mp_thread {
 	unsigned rr;
 	int inflight;               /* atomic */
 	bool sleeping;              /* in nvmeof_mpath_poll()'s wait: atomic */
+	bool pending;               /* the list was fed or evfd written since
+				     * drain() last looked: atomic */
 	pthread_mutex_t lock;       /* the list */
 	struct mp_req *head, *tail;
 };
@@ -175,6 +177,7 @@ static void thread_wake(struct mp_thread *t)
 {
 	uint64_t one = 1;
 
+	__atomic_store_n(&t->pending, true, __ATOMIC_SEQ_CST);
 	(void)!write(t->evfd, &one, sizeof one);
 }
 
@@ -235,6 +238,7 @@ static void push_retry(struct mp_thread *t, struct mp_req *r)
 	else
 		t->head = r;
 	t->tail = r;
+	__atomic_store_n(&t->pending, true, __ATOMIC_SEQ_CST);
 	pthread_mutex_unlock(&t->lock);
 	thread_wake(t);
 }
@@ -618,6 +622,7 @@ static int dispatch(struct mp_req *r, bool first)
 			else
 				r->t->head = r;
 			r->t->tail = r;
+			__atomic_store_n(&r->t->pending, true, __ATOMIC_SEQ_CST);
 			pthread_mutex_unlock(&r->t->lock);
 			return 0;
 		}
@@ -712,13 +717,18 @@ int nvmeof_mpath_submit_flush(struct nvmeof_mpath *g, uint32_t nsid,
 
 /* ---- polling ---------------------------------------------------------------- */
 
-/* Send again what waits on this thread's list. */
+/* Send again what waits on this thread's list.  Nothing to do unless the
+ * list was fed or a wake-up sent since the last look: no system call and
+ * no lock on the data path (it runs twice per poll). */
 static int drain(struct mp_thread *t)
 {
 	struct mp_req *r;
-	int before = LOAD(t->inflight);
+	int before;
 	uint64_t cnt;
 
+	if (!__atomic_exchange_n(&t->pending, false, __ATOMIC_SEQ_CST))
+		return 0;
+	before = LOAD(t->inflight);
 	(void)!read(t->evfd, &cnt, sizeof cnt); /* the wake-up is taken */
 	pthread_mutex_lock(&t->lock);
 	r = t->head;
