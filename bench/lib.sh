@@ -8,6 +8,8 @@
 #   bench_programs INSTALL DIR  both as the soak scripts' --no-install and
 #                               --builddir DIR ask (DIR "": build-bench/)
 #   bench_usage                 the script's header comment, as --help
+#   bench_gcm_rate CPU          AES-128-GCM bytes/s on one CPU (openssl speed)
+#   bench_tls_ceiling(s)        what TLS could keep if it added only the cipher
 #   bench_init                  a temporary directory $BT and the cleanup trap
 #   bench_target CPU ARGS...    nvmeof-target on 127.0.0.1, port chosen by
 #                               the kernel: sets TPID, TADDR, TCTL
@@ -339,4 +341,66 @@ bench_pair_ratio() {
 		for (r = 1; (("plain", r) in v) || (("tls", r) in v); r++)
 			if (v["plain", r] > 0 && (("tls", r) in v)) print v["tls", r] / v["plain", r] }' "$1" |
 		sort -g | awk '{ v[NR] = $1 } END { if (!NR) print "-"; else if (NR % 2) printf "%.2f\n", v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# bench_gcm_rate CPU: bytes per second of AES-128-GCM (TLS_AES_128_GCM_SHA256's
+# cipher) on one CPU, 16 KiB at a time (a full TLS record), by OpenSSL's own
+# `openssl speed`; empty when it cannot be measured.
+bench_gcm_rate() {
+	# shellcheck disable=SC2046
+	$(bench_pin "$1") openssl speed -evp aes-128-gcm -bytes 16384 -seconds 1 2>/dev/null |
+		awk '$1 == "AES-128-GCM" { v = $2 } END { if (v != "") { sub(/k$/, "", v); printf "%.0f\n", v * 1000 } }'
+}
+
+# bench_tls_ceiling IOPS BYTES RATE US...: the highest share of the
+# plaintext IOPS that TLS could keep if it added nothing but the cipher:
+# each side of an I/O runs it once over the I/O's BYTES (one encrypts, the
+# other decrypts) at RATE bytes/s, on top of the US of CPU per I/O that the
+# side spent on plaintext (one US per side, each on a CPU of its own).  The
+# side that limited plaintext caps TLS at 1e6 / (US + cipher) IOPS; which
+# side that was is not known, so the most generous side is taken: an upper
+# bound when the limiting side's CPU was busy with the I/O and nothing else.
+# Prints "SHARE CIPHER_US", or "-" when a figure is missing.
+bench_tls_ceiling() {
+	_p=$1 _b=$2 _r=$3
+	shift 3
+	awk -v p="$_p" -v b="$_b" -v r="$_r" -v us="$*" 'BEGIN {
+		if (p <= 0 || r <= 0 || us == "") { print "-"; exit }
+		c = b / r * 1e6; best = 0
+		n = split(us, u, " ")
+		for (i = 1; i <= n; i++) {
+			if (u[i] <= 0) { print "-"; exit }
+			s = 1e6 / ((u[i] + c) * p); if (s > best) best = s
+		}
+		if (best > 1) best = 1
+		printf "%.2f %.1f\n", best, c }'
+}
+
+# bench_tls_ceilings COLUMN...: for bench/tls.sh and bench/tls-mount.sh
+# (bash), a line per workload K = 0, 1, ... with bench_tls_ceiling's
+# share: the plaintext CPU per I/O of each side from those columns of the
+# script's runs, through its med() and its arrays W_NAME, W_BYTES and
+# W_GOAL; the cipher measured on $CPU_I.
+bench_tls_ceilings() {
+	_rate=$(bench_gcm_rate "$CPU_I")
+	if [ -z "$_rate" ]; then
+		echo "(the cipher's own speed: openssl speed did not run)"
+		return
+	fi
+	awk -v r="$_rate" 'BEGIN { printf "The cipher alone: AES-128-GCM %.2f GB/s on one CPU (openssl speed, 16 KiB records). If TLS added\n", r / 1e9 }'
+	echo "nothing but it to each side's plaintext CPU per I/O, it could keep at most:"
+	_k=0
+	while eval "[ -n \"\${W_NAME[$_k]}\" ]"; do
+		_us=
+		for _col in "$@"; do _us="$_us $(med "$_k" plain "$_col")"; done
+		# shellcheck disable=SC2086 # one word per side
+		_c=$(bench_tls_ceiling "$(med "$_k" plain 4)" "$(eval "echo \${W_BYTES[$_k]}")" "$_rate" $_us)
+		if [ "$_c" != - ]; then
+			awk -v c="${_c% *}" -v cu="${_c#* }" -v g="$(eval "echo \${W_GOAL[$_k]}")" \
+				-v n="$(eval "echo \"\${W_NAME[$_k]}\"")" 'BEGIN {
+				printf "  %-20s %.2f of plaintext (the cipher %s us per I/O and side): the %d%% goal is %s\n",
+					n, c, cu, g, (c * 100 >= g ? "within reach" : "beyond this machine") }'
+		fi
+		_k=$((_k + 1))
+	done
 }

@@ -88,20 +88,25 @@ W_NAME=("4K randread QD32" "128K seq read QD16" "128K seq write QD16")
 W_FIO=("--rw=randread --bs=4k --iodepth=32" "--rw=read --bs=128k --iodepth=16"
 	"--rw=write --bs=128k --iodepth=16")
 W_GOAL=(70 60 60)
+# shellcheck disable=SC2034 # read by bench_tls_ceilings (bench/lib.sh)
+W_BYTES=(4096 131072 131072)
 
-# one RUN K MODE: fio on that mount; a line "K MODE RUN iops mb_s host_us"
+# one RUN K MODE: fio on that mount; a line "K MODE RUN iops mb_s host_us tgt_us"
 one() {
-	local run=$1 k=$2 mode=$3 pid json=$BT/fio-$2-$3-$1.json d0 d1
+	local run=$1 k=$2 mode=$3 pid json=$BT/fio-$2-$3-$1.json d0 d1 t0 t1
 	pid=PID_$mode
 	pid=${!pid}
 	d0=$(bench_cpu_ticks "$pid")
+	t0=$(bench_target_cpu_io)
 	# shellcheck disable=SC2086
 	"${PIN_I[@]}" fio --name="${W_ID[k]}" --filename="$BT/m-$mode/n1" --direct=1 \
 		${W_FIO[k]} --ioengine=libaio --size=1G --time_based --runtime="$SECS" \
 		--output-format=json >"$json" 2>"$json.err" ||
 		{ bench_log "fio ${W_ID[k]} $mode failed: $(head -n 2 "$json.err")"; return; }
 	d1=$(bench_cpu_ticks "$pid")
+	t1=$(bench_target_cpu_io)
 	jq -r --arg k "$k" --arg m "$mode" --arg r "$run" --arg dt "$((d1 - d0))" \
+		--arg t0 "$t0" --arg t1 "$t1" \
 		--arg hz "$(getconf CLK_TCK)" --arg secs "$SECS" '
 		.jobs[0] as $j |
 		($j.read.iops + $j.write.iops) as $iops |
@@ -109,7 +114,10 @@ one() {
 		($j.read.total_ios + $j.write.total_ios) as $n |
 		(($j.usr_cpu + $j.sys_cpu) / 100 * ($secs | tonumber)) as $fiocpu |
 		(($dt | tonumber) / ($hz | tonumber)) as $dmn |
-		[$k, $m, $r, $iops, $mbs, (if $n > 0 then ($fiocpu + $dmn) * 1e6 / $n else 0 end)] |
+		($t0 | split(" ") | map(tonumber)) as $a |
+		($t1 | split(" ") | map(tonumber)) as $b |
+		[$k, $m, $r, $iops, $mbs, (if $n > 0 then ($fiocpu + $dmn) * 1e6 / $n else 0 end),
+		 (if $n > 0 then ($b[0] - $a[0]) * 1e6 / $n else 0 end)] |
 		map(tostring) | join(" ")' "$json" >>"$BT/runs.txt"
 }
 
@@ -125,15 +133,18 @@ done
 med() { bench_pair_med "$BT/runs.txt" "$1" "$2" "$3" 0; }
 pratio() { bench_pair_ratio "$BT/runs.txt" "$1"; }
 
-printf '%-20s %10s %10s %8s %8s %6s %-18s %15s\n' workload 'plain IOPS' 'TLS IOPS' \
-	'pl MB/s' 'TLS MB/s' ratio 'goal (met?)' 'host us/IO'
+printf '%-20s %10s %10s %8s %8s %6s %-18s %15s %15s\n' workload 'plain IOPS' 'TLS IOPS' \
+	'pl MB/s' 'TLS MB/s' ratio 'goal (met?)' 'host us/IO' 'tgt us/IO'
 for ((k = 0; k < ${#W_ID[@]}; k++)); do
 	r=$(pratio "$k")
 	met=$(awk -v r="$r" -v g="${W_GOAL[k]}" 'BEGIN { print (r != "-" && r * 100 >= g) ? "yes" : "no" }')
-	printf '%-20s %10.0f %10.0f %8.0f %8.0f %6s %-18s %7.2f/%-7.2f\n' "${W_NAME[k]}" \
+	printf '%-20s %10.0f %10.0f %8.0f %8.0f %6s %-18s %7.2f/%-7.2f %7.2f/%-7.2f\n' "${W_NAME[k]}" \
 		"$(med "$k" plain 4)" "$(med "$k" tls 4)" "$(med "$k" plain 5)" "$(med "$k" tls 5)" \
-		"$r" ">=${W_GOAL[k]}% ($met)" "$(med "$k" plain 6)" "$(med "$k" tls 6)"
+		"$r" ">=${W_GOAL[k]}% ($met)" "$(med "$k" plain 6)" "$(med "$k" tls 6)" \
+		"$(med "$k" plain 7)" "$(med "$k" tls 7)"
 done
 echo "(fio direct libaio on nvmeof-mount, RAM namespace; target $([ -n "$CPU_T" ] && echo "on CPU $CPU_T" || echo unpinned), fio and mount $([ -n "$CPU_I" ] && echo "on CPU $CPU_I" || echo unpinned);"
 echo " TLS 1.3 PSK, records: ${RECORDS:-?}; handshake ${HS:-?} ms; ratio: TLS / plaintext IOPS,"
-echo " median of $RUNS paired run(s) of ${SECS}s; host us/IO: plaintext/TLS CPU time of fio + daemon per I/O)"
+echo " median of $RUNS paired run(s) of ${SECS}s; host us/IO: plaintext/TLS CPU time of fio + daemon per I/O;"
+echo " tgt us/IO: nvmeof-target's)"
+bench_tls_ceilings 6 7

@@ -75,6 +75,8 @@ W_ID=(rr4k_qd32 sr128k_qd16 sw128k_qd16)
 W_NAME=("4K randread QD32" "128K seq read QD16" "128K seq write QD16")
 W_PERF=("-w randread -o 4k -q 32" "-w read -o 128k -q 16" "-w write -o 128k -q 16")
 W_GOAL=(70 60 60)
+# shellcheck disable=SC2034 # read by bench_tls_ceilings (bench/lib.sh)
+W_BYTES=(4096 131072 131072)
 
 # one RUN K MODE: one nvmeof perf; a line "K MODE RUN iops mb_s host_us tgt_us hs_ms"
 one() {
@@ -127,3 +129,4 @@ done
 echo "(nvmeof perf, 1 thread, null namespace; target $([ -n "$CPU_T" ] && echo "on CPU $CPU_T" || echo unpinned), perf $([ -n "$CPU_I" ] && echo "on CPU $CPU_I" || echo unpinned);"
 echo " TLS 1.3 PSK, TLS_AES_128_GCM_SHA256, OpenSSL encrypting (no kTLS); ratio: TLS / plaintext IOPS,"
 echo " median of $RUNS paired run(s) of ${SECS}s; us/IO: plaintext/TLS CPU time per I/O; hs ms: TLS handshake)"
+bench_tls_ceilings 6 7
