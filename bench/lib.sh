@@ -376,12 +376,14 @@ bench_tls_ceiling() {
 		printf "%.2f %.1f\n", best, c }'
 }
 
-# bench_tls_ceilings COLUMN...: for bench/tls.sh and bench/tls-mount.sh
-# (bash), a line per workload K = 0, 1, ... with bench_tls_ceiling's
+# bench_tls_ceilings N COLUMN...: for bench/tls.sh and bench/tls-mount.sh
+# (bash), a line per workload K = 0 .. N-1 with bench_tls_ceiling's
 # share: the plaintext CPU per I/O of each side from those columns of the
 # script's runs, through its med() and its arrays W_NAME, W_BYTES and
 # W_GOAL; the cipher measured on $CPU_I.
 bench_tls_ceilings() {
+	_n=$1
+	shift
 	_rate=$(bench_gcm_rate "$CPU_I")
 	if [ -z "$_rate" ]; then
 		echo "(the cipher's own speed: openssl speed did not run)"
@@ -390,7 +392,7 @@ bench_tls_ceilings() {
 	awk -v r="$_rate" 'BEGIN { printf "The cipher alone: AES-128-GCM %.2f GB/s on one CPU (openssl speed, 16 KiB records). If TLS added\n", r / 1e9 }'
 	echo "nothing but it to each side's plaintext CPU per I/O, it could keep at most:"
 	_k=0
-	while eval "[ -n \"\${W_NAME[$_k]}\" ]"; do
+	while [ "$_k" -lt "$_n" ]; do
 		_us=
 		for _col in "$@"; do _us="$_us $(med "$_k" plain "$_col")"; done
 		# shellcheck disable=SC2086 # one word per side

@@ -147,4 +147,4 @@ echo "(fio direct libaio on nvmeof-mount, RAM namespace; target $([ -n "$CPU_T" 
 echo " TLS 1.3 PSK, records: ${RECORDS:-?}; handshake ${HS:-?} ms; ratio: TLS / plaintext IOPS,"
 echo " median of $RUNS paired run(s) of ${SECS}s; host us/IO: plaintext/TLS CPU time of fio + daemon per I/O;"
 echo " tgt us/IO: nvmeof-target's)"
-bench_tls_ceilings 6 7
+bench_tls_ceilings "${#W_ID[@]}" 6 7

@@ -129,4 +129,4 @@ done
 echo "(nvmeof perf, 1 thread, null namespace; target $([ -n "$CPU_T" ] && echo "on CPU $CPU_T" || echo unpinned), perf $([ -n "$CPU_I" ] && echo "on CPU $CPU_I" || echo unpinned);"
 echo " TLS 1.3 PSK, TLS_AES_128_GCM_SHA256, OpenSSL encrypting (no kTLS); ratio: TLS / plaintext IOPS,"
 echo " median of $RUNS paired run(s) of ${SECS}s; us/IO: plaintext/TLS CPU time per I/O; hs ms: TLS handshake)"
-bench_tls_ceilings 6 7
+bench_tls_ceilings "${#W_ID[@]}" 6 7
