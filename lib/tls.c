@@ -711,31 +711,48 @@ int transport_tls_info(const struct transport *t, struct tls_info *info)
 	return 0;
 }
 
-int tls_key_read_file(const char *path, struct tls_key *key)
+/*
+ * Read a secret file (a TLS key or PSK, @what names it in the errors) into
+ * @buf, NUL-terminated: a regular file, not a symlink, that only its owner
+ * may read or write.  Returns the bytes read or a negative errno.
+ */
+static ssize_t read_secret_file(const char *what, const char *path, char *buf,
+				size_t size)
 {
-	char buf[TLS_KEY_STR_MAX + 8];
 	struct stat st;
 	ssize_t n;
-	int fd, rc;
+	int fd;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
-		return set_error(errno, "TLS key file %s: %s", path, strerror(errno));
+		return set_error(errno, "TLS %s file %s: %s", what, path, strerror(errno));
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
-		return set_error(EINVAL, "TLS key file %s: not a regular file", path);
+		return set_error(EINVAL, "TLS %s file %s: not a regular file", what, path);
 	}
 	if (st.st_mode & 077) {
 		close(fd);
-		return set_error(EPERM, "TLS key file %s: group or others may read or "
-				  "write it (mode %04o): chmod 600 it", path,
+		return set_error(EPERM, "TLS %s file %s: group or others may read or "
+				  "write it (mode %04o): chmod 600 it", what, path,
 				  (unsigned)(st.st_mode & 07777));
 	}
-	n = read(fd, buf, sizeof buf - 1);
+	n = read(fd, buf, size - 1);
 	close(fd);
 	if (n < 0)
-		return set_error(errno, "TLS key file %s: %s", path, strerror(errno));
+		return set_error(errno, "TLS %s file %s: %s", what, path, strerror(errno));
 	buf[n] = 0;
+	return n;
+}
+
+int tls_key_read_file(const char *path, struct tls_key *key)
+{
+	char buf[TLS_KEY_STR_MAX + 8];
+	ssize_t n;
+	int rc;
+
+	n = read_secret_file("key", path, buf, sizeof buf);
+	if (n < 0)
+		return (int)n;
 	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' '))
 		buf[--n] = 0;
 	rc = tls_key_parse(buf, key);
@@ -759,29 +776,13 @@ static int hexval(int ch)
 int tls_psk_read_file(const char *path, uint8_t *psk)
 {
 	char buf[256], *p, *e;
-	struct stat st;
 	size_t n, len;
 	ssize_t r;
-	int fd, rc = 0;
+	int rc = 0;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return set_error(errno, "TLS PSK file %s: %s", path, strerror(errno));
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return set_error(EINVAL, "TLS PSK file %s: not a regular file", path);
-	}
-	if (st.st_mode & 077) {
-		close(fd);
-		return set_error(EPERM, "TLS PSK file %s: group or others may read or "
-				  "write it (mode %04o): chmod 600 it", path,
-				  (unsigned)(st.st_mode & 07777));
-	}
-	r = read(fd, buf, sizeof buf - 1);
-	close(fd);
+	r = read_secret_file("PSK", path, buf, sizeof buf);
 	if (r < 0)
-		return set_error(errno, "TLS PSK file %s: %s", path, strerror(errno));
-	buf[r] = 0;
+		return (int)r;
 	p = buf;
 	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
 		p++;
