@@ -10,54 +10,19 @@
 # the namespace and what the mount reads are the same.  Every wait is for a
 # state (30 s bounds are hang guards).
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=mpath-lib.sh
+. "$(dirname "$0")/mpath-lib.sh"
 need fio
 A=nqn.2026-11.org.example:fuse-mp-a
 B=nqn.2026-11.org.example:fuse-mp-b
 truncate -s 64M "$T/a.img"
 start_target -n "$A" --ns "$T/a.img" -n "$B" --ns ram:4M -l 127.0.0.1:0
-P0=$(tr -s " \n" "  " <"$T/port" | awk "{print \$1}")
-P1=$(tr -s " \n" "  " <"$T/port" | awk "{print \$2}")
-[ -n "$P0" ] && [ -n "$P1" ] || fail "two listeners expected: $(cat "$T/port")"
-
-now_ms() { date +%s%3N; }
-FIO=
-stop_fio() {
-	if [ -n "$FIO" ] && kill -0 "$FIO" 2>/dev/null; then
-		kill "$FIO" 2>/dev/null
-		wait "$FIO" 2>/dev/null
-	fi
-	FIO=
-}
-trap 'rc_=$?; stop_fio; (exit $rc_); cleanup' EXIT
+listener_ports
 
 NO_NQN=1 do_mount -c 1 -k 1
 PF=$MNT/$A/paths
 [ -e "$PF" ] || fail "no $PF: $(ls "$MNT")"
 
-# pf ID FIELD: a field of path ID's line in the paths file of $A.
-pf() {
-	awk -v id="$1" -v f="$2" '$1 == id {
-		if (f == "addr") { print $2; exit }
-		for (i = 3; i <= NF; i++)
-			if (index($i, f "=") == 1) { print substr($i, length(f) + 2); exit }
-	}' "$PF"
-}
-until_pf() {
-	t_end=$(($(now_ms) + 30000))
-	until [ "$(pf "$1" "$2")" = "$3" ]; do
-		[ "$(now_ms)" -lt "$t_end" ] || fail "path $1: $2 is '$(pf "$1" "$2")', waited for '$3': $(cat "$PF")"
-		sleep 0.02
-	done
-}
-fio_alive() { [ "$(sed -n 's/^[^)]*) \(.\).*/\1/p' "/proc/$FIO/stat" 2>/dev/null)" != Z ] && kill -0 "$FIO" 2>/dev/null; }
-until_more() {
-	t_end=$(($(now_ms) + 30000))
-	until [ "$(pf "$1" "$2")" -gt "$3" ]; do
-		[ "$(now_ms)" -lt "$t_end" ] || fail "path $1: $2 stays at $(pf "$1" "$2") (wanted > $3): $(cat "$PF")"
-		fio_alive || fail "fio ended before path $1 did more $2 (make it longer): $(tail -n 5 "$T/fio.err")"
-		sleep 0.02
-	done
-}
 # until_lines FILE N: wait until FILE has N lines.
 until_lines() {
 	t_end=$(($(now_ms) + 30000))

@@ -13,23 +13,12 @@
 # and its verify pass; at the end the namespace and what the mount reads
 # are the same.  MNT/paths has the documented format (nvmeof-mount(8)).
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=mpath-lib.sh
+. "$(dirname "$0")/mpath-lib.sh"
 need fio
 truncate -s 64M "$T/ns.img"
 start_target -v -n "$TEST_NQN" --ns "$T/ns.img" -l 127.0.0.1:0
-P0=$(tr -s " \n" "  " <"$T/port" | awk "{print \$1}")
-P1=$(tr -s " \n" "  " <"$T/port" | awk "{print \$2}")
-[ -n "$P0" ] && [ -n "$P1" ] || fail "two listeners expected: $(cat "$T/port")"
-
-now_ms() { date +%s%3N; }
-FIO=
-stop_fio() {
-	if [ -n "$FIO" ] && kill -0 "$FIO" 2>/dev/null; then
-		kill "$FIO" 2>/dev/null
-		wait "$FIO" 2>/dev/null
-	fi
-	FIO=
-}
-trap 'rc_=$?; stop_fio; (exit $rc_); cleanup' EXIT
+listener_ports
 
 "$NVMEOF_MOUNT" -f -n "$TEST_NQN" -c 1 -k 1 --io-timeout 5 \
 	"127.0.0.1:$P0,127.0.0.1:$P1" "$MNT" 2>"$T/mount.log" &
@@ -63,31 +52,8 @@ for k in $(seq 2 17); do many="$many,127.0.0.1:$k"; done
 usage_err "more than 16 addresses" -n "$TEST_NQN" "$many"
 is_mounted "$MNT2" && fail "a bad source was mounted"
 
-# pf ID FIELD: a field of path ID's line in MNT/paths.
-pf() {
-	awk -v id="$1" -v f="$2" '$1 == id {
-		if (f == "addr") { print $2; exit }
-		for (i = 3; i <= NF; i++)
-			if (index($i, f "=") == 1) { print substr($i, length(f) + 2); exit }
-	}' "$MNT/paths"
-}
-# until_pf ID FIELD VALUE: wait (30 s hang guard) until path ID's FIELD is VALUE.
-until_pf() {
-	t_end=$(($(now_ms) + 30000))
-	until [ "$(pf "$1" "$2")" = "$3" ]; do
-		[ "$(now_ms)" -lt "$t_end" ] || fail "path $1: $2 is '$(pf "$1" "$2")', waited for '$3': $(cat "$MNT/paths")"
-		sleep 0.02
-	done
-}
-# until_more ID FIELD N: wait until path ID's FIELD exceeds N.
-until_more() {
-	t_end=$(($(now_ms) + 30000))
-	until [ "$(pf "$1" "$2")" -gt "$3" ]; do
-		[ "$(now_ms)" -lt "$t_end" ] || fail "path $1: $2 stays at $(pf "$1" "$2") (wanted > $3): $(cat "$MNT/paths")"
-		fio_alive || fail "fio ended before path $1 did more $2 (make it longer)"
-		sleep 0.02
-	done
-}
+# pf, until_pf, until_more (mpath-lib.sh) read the mount's paths file
+PF=$MNT/paths
 
 # --- the paths file ------------------------------------------------------------
 [ "$(wc -l <"$MNT/paths")" = 2 ] || fail "paths: $(cat "$MNT/paths")"
@@ -109,7 +75,6 @@ fio_start() {
 		--group_reporting >"$T/fio.out" 2>"$T/fio.err" &
 	FIO=$!
 }
-fio_alive() { [ "$(sed -n 's/^[^)]*) \(.\).*/\1/p' "/proc/$FIO/stat" 2>/dev/null)" != Z ] && kill -0 "$FIO" 2>/dev/null; }
 fio_check() {
 	wait "$FIO"
 	rc_=$?
