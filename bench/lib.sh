@@ -10,6 +10,10 @@
 #   bench_usage                 the script's header comment, as --help
 #   bench_gcm_rate CPU          AES-128-GCM bytes/s on one CPU (openssl speed)
 #   bench_tls_ceiling(s)        what TLS could keep if it added only the cipher
+#   bench_tls_options BP ARGS...
+#                               the options of bench/tls.sh and tls-mount.sh
+#   bench_tls_target CPU ARGS...
+#                               nvmeof-target with a plaintext and a TLS listener
 #   bench_init                  a temporary directory $BT and the cleanup trap
 #   bench_target CPU ARGS...    nvmeof-target on 127.0.0.1, port chosen by
 #                               the kernel: sets TPID, TADDR, TCTL
@@ -405,4 +409,60 @@ bench_tls_ceilings() {
 		fi
 		_k=$((_k + 1))
 	done
+}
+
+# bench_tls_options BP ARGS...: the options bench/tls.sh and
+# bench/tls-mount.sh share (see their headers): sets RUNS (3), SECS (5),
+# BUILDDIR, INSTALL (1) and NOPIN; with BP "busy-poll" also
+# --target-busy-poll, TBP (50).  --help prints the script's header; a
+# usage error exits 64.
+# shellcheck disable=SC2034 # the settings are the caller's
+bench_tls_options() {
+	_bp=$1
+	shift
+	RUNS=3
+	SECS=5
+	BUILDDIR=
+	INSTALL=1
+	NOPIN=
+	TBP=50
+	_me=$(basename "$0")
+	_nums="--runs and --time"
+	[ -n "$_bp" ] && _nums="--runs, --time and --target-busy-poll"
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--runs) RUNS=${2:?}; shift ;;
+		--time) SECS=${2:?}; shift ;;
+		--quick) RUNS=1 SECS=1 ;;
+		--builddir) BUILDDIR=${2:?}; shift ;;
+		--no-install) INSTALL= ;;
+		--no-pin) NOPIN=1 ;;
+		--target-busy-poll)
+			[ -n "$_bp" ] || { echo "$_me: unknown option $1 (see --help)" >&2; exit 64; }
+			TBP=${2:?}; shift ;;
+		-h | --help) bench_usage; exit 0 ;;
+		*) echo "$_me: unknown option $1 (see --help)" >&2; exit 64 ;;
+		esac
+		shift
+	done
+	case "$RUNS$SECS$TBP" in *[!0-9]*) echo "$_me: $_nums take numbers" >&2; exit 64 ;; esac
+	if [ "$RUNS" -lt 1 ] || [ "$SECS" -lt 1 ]; then
+		echo "$_me: --runs and --time must be >= 1" >&2
+		exit 64
+	fi
+}
+
+# bench_tls_target CPU [TARGET OPTIONS...]: bench_target listening twice,
+# in plaintext (PLAIN) and with --tls required (TLSADDR), for the host
+# HOSTNQN whose PSK is $BT/tls.key (made by nvmeof gen-tls-key).
+# shellcheck disable=SC2034 # PLAIN and TLSADDR are the caller's
+bench_tls_target() {
+	_cpu=$1
+	shift
+	HOSTNQN=nqn.2014-08.org.example:bench-tls-host
+	(umask 077 && "$NVMEOF" gen-tls-key >"$BT/tls.key") || bench_die "gen-tls-key failed"
+	bench_target "$_cpu" -l 127.0.0.1:0 --tls required --tls-key-file "$HOSTNQN=$BT/tls.key" \
+		"$@" || bench_die "nvmeof-target did not start"
+	PLAIN=$TADDR
+	TLSADDR=127.0.0.1:$(sed -n 2p "$BT/target.port")
 }

@@ -21,31 +21,9 @@
 #               build-bench/
 set -uo pipefail
 
-RUNS=3
-SECS=5
-BUILDDIR=
-INSTALL=1
-NOPIN=
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
-while [ $# -gt 0 ]; do
-	case $1 in
-	--runs) RUNS=${2:?}; shift ;;
-	--time) SECS=${2:?}; shift ;;
-	--quick) RUNS=1 SECS=1 ;;
-	--builddir) BUILDDIR=${2:?}; shift ;;
-	--no-install) INSTALL= ;;
-	--no-pin) NOPIN=1 ;;
-	-h | --help) bench_usage; exit 0 ;;
-	*) echo "tls-mount.sh: unknown option $1 (see --help)" >&2; exit 64 ;;
-	esac
-	shift
-done
-case "$RUNS$SECS" in *[!0-9]*) echo "tls-mount.sh: --runs and --time take numbers" >&2; exit 64 ;; esac
-if [ "$RUNS" -lt 1 ] || [ "$SECS" -lt 1 ]; then
-	echo "tls-mount.sh: --runs and --time must be >= 1" >&2
-	exit 64
-fi
+bench_tls_options "" "$@"
 
 bench_programs "$INSTALL" "$BUILDDIR"
 [ -x "$NVMEOF_MOUNT" ] || bench_die "$NVMEOF_MOUNT is not built"
@@ -61,12 +39,7 @@ CPU_T=0 CPU_I=1
 PIN_I=()
 [ -n "$CPU_I" ] && PIN_I=(taskset -c "$CPU_I")
 
-HOSTNQN=nqn.2014-08.org.example:bench-tls-host
-(umask 077 && "$NVMEOF" gen-tls-key >"$BT/tls.key") || bench_die "gen-tls-key failed"
-bench_target "$CPU_T" -l 127.0.0.1:0 --tls required --tls-key-file "$HOSTNQN=$BT/tls.key" \
-	-n "$BENCH_NQN" --ns ram:1G --busy-poll 50 || bench_die "nvmeof-target did not start"
-PLAIN=$TADDR
-TLSADDR=127.0.0.1:$(sed -n 2p "$BT/target.port")
+bench_tls_target "$CPU_T" -n "$BENCH_NQN" --ns ram:1G --busy-poll 50
 
 bench_spawn_mount "$CPU_I" "$BT/m-plain" "$BT/mount-plain.log" "$NVMEOF_MOUNT" -f \
 	-n "$BENCH_NQN" --hostnqn "$HOSTNQN" "$PLAIN" "$BT/m-plain" ||
