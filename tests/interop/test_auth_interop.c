@@ -18,12 +18,11 @@
 #include <unistd.h>
 
 #include "auth.h"
+#include "interop_io.h"
 #include "nvmeof.h"
 
 #define AUTH_SUB "nqn.2026-11.org.example:linux-nvmet-auth"
 #define HOST_PREFIX "nqn.2014-08.org.nvmexpress:uuid:6e766d65-6f66-4000-8000-0000000000"
-#define PATTERN_XOR 0x6e766d656f660000ull
-#define LBA 4096u
 
 static int guest(const char *cmd)
 {
@@ -71,43 +70,9 @@ static void opts(struct nvmeof_opts *o, const char *id, char *hostnqn)
 	o->connect_timeout_ms = 30000;
 }
 
-/* Wait (a hang guard, not a timing assumption) until the association's
- * status satisfies done(). */
-static void wait_status(struct nvmeof_ctrl *c, struct nvmeof_ctrl_status *st,
-			bool (*done)(const struct nvmeof_ctrl_status *), const char *what)
-{
-	for (int i = 0; i < 6000; i++) {
-		nvmeof_ctrl_status(c, st);
-		if (done(st))
-			return;
-		usleep(10000);
-	}
-	cr_assert_fail("still not %s after 60 s: state %s, %s", what, st->state,
-		       st->last_error);
-}
-
-static bool reconnected(const struct nvmeof_ctrl_status *st)
-{
-	return st->reconnects >= 1 && !strcmp(st->state, "live");
-}
-
 static bool failed(const struct nvmeof_ctrl_status *st)
 {
 	return !strcmp(st->state, "failed");
-}
-
-static void read_pattern(struct nvmeof_ctrl *c, uint64_t off)
-{
-	static __thread uint8_t b[256 * 1024];
-
-	cr_assert_eq(nvmeof_read(c, 1, off / LBA, sizeof b / LBA, b), 0, "read: %s",
-		     nvmeof_get_error());
-	for (size_t i = 0; i < sizeof b; i += 8) {
-		uint64_t w;
-		memcpy(&w, b + i, 8);
-		cr_assert_eq(le64toh(w), (off + i) ^ PATTERN_XOR, "pattern at %llu",
-			     (unsigned long long)(off + i));
-	}
 }
 
 /* Connect with the given secrets, read the pattern, disconnect. */
@@ -343,78 +308,6 @@ Test(auth, port_drop_reauthenticates, .timeout = 300)
  * association is back, authenticated again on every queue) and after;
  * every block read back at once and again at the end holds what was last
  * written to it. */
-#define VW_THREADS 4
-#define VW_BLOCKS 64               /* 4 KiB blocks per thread: 256 KiB each */
-#define VW_NSID 2
-
-struct vw {
-	struct nvmeof_ctrl *c;
-	unsigned id;
-	atomic_uint ops;           /* verified writes done */
-	atomic_bool stop;
-	uint32_t last[VW_BLOCKS];  /* the generation last written to each block */
-	char err[256];
-};
-
-static void vw_fill(uint8_t *b, unsigned id, unsigned blk, uint32_t gen)
-{
-	for (size_t i = 0; i < LBA; i += 8) {
-		uint64_t w = htole64(((uint64_t)id << 56) ^ ((uint64_t)blk << 40) ^
-				     ((uint64_t)gen << 16) ^ i);
-
-		memcpy(b + i, &w, 8);
-	}
-}
-
-static void *vw_thread(void *arg)
-{
-	struct vw *v = arg;
-	uint8_t w[LBA], r[LBA];
-
-	for (uint32_t gen = 1; !atomic_load(&v->stop); gen++) {
-		unsigned blk = gen % VW_BLOCKS;
-		uint64_t lba = (uint64_t)v->id * VW_BLOCKS + blk;
-
-		vw_fill(w, v->id, blk, gen);
-		if (nvmeof_write(v->c, VW_NSID, lba, 1, w, false) != 0) {
-			snprintf(v->err, sizeof v->err, "write of LBA %llu: %s",
-				 (unsigned long long)lba, nvmeof_get_error());
-			break;
-		}
-		v->last[blk] = gen;
-		if (nvmeof_read(v->c, VW_NSID, lba, 1, r) != 0) {
-			snprintf(v->err, sizeof v->err, "read of LBA %llu: %s",
-				 (unsigned long long)lba, nvmeof_get_error());
-			break;
-		}
-		if (memcmp(w, r, LBA)) {
-			snprintf(v->err, sizeof v->err, "LBA %llu reads back other data",
-				 (unsigned long long)lba);
-			break;
-		}
-		atomic_fetch_add(&v->ops, 1);
-	}
-	return NULL;
-}
-
-/* Wait (a hang guard) until every thread has done at least n verified
- * writes, or one has failed. */
-static void vw_wait(struct vw *v, const unsigned *n, const char *what)
-{
-	for (int i = 0; i < 12000; i++) {
-		unsigned done = 0;
-
-		for (unsigned t = 0; t < VW_THREADS; t++) {
-			cr_assert_eq(v[t].err[0], 0, "thread %u: %s", t, v[t].err);
-			done += atomic_load(&v[t].ops) >= n[t];
-		}
-		if (done == VW_THREADS)
-			return;
-		usleep(10000);
-	}
-	cr_assert_fail("verified writes stalled %s", what);
-}
-
 Test(auth, port_unlink_link_verified_writes, .timeout = 300)
 {
 	char hk[DHCHAP_KEY_STR_MAX], ck[DHCHAP_KEY_STR_MAX];
@@ -424,8 +317,7 @@ Test(auth, port_unlink_link_verified_writes, .timeout = 300)
 	struct nvmeof_opts o;
 	struct nvmeof_ctrl *c = NULL;
 	char hostnqn[256];
-	unsigned want[VW_THREADS], before[VW_THREADS];
-	uint8_t w[LBA], r[LBA];
+	unsigned before[VW_THREADS];
 
 	new_key(2, 48, hk);
 	new_key(1, 32, ck);
@@ -437,40 +329,18 @@ Test(auth, port_unlink_link_verified_writes, .timeout = 300)
 	o.kato_ms = 2000;
 	o.reconnect_delay = 1;
 	cr_assert_eq(nvmeof_connect(&o, &c), 0, "connect: %s", nvmeof_get_error());
-	for (unsigned t = 0; t < VW_THREADS; t++) {
-		v[t].c = c;
-		v[t].id = t;
-		cr_assert_eq(pthread_create(&th[t], NULL, vw_thread, &v[t]), 0);
-		want[t] = 2 * VW_BLOCKS; /* every block written twice before */
-	}
-	vw_wait(v, want, "before the port went away");
+	vw_start(v, th, c);
 	for (unsigned t = 0; t < VW_THREADS; t++)
 		before[t] = atomic_load(&v[t].ops);
 	/* the threads go on writing while the port is away for 2 s */
 	cr_assert_eq(guest("port_unlink " AUTH_SUB " && sleep 2 && port_link " AUTH_SUB), 0);
 	wait_status(c, &st, reconnected, "reconnected");
-	for (unsigned t = 0; t < VW_THREADS; t++)
-		want[t] = atomic_load(&v[t].ops) + 2 * VW_BLOCKS;
-	vw_wait(v, want, "after the reconnect");
-	for (unsigned t = 0; t < VW_THREADS; t++)
-		atomic_store(&v[t].stop, true);
-	for (unsigned t = 0; t < VW_THREADS; t++) {
-		pthread_join(th[t], NULL);
-		cr_assert_eq(v[t].err[0], 0, "thread %u: %s", t, v[t].err);
-	}
+	vw_more(v, "after the reconnect");
+	vw_stop(v, th);
 	nvmeof_ctrl_status(c, &st);
 	cr_log_info("reconnects %u; verified writes per thread: %u before the drop, %u in all",
 		    st.reconnects, before[0], atomic_load(&v[0].ops));
 	/* everything written reads back once more, the last generation */
-	for (unsigned t = 0; t < VW_THREADS; t++)
-		for (unsigned b = 0; b < VW_BLOCKS; b++) {
-			uint64_t lba = (uint64_t)t * VW_BLOCKS + b;
-
-			cr_assert_eq(nvmeof_read(c, VW_NSID, lba, 1, r), 0, "read: %s",
-				     nvmeof_get_error());
-			vw_fill(w, t, b, v[t].last[b]);
-			cr_assert_eq(memcmp(w, r, LBA), 0, "LBA %llu: not the last write",
-				     (unsigned long long)lba);
-		}
+	vw_check_last(v, c);
 	cr_assert_eq(nvmeof_disconnect(c), 0);
 }

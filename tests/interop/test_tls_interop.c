@@ -20,13 +20,12 @@
 #include <unistd.h>
 
 #include "auth.h"
+#include "interop_io.h"
 #include "nvmeof.h"
 
 #define TLS_SUB "nqn.2026-11.org.example:linux-nvmet-tls"
 #define TLS_AUTH_SUB "nqn.2026-11.org.example:linux-nvmet-tls-auth"
 #define HOST_PREFIX "nqn.2014-08.org.nvmexpress:uuid:6e766d65-6f66-4000-8000-0000000000"
-#define PATTERN_XOR 0x6e766d656f660000ull
-#define LBA 4096u
 
 static int guest(const char *cmd)
 {
@@ -118,38 +117,6 @@ static void opts(struct nvmeof_opts *o, const char *id, const char *sub, char *h
 	o->subnqn = sub;
 	o->hostnqn = hostnqn;
 	o->connect_timeout_ms = 30000;
-}
-
-static void wait_status(struct nvmeof_ctrl *c, struct nvmeof_ctrl_status *st,
-			bool (*done)(const struct nvmeof_ctrl_status *), const char *what)
-{
-	for (int i = 0; i < 6000; i++) {
-		nvmeof_ctrl_status(c, st);
-		if (done(st))
-			return;
-		usleep(10000);
-	}
-	cr_assert_fail("still not %s after 60 s: state %s, %s", what, st->state,
-		       st->last_error);
-}
-
-static bool reconnected(const struct nvmeof_ctrl_status *st)
-{
-	return st->reconnects >= 1 && !strcmp(st->state, "live");
-}
-
-static void read_pattern(struct nvmeof_ctrl *c, uint64_t off)
-{
-	static __thread uint8_t b[256 * 1024];
-
-	cr_assert_eq(nvmeof_read(c, 1, off / LBA, sizeof b / LBA, b), 0, "read: %s",
-		     nvmeof_get_error());
-	for (size_t i = 0; i < sizeof b; i += 8) {
-		uint64_t w;
-		memcpy(&w, b + i, 8);
-		cr_assert_eq(le64toh(w), (off + i) ^ PATTERN_XOR, "pattern at %llu",
-			     (unsigned long long)(off + i));
-	}
 }
 
 /* Connect over TLS with key and derivation d, check what the handshake
@@ -367,76 +334,6 @@ Test(tls, dhchap_inside_tls, .timeout = 300)
 /* Several threads write and verify across a port unlink/link: the
  * association comes back through new TLS handshakes (tlshd counts them),
  * and every block read back holds what was last written to it. */
-#define VW_THREADS 4
-#define VW_BLOCKS 64
-#define VW_NSID 2
-
-struct vw {
-	struct nvmeof_ctrl *c;
-	unsigned id;
-	atomic_uint ops;
-	atomic_bool stop;
-	uint32_t last[VW_BLOCKS];
-	char err[256];
-};
-
-static void vw_fill(uint8_t *b, unsigned id, unsigned blk, uint32_t gen)
-{
-	for (size_t i = 0; i < LBA; i += 8) {
-		uint64_t w = htole64(((uint64_t)id << 56) ^ ((uint64_t)blk << 40) ^
-				     ((uint64_t)gen << 16) ^ i);
-
-		memcpy(b + i, &w, 8);
-	}
-}
-
-static void *vw_thread(void *arg)
-{
-	struct vw *v = arg;
-	uint8_t w[LBA], r[LBA];
-
-	for (uint32_t gen = 1; !atomic_load(&v->stop); gen++) {
-		unsigned blk = gen % VW_BLOCKS;
-		uint64_t lba = (uint64_t)v->id * VW_BLOCKS + blk;
-
-		vw_fill(w, v->id, blk, gen);
-		if (nvmeof_write(v->c, VW_NSID, lba, 1, w, false) != 0) {
-			snprintf(v->err, sizeof v->err, "write of LBA %llu: %s",
-				 (unsigned long long)lba, nvmeof_get_error());
-			break;
-		}
-		v->last[blk] = gen;
-		if (nvmeof_read(v->c, VW_NSID, lba, 1, r) != 0) {
-			snprintf(v->err, sizeof v->err, "read of LBA %llu: %s",
-				 (unsigned long long)lba, nvmeof_get_error());
-			break;
-		}
-		if (memcmp(w, r, LBA)) {
-			snprintf(v->err, sizeof v->err, "LBA %llu reads back other data",
-				 (unsigned long long)lba);
-			break;
-		}
-		atomic_fetch_add(&v->ops, 1);
-	}
-	return NULL;
-}
-
-static void vw_wait(struct vw *v, const unsigned *n, const char *what)
-{
-	for (int i = 0; i < 12000; i++) {
-		unsigned done = 0;
-
-		for (unsigned t = 0; t < VW_THREADS; t++) {
-			cr_assert_eq(v[t].err[0], 0, "thread %u: %s", t, v[t].err);
-			done += atomic_load(&v[t].ops) >= n[t];
-		}
-		if (done == VW_THREADS)
-			return;
-		usleep(10000);
-	}
-	cr_assert_fail("verified writes stalled %s", what);
-}
-
 Test(tls, port_unlink_link_new_handshake, .timeout = 300)
 {
 	char key[NVMEOF_TLS_KEY_STR_MAX], hostnqn[256];
@@ -445,8 +342,7 @@ Test(tls, port_unlink_link_new_handshake, .timeout = 300)
 	struct nvmeof_ctrl_status st;
 	struct nvmeof_opts o;
 	struct nvmeof_ctrl *c = NULL;
-	unsigned want[VW_THREADS], hs0, hs1;
-	uint8_t w[LBA], r[LBA];
+	unsigned hs0, hs1;
 
 	port_tls("required");
 	keyring_add("ca", TLS_SUB, 1, NVMEOF_TLS_DERIVE_COMPAT, key);
@@ -457,25 +353,12 @@ Test(tls, port_unlink_link_new_handshake, .timeout = 300)
 	o.kato_ms = 2000;
 	o.reconnect_delay = 1;
 	cr_assert_eq(nvmeof_connect(&o, &c), 0, "connect: %s", nvmeof_get_error());
-	for (unsigned t = 0; t < VW_THREADS; t++) {
-		v[t].c = c;
-		v[t].id = t;
-		cr_assert_eq(pthread_create(&th[t], NULL, vw_thread, &v[t]), 0);
-		want[t] = 2 * VW_BLOCKS;
-	}
-	vw_wait(v, want, "before the port went away");
+	vw_start(v, th, c);
 	hs0 = handshakes();
 	cr_assert_eq(guest("port_unlink " TLS_SUB " && sleep 2 && port_link " TLS_SUB), 0);
 	wait_status(c, &st, reconnected, "reconnected");
-	for (unsigned t = 0; t < VW_THREADS; t++)
-		want[t] = atomic_load(&v[t].ops) + 2 * VW_BLOCKS;
-	vw_wait(v, want, "after the reconnect");
-	for (unsigned t = 0; t < VW_THREADS; t++)
-		atomic_store(&v[t].stop, true);
-	for (unsigned t = 0; t < VW_THREADS; t++) {
-		pthread_join(th[t], NULL);
-		cr_assert_eq(v[t].err[0], 0, "thread %u: %s", t, v[t].err);
-	}
+	vw_more(v, "after the reconnect");
+	vw_stop(v, th);
 	/* the admin queue and both I/O queues shook hands again */
 	hs1 = handshakes();
 	cr_expect_geq(hs1, hs0 + 3, "tlshd handshakes %u -> %u", hs0, hs1);
@@ -484,15 +367,6 @@ Test(tls, port_unlink_link_new_handshake, .timeout = 300)
 	cr_expect_str_eq(st.tls_derivation, "compat");
 	cr_log_info("reconnects %u, tlshd handshakes %u -> %u, verified writes per thread %u",
 		    st.reconnects, hs0, hs1, atomic_load(&v[0].ops));
-	for (unsigned t = 0; t < VW_THREADS; t++)
-		for (unsigned b = 0; b < VW_BLOCKS; b++) {
-			uint64_t lba = (uint64_t)t * VW_BLOCKS + b;
-
-			cr_assert_eq(nvmeof_read(c, VW_NSID, lba, 1, r), 0, "read: %s",
-				     nvmeof_get_error());
-			vw_fill(w, t, b, v[t].last[b]);
-			cr_assert_eq(memcmp(w, r, LBA), 0, "LBA %llu: not the last write",
-				     (unsigned long long)lba);
-		}
+	vw_check_last(v, c);
 	cr_assert_eq(nvmeof_disconnect(c), 0);
 }
