@@ -635,10 +635,13 @@ int nvmeof_mpath_submit_flush(struct nvmeof_mpath *g, uint32_t nsid,
 /* Process completions of the calling thread's queues on every path (and
  * commands waiting for a path), as nvmeof_poll(). */
 int nvmeof_mpath_poll(struct nvmeof_mpath *g, int timeout_ms);
-/* One descriptor for the calling thread (an epoll set of its queues on
- * every path, and a wake-up when a command must be sent again): POLLIN
- * means call nvmeof_mpath_poll(g, 0).  It stays the same for the life of
- * the group. */
+/* One descriptor for the calling thread: POLLIN means call
+ * nvmeof_mpath_poll(g, 0).  Mostly an epoll set of its queues on every
+ * path and a wake-up when a command must be sent again, the same for the
+ * life of the group; but for a group of one path that has never had
+ * another, while that association is live and nothing waits to be sent,
+ * its queue socket itself (as nvmeof_poll_fd()).  Ask again before each
+ * wait. */
 int nvmeof_mpath_poll_fd(struct nvmeof_mpath *g);
 void nvmeof_mpath_plug(struct nvmeof_mpath *g);
 int nvmeof_mpath_unplug(struct nvmeof_mpath *g);

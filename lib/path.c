@@ -855,9 +855,23 @@ int nvmeof_mpath_poll(struct nvmeof_mpath *g, int timeout_ms)
 int nvmeof_mpath_poll_fd(struct nvmeof_mpath *g)
 {
 	struct mp_thread *t = thread_get(g);
+	struct nvmeof_ctrl *c;
 
 	if (!t)
 		return -nvmeof_get_errno();
+	/* A group of one path that never had another is that association:
+	 * nothing is ever sent again elsewhere, so the thread's queue socket
+	 * says all there is to wait for, and a wake-up then crosses one
+	 * epoll set instead of two (2 us of a 4K QD1 read through
+	 * nvmeof-mount).  Not while data waits to be sent (POLLOUT is the
+	 * set's to watch) nor while the association is down. */
+	if (LOAD(g->nr) == 1 && !LOAD(g->multi) && !LOAD(g->paths[0]->removed) &&
+	    (c = LOAD(g->paths[0]->ctrl)) && nvmeof_poll_events(c) == POLLIN) {
+		int fd = nvmeof_poll_fd(c);
+
+		if (fd >= 0)
+			return fd;
+	}
 	sync_fds(t);
 	return t->epfd;
 }
