@@ -177,8 +177,11 @@ static void thread_wake(struct mp_thread *t)
 {
 	uint64_t one = 1;
 
-	__atomic_store_n(&t->pending, true, __ATOMIC_SEQ_CST);
+	/* The count first, the flag after: a drain() that sees the flag
+	 * reads the count, so none is left behind to keep the thread's
+	 * epoll set readable with the flag clear. */
 	(void)!write(t->evfd, &one, sizeof one);
+	__atomic_store_n(&t->pending, true, __ATOMIC_SEQ_CST);
 }
 
 static void wake_all(struct nvmeof_mpath *g)
