@@ -57,9 +57,22 @@ sanitizer_reports() {
 	return 1
 }
 
+# A test's background fio (its pid in FIO): stopped by the test when it is
+# done with it, and by cleanup() before the unmount on a failure (fio must
+# not hold the mount's files open then: the daemon would go with them).
+FIO=
+stop_fio() {
+	if [ -n "$FIO" ] && kill -0 "$FIO" 2>/dev/null; then
+		kill "$FIO" 2>/dev/null
+		wait "$FIO" 2>/dev/null
+	fi
+	FIO=
+}
+
 cleanup() {
 	rc=$?
 	trap - EXIT
+	stop_fio
 	# A guest using a namespace file holds it open: stop it first.
 	if [ -n "${VMSTATE:-}" ]; then
 		"$top_srcdir/tests/interop/nvmet-vm" stop "$VMSTATE" >/dev/null 2>&1

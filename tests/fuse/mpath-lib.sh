@@ -2,7 +2,7 @@
 # shellcheck shell=sh
 # Shared by the multipath mount tests (tests/fuse/test-multipath*.sh),
 # sourced after lib.sh: the two listeners' ports of the target, fio in the
-# background (FIO, stopped by the trap) and the waits on the lines of a
+# background (FIO and stop_fio are lib.sh's) and the waits on the lines of a
 # paths file (PF, set by the test).  Every wait has a 30 s hang guard.
 
 now_ms() { date +%s%3N; }
@@ -14,15 +14,6 @@ listener_ports() {
 	[ -n "$P0" ] && [ -n "$P1" ] || fail "two listeners expected: $(cat "$T/port")"
 }
 
-FIO=
-stop_fio() {
-	if [ -n "$FIO" ] && kill -0 "$FIO" 2>/dev/null; then
-		kill "$FIO" 2>/dev/null
-		wait "$FIO" 2>/dev/null
-	fi
-	FIO=
-}
-trap 'rc_=$?; stop_fio; (exit $rc_); cleanup' EXIT
 fio_alive() { [ "$(sed -n 's/^[^)]*) \(.\).*/\1/p' "/proc/$FIO/stat" 2>/dev/null)" != Z ] && kill -0 "$FIO" 2>/dev/null; }
 
 # pf ID FIELD: a field of path ID's line in the paths file PF.

@@ -18,17 +18,6 @@ truncate -s 64M "$T/ns.img"
 start_target -v -n "$TEST_NQN" --ns "$T/ns.img"
 
 now_ms() { date +%s%3N; }
-FIO=
-# On a failure, fio must not hold the mount's files open while the trap
-# unmounts it (the daemon would go with its open files).
-stop_fio() {
-	if [ -n "$FIO" ] && kill -0 "$FIO" 2>/dev/null; then
-		kill "$FIO" 2>/dev/null
-		wait "$FIO" 2>/dev/null
-	fi
-	FIO=
-}
-trap 'rc_=$?; stop_fio; (exit $rc_); cleanup' EXIT
 fault() { ctl "fault $1" || fail "fault $1: $(cat "$T/ctl.out")"; }
 
 # mount_fg NAME [options]: nvmeof-mount in the foreground, its log (each
