@@ -9,6 +9,7 @@
 #                               --builddir DIR ask (DIR "": build-bench/)
 #   bench_usage                 the script's header comment, as --help
 #   bench_gcm_rate CPU          AES-128-GCM bytes/s on one CPU (openssl speed)
+#   bench_tls_runs N            the TLS scripts' paired runs
 #   bench_tls_ceiling(s)        what TLS could keep if it added only the cipher
 #   bench_tls_options BP ARGS...
 #                               the options of bench/tls.sh and tls-mount.sh
@@ -378,6 +379,23 @@ bench_tls_ceiling() {
 		}
 		if (best > 1) best = 1
 		printf "%.2f %.1f\n", best, c }'
+}
+
+# bench_tls_runs N: for bench/tls.sh and bench/tls-mount.sh, $RUNS paired
+# runs of workloads 0 .. N-1 into $BT/runs.txt, through the script's
+# one(): plaintext, then TLS, for each workload in turn.
+bench_tls_runs() {
+	: >"$BT/runs.txt"
+	_run=1
+	while [ "$_run" -le "$RUNS" ]; do
+		_k=0
+		while [ "$_k" -lt "$1" ]; do
+			one "$_run" "$_k" plain
+			one "$_run" "$_k" tls
+			_k=$((_k + 1))
+		done
+		_run=$((_run + 1))
+	done
 }
 
 # bench_tls_ceilings N COLUMN...: for bench/tls.sh and bench/tls-mount.sh

@@ -75,13 +75,7 @@ one() {
 		map(tostring) | join(" ")' "$json" >>"$BT/runs.txt"
 }
 
-: >"$BT/runs.txt"
-for ((run = 1; run <= RUNS; run++)); do
-	for ((k = 0; k < ${#W_ID[@]}; k++)); do
-		one "$run" "$k" plain
-		one "$run" "$k" tls
-	done
-done
+bench_tls_runs "${#W_ID[@]}"
 
 # med K MODE COLUMN, pratio K: over the paired runs (bench/lib.sh)
 med() { bench_pair_med "$BT/runs.txt" "$1" "$2" "$3" -; }
