@@ -79,18 +79,24 @@ static void setup(void)
 	start_target("127.0.0.1:0", "127.0.0.1:0");
 }
 
-static void teardown(void)
+/* A target's directory: its port file, control socket and stderr. */
+static void target_dir_remove(const char *d)
 {
 	char p[200];
 
-	tproc_stop(&T);
 	for (const char *const *g = (const char *const[]){ "port", "ctl",
 							   "stderr", NULL };
 	     *g; g++) {
-		snprintf(p, sizeof p, "%s/%s", dir, *g);
+		snprintf(p, sizeof p, "%s/%s", d, *g);
 		unlink(p);
 	}
-	rmdir(dir);
+	rmdir(d);
+}
+
+static void teardown(void)
+{
+	tproc_stop(&T);
+	target_dir_remove(dir);
 }
 
 TestSuite(mpath, .init = setup, .fini = teardown, .timeout = 120);
@@ -575,7 +581,7 @@ Test(mpath, a_path_to_another_namespace_is_refused)
 	static const char *const args[] = { "-n", NQN, "--ns", "ram:2M,lba=512",
 					     NULL };
 	struct tproc t2;
-	char d2[128], msg[256], a0[64], a1[64], p[160];
+	char d2[128], msg[256], a0[64], a1[64];
 	const char *addrs[2] = { a0, a1 };
 	struct nvmeof_opts o;
 	struct nvmeof_mpath *g = NULL;
@@ -609,13 +615,7 @@ Test(mpath, a_path_to_another_namespace_is_refused)
 	cr_expect_gt(in.writes, 0);
 	cr_expect_eq(nvmeof_mpath_disconnect(g), 0);
 	tproc_stop(&t2);
-	for (const char *const *f = (const char *const[]){ "port", "ctl",
-							   "stderr", NULL };
-	     *f; f++) {
-		snprintf(p, sizeof p, "%s/%s", d2, *f);
-		unlink(p);
-	}
-	rmdir(d2);
+	target_dir_remove(d2);
 }
 
 Test(mpath, one_path_is_the_association)
