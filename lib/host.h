@@ -69,6 +69,10 @@ struct tcp_conn {
 	uint32_t rx_completed;  /* PDUs without data since the budget's stop */
 	bool rx_more;           /* tcp_pdu_rx stopped at its budget: more may
 				   be held (rbuf, the transport) */
+	bool rx_large;          /* the last PDU with data had a large payload:
+				   fill the staging buffer a little at a time */
+	uint64_t rx_copied;     /* bytes copied out of the staging buffer
+				   (headers and data) */
 	int rstate;
 	uint8_t hdr[PDU_MAX_HDR];
 	uint32_t hdr_got;

@@ -22,6 +22,13 @@ enum rx_state { RX_HDR, RX_PAD, RX_DATA, RX_DDGST };
 /* Data at least this long is received straight into its destination
  * instead of through the staging buffer. */
 #define RX_DIRECT_MIN 4096
+/* While the PDUs carry payloads at least RX_LARGE long, the staging
+ * buffer is filled RX_SMALL_FILL bytes at a time: a 64 KiB fill that read
+ * a header would take half of a 128 KiB payload through the staging
+ * buffer and copy it twice.  A smaller fill takes a header and a little
+ * of its payload; the rest goes straight to its destination. */
+#define RX_LARGE (16 * 1024)
+#define RX_SMALL_FILL 512
 #ifndef TCP_RX_BUDGET
 #define TCP_RX_BUDGET 8 /* completions received before they run (tcp_rx) */
 #endif
@@ -517,7 +524,9 @@ static int rx_fill(struct tcp_conn *c)
 
 	if (c->rpos == c->rlen)
 		c->rpos = c->rlen = 0;
-	n = transport_recv(c->t, c->rbuf + c->rlen, TCP_RBUF_SIZE - c->rlen);
+	n = transport_recv(c->t, c->rbuf + c->rlen,
+			   c->rx_large && TCP_RBUF_SIZE - c->rlen > RX_SMALL_FILL ?
+			   RX_SMALL_FILL : TCP_RBUF_SIZE - c->rlen);
 	if (n > 0)
 		c->rlen += (uint32_t)n;
 	return (int)n;
@@ -543,8 +552,10 @@ static int rx_take(struct tcp_conn *c, uint8_t *dst, uint32_t want)
 	}
 	if (want > avail)
 		want = avail;
-	if (dst)
+	if (dst) {
 		memcpy(dst, c->rbuf + c->rpos, want);
+		c->rx_copied += want;
+	}
 	c->rpos += want;
 	return (int)want;
 }
@@ -638,6 +649,7 @@ static int tcp_rx(struct queue *q)
 				}
 				continue;
 			}
+			c->rx_large = c->info.data_len >= RX_LARGE;
 			c->skip_left = c->info.pad_len;
 			c->dst_got = 0;
 			c->crc = 0;

@@ -219,6 +219,46 @@ Test(queue, read_by_c2hdata)
 	end(q, &p);
 }
 
+/* Reads of 128 KiB one after another, each PDU in the socket before the
+ * host reads: the first header is read with a full staging buffer's worth
+ * of its payload, copied on from there; once the payloads are large, a
+ * header comes with at most 512 bytes of what follows it, and the rest of
+ * the payload goes straight into the caller's buffer. */
+Test(queue, large_reads_bypass_the_staging_buffer)
+{
+	enum { LEN = 128 * 1024, N = 3 };
+	static uint8_t want[N][LEN], got[N][LEN];
+	struct nvme_sqe sqe;
+	struct done d[N] = { { 0 } };
+	struct peer p;
+	struct queue *q = queue_pair(&p, 8192, 65536, 0);
+	struct timeval tv = { 5, 0 };
+	uint64_t before = 0;
+	uint16_t cid;
+	int i, sb = 1 << 20;
+
+	/* A host that stops reading fails the test instead of hanging it. */
+	setsockopt(p.fd, SOL_SOCKET, SO_SNDBUF, &sb, sizeof sb);
+	setsockopt(p.fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+	for (i = 0; i < N; i++) {
+		fill(want[i], LEN, (unsigned)(10 + i));
+		submit(q, NVME_NVM_READ, REQ_TO_HOST, got[i], LEN, &d[i]);
+		cid = peer_capsule(&p, &sqe, NULL, NULL);
+		before = q->conn->rx_copied;
+		peer_c2h(&p, cid, 0, want[i], LEN, false);
+		peer_rsp(&p, cid, 0);
+		cr_assert_eq(wait_done(q, &d[i], 5000), 0);
+		cr_assert_eq(d[i].err, 0, "read %d: %s", i,
+			     d[i].errmsg ? d[i].errmsg : "");
+		cr_assert_eq(memcmp(want[i], got[i], LEN), 0, "read %d", i);
+	}
+	/* its header, 512 bytes with it, the CapsuleResp */
+	cr_assert_leq(q->conn->rx_copied - before, 1024,
+		      "%llu bytes of the last read went through the staging buffer",
+		      (unsigned long long)(q->conn->rx_copied - before));
+	end(q, &p);
+}
+
 /* A CapsuleResp with success before all the data: never a buffer with
  * holes handed back as good. */
 Test(queue, read_completed_without_its_data_fails)
