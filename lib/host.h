@@ -69,8 +69,7 @@ struct tcp_conn {
 	uint32_t rx_completed;  /* PDUs without data since the budget's stop */
 	bool rx_more;           /* tcp_pdu_rx stopped at its budget: more may
 				   be held (rbuf, the transport) */
-	bool rx_large;          /* the last PDU with data had a large payload:
-				   fill the staging buffer a little at a time */
+	struct rx_hint rxh;     /* how much a fill reads (pdu.h) */
 	uint64_t rx_copied;     /* bytes copied out of the staging buffer
 				   (headers and data) */
 	int rstate;

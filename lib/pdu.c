@@ -394,3 +394,22 @@ uint32_t pdu_ddgst(uint32_t crc, const void *data, size_t len)
 {
 	return crc32c(crc, data, len);
 }
+
+void rx_hint_saw(struct rx_hint *h, uint32_t data_len)
+{
+	if (data_len >= RX_HINT_LARGE) {
+		h->large = true;
+		h->without_data = 0;
+	} else if (data_len) {
+		h->large = false;
+	} else if (h->large && ++h->without_data >= RX_HINT_DECAY) {
+		h->large = false;
+	}
+}
+
+size_t rx_hint_fill(const struct rx_hint *h, size_t room, size_t want)
+{
+	size_t small = want > RX_HINT_SMALL_FILL ? want : RX_HINT_SMALL_FILL;
+
+	return h->large && room > small ? small : room;
+}

@@ -111,6 +111,27 @@ static inline void pdu_put_digest(void *p, uint32_t crc)
 	le32_put(p, crc);
 }
 
+/* How much a receiver reads at a time into its staging buffer.  A PDU's
+ * header is read with as much of the stream as fits, so that a burst of
+ * small PDUs takes one recv(); but when the next PDU carries a large
+ * payload, that recv() takes a part of it (up to the buffer's size) into
+ * the staging buffer, from where it is copied a second time.  So while the
+ * PDUs carry large payloads (RX_HINT_LARGE or more), a fill reads no more
+ * than is wanted or RX_HINT_SMALL_FILL bytes, and the rest of a payload
+ * goes straight to its destination.  A small payload, or RX_HINT_DECAY
+ * PDUs without a payload in a row, end that. */
+#define RX_HINT_LARGE (16 * 1024)
+#define RX_HINT_SMALL_FILL 512
+#define RX_HINT_DECAY 32
+struct rx_hint {
+	bool large;
+	uint32_t without_data; /* PDUs without a payload since the last large one */
+};
+/* A PDU's header is in: data_len is its payload (0: none). */
+void rx_hint_saw(struct rx_hint *h, uint32_t data_len);
+/* How many bytes to read now, for want bytes, with room in the buffer. */
+size_t rx_hint_fill(const struct rx_hint *h, size_t room, size_t want);
+
 /* Name of a PDU type for messages ("C2HData"), or "unknown (0x..)". */
 const char *pdu_type_name(uint8_t type);
 /* Name of a Fatal Error Status for messages. */

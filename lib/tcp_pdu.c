@@ -22,13 +22,6 @@ enum rx_state { RX_HDR, RX_PAD, RX_DATA, RX_DDGST };
 /* Data at least this long is received straight into its destination
  * instead of through the staging buffer. */
 #define RX_DIRECT_MIN 4096
-/* While the PDUs carry payloads at least RX_LARGE long, the staging
- * buffer is filled RX_SMALL_FILL bytes at a time: a 64 KiB fill that read
- * a header would take half of a 128 KiB payload through the staging
- * buffer and copy it twice.  A smaller fill takes a header and a little
- * of its payload; the rest goes straight to its destination. */
-#define RX_LARGE (16 * 1024)
-#define RX_SMALL_FILL 512
 #ifndef TCP_RX_BUDGET
 #define TCP_RX_BUDGET 8 /* completions received before they run (tcp_rx) */
 #endif
@@ -516,17 +509,18 @@ void tcp_terminate(struct tcp_conn *c, uint16_t fes, uint32_t fei,
 	transport_shutdown(c->t);
 }
 
-/* Fill the staging buffer.  Returns bytes read, 0 if nothing is pending,
- * or a negative errno (ECONNRESET on an orderly close). */
-static int rx_fill(struct tcp_conn *c)
+/* Fill the staging buffer, for want bytes (how much: rx_hint_fill).
+ * Returns bytes read, 0 if nothing is pending, or a negative errno
+ * (ECONNRESET on an orderly close). */
+static int rx_fill(struct tcp_conn *c, uint32_t want)
 {
+	size_t len;
 	ssize_t n;
 
 	if (c->rpos == c->rlen)
 		c->rpos = c->rlen = 0;
-	n = transport_recv(c->t, c->rbuf + c->rlen,
-			   c->rx_large && TCP_RBUF_SIZE - c->rlen > RX_SMALL_FILL ?
-			   RX_SMALL_FILL : TCP_RBUF_SIZE - c->rlen);
+	len = rx_hint_fill(&c->rxh, TCP_RBUF_SIZE - c->rlen, want);
+	n = transport_recv(c->t, c->rbuf + c->rlen, len);
 	if (n > 0)
 		c->rlen += (uint32_t)n;
 	return (int)n;
@@ -545,7 +539,7 @@ static int rx_take(struct tcp_conn *c, uint8_t *dst, uint32_t want)
 		return (int)transport_recv(c->t, dst, want);
 	}
 	if (!avail) {
-		rc = rx_fill(c);
+		rc = rx_fill(c, want);
 		if (rc <= 0)
 			return rc;
 		avail = c->rlen - c->rpos;
@@ -635,6 +629,7 @@ static int tcp_rx(struct queue *q)
 				return rc;
 			}
 			c->hdr_got = 0;
+			rx_hint_saw(&c->rxh, c->info.data_len);
 			if (!c->info.data_len) {
 				done++;
 				/* A long burst of answers: let the completions
@@ -649,7 +644,6 @@ static int tcp_rx(struct queue *q)
 				}
 				continue;
 			}
-			c->rx_large = c->info.data_len >= RX_LARGE;
 			c->skip_left = c->info.pad_len;
 			c->dst_got = 0;
 			c->crc = 0;

@@ -364,6 +364,7 @@ struct tgt_conn {
 	uint8_t *rx;
 	size_t rx_cap, rx_off, rx_len;
 	uint8_t *scratch;           /* one H2CData payload */
+	struct rx_hint rxh;         /* how much a fill reads (lib/pdu.h) */
 	struct busy_poll bp;        /* the receive's busy-poll (lib/busy_poll.h) */
 	struct tgt_slot *slots;
 	int free_slot;

@@ -621,7 +621,7 @@ static int admin_wait(struct tgt_conn *c)
  * than the command).  The back-off (a slow host, a CPU with other work)
  * is lib/busy_poll.h's.  Returns recv()'s result; -1 with EAGAIN when
  * nothing came in time. */
-static ssize_t rx_spin(struct tgt_conn *c)
+static ssize_t rx_spin(struct tgt_conn *c, size_t len)
 {
 	struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
 	uint64_t now = busy_poll_clock_ns(), spin;
@@ -629,8 +629,7 @@ static ssize_t rx_spin(struct tgt_conn *c)
 	int r = 0;
 
 	if (rx_buffered(c))
-		return conn_recv(c, c->rx + c->rx_len, c->rx_cap - c->rx_len,
-				 true);
+		return conn_recv(c, c->rx + c->rx_len, len, true);
 	/* --busy-poll may change at run time (the control socket). */
 	if (!c->bp.yield_busy_ns)
 		busy_poll_init(&c->bp, 0);
@@ -644,7 +643,7 @@ static ssize_t rx_spin(struct tgt_conn *c)
 		errno = EAGAIN;
 		return -1;
 	}
-	return conn_recv(c, c->rx + c->rx_len, c->rx_cap - c->rx_len, true);
+	return conn_recv(c, c->rx + c->rx_len, len, true);
 }
 
 /* A connection that has not connected a queue yet has --login-timeout
@@ -676,12 +675,14 @@ static int login_wait(struct tgt_conn *c)
 	}
 }
 
-/* Read more of the stream into the free tail of rx.  Answers still
- * queued go first (never block with them); while a send waits, the host's
- * bytes may already land in rx (wait_writable), and then that is all. */
-static int rx_fill(struct tgt_conn *c)
+/* Read more of the stream into the free tail of rx, for want more bytes
+ * (how much: rx_hint_fill).  Answers still queued go first (never block
+ * with them); while a send waits, the host's bytes may already land in rx
+ * (wait_writable), and then that is all. */
+static int rx_fill(struct tgt_conn *c, size_t want)
 {
 	size_t before = c->rx_len;
+	size_t lim = c->rx_len + rx_hint_fill(&c->rxh, c->rx_cap - c->rx_len, want);
 
 	for (;;) {
 		ssize_t n;
@@ -699,13 +700,13 @@ static int rx_fill(struct tgt_conn *c)
 		 * before Connect, the wait for the rest is login_wait()'s. */
 		login = !c->connected || c->auth_pending;
 		if (c->evfd < 0 && busy_poll_us() && !login) {
-			n = rx_spin(c);
+			n = rx_spin(c, lim - c->rx_len);
 			if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 				n = conn_recv(c, c->rx + c->rx_len,
-					      c->rx_cap - c->rx_len, false);
+					      lim - c->rx_len, false);
 		} else {
 			n = conn_recv(c, c->rx + c->rx_len,
-				      c->rx_cap - c->rx_len,
+				      lim - c->rx_len,
 				      c->evfd >= 0 || (c->ssl && login));
 		}
 		if (n > 0) {
@@ -713,10 +714,10 @@ static int rx_fill(struct tgt_conn *c)
 			/* TLS gives one record a call: take the others libssl
 			 * already holds now, as one recv() would, so that the
 			 * commands they carry are answered in one batch. */
-			while (c->ssl && c->rx_len < c->rx_cap &&
+			while (c->ssl && c->rx_len < lim &&
 			       conn_tls_readable(c)) {
 				n = conn_recv(c, c->rx + c->rx_len,
-					      c->rx_cap - c->rx_len, true);
+					      lim - c->rx_len, true);
 				if (n <= 0)
 					break;
 				c->rx_len += (size_t)n;
@@ -744,7 +745,7 @@ static int rx_need(struct tgt_conn *c, size_t need)
 		c->rx_off = 0;
 	}
 	while (c->rx_len - c->rx_off < need)
-		if (rx_fill(c) < 0)
+		if (rx_fill(c, need - (c->rx_len - c->rx_off)) < 0)
 			return -1;
 	return 0;
 }
@@ -1174,6 +1175,7 @@ static int conn_loop(struct tgt_conn *c)
 				     &perr) < 0)
 			return conn_fatal(c, perr.fes, perr.fei, hdr,
 					  sizeof(struct nvme_tcp_hdr), perr.msg);
+		rx_hint_saw(&c->rxh, info.data_len);
 		switch (info.type) {
 		case NVME_TCP_H2C_DATA:
 			need = info.hdr_len + info.pad_len;

@@ -256,3 +256,32 @@ Test(pdu, r2t_layout)
 	cr_assert_eq(le32_get(b + 16), 8192);
 	cr_assert_eq(le32_get(b + 24), crc32c(0, b, 24));
 }
+
+/* How much a receiver reads at a time: all the room it has, except while
+ * the payloads are large, when a fill takes what is wanted or 512 bytes. */
+Test(pdu, rx_hint_reads_little_while_payloads_are_large)
+{
+	struct rx_hint h = { 0 };
+	int i;
+
+	cr_assert_eq(rx_hint_fill(&h, 65536, 8), 65536, "small PDUs: fill it all");
+	rx_hint_saw(&h, 4096);
+	cr_assert_eq(rx_hint_fill(&h, 65536, 8), 65536);
+	rx_hint_saw(&h, 131072);
+	cr_assert_eq(rx_hint_fill(&h, 65536, 8), RX_HINT_SMALL_FILL,
+		     "a header after a large payload");
+	cr_assert_eq(rx_hint_fill(&h, 65536, 3000), 3000, "the rest of a payload");
+	cr_assert_eq(rx_hint_fill(&h, 100, 8), 100, "never more than the room");
+	/* Responses alone keep it, for a while. */
+	for (i = 0; i < RX_HINT_DECAY - 1; i++)
+		rx_hint_saw(&h, 0);
+	cr_assert_eq(rx_hint_fill(&h, 65536, 8), RX_HINT_SMALL_FILL);
+	rx_hint_saw(&h, 0);
+	cr_assert_eq(rx_hint_fill(&h, 65536, 8), 65536, "%d PDUs without data end it",
+		     RX_HINT_DECAY);
+	/* A small payload ends it at once. */
+	rx_hint_saw(&h, RX_HINT_LARGE);
+	cr_assert_eq(rx_hint_fill(&h, 65536, 8), RX_HINT_SMALL_FILL);
+	rx_hint_saw(&h, RX_HINT_LARGE - 1);
+	cr_assert_eq(rx_hint_fill(&h, 65536, 8), 65536);
+}
